@@ -1,0 +1,333 @@
+//! The checker: name resolution across files, the types of every
+//! expression, the formula rules and the manual's workflow rules
+//! (language.md §10). One source of truth for `check`, `run` and the
+//! language server: they all call [`check_paths`] or [`check_sources`].
+
+mod exprs;
+mod forms;
+pub mod members;
+pub mod modules;
+pub mod suggest;
+pub mod types;
+mod workflows;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use forms::{FieldInfo, FormInfo, Named};
+pub use modules::{FsLoader, Loader, Module, STDLIB};
+
+use crate::diag::{self, Code, Diagnostic};
+use crate::source::{FileId, FileSpan, SourceMap, Span};
+use crate::syntax::ast;
+use types::{SigTy, Ty};
+
+/// Everything one check produced.
+pub struct Analysis {
+    pub sources: SourceMap,
+    pub modules: Vec<Module>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Root files that could not be read: (path, reason).
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+impl Analysis {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+}
+
+/// Checks the files at `paths` and everything they `use`.
+pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
+    let mut sources = SourceMap::new();
+    let loaded = modules::load(&mut sources, paths, loader);
+    let mut diagnostics = loaded.diagnostics;
+    diagnostics.extend(check_modules(&loaded.modules));
+    diag::sort(&mut diagnostics);
+    Analysis { sources, modules: loaded.modules, diagnostics, unreadable: loaded.unreadable }
+}
+
+/// Checks one text as if it were the file `name` (tests, benchmarks, fuzzing).
+pub fn check_source(name: &str, text: &str) -> Analysis {
+    struct OneFile<'t> {
+        path: PathBuf,
+        text: &'t str,
+    }
+    impl Loader for OneFile<'_> {
+        fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+            if path == self.path {
+                Ok(self.text.as_bytes().to_vec())
+            } else {
+                Err(std::io::Error::new(std::io::ErrorKind::NotFound, "only one file is loaded"))
+            }
+        }
+    }
+    let path = PathBuf::from(name);
+    check_paths(std::slice::from_ref(&path), &OneFile { path: path.clone(), text })
+}
+
+/// A top-level item, by module and position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ItemRef {
+    pub module: usize,
+    pub index: usize,
+}
+
+/// A built-in or user function's signature.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub params: Vec<(String, SigTy, bool)>,
+    pub ret: SigTy,
+}
+
+impl Signature {
+    pub fn required(&self) -> usize {
+        self.params.iter().filter(|(_, _, optional)| !optional).count()
+    }
+}
+
+pub(crate) struct Checker<'a> {
+    pub modules: &'a [Module],
+    /// Per module: the names visible at its top level.
+    pub scopes: Vec<HashMap<&'a str, ItemRef>>,
+    pub builtin_fns: HashMap<&'a str, Signature>,
+    pub builtin_values: HashMap<&'a str, Ty>,
+    pub signatures: HashMap<ItemRef, Signature>,
+    pub forms: HashMap<ItemRef, FormInfo<'a>>,
+    pub const_types: RefCell<HashMap<ItemRef, Option<Ty>>>,
+    /// User functions each user function calls.
+    pub fn_calls: RefCell<HashMap<ItemRef, Vec<ItemRef>>>,
+    /// Per form: the fields some workflow fills (editable, assigned), and
+    /// whether a script might fill any of them.
+    pub filled: RefCell<HashMap<ItemRef, (std::collections::HashSet<usize>, bool)>>,
+    pub diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+pub(crate) fn check_modules(modules: &[Module]) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        modules,
+        scopes: Vec::new(),
+        builtin_fns: HashMap::new(),
+        builtin_values: HashMap::new(),
+        signatures: HashMap::new(),
+        forms: HashMap::new(),
+        const_types: RefCell::new(HashMap::new()),
+        fn_calls: RefCell::new(HashMap::new()),
+        filled: RefCell::new(HashMap::new()),
+        diagnostics: RefCell::new(Vec::new()),
+    };
+    checker.collect_builtins();
+    checker.build_scopes();
+    checker.collect_signatures();
+    checker.collect_forms();
+    checker.check_items();
+    checker.diagnostics.into_inner()
+}
+
+impl<'a> Checker<'a> {
+    pub fn report(&self, diagnostic: Diagnostic) {
+        self.diagnostics.borrow_mut().push(diagnostic);
+    }
+
+    pub fn file_of(&self, module: usize) -> FileId {
+        self.modules.get(module).map(|m| m.file).unwrap_or_default()
+    }
+
+    pub fn at(&self, module: usize, span: Span) -> FileSpan {
+        FileSpan::new(self.file_of(module), span)
+    }
+
+    pub fn item(&self, item: ItemRef) -> Option<&'a ast::Item> {
+        self.modules.get(item.module)?.ast.items.get(item.index)
+    }
+
+    /// Items of the prelude become built-ins.
+    fn collect_builtins(&mut self) {
+        for (module_index, module) in self.modules.iter().enumerate() {
+            if !module.is_prelude {
+                continue;
+            }
+            for item in &module.ast.items {
+                match item {
+                    ast::Item::Fn(function) => {
+                        let signature = self.signature_of(module_index, function);
+                        self.builtin_fns.insert(function.name.name.as_str(), signature);
+                    }
+                    ast::Item::Const(constant) => {
+                        let ty = constant.ty.as_ref().and_then(|ty| self.sig_type(module_index, ty)).map(|sig| sig.as_ty()).unwrap_or(Ty::Unknown);
+                        self.builtin_values.insert(constant.name.name.as_str(), ty);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Own items first (duplicates are E0302), then `use`d ones.
+    fn build_scopes(&mut self) {
+        let mut scopes = Vec::with_capacity(self.modules.len());
+        for (module_index, module) in self.modules.iter().enumerate() {
+            let mut scope: HashMap<&'a str, ItemRef> = HashMap::new();
+            if module.is_prelude {
+                scopes.push(scope);
+                continue;
+            }
+            for (index, item) in module.ast.items.iter().enumerate() {
+                let Some(name) = item.name() else { continue };
+                if name.name.is_empty() {
+                    continue;
+                }
+                let here = ItemRef { module: module_index, index };
+                if let Some(&first) = scope.get(name.name.as_str()) {
+                    self.duplicate_item(here, first, name);
+                } else {
+                    scope.insert(name.name.as_str(), here);
+                }
+            }
+            for import in &module.imports {
+                let Some(target_index) = import.module else { continue };
+                let Some(target) = self.modules.get(target_index) else { continue };
+                let imported: Vec<(usize, &'a ast::Ident)> = target
+                    .ast
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, item)| item.name().map(|name| (index, name)))
+                    .filter(|(_, name)| import.item.as_ref().map_or(true, |wanted| wanted.name == name.name))
+                    .collect();
+                if let Some(wanted) = &import.item {
+                    if imported.is_empty() {
+                        let candidates = target.ast.items.iter().filter_map(|item| item.name()).map(|name| name.name.as_str());
+                        let mut diagnostic = Diagnostic::new(
+                            Code::E0601,
+                            format!("`{}` has no item `{}`", target.name, wanted.name),
+                            FileSpan::new(module.file, wanted.span),
+                            "not found in that module",
+                        );
+                        if let Some(best) = suggest::best(&wanted.name, candidates) {
+                            diagnostic = diagnostic.with_replacement(best);
+                        }
+                        self.report(diagnostic);
+                    }
+                }
+                for (index, name) in imported {
+                    let there = ItemRef { module: target_index, index };
+                    match scope.get(name.name.as_str()) {
+                        Some(&existing) if existing != there => {
+                            let shown = import.item.as_ref().map_or(import.use_span, |item| FileSpan::new(module.file, item.span));
+                            self.report(
+                                Diagnostic::new(Code::E0302, format!("`{}` is already defined in this file", name.name), shown, format!("this `use` brings in another `{}`", name.name))
+                                    .with_secondary(self.at(existing.module, self.item(existing).and_then(|item| item.name()).map_or(Span::default(), |n| n.span)), "first defined here")
+                                    .with_help("rename one of them, or import only the items you need with `use module::item`"),
+                            );
+                        }
+                        Some(_) => {}
+                        None => {
+                            scope.insert(name.name.as_str(), there);
+                        }
+                    }
+                }
+            }
+            scopes.push(scope);
+        }
+        self.scopes = scopes;
+    }
+
+    fn duplicate_item(&self, here: ItemRef, first: ItemRef, name: &ast::Ident) {
+        let first_span = self.item(first).and_then(|item| item.name()).map_or(Span::default(), |n| n.span);
+        self.report(
+            Diagnostic::new(Code::E0302, format!("`{}` is defined twice", name.name), self.at(here.module, name.span), "defined again here")
+                .with_secondary(self.at(first.module, first_span), "first defined here")
+                .with_help("every form, workflow, function and constant of a file needs its own name"),
+        );
+    }
+
+    pub fn lookup(&self, module: usize, name: &str) -> Option<ItemRef> {
+        self.scopes.get(module)?.get(name).copied()
+    }
+
+    /// A signature type as written, or a diagnostic.
+    pub fn sig_type(&self, module: usize, ty: &ast::TypeExpr) -> Option<SigTy> {
+        let argument = match &ty.argument {
+            Some(argument) => Some(self.sig_type(module, argument)?),
+            None => None,
+        };
+        let resolved = SigTy::from_names(&ty.name.name, argument);
+        if resolved.is_none() {
+            let candidates = types::FIELD_TYPE_NAMES.iter().chain(types::SIGNATURE_TYPE_NAMES).copied();
+            let mut diagnostic =
+                Diagnostic::new(Code::E0501, format!("unknown type `{}`", ty.name.name), self.at(module, ty.name.span), "not a type");
+            if let Some(best) = suggest::best(&ty.name.name, candidates) {
+                diagnostic = diagnostic.with_replacement(best);
+            } else {
+                diagnostic = diagnostic.with_help("types are the field types (`int`, `money`, `text`, `date`, `employee`, …) and `decimal`, `bool`, `number`");
+            }
+            self.report(diagnostic);
+        }
+        resolved
+    }
+
+    fn signature_of(&self, module: usize, function: &ast::FnItem) -> Signature {
+        let params = function
+            .params
+            .iter()
+            .map(|param| (param.name.name.clone(), self.sig_type(module, &param.ty).unwrap_or(SigTy::Any), param.optional))
+            .collect();
+        let ret = self.sig_type(module, &function.ret).unwrap_or(SigTy::Any);
+        Signature { params, ret }
+    }
+
+    fn collect_signatures(&mut self) {
+        let mut signatures = HashMap::new();
+        for (module_index, module) in self.modules.iter().enumerate() {
+            if module.is_prelude {
+                continue;
+            }
+            for (index, item) in module.ast.items.iter().enumerate() {
+                if let ast::Item::Fn(function) = item {
+                    signatures.insert(ItemRef { module: module_index, index }, self.signature_of(module_index, function));
+                }
+            }
+        }
+        self.signatures = signatures;
+    }
+
+    fn check_items(&self) {
+        for (module_index, module) in self.modules.iter().enumerate() {
+            if module.is_prelude {
+                continue;
+            }
+            for (index, item) in module.ast.items.iter().enumerate() {
+                let here = ItemRef { module: module_index, index };
+                match item {
+                    ast::Item::Const(constant) => {
+                        self.const_type(here);
+                        if constant.value.is_none() {
+                            self.report(Diagnostic::new(
+                                Code::E0001,
+                                format!("constant `{}` needs a value", constant.name.name),
+                                self.at(module_index, constant.name.span),
+                                "expected `= value`",
+                            ));
+                        }
+                    }
+                    ast::Item::Fn(function) => self.check_fn(here, function),
+                    ast::Item::Form(_) => {
+                        if let Some(form) = self.forms.get(&here) {
+                            self.check_form(form);
+                        }
+                    }
+                    ast::Item::Workflow(workflow) => self.check_workflow(module_index, workflow),
+                    ast::Item::Use(_) => {}
+                }
+            }
+        }
+        self.check_recursion();
+        self.check_unfilled_fields();
+    }
+}

@@ -1,0 +1,73 @@
+//! `flowc check FILE…`: exit 0 without errors (warnings allowed), 1 with
+//! errors (or warnings under `--deny warnings`), 2 for unreadable files.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{use_color, Deny, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
+use flowc::check::{self, FsLoader};
+use flowc::diag::render::{self, TextStyle};
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The .flow files to check (files they `use` are checked too).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// `text` (miette's report) or `json` (one document on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// `--deny warnings` makes warnings fail the check.
+    #[arg(long, value_enum)]
+    deny: Option<Deny>,
+}
+
+pub fn run(arguments: CheckArgs) -> u8 {
+    let analysis = check::check_paths(&arguments.files, &FsLoader);
+    if !analysis.unreadable.is_empty() {
+        for (path, reason) in &analysis.unreadable {
+            eprintln!("error: cannot read `{}`: {reason}", path.display());
+        }
+        return EXIT_BAD_USAGE;
+    }
+    let errors = analysis.error_count();
+    let warnings = analysis.warning_count();
+    let failed = errors > 0 || (arguments.deny == Some(Deny::Warnings) && warnings > 0);
+    match arguments.format {
+        Format::Json => {
+            let diagnostics: Vec<_> = analysis.diagnostics.iter().map(|d| render::to_json(d, &analysis.sources)).collect();
+            let document = serde_json::json!({
+                "files": arguments.files.iter().map(|path| path.display().to_string()).collect::<Vec<_>>(),
+                "errors": errors,
+                "warnings": warnings,
+                "ok": !failed,
+                "diagnostics": diagnostics,
+            });
+            let mut stdout = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut stdout, &document);
+            let _ = writeln!(stdout);
+        }
+        Format::Text => {
+            let style = TextStyle { color: use_color(), width: terminal_width() };
+            let mut stderr = std::io::stderr().lock();
+            for diagnostic in &analysis.diagnostics {
+                let _ = write!(stderr, "{}", render::to_text(diagnostic, &analysis.sources, style));
+                let _ = writeln!(stderr);
+            }
+            let files = arguments.files.len();
+            let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+            let summary = format!("{}, {} in {}", plural(errors, "error"), plural(warnings, "warning"), plural(files, "file"));
+            let _ = writeln!(stderr, "{}: {summary}", if failed { "check failed" } else { "check passed" });
+        }
+    }
+    if failed {
+        EXIT_FOUND_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100)
+}

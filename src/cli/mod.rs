@@ -1,0 +1,66 @@
+//! The command line: clap arguments, reading files, printing reports and
+//! choosing the exit status (runtime.md §1). Everything else is library.
+
+mod check;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "flowc", version, about = "Approval workflows as code: check and run .flow files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check .flow files, printing every diagnostic.
+    Check(check::CheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Warnings,
+}
+
+/// Exit statuses of runtime.md §1.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FOUND_ERRORS: u8 = 1;
+pub const EXIT_BAD_USAGE: u8 = 2;
+
+/// Runs the CLI; the work happens on a thread with a large stack so that
+/// deeply nested (but accepted) input cannot overflow it.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_BAD_USAGE } else { EXIT_OK });
+        }
+    };
+    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
+        Command::Check(arguments) => check::run(arguments),
+    });
+    let status = match worker.map(|handle| handle.join()) {
+        Ok(Ok(status)) => status,
+        _ => {
+            eprintln!("error: flowc stopped unexpectedly; please report this with the input that caused it");
+            EXIT_BAD_USAGE
+        }
+    };
+    ExitCode::from(status)
+}
+
+/// Whether to colour output written to stderr.
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}

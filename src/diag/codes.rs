@@ -1,0 +1,80 @@
+//! The registry of stable diagnostic codes. Every code has a page at
+//! `docs/diagnostics/<CODE>.md` (a test keeps them in step).
+
+use super::Severity;
+
+macro_rules! codes {
+    ($($name:ident = $text:literal, $severity:ident, $summary:literal;)*) => {
+        /// A stable diagnostic code (`E0101`, `W0107`, …).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($name,)* }
+
+        /// Every code, in numeric order.
+        pub const ALL_CODES: &[Code] = &[$(Code::$name,)*];
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => $text,)* }
+            }
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$name => Severity::$severity,)* }
+            }
+            /// One line saying what the rule is.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$name => $summary,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    E0001 = "E0001", Error, "syntax error";
+    E0002 = "E0002", Error, "file is not valid UTF-8";
+    E0003 = "E0003", Error, "nesting too deep";
+    E0004 = "E0004", Error, "invalid string escape";
+    E0005 = "E0005", Error, "number literal out of range";
+    E0006 = "E0006", Error, "malformed title interpolation";
+    E0101 = "E0101", Error, "a workflow needs exactly one `create` node";
+    E0102 = "E0102", Error, "a workflow needs at least one `archive` node";
+    E0103 = "E0103", Error, "`return` exits are allowed only on `approve` nodes";
+    E0104 = "E0104", Error, "archive nodes have no operators, exits or actions; other nodes need operators and an exit";
+    E0105 = "E0105", Error, "exit target is not a node of this workflow";
+    E0106 = "E0106", Error, "no archive node is reachable from this node";
+    W0107 = "W0107", Warning, "node is unreachable from the `create` node";
+    W0108 = "W0108", Warning, "exit can never be taken: an earlier exit always holds";
+    E0109 = "E0109", Error, "a workflow needs exactly one `form`";
+    E0110 = "E0110", Error, "workflow setting given twice";
+    E0111 = "E0111", Error, "unknown reminder channel";
+    E0201 = "E0201", Error, "column rule type does not match the detail column";
+    E0202 = "E0202", Error, "a detail column's aggregate is assigned to more than one main field";
+    E0203 = "E0203", Error, "a row rule may use only numeric fields of its own row and main fields";
+    E0204 = "E0204", Error, "formulas form a cycle";
+    E0205 = "E0205", Error, "a decimal is stored into an `int` field without `round()`";
+    E0206 = "E0206", Error, "an aggregate needs a detail column";
+    E0207 = "E0207", Error, "this kind of field cannot have a formula";
+    E0301 = "E0301", Error, "display name longer than 100 characters";
+    E0302 = "E0302", Error, "duplicate name";
+    E0303 = "E0303", Error, "`select` needs options and at most one `default`";
+    E0304 = "E0304", Error, "computed, `link` and `note` fields cannot be edited or assigned";
+    W0305 = "W0305", Warning, "field is never filled";
+    E0306 = "E0306", Error, "a field is both hidden and editable at one node";
+    E0307 = "E0307", Error, "invalid type parameter";
+    E0308 = "E0308", Error, "a `link` field needs a label and a URL";
+    E0401 = "E0401", Error, "batch numbers repeat, or grouped and ungrouped operator lines are mixed";
+    E0402 = "E0402", Error, "operator line is not people, or `where`/`when` is not boolean";
+    E0403 = "E0403", Error, "`where` reads a name that is not a person attribute";
+    E0501 = "E0501", Error, "unknown name";
+    E0502 = "E0502", Error, "type mismatch";
+    E0503 = "E0503", Error, "select compared with a string that is none of its options";
+    E0504 = "E0504", Error, "wrong number of arguments";
+    E0505 = "E0505", Error, "a function calls itself";
+    E0506 = "E0506", Error, "only fields can be assigned";
+    E0601 = "E0601", Error, "`use` target not found";
+    E0602 = "E0602", Error, "`use` cycle";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}

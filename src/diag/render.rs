@@ -1,0 +1,217 @@
+//! Renderers: miette's graphical report for people, JSON for tools.
+//! Both read the same [`Diagnostic`]; neither decides anything.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan, SpanContents};
+use serde::Serialize;
+
+use super::{Diagnostic, Label, Severity};
+use crate::source::{SourceFile, SourceMap};
+
+/// How the human report looks.
+#[derive(Debug, Clone, Copy)]
+pub struct TextStyle {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl TextStyle {
+    /// No colour, fixed width: what snapshot tests use.
+    pub fn plain() -> TextStyle {
+        TextStyle { color: false, width: 100 }
+    }
+}
+
+/// Renders one diagnostic as miette's graphical report.
+pub fn to_text(diagnostic: &Diagnostic, sources: &SourceMap, style: TextStyle) -> String {
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
+    let view = MietteView::new(diagnostic, sources);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &view).is_err() {
+        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    out
+}
+
+/// The text a file's source holds, shared without copying.
+#[derive(Debug, Clone)]
+struct SharedText(Arc<str>);
+
+impl SourceCode for SharedText {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        self.0.as_ref().read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+struct MietteView {
+    code: &'static str,
+    message: String,
+    severity: Severity,
+    help: Option<String>,
+    labels: Vec<LabeledSpan>,
+    source: Option<miette::NamedSource<SharedText>>,
+}
+
+impl MietteView {
+    fn new(diagnostic: &Diagnostic, sources: &SourceMap) -> MietteView {
+        let file = sources.get(diagnostic.file());
+        let mut labels = vec![labeled(&diagnostic.primary, true)];
+        let mut elsewhere = Vec::new();
+        for label in &diagnostic.secondary {
+            if label.at.file == diagnostic.file() {
+                labels.push(labeled(label, false));
+            } else if let Some(other) = sources.get(label.at.file) {
+                let (line, column) = other.line_column(label.at.span.start as usize);
+                elsewhere.push(format!("{}:{line}:{column}: {}", other.name, label.message));
+            }
+        }
+        let mut help = diagnostic.help.clone();
+        if !elsewhere.is_empty() {
+            let joined = elsewhere.join("\n");
+            help = Some(match help {
+                Some(text) => format!("{text}\n{joined}"),
+                None => joined,
+            });
+        }
+        MietteView {
+            code: diagnostic.code.as_str(),
+            message: diagnostic.message.clone(),
+            severity: diagnostic.severity,
+            help,
+            labels,
+            source: file.map(|file| miette::NamedSource::new(file.name.clone(), SharedText(file.text.clone()))),
+        }
+    }
+}
+
+fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+    let span = SourceSpan::from((label.at.span.start as usize, label.at.span.len()));
+    let text = if label.message.is_empty() { None } else { Some(label.message.clone()) };
+    if primary {
+        LabeledSpan::new_primary_with_span(text, span)
+    } else {
+        LabeledSpan::new_with_span(text, span)
+    }
+}
+
+impl fmt::Debug for MietteView {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for MietteView {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for MietteView {}
+
+impl miette::Diagnostic for MietteView {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("flow::{}", self.code)))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|text| Box::new(text) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|source| source as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// A position range, 1-based, columns in characters.
+#[derive(Debug, Serialize)]
+pub struct JsonRange {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonLabel {
+    #[serde(flatten)]
+    pub range: JsonRange,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonSuggestion {
+    #[serde(flatten)]
+    pub range: JsonRange,
+    pub replacement: String,
+    pub message: String,
+}
+
+/// One diagnostic as `flowc check --format json` prints it (runtime.md §1).
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(flatten)]
+    pub range: JsonRange,
+    pub labels: Vec<JsonLabel>,
+    pub help: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<JsonSuggestion>,
+    pub docs: String,
+}
+
+pub fn json_range(sources: &SourceMap, at: crate::source::FileSpan) -> JsonRange {
+    let fallback;
+    let file: &SourceFile = match sources.get(at.file) {
+        Some(file) => file,
+        None => {
+            fallback = SourceFile::new("<unknown>", None, "");
+            &fallback
+        }
+    };
+    let (line, column) = file.line_column(at.span.start as usize);
+    let (end_line, end_column) = file.line_column(at.span.end as usize);
+    JsonRange { file: file.name.clone(), line, column, end_line, end_column }
+}
+
+pub fn to_json(diagnostic: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
+    JsonDiagnostic {
+        code: diagnostic.code.as_str(),
+        severity: diagnostic.severity,
+        message: diagnostic.message.clone(),
+        range: json_range(sources, diagnostic.primary.at),
+        labels: std::iter::once(&diagnostic.primary)
+            .chain(&diagnostic.secondary)
+            .map(|label| JsonLabel { range: json_range(sources, label.at), message: label.message.clone() })
+            .collect(),
+        help: diagnostic.help.clone(),
+        suggestion: diagnostic.suggestion.as_ref().map(|suggestion| JsonSuggestion {
+            range: json_range(sources, suggestion.at),
+            replacement: suggestion.replacement.clone(),
+            message: suggestion.message.clone(),
+        }),
+        docs: docs_path(diagnostic.code),
+    }
+}
+
+/// Where the page explaining a code lives, relative to the repository.
+pub fn docs_path(code: super::Code) -> String {
+    format!("docs/diagnostics/{}.md", code.as_str())
+}

@@ -1,0 +1,399 @@
+//! The typed syntax tree. Every node has a [`Span`]; nothing here is
+//! resolved or checked (that is `check/`'s job).
+
+use rust_decimal::Decimal;
+
+use crate::source::Span;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A string literal with its escapes already decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrLit {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Item {
+    Use(UseItem),
+    Const(ConstItem),
+    Fn(FnItem),
+    Form(FormItem),
+    Workflow(WorkflowItem),
+}
+
+impl Item {
+    /// The declared name (`None` for `use`).
+    pub fn name(&self) -> Option<&Ident> {
+        match self {
+            Item::Use(_) => None,
+            Item::Const(item) => Some(&item.name),
+            Item::Fn(item) => Some(&item.name),
+            Item::Form(item) => Some(&item.name),
+            Item::Workflow(item) => Some(&item.name),
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Use(item) => item.span,
+            Item::Const(item) => item.span,
+            Item::Fn(item) => item.span,
+            Item::Form(item) => item.span,
+            Item::Workflow(item) => item.span,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UseItem {
+    pub path: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConstItem {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+    /// `None` only in the prelude, which declares built-in values.
+    pub value: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FnItem {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: TypeExpr,
+    /// `None` only in the prelude, which declares built-in functions.
+    pub body: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: Ident,
+    pub optional: bool,
+    pub ty: TypeExpr,
+}
+
+/// A type as written in a signature: `money`, `text(100)`, `column<number>`.
+#[derive(Debug, Clone)]
+pub struct TypeExpr {
+    pub name: Ident,
+    pub size: Option<(String, Span)>,
+    pub argument: Option<Box<TypeExpr>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FormItem {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub label: Option<StrLit>,
+    pub members: Vec<FormMember>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum FormMember {
+    Field(FieldDecl),
+    Detail(DetailDecl),
+    Validate(Validate),
+}
+
+#[derive(Debug, Clone)]
+pub struct DetailDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub label: Option<StrLit>,
+    pub fields: Vec<FieldDecl>,
+    pub validates: Vec<Validate>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Validate {
+    pub condition: Expr,
+    pub message: StrLit,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub ty: FieldTypeExpr,
+    pub label: Option<StrLit>,
+    /// The second string: a `link`'s URL.
+    pub extra: Option<StrLit>,
+    pub flags: Vec<Ident>,
+    pub formula: Option<Expr>,
+    pub options: Option<Vec<SelectOption>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldTypeExpr {
+    pub name: Ident,
+    pub size: Option<(String, Span)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct SelectOption {
+    pub key: Ident,
+    pub label: Option<StrLit>,
+    pub default: Option<Span>,
+    pub folder: Option<StrLit>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkflowItem {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub label: Option<StrLit>,
+    pub settings: Vec<Setting>,
+    pub nodes: Vec<Node>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum SettingKind {
+    Category(StrLit),
+    Form(Ident),
+    Title(Title),
+    Remind(Vec<Ident>),
+    Portal,
+    Inactive,
+}
+
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub kind: SettingKind,
+    /// The keyword (`category`, `form`, …).
+    pub keyword: Span,
+    pub span: Span,
+}
+
+impl Setting {
+    pub fn keyword_text(&self) -> &'static str {
+        match self.kind {
+            SettingKind::Category(_) => "category",
+            SettingKind::Form(_) => "form",
+            SettingKind::Title(_) => "title",
+            SettingKind::Remind(_) => "remind",
+            SettingKind::Portal => "portal",
+            SettingKind::Inactive => "inactive",
+        }
+    }
+}
+
+/// A title string split into literal text and `{expr}` holes.
+#[derive(Debug, Clone)]
+pub struct Title {
+    pub parts: Vec<TitlePart>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum TitlePart {
+    Text(String),
+    Hole(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub label: Option<StrLit>,
+    pub kind: Ident,
+    /// Whether the node has a `{ … }` body at all.
+    pub has_body: bool,
+    pub operators: Vec<Operators>,
+    pub field_settings: Vec<FieldSetting>,
+    pub before: Vec<Block>,
+    pub after: Vec<Block>,
+    pub exits: Vec<Exit>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorMode {
+    Any,
+    All,
+    Sequential,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operators {
+    pub mode: Option<(OperatorMode, Span)>,
+    pub entries: Vec<OperatorEntry>,
+    pub keyword: Span,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum OperatorEntry {
+    Batch(Batch),
+    Line(OperatorLine),
+}
+
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub number: (String, Span),
+    pub lines: Vec<OperatorLine>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct OperatorLine {
+    pub people: Expr,
+    pub filter: Option<Expr>,
+    pub condition: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SettingMode {
+    Editable,
+    Required,
+    Hidden,
+}
+
+impl SettingMode {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SettingMode::Editable => "editable",
+            SettingMode::Required => "required",
+            SettingMode::Hidden => "hidden",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldSetting {
+    pub mode: SettingMode,
+    pub fields: Vec<FieldPath>,
+    pub span: Span,
+}
+
+/// `金额` or `明细.单价`.
+#[derive(Debug, Clone)]
+pub struct FieldPath {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    Exit,
+    Return,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exit {
+    pub kind: ExitKind,
+    pub name: Ident,
+    pub target: Ident,
+    pub condition: Option<Expr>,
+    pub block: Option<Block>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub statements: Vec<Statement>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Statement {
+    Assign { target: FieldPath, value: Expr, span: Span },
+    If { condition: Expr, then_block: Block, else_block: Option<Block>, span: Span },
+    Script { path: StrLit, span: Span },
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Number(Decimal),
+    /// An integer literal keeps the fact that it had no decimal point.
+    Integer(Decimal),
+    Str(String),
+    Bool(bool),
+    Null,
+    List(Vec<Expr>),
+    Name(Ident),
+    Member(Box<Expr>, Ident),
+    Call(Box<Expr>, Vec<Expr>),
+    Index(Box<Expr>, Box<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// Stands for an expression that could not be built (a diagnostic was given).
+    Error,
+}

@@ -1,0 +1,220 @@
+//! Error recovery: re-parse a broken file one item at a time, and a broken
+//! form or workflow one member at a time, so every broken piece gets its
+//! own diagnostic and every sound piece still reaches the checker.
+
+use pest::Parser;
+
+use super::ast::{File, FormItem, FormMember, Ident, Item, WorkflowItem};
+use super::errors::{syntax_error, Context};
+use super::lexer::{Token, TokenKind};
+use super::lower::Lowerer;
+use super::{too_deep, FlowParser, Parsed, Rule, MAX_NESTING};
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+const ITEM_KEYWORDS: &[&str] = &["use", "const", "fn", "form", "workflow"];
+const WORKFLOW_SETTINGS: &[&str] = &["category", "form", "title", "remind", "portal", "inactive"];
+
+pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed {
+    let significant: Vec<Token> = tokens.iter().copied().filter(|token| !token.kind.is_trivia()).collect();
+    let mut diagnostics = Vec::new();
+    let mut items = Vec::new();
+    let starts = item_starts(text, &significant);
+
+    // Anything before the first item is not part of any item.
+    let first_start = starts.first().map(|&index| index).unwrap_or(significant.len());
+    if first_start > 0 {
+        if let Some(token) = significant.first() {
+            let found = text.get(token.span.range()).unwrap_or("");
+            let found: String = found.chars().take(30).collect();
+            diagnostics.push(
+                Diagnostic::in_file(
+                    Code::E0001,
+                    format!("expected an item (`use`, `const`, `fn`, `form` or `workflow`), found `{found}`"),
+                    file,
+                    token.span,
+                    "expected an item here",
+                )
+                .with_help("a file holds `use` lines, constants, functions, forms and workflows"),
+            );
+        }
+    }
+
+    for (position, &start_index) in starts.iter().enumerate() {
+        let end_index = starts.get(position + 1).copied().unwrap_or(significant.len());
+        let Some(item_tokens) = significant.get(start_index..end_index) else { continue };
+        let (Some(first), Some(last)) = (item_tokens.first(), item_tokens.last()) else { continue };
+        let chunk_start = first.span.start as usize;
+        let chunk_end = last.span.end as usize;
+        if let Some(deep) = super::lexer::first_too_deep(item_tokens, MAX_NESTING) {
+            diagnostics.push(too_deep(file, deep));
+            continue;
+        }
+        let chunk = text.get(chunk_start..chunk_end).unwrap_or("");
+        match FlowParser::parse(Rule::item_alone, chunk) {
+            Ok(pairs) => {
+                let lowerer = Lowerer::new(file, text, chunk_start);
+                items.extend(lowerer.items(pairs));
+                diagnostics.extend(lowerer.diagnostics.into_inner());
+            }
+            Err(error) => {
+                let keyword = text.get(first.span.range()).unwrap_or("");
+                let recovered = match keyword {
+                    "form" | "workflow" => recover_members(file, text, item_tokens, keyword, &mut diagnostics),
+                    _ => None,
+                };
+                match recovered {
+                    Some(item) => items.push(item),
+                    None => diagnostics.push(syntax_error(&error, chunk, chunk_start, file, Context::File)),
+                }
+            }
+        }
+    }
+    Parsed { file: File { items }, diagnostics }
+}
+
+/// Indexes (into `tokens`) where items start: an item keyword at depth 0,
+/// or at the very start of a line (a missing `}` must not swallow the
+/// rest of the file).
+fn item_starts(text: &str, tokens: &[Token]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    for (index, token) in tokens.iter().enumerate() {
+        match token.kind {
+            TokenKind::LBrace | TokenKind::LParen | TokenKind::LBracket => depth += 1,
+            TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
+            TokenKind::Ident => {
+                let word = text.get(token.span.range()).unwrap_or("");
+                if ITEM_KEYWORDS.contains(&word) && (depth == 0 || at_column_zero(text, token.span)) {
+                    starts.push(index);
+                    depth = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+    starts
+}
+
+fn at_column_zero(text: &str, span: Span) -> bool {
+    let start = span.start as usize;
+    start == 0 || text.get(start - 1..start) == Some("\n")
+}
+
+fn first_on_line(text: &str, span: Span) -> bool {
+    let start = span.start as usize;
+    let line_start = text.get(..start).and_then(|before| before.rfind('\n')).map(|index| index + 1).unwrap_or(0);
+    text.get(line_start..start).is_some_and(|prefix| prefix.chars().all(char::is_whitespace))
+}
+
+/// Re-parses a broken form or workflow member by member. Returns `None`
+/// when even its head (`form NAME "label" {`) is broken.
+fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Item> {
+    let open_index = tokens.iter().position(|token| token.kind == TokenKind::LBrace)?;
+    let open = tokens.get(open_index)?;
+    let first = tokens.first()?;
+    let head_start = first.span.start as usize;
+    let head = text.get(head_start..open.span.end as usize)?;
+    let is_form = keyword == "form";
+    let head_rule = if is_form { Rule::form_head_alone } else { Rule::workflow_head_alone };
+    let head_pairs = FlowParser::parse(head_rule, head).ok()?;
+    let lowerer = Lowerer::new(file, text, head_start);
+    let item_span = Span::new(head_start, tokens.last().map(|token| token.span.end as usize).unwrap_or(head_start));
+    let placeholder = Ident { name: String::new(), span: item_span };
+    let mut form = FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), span: item_span };
+    let mut workflow = WorkflowItem { doc: None, name: placeholder, label: None, settings: Vec::new(), nodes: Vec::new(), span: item_span };
+    for pair in head_pairs {
+        match pair.as_rule() {
+            Rule::form_head => lowerer.form_head(pair, &mut form),
+            Rule::workflow_head => lowerer.workflow_head(pair, &mut workflow),
+            _ => {}
+        }
+    }
+    diagnostics.extend(lowerer.diagnostics.into_inner());
+
+    // Find the body's members and its closing brace.
+    let body = tokens.get(open_index + 1..).unwrap_or(&[]);
+    let mut member_starts = Vec::new();
+    let mut depth = 0usize;
+    let mut close = None;
+    for (index, token) in body.iter().enumerate() {
+        let word = if token.kind == TokenKind::Ident { text.get(token.span.range()).unwrap_or("") } else { "" };
+        let starts_member = if is_form {
+            (depth == 0 && token.kind == TokenKind::Ident && (word == "validate" || word == "detail" || body.get(index + 1).is_some_and(|next| next.kind == TokenKind::Colon)))
+                || (word == "detail" && first_on_line(text, token.span))
+        } else {
+            (word == "node" && first_on_line(text, token.span)) || (depth == 0 && WORKFLOW_SETTINGS.contains(&word))
+        };
+        if starts_member {
+            if word == "node" || word == "detail" {
+                depth = 0;
+            }
+            member_starts.push(index);
+        }
+        match token.kind {
+            TokenKind::LBrace | TokenKind::LParen | TokenKind::LBracket => depth += 1,
+            TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket => {
+                if depth == 0 && token.kind == TokenKind::RBrace {
+                    close = Some(index);
+                    break;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    let body_end = close.unwrap_or(body.len());
+    if let Some(garbage) = body.get(..member_starts.first().copied().unwrap_or(body_end)).and_then(|before| before.first()) {
+        let found: String = text.get(garbage.span.range()).unwrap_or("").chars().take(30).collect();
+        let expected = if is_form { "a field, `detail` or `validate`" } else { "`node` or a workflow setting" };
+        diagnostics.push(Diagnostic::in_file(Code::E0001, format!("expected {expected}, found `{found}`"), file, garbage.span, format!("expected {expected} here")));
+    }
+    for (position, &start) in member_starts.iter().enumerate() {
+        let end = member_starts.get(position + 1).copied().unwrap_or(body_end);
+        let Some(member_tokens) = body.get(start..end) else { continue };
+        let (Some(member_first), Some(member_last)) = (member_tokens.first(), member_tokens.last()) else { continue };
+        let chunk_start = member_first.span.start as usize;
+        let chunk = text.get(chunk_start..member_last.span.end as usize).unwrap_or("");
+        let rule = if is_form { Rule::form_member_alone } else { Rule::workflow_member_alone };
+        match FlowParser::parse(rule, chunk) {
+            Ok(pairs) => {
+                let member_lowerer = Lowerer::new(file, text, chunk_start);
+                for pair in pairs {
+                    if is_form {
+                        if let Some(member) = member_lowerer.form_member(pair) {
+                            form.members.push(member);
+                        }
+                    } else if pair.as_rule() != Rule::EOI {
+                        member_lowerer.workflow_member(pair, &mut workflow);
+                    }
+                }
+                diagnostics.extend(member_lowerer.diagnostics.into_inner());
+            }
+            Err(error) => {
+                let context = if is_form { Context::FormMember } else { Context::WorkflowMember };
+                diagnostics.push(syntax_error(&error, chunk, chunk_start, file, context));
+            }
+        }
+    }
+    if close.is_none() {
+        let end = tokens.last().map(|token| token.span).unwrap_or(item_span);
+        let name = if is_form { &form.name.name } else { &workflow.name.name };
+        diagnostics.push(
+            Diagnostic::in_file(Code::E0001, format!("`{keyword} {name}` is never closed"), file, Span::new(end.end as usize, end.end as usize), "expected `}` here")
+                .with_secondary(crate::source::FileSpan::new(file, open.span), "this `{` is not closed")
+                .with_help("add the missing `}`"),
+        );
+    }
+    // Trailing tokens after the closing brace belong to no member.
+    if let Some(extra) = close.and_then(|index| body.get(index + 1)) {
+        let found: String = text.get(extra.span.range()).unwrap_or("").chars().take(30).collect();
+        diagnostics.push(Diagnostic::in_file(Code::E0001, format!("expected an item, found `{found}`"), file, extra.span, "expected an item here"));
+    }
+    if is_form {
+        form.doc = None;
+        let _: &Vec<FormMember> = &form.members;
+        Some(Item::Form(form))
+    } else {
+        Some(Item::Workflow(workflow))
+    }
+}
