@@ -174,6 +174,16 @@ impl<'a> Checker<'a> {
         if let Some((_, ty)) = env.locals.iter().find(|(local, _)| *local == name) {
             return ty.clone();
         }
+        if env.mode == Mode::Where {
+            let is_request_name = env.form.is_some_and(|form| form.names.contains_key(name)) || env.nodes.is_some_and(|nodes| nodes.contains_key(name));
+            if is_request_name {
+                self.report(
+                    Diagnostic::new(Code::E0403, format!("`{name}` is a field of the request, not a person attribute"), self.at(env.module, ident.span), "not an attribute of the person")
+                        .with_help("`where` filters each person by the person's own attributes (id, name, manager, department, subcompany, security, roles, subordinates); to test the request, use `when`"),
+                );
+                return Ty::Unknown;
+            }
+        }
         if env.in_request() {
             if let Some(form) = env.form {
                 if let Some(named) = form.names.get(name) {
@@ -255,6 +265,7 @@ impl<'a> Checker<'a> {
                                 )
                                 .with_help("row rules do arithmetic (+ − × ÷) over a row's int and float fields (manual 5.3.5)"),
                             );
+                            return Ty::Unknown;
                         }
                         field.ty.clone()
                     }
@@ -290,6 +301,9 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown_name(&self, env: &Env<'_, 'a>, ident: &Ident) {
+        if self.module_incomplete(env.module) || env.form.is_some_and(|form| form.decl.broken) {
+            return;
+        }
         let mut candidates: Vec<&str> = Vec::new();
         if env.mode == Mode::Where {
             candidates.extend(members::EMPLOYEE.iter().map(|member| member.name));
@@ -440,6 +454,9 @@ impl<'a> Checker<'a> {
             None => self.builtin_fns.get(name.name.as_str()),
         };
         let Some(signature) = signature else {
+            if self.module_incomplete(env.module) {
+                return Ty::Unknown;
+            }
             let candidates = self
                 .builtin_fns
                 .keys()
@@ -818,43 +835,54 @@ impl<'a> Checker<'a> {
         self.fn_calls.borrow_mut().insert(here, env.calls.into_inner());
     }
 
-    /// User functions are pure and not recursive: a cycle in the call graph
-    /// is E0505, reported on each function of the cycle.
+    /// User functions are pure and not recursive: each cycle in the call
+    /// graph is one E0505, on its first function in source order, with the
+    /// other functions of the cycle as secondary labels.
     pub fn check_recursion(&self) {
         let calls = self.fn_calls.borrow();
-        let mut reported = std::collections::HashSet::new();
-        let mut keys: Vec<&ItemRef> = calls.keys().collect();
-        keys.sort_by_key(|item| (item.module, item.index));
-        for &start in keys {
-            // Walk the call graph from `start` looking for a way back to it.
+        let reachable_from = |start: ItemRef| {
+            let mut seen = std::collections::HashSet::new();
             let mut stack = vec![start];
-            let mut visited = std::collections::HashSet::new();
-            let mut recursive = false;
             while let Some(current) = stack.pop() {
                 for callee in calls.get(&current).into_iter().flatten() {
-                    if *callee == start {
-                        recursive = true;
-                    } else if visited.insert(*callee) {
+                    if seen.insert(*callee) {
                         stack.push(*callee);
                     }
                 }
-                if recursive {
-                    break;
-                }
             }
-            if recursive && reported.insert(start) {
-                if let Some(ast::Item::Fn(function)) = self.item(start) {
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0505,
-                            format!("function `{}` calls itself", function.name.name),
-                            self.at(start.module, function.name.span),
-                            "recursive",
-                        )
-                        .with_help("functions are formulas and cannot recurse; write the computation out, or use a detail table and an aggregate"),
-                    );
-                }
+            seen
+        };
+        let mut reported = std::collections::HashSet::new();
+        let mut keys: Vec<ItemRef> = calls.keys().copied().collect();
+        keys.sort_by_key(|item| (item.module, item.index));
+        for start in keys {
+            if reported.contains(&start) {
+                continue;
             }
+            let from_start = reachable_from(start);
+            if !from_start.contains(&start) {
+                continue;
+            }
+            let mut cycle: Vec<ItemRef> = from_start.into_iter().filter(|&other| other == start || reachable_from(other).contains(&start)).collect();
+            cycle.sort_by_key(|item| (item.module, item.index));
+            reported.extend(cycle.iter().copied());
+            let Some(ast::Item::Fn(function)) = self.item(start) else { continue };
+            let others: Vec<&ast::FnItem> = cycle.iter().filter(|&&other| other != start).filter_map(|&other| match self.item(other) {
+                Some(ast::Item::Fn(callee)) => Some(callee),
+                _ => None,
+            }).collect();
+            let message = if others.is_empty() {
+                format!("function `{}` calls itself", function.name.name)
+            } else {
+                let names: Vec<String> = others.iter().map(|callee| format!("`{}`", callee.name.name)).collect();
+                format!("function `{}` calls itself through {}", function.name.name, names.join(", "))
+            };
+            let mut diagnostic = Diagnostic::new(Code::E0505, message, self.at(start.module, function.name.span), "recursive")
+                .with_help("functions are formulas and cannot recurse; write the computation out, or use a detail table and an aggregate");
+            for (&other, callee) in cycle.iter().filter(|&&other| other != start).zip(&others) {
+                diagnostic = diagnostic.with_secondary(self.at(other.module, callee.name.span), "part of the cycle");
+            }
+            self.report(diagnostic);
         }
     }
 }

@@ -303,7 +303,10 @@ impl<'a> Checker<'a> {
             }
             if field.detail.is_none() {
                 if let Some((function, column)) = column_rule(form, formula) {
-                    self.check_column_rule(form, index, function, column, &mut column_rules);
+                    // A column rule's type rule (E0201) replaces the store check.
+                    if !self.check_column_rule(form, index, function, column, &mut column_rules) {
+                        continue;
+                    }
                 }
             }
             self.check_store(module, field, &ty, formula, field.decl.name.span);
@@ -327,9 +330,11 @@ impl<'a> Checker<'a> {
         self.check_cycles(form, &dependencies);
     }
 
-    fn check_column_rule(&self, form: &FormInfo<'a>, main: usize, function: &'a str, column: usize, seen: &mut HashMap<(usize, &'a str), usize>) {
+    /// Returns whether the types matched.
+    fn check_column_rule(&self, form: &FormInfo<'a>, main: usize, function: &'a str, column: usize, seen: &mut HashMap<(usize, &'a str), usize>) -> bool {
         let module = form.item.module;
-        let (Some(main_field), Some(column_field)) = (form.fields.get(main), form.fields.get(column)) else { return };
+        let (Some(main_field), Some(column_field)) = (form.fields.get(main), form.fields.get(column)) else { return true };
+        let mut types_match = true;
         if function != "count" {
             if let (Some(main_kind), Some(column_kind)) = (&main_field.kind, &column_field.kind) {
                 let matches = match column_kind {
@@ -338,6 +343,7 @@ impl<'a> Checker<'a> {
                     _ => true,
                 };
                 if !matches {
+                    types_match = false;
                     self.report(
                         Diagnostic::new(
                             Code::E0201,
@@ -369,6 +375,7 @@ impl<'a> Checker<'a> {
         } else {
             seen.insert((column, function), main);
         }
+        types_match
     }
 
     /// Cycles among formulas, each reported once on its first field in
@@ -469,11 +476,18 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let Some(form) = self.forms.get(item) else { continue };
+            if form.decl.broken || self.module_incomplete(item.module) {
+                continue;
+            }
             if !self.modules.get(item.module).is_some_and(|module| !module.is_prelude) {
                 continue;
             }
             for (index, field) in form.fields.iter().enumerate() {
                 if field.is_computed() || field.is_display_only() || fields.contains(&index) || field.kind.is_none() {
+                    continue;
+                }
+                // A duplicate declaration already has its own error.
+                if form.names.get(field.decl.name.name.as_str()) != Some(&Named::Field(index)) {
                     continue;
                 }
                 let has_default = field.decl.options.as_ref().is_some_and(|options| options.iter().any(|option| option.default.is_some()));

@@ -247,6 +247,12 @@ impl<'a> Checker<'a> {
         );
     }
 
+    /// Whether names may be missing from this module because some of its
+    /// text did not parse; "unknown name" would then repeat a syntax error.
+    pub fn module_incomplete(&self, module: usize) -> bool {
+        self.modules.get(module).is_some_and(|m| m.ast.incomplete)
+    }
+
     pub fn lookup(&self, module: usize, name: &str) -> Option<ItemRef> {
         self.scopes.get(module)?.get(name).copied()
     }

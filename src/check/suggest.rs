@@ -29,6 +29,10 @@ pub fn best<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Op
     if length == 0 {
         return None;
     }
+    // One-character names are too short for a typo to be recognisable.
+    if length < 2 {
+        return None;
+    }
     let limit = std::cmp::max(1, (length + 1) / 3);
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {

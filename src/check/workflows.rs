@@ -54,7 +54,12 @@ impl<'a> Checker<'a> {
             }
         }
         let kinds: Vec<Kind> = workflow.nodes.iter().map(|node| self.node_kind(module, node)).collect();
-        self.check_node_counts(module, workflow, &kinds);
+        // A workflow with a member that did not parse is missing nodes:
+        // checks about what is absent would only repeat the syntax error.
+        let complete = !workflow.broken;
+        if complete {
+            self.check_node_counts(module, workflow, &kinds);
+        }
 
         let mut filled = Filled::default();
         let request_env = || Env::new(module, Mode::Request).with_form(form).with_nodes(&node_names);
@@ -71,7 +76,7 @@ impl<'a> Checker<'a> {
         }
         for (node, kind) in workflow.nodes.iter().zip(&kinds) {
             self.check_node_shape(module, node, *kind);
-            self.check_exits(module, node, *kind, &node_names, form.is_some().then(request_env).as_ref(), &mut filled, form);
+            self.check_exits(module, node, *kind, &node_names, form.is_some().then(request_env).as_ref(), &mut filled, form, complete);
             if let Some(form) = form {
                 let env = request_env();
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(&node_names);
@@ -82,7 +87,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        self.check_graph(module, workflow, &kinds, &node_names);
+        if complete {
+            self.check_graph(module, workflow, &kinds, &node_names);
+        }
+        filled.scripted |= !complete;
         if let Some(form) = form {
             let mut all_filled = self.filled.borrow_mut();
             let entry = all_filled.entry(form.item).or_default();
@@ -145,6 +153,7 @@ impl<'a> Checker<'a> {
                     None
                 }
             },
+            None if self.module_incomplete(module) => None,
             None => {
                 let candidates: Vec<&str> = self
                     .scopes
@@ -386,6 +395,7 @@ impl<'a> Checker<'a> {
                 self.report(Diagnostic::new(Code::E0501, format!("`{}` is a field, not a detail table, so `.{}` names nothing", first.name, member.name), self.at(module, path.span), "not a detail table"));
                 None
             }
+            (None, _) if form.decl.broken => None,
             (None, _) => {
                 let mut diagnostic = Diagnostic::new(
                     Code::E0501,
@@ -460,6 +470,7 @@ impl<'a> Checker<'a> {
                 self.report(Diagnostic::new(Code::E0506, format!("`{}` is a detail table and cannot be assigned as a whole", first.name), self.at(module, first.span), "a detail table"));
                 None
             }
+            None if form.decl.broken => None,
             None => {
                 if self.lookup(module, &first.name).is_some() {
                     self.report(Diagnostic::new(Code::E0506, format!("`{}` is not a field of form `{}` and cannot be assigned", first.name, form.decl.name.name), self.at(module, first.span), "not a field"));
@@ -486,6 +497,7 @@ impl<'a> Checker<'a> {
         env: Option<&Env<'_, 'a>>,
         filled: &mut Filled,
         form: Option<&FormInfo<'a>>,
+        complete: bool,
     ) {
         let mut names: HashMap<&str, Span> = HashMap::new();
         let mut unconditional: [Option<Span>; 2] = [None, None];
@@ -506,7 +518,7 @@ impl<'a> Checker<'a> {
                         .with_help("make the node `approve`, or make this an `exit`"),
                 );
             }
-            if !exit.target.name.is_empty() && !node_names.contains_key(exit.target.name.as_str()) {
+            if complete && !exit.target.name.is_empty() && !node_names.contains_key(exit.target.name.as_str()) {
                 let mut diagnostic = Diagnostic::new(
                     Code::E0105,
                     format!("`{}` is not a node of this workflow", exit.target.name),
@@ -577,6 +589,10 @@ impl<'a> Checker<'a> {
         for (index, node) in workflow.nodes.iter().enumerate() {
             let kind = kinds.get(index).copied().unwrap_or(Kind::Unknown);
             if kind == Kind::Archive || kind == Kind::Unknown || finishing.get(index).copied().unwrap_or(true) {
+                continue;
+            }
+            // A node with no exit at all already has E0104.
+            if !node.exits.iter().any(|exit| exit.kind == ExitKind::Exit) {
                 continue;
             }
             if node_names.get(node.name.name.as_str()) != Some(&index) {

@@ -21,6 +21,10 @@ pub struct StrLit {
 #[derive(Debug, Clone, Default)]
 pub struct File {
     pub items: Vec<Item>,
+    /// Some text could not be parsed into any item: names it declared are
+    /// missing, so "unknown name" diagnostics would only repeat the syntax
+    /// error.
+    pub incomplete: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +108,8 @@ pub struct FormItem {
     pub name: Ident,
     pub label: Option<StrLit>,
     pub members: Vec<FormMember>,
+    /// A member failed to parse (and is missing from `members`).
+    pub broken: bool,
     pub span: Span,
 }
 
@@ -168,6 +174,8 @@ pub struct WorkflowItem {
     pub label: Option<StrLit>,
     pub settings: Vec<Setting>,
     pub nodes: Vec<Node>,
+    /// A member failed to parse (and is missing from `nodes`/`settings`).
+    pub broken: bool,
     pub span: Span,
 }
 

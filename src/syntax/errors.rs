@@ -59,7 +59,7 @@ pub fn syntax_error(
     };
     let label = format!("expected {expected} here");
     let mut diagnostic = Diagnostic::in_file(Code::E0001, message, file, span.shifted(base), label);
-    if let Some(help) = help_for(&expected, &before, chunk) {
+    if let Some(help) = help_for(&expected, &before, chunk, next_index.is_none()) {
         diagnostic = diagnostic.with_help(help);
     }
     diagnostic
@@ -113,15 +113,20 @@ fn describe_preceding(before: &[&Token], chunk: &str, context: Context) -> Optio
     Some(format!("after `{}`", shorten(last_text)))
 }
 
-fn help_for(expected: &str, before: &[&Token], chunk: &str) -> Option<String> {
+fn help_for(expected: &str, before: &[&Token], chunk: &str, found_end: bool) -> Option<String> {
     let last = before.last().map(|token| token_text(token, chunk)).unwrap_or("");
     if expected.contains("`->`") {
         return Some("an exit is written `exit NAME -> TARGET [when CONDITION]`".into());
     }
     if expected.starts_with("`:`") && before.len() >= 2 {
-        return Some("a field is written `NAME: TYPE \"label\"`, a node `node NAME: KIND { … }`".into());
+        let keyword = before.len().checked_sub(2).and_then(|index| before.get(index)).map(|token| token_text(token, chunk)).unwrap_or("");
+        return Some(if keyword == "node" {
+            "a node is written `node NAME [\"label\"]: KIND { … }`".into()
+        } else {
+            "a field is written `NAME: TYPE [\"label\"]`".into()
+        });
     }
-    if expected.contains("`}`") && last != "}" {
+    if expected.contains("`}`") && found_end {
         return Some("every `{` needs a matching `}`".into());
     }
     if is_reserved_word(last) {
@@ -165,6 +170,12 @@ fn describe_expected(rules: &[Rule]) -> String {
         if !word.is_empty() && !words.contains(&word) {
             words.push(word);
         }
+    }
+    // Many ways to start an operand mean one thing to a reader.
+    const OPERAND_STARTS: &[&str] = &["`(`", "`[`", "`if`", "a name", "a number", "a string", "an expression", "`-`"];
+    if words.iter().filter(|word| OPERAND_STARTS.contains(word)).count() >= 3 {
+        words.retain(|word| !OPERAND_STARTS.contains(word));
+        words.insert(0, "an expression");
     }
     if operators && words.len() < 5 {
         words.push("an operator");

@@ -7,24 +7,27 @@ use logos::Logos;
 
 use crate::source::Span;
 
+// Every token that repeats is matched by its first character and finished
+// by a callback that scans with a plain loop: logos's generated code
+// recurses once per repeated character in debug builds, and a 5 MB
+// identifier must not overflow the stack.
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
-    #[regex(r"[ \t\r\n\u{FEFF}\u{3000}]+")]
+    #[regex(r"[ \t\r\n\u{FEFF}\u{3000}]", whitespace)]
     Whitespace,
-    #[regex(r"///[^\n]*")]
+    #[token("///", line_rest)]
     DocComment,
-    #[regex(r"//[^\n]*")]
+    #[token("//", line_rest)]
     LineComment,
     #[token("/*", block_comment)]
     BlockComment,
-    #[regex(r"[\p{XID_Start}_][\p{XID_Continue}]*")]
+    #[regex(r"[\p{XID_Start}_]", identifier_rest)]
     Ident,
-    #[regex(r"[0-9]+(\.[0-9]+)?")]
+    #[regex(r"[0-9]", number_rest)]
     Number,
-    #[regex(r#""([^"\\\n]|\\[^\n])*""#)]
+    #[token("\"", string_rest)]
     String,
     /// A string that reaches the end of its line without a closing quote.
-    #[regex(r#""([^"\\\n]|\\[^\n])*"#)]
     UnterminatedString,
     #[token("->")]
     Arrow,
@@ -79,6 +82,54 @@ pub enum TokenKind {
     Unknown,
 }
 
+fn bump_while(lexer: &mut logos::Lexer<TokenKind>, keep: impl Fn(char) -> bool) {
+    let rest = lexer.remainder();
+    let length = rest.char_indices().find(|(_, character)| !keep(*character)).map_or(rest.len(), |(index, _)| index);
+    lexer.bump(length);
+}
+
+fn whitespace(lexer: &mut logos::Lexer<TokenKind>) {
+    bump_while(lexer, |character| matches!(character, ' ' | '\t' | '\r' | '\n' | '\u{FEFF}' | '\u{3000}'));
+}
+
+fn line_rest(lexer: &mut logos::Lexer<TokenKind>) {
+    bump_while(lexer, |character| character != '\n');
+}
+
+fn identifier_rest(lexer: &mut logos::Lexer<TokenKind>) {
+    bump_while(lexer, unicode_ident::is_xid_continue);
+}
+
+fn number_rest(lexer: &mut logos::Lexer<TokenKind>) {
+    bump_while(lexer, |character| character.is_ascii_digit());
+    let rest = lexer.remainder();
+    let mut characters = rest.chars();
+    if characters.next() == Some('.') && characters.next().is_some_and(|digit| digit.is_ascii_digit()) {
+        lexer.bump(1);
+        bump_while(lexer, |character| character.is_ascii_digit());
+    }
+}
+
+/// Length of a string's rest after the opening quote, and whether a
+/// closing quote ends it (else it stops at the end of the line).
+fn string_extent(rest: &str) -> (usize, bool) {
+    let mut escaped = false;
+    for (index, character) in rest.char_indices() {
+        match character {
+            '\n' => return (index, false),
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return (index + 1, true),
+            _ => escaped = false,
+        }
+    }
+    (rest.len(), false)
+}
+
+fn string_rest(lexer: &mut logos::Lexer<TokenKind>) {
+    let (length, _) = string_extent(lexer.remainder());
+    lexer.bump(length);
+}
+
 fn block_comment(lexer: &mut logos::Lexer<TokenKind>) -> bool {
     let rest = lexer.remainder();
     let length = rest.find("*/").map(|end| end + 2).unwrap_or(rest.len());
@@ -104,7 +155,10 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     while let Some(result) = lexer.next() {
         let range = lexer.span();
-        let kind = result.unwrap_or(TokenKind::Unknown);
+        let mut kind = result.unwrap_or(TokenKind::Unknown);
+        if kind == TokenKind::String && !text.get(range.start + 1..).is_some_and(|rest| string_extent(rest).1) {
+            kind = TokenKind::UnterminatedString;
+        }
         tokens.push(Token { kind, span: Span::new(range.start, range.end) });
     }
     tokens

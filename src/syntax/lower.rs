@@ -54,9 +54,12 @@ impl<'a> Lowerer<'a> {
         Lowerer { file, text, base, diagnostics: RefCell::new(Vec::new()) }
     }
 
+    /// The pair's span without trailing whitespace (pest includes the
+    /// whitespace skipped before a failed optional part).
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
-        Span::new(span.start() + self.base, span.end() + self.base)
+        let trailing = span.as_str().len() - span.as_str().trim_end().len();
+        Span::new(span.start() + self.base, span.end() - trailing + self.base)
     }
 
     fn report(&self, diagnostic: Diagnostic) {
@@ -64,7 +67,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// `///` lines directly above `offset`.
-    fn doc_before(&self, offset: usize) -> Option<String> {
+    pub(super) fn doc_before(&self, offset: usize) -> Option<String> {
         let before = self.text.get(..offset)?;
         let mut lines: Vec<&str> = Vec::new();
         let mut rest = before.trim_end_matches([' ', '\t']);
@@ -122,7 +125,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        File { items }
+        File { items, incomplete: false }
     }
 
     pub fn items(&self, pairs: Pairs<Rule>) -> Vec<Item> {
@@ -226,7 +229,7 @@ impl<'a> Lowerer<'a> {
 
     fn form_item(&self, pair: Pair<Rule>) -> FormItem {
         let span = self.span(&pair);
-        let mut form = FormItem { doc: self.doc_before(span.start as usize), name: missing_ident(span), label: None, members: Vec::new(), span };
+        let mut form = FormItem { doc: self.doc_before(span.start as usize), name: missing_ident(span), label: None, members: Vec::new(), broken: false, span };
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::form_head => self.form_head(inner, &mut form),
@@ -387,6 +390,7 @@ impl<'a> Lowerer<'a> {
             label: None,
             settings: Vec::new(),
             nodes: Vec::new(),
+            broken: false,
             span,
         };
         for inner in pair.into_inner() {

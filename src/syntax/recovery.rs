@@ -4,7 +4,7 @@
 
 use pest::Parser;
 
-use super::ast::{File, FormItem, FormMember, Ident, Item, WorkflowItem};
+use super::ast::{File, FormItem, Ident, Item, WorkflowItem};
 use super::errors::{syntax_error, Context};
 use super::lexer::{Token, TokenKind};
 use super::lower::Lowerer;
@@ -19,11 +19,13 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
     let significant: Vec<Token> = tokens.iter().copied().filter(|token| !token.kind.is_trivia()).collect();
     let mut diagnostics = Vec::new();
     let mut items = Vec::new();
+    let mut incomplete = false;
     let starts = item_starts(text, &significant);
 
     // Anything before the first item is not part of any item.
     let first_start = starts.first().map(|&index| index).unwrap_or(significant.len());
     if first_start > 0 {
+        incomplete = true;
         if let Some(token) = significant.first() {
             let found = text.get(token.span.range()).unwrap_or("");
             let found: String = found.chars().take(30).collect();
@@ -48,6 +50,7 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
         let chunk_end = last.span.end as usize;
         if let Some(deep) = super::lexer::first_too_deep(item_tokens, MAX_NESTING) {
             diagnostics.push(too_deep(file, deep));
+            incomplete = true;
             continue;
         }
         let chunk = text.get(chunk_start..chunk_end).unwrap_or("");
@@ -65,12 +68,15 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
                 };
                 match recovered {
                     Some(item) => items.push(item),
-                    None => diagnostics.push(syntax_error(&error, chunk, chunk_start, file, Context::File)),
+                    None => {
+                        incomplete = true;
+                        diagnostics.push(syntax_error(&error, chunk, chunk_start, file, Context::File));
+                    }
                 }
             }
         }
     }
-    Parsed { file: File { items }, diagnostics }
+    Parsed { file: File { items, incomplete }, diagnostics }
 }
 
 /// Indexes (into `tokens`) where items start: an item keyword at depth 0,
@@ -101,6 +107,14 @@ fn at_column_zero(text: &str, span: Span) -> bool {
     start == 0 || text.get(start - 1..start) == Some("\n")
 }
 
+/// Whether the token before `index` leaves an expression open (`=`, an
+/// operator, `(`, `,`), so a name on the next line continues it.
+fn previous_continues(tokens: &[Token], index: usize) -> bool {
+    index.checked_sub(1).and_then(|previous| tokens.get(previous)).is_some_and(|token| {
+        !matches!(token.kind, TokenKind::Ident | TokenKind::Number | TokenKind::String | TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace)
+    })
+}
+
 fn first_on_line(text: &str, span: Span) -> bool {
     let start = span.start as usize;
     let line_start = text.get(..start).and_then(|before| before.rfind('\n')).map(|index| index + 1).unwrap_or(0);
@@ -121,8 +135,10 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
     let lowerer = Lowerer::new(file, text, head_start);
     let item_span = Span::new(head_start, tokens.last().map(|token| token.span.end as usize).unwrap_or(head_start));
     let placeholder = Ident { name: String::new(), span: item_span };
-    let mut form = FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), span: item_span };
-    let mut workflow = WorkflowItem { doc: None, name: placeholder, label: None, settings: Vec::new(), nodes: Vec::new(), span: item_span };
+    let mut form = FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), broken: true, span: item_span };
+    let mut workflow = WorkflowItem { doc: None, name: placeholder, label: None, settings: Vec::new(), nodes: Vec::new(), broken: true, span: item_span };
+    form.doc = lowerer.doc_before(head_start);
+    workflow.doc = form.doc.clone();
     for pair in head_pairs {
         match pair.as_rule() {
             Rule::form_head => lowerer.form_head(pair, &mut form),
@@ -140,7 +156,12 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
     for (index, token) in body.iter().enumerate() {
         let word = if token.kind == TokenKind::Ident { text.get(token.span.range()).unwrap_or("") } else { "" };
         let starts_member = if is_form {
-            (depth == 0 && token.kind == TokenKind::Ident && (word == "validate" || word == "detail" || body.get(index + 1).is_some_and(|next| next.kind == TokenKind::Colon)))
+            (depth == 0
+                && token.kind == TokenKind::Ident
+                && (word == "validate"
+                    || word == "detail"
+                    || body.get(index + 1).is_some_and(|next| next.kind == TokenKind::Colon)
+                    || (first_on_line(text, token.span) && !previous_continues(body, index))))
                 || (word == "detail" && first_on_line(text, token.span))
         } else {
             (word == "node" && first_on_line(text, token.span)) || (depth == 0 && WORKFLOW_SETTINGS.contains(&word))
@@ -211,8 +232,6 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
         diagnostics.push(Diagnostic::in_file(Code::E0001, format!("expected an item, found `{found}`"), file, extra.span, "expected an item here"));
     }
     if is_form {
-        form.doc = None;
-        let _: &Vec<FormMember> = &form.members;
         Some(Item::Form(form))
     } else {
         Some(Item::Workflow(workflow))

@@ -1,0 +1,5 @@
+//! The one integration test binary (one binary links faster than many).
+//! Most tests are data: add a `.flow` file under `tests/data/` and it is
+//! picked up.
+
+mod suite;

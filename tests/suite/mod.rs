@@ -1,0 +1,34 @@
+mod check_cases;
+mod cli;
+mod docs;
+mod robustness;
+mod snapshots;
+
+use std::path::{Path, PathBuf};
+
+/// Every `.flow` file directly inside `dir`, sorted.
+pub fn flow_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    files.retain(|path| path.extension().is_some_and(|extension| extension == "flow"));
+    files.sort();
+    files
+}
+
+/// Every example: `examples/<name>/*.flow`.
+pub fn example_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("examples")
+        .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.is_dir()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    for dir in dirs {
+        files.extend(flow_files(&dir.to_string_lossy()));
+    }
+    files
+}
+
+pub fn name_of(path: &Path) -> String {
+    path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default()
+}
