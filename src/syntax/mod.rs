@@ -36,14 +36,14 @@ pub struct Parsed {
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let tokens = lexer::tokenize(text);
-    if lexer::first_too_deep(&tokens, MAX_NESTING).is_none() {
+    if !lexer::nesting_exceeds(text, MAX_NESTING) {
         if let Ok(mut pairs) = FlowParser::parse(Rule::file, text) {
             let lowerer = lower::Lowerer::new(file, text, 0);
             let tree = pairs.next().map(|pair| lowerer.file(pair)).unwrap_or_default();
             return Parsed { file: tree, diagnostics: lowerer.diagnostics.into_inner() };
         }
     }
+    let tokens = lexer::tokenize(text);
     recovery::parse_with_recovery(file, text, &tokens)
 }
 
