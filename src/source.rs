@@ -90,10 +90,7 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line_index = match self.line_starts.binary_search(&clamp_u32(offset)) {
-            Ok(index) => index,
-            Err(index) => index.saturating_sub(1),
-        };
+        let line_index = self.line_index(offset);
         let line_start = self.line_starts.get(line_index).copied().unwrap_or(0) as usize;
         let column = self
             .text
@@ -115,6 +112,23 @@ impl SourceFile {
             units += character.len_utf16();
         }
         self.text.len()
+    }
+
+    /// Length in bytes of the line holding `offset` (binary search, no scan).
+    pub fn line_length_at(&self, offset: usize) -> usize {
+        let line = self.line_index(offset);
+        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let end = self.line_starts.get(line + 1).map_or(self.text.len(), |&next| next as usize);
+        end.saturating_sub(start)
+    }
+
+    /// 0-based index of the line holding `offset`.
+    fn line_index(&self, offset: usize) -> usize {
+        let offset = clamp_u32(offset.min(self.text.len()));
+        match self.line_starts.binary_search(&offset) {
+            Ok(index) => index,
+            Err(index) => index.saturating_sub(1),
+        }
     }
 
     pub fn line_count(&self) -> usize {

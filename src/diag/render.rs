@@ -60,9 +60,32 @@ struct MietteView {
     source: Option<miette::NamedSource<SharedText>>,
 }
 
+/// Lines longer than this are not quoted: a snippet of a 5 MB line helps
+/// nobody, and printing it for every diagnostic would take minutes.
+const MAX_QUOTED_LINE: usize = 2_000;
+
+fn line_too_long(file: &SourceFile, offset: usize) -> bool {
+    file.line_length_at(offset) > MAX_QUOTED_LINE
+}
+
 impl MietteView {
     fn new(diagnostic: &Diagnostic, sources: &SourceMap) -> MietteView {
         let file = sources.get(diagnostic.file());
+        if let Some(file) = file.filter(|file| line_too_long(file, diagnostic.primary.at.span.start as usize)) {
+            let (line, column) = file.line_column(diagnostic.primary.at.span.start as usize);
+            let location = format!("at {}:{line}:{column} (the line is too long to quote): {}", file.name, diagnostic.primary.message);
+            return MietteView {
+                code: diagnostic.code.as_str(),
+                message: diagnostic.message.clone(),
+                severity: diagnostic.severity,
+                help: Some(match &diagnostic.help {
+                    Some(help) => format!("{location}\n{help}"),
+                    None => location,
+                }),
+                labels: Vec::new(),
+                source: None,
+            };
+        }
         let mut labels = vec![labeled(&diagnostic.primary, true)];
         let mut elsewhere = Vec::new();
         for label in &diagnostic.secondary {
