@@ -174,52 +174,6 @@ pub fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word)
 }
 
-/// Whether brackets nest deeper than `limit` anywhere in `text` (outside
-/// strings and comments). A byte scan, cheaper than tokenizing, run on
-/// every file before the recursive parser sees it.
-pub fn nesting_exceeds(text: &str, limit: usize) -> bool {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        match byte {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'"' => {
-                index += 1;
-                while let Some(&inner) = bytes.get(index) {
-                    match inner {
-                        b'\\' => index += 1,
-                        b'"' | b'\n' => break,
-                        _ => {}
-                    }
-                    index += 1;
-                }
-            }
-            b'/' if bytes.get(index + 1) == Some(&b'/') => {
-                while bytes.get(index).is_some_and(|&inner| inner != b'\n') {
-                    index += 1;
-                }
-            }
-            b'/' if bytes.get(index + 1) == Some(&b'*') => {
-                index += 2;
-                while bytes.get(index).is_some() && !(bytes.get(index) == Some(&b'*') && bytes.get(index + 1) == Some(&b'/')) {
-                    index += 1;
-                }
-                index += 1;
-            }
-            _ => {}
-        }
-        index += 1;
-    }
-    false
-}
-
 /// Deepest nesting of `()`, `[]` and `{}` and where it first passes `limit`.
 pub fn first_too_deep(tokens: &[Token], limit: usize) -> Option<Span> {
     let mut depth = 0usize;

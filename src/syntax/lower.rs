@@ -116,18 +116,6 @@ impl<'a> Lowerer<'a> {
 
     // ------------------------------------------------------------ items
 
-    pub fn file(&self, pair: Pair<Rule>) -> File {
-        let mut items = Vec::new();
-        for inner in pair.into_inner() {
-            if inner.as_rule() != Rule::EOI {
-                if let Some(item) = self.item(inner) {
-                    items.push(item);
-                }
-            }
-        }
-        File { items, incomplete: false }
-    }
-
     pub fn items(&self, pairs: Pairs<Rule>) -> Vec<Item> {
         pairs.filter(|pair| pair.as_rule() != Rule::EOI).filter_map(|pair| self.item(pair)).collect()
     }

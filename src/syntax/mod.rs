@@ -13,7 +13,6 @@ mod lower;
 mod recovery;
 mod strings;
 
-use pest::Parser;
 use pest_derive::Parser;
 
 use crate::diag::{Code, Diagnostic};
@@ -36,14 +35,13 @@ pub struct Parsed {
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    if !lexer::nesting_exceeds(text, MAX_NESTING) {
-        if let Ok(mut pairs) = FlowParser::parse(Rule::file, text) {
-            let lowerer = lower::Lowerer::new(file, text, 0);
-            let tree = pairs.next().map(|pair| lowerer.file(pair)).unwrap_or_default();
-            return Parsed { file: tree, diagnostics: lowerer.diagnostics.into_inner() };
+    let tokens = lexer::tokenize(text);
+    let significant: Vec<lexer::Token> = tokens.iter().copied().filter(|token| !token.kind.is_trivia()).collect();
+    if lexer::first_too_deep(&significant, MAX_NESTING).is_none() {
+        if let Some(parsed) = recovery::parse_strict(file, text, &significant) {
+            return parsed;
         }
     }
-    let tokens = lexer::tokenize(text);
     recovery::parse_with_recovery(file, text, &tokens)
 }
 

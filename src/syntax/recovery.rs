@@ -1,6 +1,14 @@
-//! Error recovery: re-parse a broken file one item at a time, and a broken
-//! form or workflow one member at a time, so every broken piece gets its
-//! own diagnostic and every sound piece still reaches the checker.
+//! Parsing in pieces. Every file is parsed one item at a time, and forms
+//! and workflows one member (field, detail, node, setting) at a time:
+//!
+//! - `parse_strict` splits only where the split is certain (item keywords
+//!   and members at brace depth 0). It is the fast path: pest's token
+//!   queue stays small and its memory is reused, so time stays linear in
+//!   the file size. If any piece fails, it gives up and returns `None`.
+//! - `parse_with_recovery` also splits where a split is likely (a keyword
+//!   at the start of a line, a name at the start of a line), so every
+//!   broken piece gets its own diagnostic and every sound piece still
+//!   reaches the checker.
 
 use pest::Parser;
 
@@ -12,15 +20,56 @@ use super::{too_deep, FlowParser, Parsed, Rule, MAX_NESTING};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
+/// Members parsed per pest call on the fast path.
+const MEMBERS_PER_CALL: usize = 64;
+
 const ITEM_KEYWORDS: &[&str] = &["use", "const", "fn", "form", "workflow"];
 const WORKFLOW_SETTINGS: &[&str] = &["category", "form", "title", "remind", "portal", "inactive"];
+
+/// How sure a split must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// Only where no valid file could be split wrongly; any failure aborts.
+    Certain,
+    /// Also at likely places; failures become diagnostics.
+    Likely,
+}
+
+/// The fast path for valid files (see the module comment). `significant`
+/// holds the file's tokens without trivia.
+pub fn parse_strict(file: FileId, text: &str, significant: &[Token]) -> Option<Parsed> {
+    let starts = item_starts(text, significant, Split::Certain);
+    if starts.first().copied().unwrap_or(significant.len()) != 0 && !significant.is_empty() {
+        return None;
+    }
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (position, &start_index) in starts.iter().enumerate() {
+        let end_index = starts.get(position + 1).copied().unwrap_or(significant.len());
+        let item_tokens = significant.get(start_index..end_index)?;
+        let first = item_tokens.first()?;
+        let keyword = text.get(first.span.range()).unwrap_or("");
+        if matches!(keyword, "form" | "workflow") {
+            items.push(parse_members(file, text, item_tokens, keyword, Split::Certain, &mut diagnostics)?);
+        } else {
+            let last = item_tokens.last()?;
+            let chunk_start = first.span.start as usize;
+            let chunk = text.get(chunk_start..last.span.end as usize)?;
+            let pairs = FlowParser::parse(Rule::item_alone, chunk).ok()?;
+            let lowerer = Lowerer::new(file, text, chunk_start);
+            items.extend(lowerer.items(pairs));
+            diagnostics.extend(lowerer.diagnostics.into_inner());
+        }
+    }
+    Some(Parsed { file: File { items, incomplete: false }, diagnostics })
+}
 
 pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed {
     let significant: Vec<Token> = tokens.iter().copied().filter(|token| !token.kind.is_trivia()).collect();
     let mut diagnostics = Vec::new();
     let mut items = Vec::new();
     let mut incomplete = false;
-    let starts = item_starts(text, &significant);
+    let starts = item_starts(text, &significant, Split::Likely);
 
     // Anything before the first item is not part of any item.
     let first_start = starts.first().map(|&index| index).unwrap_or(significant.len());
@@ -63,7 +112,7 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
             Err(error) => {
                 let keyword = text.get(first.span.range()).unwrap_or("");
                 let recovered = match keyword {
-                    "form" | "workflow" => recover_members(file, text, item_tokens, keyword, &mut diagnostics),
+                    "form" | "workflow" => parse_members(file, text, item_tokens, keyword, Split::Likely, &mut diagnostics),
                     _ => None,
                 };
                 match recovered {
@@ -80,9 +129,9 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
 }
 
 /// Indexes (into `tokens`) where items start: an item keyword at depth 0,
-/// or at the very start of a line (a missing `}` must not swallow the
-/// rest of the file).
-fn item_starts(text: &str, tokens: &[Token]) -> Vec<usize> {
+/// or, for `Split::Likely`, at the very start of a line (a missing `}`
+/// must not swallow the rest of the file).
+fn item_starts(text: &str, tokens: &[Token], split: Split) -> Vec<usize> {
     let mut starts = Vec::new();
     let mut depth = 0usize;
     for (index, token) in tokens.iter().enumerate() {
@@ -91,7 +140,7 @@ fn item_starts(text: &str, tokens: &[Token]) -> Vec<usize> {
             TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
             TokenKind::Ident => {
                 let word = text.get(token.span.range()).unwrap_or("");
-                if ITEM_KEYWORDS.contains(&word) && (depth == 0 || at_column_zero(text, token.span)) {
+                if ITEM_KEYWORDS.contains(&word) && (depth == 0 || (split == Split::Likely && at_column_zero(text, token.span))) {
                     starts.push(index);
                     depth = 0;
                 }
@@ -121,9 +170,11 @@ fn first_on_line(text: &str, span: Span) -> bool {
     text.get(line_start..start).is_some_and(|prefix| prefix.chars().all(char::is_whitespace))
 }
 
-/// Re-parses a broken form or workflow member by member. Returns `None`
-/// when even its head (`form NAME "label" {`) is broken.
-fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Item> {
+/// Parses a form or workflow member by member. Returns `None` when its
+/// head (`form NAME "label" {`) is broken, or with `Split::Certain` when
+/// anything is.
+fn parse_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, split: Split, diagnostics: &mut Vec<Diagnostic>) -> Option<Item> {
+    let certain = split == Split::Certain;
     let open_index = tokens.iter().position(|token| token.kind == TokenKind::LBrace)?;
     let open = tokens.get(open_index)?;
     let first = tokens.first()?;
@@ -135,8 +186,9 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
     let lowerer = Lowerer::new(file, text, head_start);
     let item_span = Span::new(head_start, tokens.last().map(|token| token.span.end as usize).unwrap_or(head_start));
     let placeholder = Ident { name: String::new(), span: item_span };
-    let mut form = FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), broken: true, span: item_span };
-    let mut workflow = WorkflowItem { doc: None, name: placeholder, label: None, settings: Vec::new(), nodes: Vec::new(), broken: true, span: item_span };
+    let broken = !certain;
+    let mut form = FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), broken, span: item_span };
+    let mut workflow = WorkflowItem { doc: None, name: placeholder, label: None, settings: Vec::new(), nodes: Vec::new(), broken, span: item_span };
     form.doc = lowerer.doc_before(head_start);
     workflow.doc = form.doc.clone();
     for pair in head_pairs {
@@ -155,7 +207,15 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
     let mut close = None;
     for (index, token) in body.iter().enumerate() {
         let word = if token.kind == TokenKind::Ident { text.get(token.span.range()).unwrap_or("") } else { "" };
-        let starts_member = if is_form {
+        let starts_member = if certain {
+            depth == 0
+                && token.kind == TokenKind::Ident
+                && if is_form {
+                    word == "validate" || word == "detail" || body.get(index + 1).is_some_and(|next| next.kind == TokenKind::Colon)
+                } else {
+                    word == "node" || WORKFLOW_SETTINGS.contains(&word)
+                }
+        } else if is_form {
             (depth == 0
                 && token.kind == TokenKind::Ident
                 && (word == "validate"
@@ -167,7 +227,7 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
             (word == "node" && first_on_line(text, token.span)) || (depth == 0 && WORKFLOW_SETTINGS.contains(&word))
         };
         if starts_member {
-            if word == "node" || word == "detail" {
+            if !certain && (word == "node" || word == "detail") {
                 depth = 0;
             }
             member_starts.push(index);
@@ -185,18 +245,37 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
         }
     }
     let body_end = close.unwrap_or(body.len());
+    if certain {
+        let garbage_before = member_starts.first().copied().unwrap_or(body_end) != 0;
+        let trailing = close.map_or(true, |index| index + 1 != body.len());
+        if garbage_before || trailing {
+            return None;
+        }
+    }
     if let Some(garbage) = body.get(..member_starts.first().copied().unwrap_or(body_end)).and_then(|before| before.first()) {
         let found: String = text.get(garbage.span.range()).unwrap_or("").chars().take(30).collect();
         let expected = if is_form { "a field, `detail` or `validate`" } else { "`node` or a workflow setting" };
         diagnostics.push(Diagnostic::in_file(Code::E0001, format!("expected {expected}, found `{found}`"), file, garbage.span, format!("expected {expected} here")));
     }
-    for (position, &start) in member_starts.iter().enumerate() {
-        let end = member_starts.get(position + 1).copied().unwrap_or(body_end);
+    // A sure split parses a run of members per pest call (fewer calls, a
+    // small reused token queue); a likely split parses one member per call
+    // so each failure names its own member.
+    let group = if certain { MEMBERS_PER_CALL } else { 1 };
+    let mut position = 0;
+    while position < member_starts.len() {
+        let start = member_starts.get(position).copied().unwrap_or(body_end);
+        position = (position + group).min(member_starts.len());
+        let end = member_starts.get(position).copied().unwrap_or(body_end);
         let Some(member_tokens) = body.get(start..end) else { continue };
         let (Some(member_first), Some(member_last)) = (member_tokens.first(), member_tokens.last()) else { continue };
         let chunk_start = member_first.span.start as usize;
         let chunk = text.get(chunk_start..member_last.span.end as usize).unwrap_or("");
-        let rule = if is_form { Rule::form_member_alone } else { Rule::workflow_member_alone };
+        let rule = match (is_form, certain) {
+            (true, true) => Rule::form_members_alone,
+            (true, false) => Rule::form_member_alone,
+            (false, true) => Rule::workflow_members_alone,
+            (false, false) => Rule::workflow_member_alone,
+        };
         match FlowParser::parse(rule, chunk) {
             Ok(pairs) => {
                 let member_lowerer = Lowerer::new(file, text, chunk_start);
@@ -211,6 +290,7 @@ fn recover_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, di
                 }
                 diagnostics.extend(member_lowerer.diagnostics.into_inner());
             }
+            Err(_) if certain => return None,
             Err(error) => {
                 let context = if is_form { Context::FormMember } else { Context::WorkflowMember };
                 diagnostics.push(syntax_error(&error, chunk, chunk_start, file, context));
