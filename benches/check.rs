@@ -49,7 +49,11 @@ fn input(per_mille: u32) -> &'static Input {
             })
             .collect()
     });
-    inputs.iter().find(|(scale, _)| *scale == per_mille).map(|(_, input)| input).unwrap_or_else(|| unreachable_scale(per_mille))
+    inputs
+        .iter()
+        .find(|(scale, _)| *scale == per_mille)
+        .map(|(_, input)| input)
+        .unwrap_or_else(|| unreachable_scale(per_mille))
 }
 
 fn unreachable_scale(per_mille: u32) -> &'static Input {
@@ -91,7 +95,9 @@ fn pest_only(bencher: Bencher, scale: u32) {
 #[divan::bench(args = SCALES, sample_count = 10, sample_size = 1)]
 fn parse(bencher: Bencher, scale: u32) {
     let text = input(scale).flow.as_str();
-    bencher.counter(BytesCount::new(text.len())).bench(|| flowc::syntax::parse(flowc::source::FileId(0), black_box(text)));
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .bench(|| flowc::syntax::parse(flowc::source::FileId(0), black_box(text)));
 }
 
 #[divan::bench(args = SCALES, sample_count = 10, sample_size = 1)]

@@ -97,7 +97,8 @@ macro_rules! w {
     }};
 }
 
-const SELECT_OPTIONS: [(&str, &str); 4] = [("选项甲", "甲类"), ("选项乙", "乙类"), ("选项丙", "丙类"), ("选项丁", "丁类")];
+const SELECT_OPTIONS: [(&str, &str); 4] =
+    [("选项甲", "甲类"), ("选项乙", "乙类"), ("选项丙", "丙类"), ("选项丁", "丁类")];
 const ROLES: [&str; 8] = ["部门经理", "会计", "财务经理", "出纳", "人事专员", "法务", "总经理", "采购专员"];
 
 /// Writes the form and returns the pools the workflow draws on.
@@ -226,7 +227,14 @@ fn form(out: &mut String, size: Size) -> Pools {
             w!(out, "  合计{k}: money \"明细合计{k}\" = sum(明细{k}.金额{k})      // 列字段规则");
             w!(out, "  件数{k}: int \"明细件数{k}\" = sum(明细{k}.数量{k})");
             w!(out, "  validate 合计{k} >= 0 \"明细{k}的合计不能为负\"");
-            w!(out, "  validate 字段{} <= 字段{} or 字段{} \"金额{} 超出预算时须确认\"", base + 1, base + 9, base + 7, base + 1);
+            w!(
+                out,
+                "  validate 字段{} <= 字段{} or 字段{} \"金额{} 超出预算时须确认\"",
+                base + 1,
+                base + 9,
+                base + 7,
+                base + 1
+            );
             fields.push(Field { name: format!("明细{k}"), kind: Kind::Detail, computed: false });
             fields.push(Field { name: format!("合计{k}"), kind: Kind::Money, computed: true });
             count += 7;
@@ -296,7 +304,13 @@ pub fn flow(size: Size) -> String {
     w!(out, "workflow 综合审批 \"综合审批流程\" {{");
     w!(out, "  category \"综合管理\"");
     w!(out, "  form 综合申请单");
-    w!(out, "  title \"{{{}.name}}的综合申请 {{{}}} ¥{{thousands({}, 2)}}\"", pick(&pools.employees, 0), pick(&pools.dates, 0), pick(&pools.moneys, 0));
+    w!(
+        out,
+        "  title \"{{{}.name}}的综合申请 {{{}}} ¥{{thousands({}, 2)}}\"",
+        pick(&pools.employees, 0),
+        pick(&pools.dates, 0),
+        pick(&pools.moneys, 0)
+    );
     w!(out, "  remind sms, email");
     w!(out);
 
@@ -429,8 +443,21 @@ pub fn toml(size: Size, bytes: usize) -> String {
         w!(out, "name = \"节点{j}\"");
         w!(out, "label = \"第{j}步审批\"");
         w!(out, "kind = \"{}\"", if j % 3 == 2 { "realize" } else { "approve" });
-        w!(out, "operators = {{ mode = \"any\", batches = [[\"字段{}.manager\"], [\"role('部门经理', 字段{})\"]] }}", f + 5, f + 6);
-        w!(out, "editable = [\"字段{}\", \"字段{}\", \"字段{}\", \"字段{}\", \"字段{}\"]", f, f + 1, f + 2, f + 3, f + 4);
+        w!(
+            out,
+            "operators = {{ mode = \"any\", batches = [[\"字段{}.manager\"], [\"role('部门经理', 字段{})\"]] }}",
+            f + 5,
+            f + 6
+        );
+        w!(
+            out,
+            "editable = [\"字段{}\", \"字段{}\", \"字段{}\", \"字段{}\", \"字段{}\"]",
+            f,
+            f + 1,
+            f + 2,
+            f + 3,
+            f + 4
+        );
         w!(out, "required = [\"字段{}\", \"字段{}\"]", f, f + 1);
         w!(out, "before = [\"字段{} = 字段{} + 1\"]", f + 11, f + 11);
         w!(out, "after = [\"字段{} = '第{j}步已处理'\", \"if 字段{} and 字段{} > 100 {{ 字段{} = round(字段{} * 1.1, 2) }}\"]", f + 2, f + 7, f + 1, f + 9, f + 1);

@@ -78,12 +78,8 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, byte)| *byte == b'\n')
-                .map(|(index, _)| clamp_u32(index + 1)),
-        );
+        line_starts
+            .extend(text.bytes().enumerate().filter(|(_, byte)| *byte == b'\n').map(|(index, _)| clamp_u32(index + 1)));
         SourceFile { name: name.into(), path, text, line_starts }
     }
 
@@ -92,11 +88,7 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line_index = self.line_index(offset);
         let line_start = self.line_starts.get(line_index).copied().unwrap_or(0) as usize;
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map(|prefix| prefix.chars().count())
-            .unwrap_or(0);
+        let column = self.text.get(line_start..offset).map(|prefix| prefix.chars().count()).unwrap_or(0);
         (line_index + 1, column + 1)
     }
 
@@ -166,9 +158,7 @@ impl SourceMap {
     }
 
     pub fn find_by_path(&self, path: &std::path::Path) -> Option<FileId> {
-        self.files()
-            .find(|(_, file)| file.path.as_deref() == Some(path))
-            .map(|(id, _)| id)
+        self.files().find(|(_, file)| file.path.as_deref() == Some(path)).map(|(id, _)| id)
     }
 
     pub fn find_by_name(&self, name: &str) -> Option<FileId> {

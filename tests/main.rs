@@ -2,4 +2,6 @@
 //! Most tests are data: add a `.flow` file under `tests/data/` and it is
 //! picked up.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
 mod suite;

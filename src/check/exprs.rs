@@ -45,7 +45,15 @@ pub struct Env<'e, 'a> {
 
 impl<'e, 'a> Env<'e, 'a> {
     pub fn new(module: usize, mode: Mode) -> Env<'e, 'a> {
-        Env { module, mode, form: None, nodes: None, locals: &[], reads: RefCell::new(Vec::new()), calls: RefCell::new(Vec::new()) }
+        Env {
+            module,
+            mode,
+            form: None,
+            nodes: None,
+            locals: &[],
+            reads: RefCell::new(Vec::new()),
+            calls: RefCell::new(Vec::new()),
+        }
     }
 
     pub fn with_form(mut self, form: Option<&'e FormInfo<'a>>) -> Env<'e, 'a> {
@@ -159,7 +167,12 @@ impl<'a> Checker<'a> {
     }
 
     pub fn mismatch(&self, env: &Env<'_, 'a>, expr: &Expr, message: &str, found: &Ty) {
-        self.report(Diagnostic::new(Code::E0502, format!("{message}, found {found}"), self.at(env.module, expr.span), format!("this is {found}")));
+        self.report(Diagnostic::new(
+            Code::E0502,
+            format!("{message}, found {found}"),
+            self.at(env.module, expr.span),
+            format!("this is {found}"),
+        ));
     }
 
     // ------------------------------------------------------------ names
@@ -175,7 +188,8 @@ impl<'a> Checker<'a> {
             return ty.clone();
         }
         if env.mode == Mode::Where {
-            let is_request_name = env.form.is_some_and(|form| form.names.contains_key(name)) || env.nodes.is_some_and(|nodes| nodes.contains_key(name));
+            let is_request_name = env.form.is_some_and(|form| form.names.contains_key(name))
+                || env.nodes.is_some_and(|nodes| nodes.contains_key(name));
             if is_request_name {
                 self.report(
                     Diagnostic::new(Code::E0403, format!("`{name}` is a field of the request, not a person attribute"), self.at(env.module, ident.span), "not an attribute of the person")
@@ -201,14 +215,24 @@ impl<'a> Checker<'a> {
                 Some(ast::Item::Const(_)) => self.const_type(item).unwrap_or(Ty::Unknown),
                 Some(ast::Item::Fn(_)) => {
                     self.report(
-                        Diagnostic::new(Code::E0502, format!("`{name}` is a function, not a value"), self.at(env.module, ident.span), "a function")
-                            .with_help(format!("call it: `{name}(…)`")),
+                        Diagnostic::new(
+                            Code::E0502,
+                            format!("`{name}` is a function, not a value"),
+                            self.at(env.module, ident.span),
+                            "a function",
+                        )
+                        .with_help(format!("call it: `{name}(…)`")),
                     );
                     Ty::Unknown
                 }
                 Some(other) => {
                     let what = if matches!(other, ast::Item::Form(_)) { "a form" } else { "a workflow" };
-                    self.report(Diagnostic::new(Code::E0502, format!("`{name}` is {what}, not a value"), self.at(env.module, ident.span), what));
+                    self.report(Diagnostic::new(
+                        Code::E0502,
+                        format!("`{name}` is {what}, not a value"),
+                        self.at(env.module, ident.span),
+                        what,
+                    ));
                     Ty::Unknown
                 }
                 None => Ty::Unknown,
@@ -219,8 +243,13 @@ impl<'a> Checker<'a> {
                 return ty.clone();
             }
             self.report(
-                Diagnostic::new(Code::E0501, format!("`{name}` is only known inside a request"), self.at(env.module, ident.span), "not available here")
-                    .with_help("constants and functions cannot read the request; pass the value as a parameter"),
+                Diagnostic::new(
+                    Code::E0501,
+                    format!("`{name}` is only known inside a request"),
+                    self.at(env.module, ident.span),
+                    "not available here",
+                )
+                .with_help("constants and functions cannot read the request; pass the value as a parameter"),
             );
             return Ty::Unknown;
         }
@@ -255,7 +284,7 @@ impl<'a> Checker<'a> {
                     }
                     (Some(detail), Mode::Row(row)) if detail == row => {
                         env.reads.borrow_mut().push(index);
-                        if !field.kind.as_ref().map_or(true, FieldKind::is_numeric) {
+                        if !field.kind.as_ref().is_none_or(FieldKind::is_numeric) {
                             self.report(
                                 Diagnostic::new(
                                     Code::E0203,
@@ -274,7 +303,10 @@ impl<'a> Checker<'a> {
                         self.report(
                             Diagnostic::new(
                                 Code::E0203,
-                                format!("a row rule may use only fields of its own row, and `{}` is a column of `{table}`", ident.name),
+                                format!(
+                                    "a row rule may use only fields of its own row, and `{}` is a column of `{table}`",
+                                    ident.name
+                                ),
                                 self.at(env.module, ident.span),
                                 format!("a column of `{table}`"),
                             )
@@ -365,7 +397,11 @@ impl<'a> Checker<'a> {
             return Ty::Unknown;
         }
         let Some(info) = form.details.get(detail) else { return Ty::Unknown };
-        let found = info.fields.iter().copied().find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == member.name));
+        let found = info
+            .fields
+            .iter()
+            .copied()
+            .find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == member.name));
         match found {
             Some(index) => {
                 env.reads.borrow_mut().push(index);
@@ -373,7 +409,11 @@ impl<'a> Checker<'a> {
                 Ty::Column(Box::new(ty))
             }
             None => {
-                let candidates = info.fields.iter().filter_map(|&index| form.fields.get(index)).map(|field| field.decl.name.name.as_str());
+                let candidates = info
+                    .fields
+                    .iter()
+                    .filter_map(|&index| form.fields.get(index))
+                    .map(|field| field.decl.name.name.as_str());
                 let mut diagnostic = Diagnostic::new(
                     Code::E0501,
                     format!("detail `{}` has no column `{}`", table.name, member.name),
@@ -433,7 +473,12 @@ impl<'a> Checker<'a> {
 
     fn call(&self, env: &Env<'_, 'a>, whole: &'a Expr, callee: &'a Expr, arguments: &'a [Expr]) -> Ty {
         let ExprKind::Name(name) = &callee.kind else {
-            self.report(Diagnostic::new(Code::E0502, "only functions can be called", self.at(env.module, callee.span), "not a function"));
+            self.report(Diagnostic::new(
+                Code::E0502,
+                "only functions can be called",
+                self.at(env.module, callee.span),
+                "not a function",
+            ));
             for argument in arguments {
                 self.expr(env, argument);
             }
@@ -447,7 +492,12 @@ impl<'a> Checker<'a> {
                     self.signatures.get(&item)
                 }
                 _ => {
-                    self.report(Diagnostic::new(Code::E0502, format!("`{}` is not a function", name.name), self.at(env.module, name.span), "not a function"));
+                    self.report(Diagnostic::new(
+                        Code::E0502,
+                        format!("`{}` is not a function", name.name),
+                        self.at(env.module, name.span),
+                        "not a function",
+                    ));
                     return Ty::Unknown;
                 }
             },
@@ -462,8 +512,12 @@ impl<'a> Checker<'a> {
                 .keys()
                 .copied()
                 .chain(self.scopes.get(env.module).into_iter().flat_map(|scope| scope.keys().copied()));
-            let mut diagnostic =
-                Diagnostic::new(Code::E0501, format!("unknown function `{}`", name.name), self.at(env.module, name.span), "no such function");
+            let mut diagnostic = Diagnostic::new(
+                Code::E0501,
+                format!("unknown function `{}`", name.name),
+                self.at(env.module, name.span),
+                "no such function",
+            );
             diagnostic = match suggest::best(&name.name, candidates) {
                 Some(best) => diagnostic.with_replacement(best),
                 None => diagnostic.with_help("the built-in functions are declared in `stdlib/prelude.flow`"),
@@ -484,7 +538,9 @@ impl<'a> Checker<'a> {
                         self.at(env.module, name.span),
                         "an aggregate over a whole column",
                     )
-                    .with_help("aggregates belong in main fields (column rules), such as `合计: money = sum(明细.金额)`"),
+                    .with_help(
+                        "aggregates belong in main fields (column rules), such as `合计: money = sum(明细.金额)`",
+                    ),
                 );
                 return Ty::Unknown;
             }
@@ -550,7 +606,13 @@ impl<'a> Checker<'a> {
                         Some(places) => matches!(&places.kind, ExprKind::Integer(value) if value.is_zero()),
                     };
                     let value = types.first().cloned().unwrap_or(Ty::Unknown);
-                    return if zero_places || value == Ty::Int { Ty::Int } else if value.is_unknown() { Ty::Unknown } else { Ty::Decimal };
+                    return if zero_places || value == Ty::Int {
+                        Ty::Int
+                    } else if value.is_unknown() {
+                        Ty::Unknown
+                    } else {
+                        Ty::Decimal
+                    };
                 }
                 "sum" | "min" | "max" => {
                     return match types.first() {
@@ -628,7 +690,9 @@ impl<'a> Checker<'a> {
                         }
                     }
                     ty if ty.is_unknown() => {}
-                    _ => self.mismatch(env, right, "the right side of `in` must be a list, a text or people", &right_ty),
+                    _ => {
+                        self.mismatch(env, right, "the right side of `in` must be a list, a text or people", &right_ty)
+                    }
                 }
                 Ty::Bool
             }
@@ -654,7 +718,16 @@ impl<'a> Checker<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn operand_mismatch(&self, env: &Env<'_, 'a>, whole: &Expr, op: BinaryOp, left: &Expr, left_ty: &Ty, right: &Expr, right_ty: &Ty) {
+    fn operand_mismatch(
+        &self,
+        env: &Env<'_, 'a>,
+        whole: &Expr,
+        op: BinaryOp,
+        left: &Expr,
+        left_ty: &Ty,
+        right: &Expr,
+        right_ty: &Ty,
+    ) {
         let mut diagnostic = Diagnostic::new(
             Code::E0502,
             format!("cannot apply `{}` to {left_ty} and {right_ty}", op.symbol()),
@@ -664,7 +737,9 @@ impl<'a> Checker<'a> {
         .with_secondary(self.at(env.module, left.span), format!("this is {left_ty}"))
         .with_secondary(self.at(env.module, right.span), format!("this is {right_ty}"));
         if matches!(left_ty, Ty::Column(_)) || matches!(right_ty, Ty::Column(_)) {
-            diagnostic = diagnostic.with_help("a detail column has one value per row: aggregate it with `sum`, `avg`, `min`, `max` or `count`");
+            diagnostic = diagnostic.with_help(
+                "a detail column has one value per row: aggregate it with `sum`, `avg`, `min`, `max` or `count`",
+            );
         } else if matches!(op, BinaryOp::Add) && (matches!(left_ty, Ty::Text) || matches!(right_ty, Ty::Text)) {
             diagnostic = diagnostic.with_help("`+` joins two texts; turn a number into text with `thousands(x, 2)`");
         }
@@ -687,7 +762,8 @@ impl<'a> Checker<'a> {
             "not an option of this select",
         );
         let best = suggest::best(text, keys.iter().copied().chain(labels));
-        let listing = format!("the options are {}", keys.iter().map(|key| format!("\"{key}\"")).collect::<Vec<_>>().join(", "));
+        let listing =
+            format!("the options are {}", keys.iter().map(|key| format!("\"{key}\"")).collect::<Vec<_>>().join(", "));
         if let Some(best) = best {
             diagnostic = diagnostic.with_replacement(format!("\"{best}\""));
             diagnostic.help = Some(format!("did you mean \"{best}\"? {listing}"));
@@ -734,8 +810,12 @@ impl<'a> Checker<'a> {
             FieldKind::Float(_) | FieldKind::Money | FieldKind::MoneyUpper => ty.is_numeric(),
             FieldKind::Text(_) | FieldKind::Textarea => matches!(ty, Ty::Text | Ty::Select(_)),
             FieldKind::Check => *ty == Ty::Bool,
-            FieldKind::Employees => matches!(ty, Ty::Employee) || matches!(ty, Ty::List(inner) if **inner == Ty::Employee),
-            FieldKind::Departments => matches!(ty, Ty::Department) || matches!(ty, Ty::List(inner) if **inner == Ty::Department),
+            FieldKind::Employees => {
+                matches!(ty, Ty::Employee) || matches!(ty, Ty::List(inner) if **inner == Ty::Employee)
+            }
+            FieldKind::Departments => {
+                matches!(ty, Ty::Department) || matches!(ty, Ty::List(inner) if **inner == Ty::Department)
+            }
             FieldKind::Date | FieldKind::DateTime => matches!(ty, Ty::Date | Ty::DateTime),
             FieldKind::Link | FieldKind::Note => true,
             other => other.value_ty(None) == *ty,
@@ -743,8 +823,13 @@ impl<'a> Checker<'a> {
         if !fits {
             let expected = kind.value_ty(field.select.as_ref());
             self.report(
-                Diagnostic::new(Code::E0502, format!("field `{name}` holds {expected}, but the value is {ty}"), self.at(module, value.span), format!("this is {ty}"))
-                    .with_secondary(self.at(module, field.decl.name.span), format!("`{name}` is declared here")),
+                Diagnostic::new(
+                    Code::E0502,
+                    format!("field `{name}` holds {expected}, but the value is {ty}"),
+                    self.at(module, value.span),
+                    format!("this is {ty}"),
+                )
+                .with_secondary(self.at(module, field.decl.name.span), format!("`{name}` is declared here")),
             );
         }
     }
@@ -776,7 +861,12 @@ impl<'a> Checker<'a> {
             Some(declared) => {
                 if !declared.accepts(&value_ty) {
                     if let Some(value) = &constant.value {
-                        self.mismatch(&env, value, &format!("constant `{}` is declared {declared}", constant.name.name), &value_ty);
+                        self.mismatch(
+                            &env,
+                            value,
+                            &format!("constant `{}` is declared {declared}", constant.name.name),
+                            &value_ty,
+                        );
                     }
                 }
                 declared.as_ty()
@@ -793,15 +883,25 @@ impl<'a> Checker<'a> {
         for param in &function.params {
             if let Some(first) = seen.insert(param.name.name.as_str(), param.name.span) {
                 self.report(
-                    Diagnostic::new(Code::E0302, format!("parameter `{}` is declared twice", param.name.name), self.at(here.module, param.name.span), "declared again")
-                        .with_secondary(self.at(here.module, first), "first declared here"),
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!("parameter `{}` is declared twice", param.name.name),
+                        self.at(here.module, param.name.span),
+                        "declared again",
+                    )
+                    .with_secondary(self.at(here.module, first), "first declared here"),
                 );
             }
         }
         let Some(body) = &function.body else {
             self.report(
-                Diagnostic::new(Code::E0001, format!("function `{}` needs a body", function.name.name), self.at(here.module, function.name.span), "expected `= expression`")
-                    .with_help("write `fn name(params) -> type = expression`"),
+                Diagnostic::new(
+                    Code::E0001,
+                    format!("function `{}` needs a body", function.name.name),
+                    self.at(here.module, function.name.span),
+                    "expected `= expression`",
+                )
+                .with_help("write `fn name(params) -> type = expression`"),
             );
             return;
         };
@@ -863,14 +963,21 @@ impl<'a> Checker<'a> {
             if !from_start.contains(&start) {
                 continue;
             }
-            let mut cycle: Vec<ItemRef> = from_start.into_iter().filter(|&other| other == start || reachable_from(other).contains(&start)).collect();
+            let mut cycle: Vec<ItemRef> = from_start
+                .into_iter()
+                .filter(|&other| other == start || reachable_from(other).contains(&start))
+                .collect();
             cycle.sort_by_key(|item| (item.module, item.index));
             reported.extend(cycle.iter().copied());
             let Some(ast::Item::Fn(function)) = self.item(start) else { continue };
-            let others: Vec<&ast::FnItem> = cycle.iter().filter(|&&other| other != start).filter_map(|&other| match self.item(other) {
-                Some(ast::Item::Fn(callee)) => Some(callee),
-                _ => None,
-            }).collect();
+            let others: Vec<&ast::FnItem> = cycle
+                .iter()
+                .filter(|&&other| other != start)
+                .filter_map(|&other| match self.item(other) {
+                    Some(ast::Item::Fn(callee)) => Some(callee),
+                    _ => None,
+                })
+                .collect();
             let message = if others.is_empty() {
                 format!("function `{}` calls itself", function.name.name)
             } else {

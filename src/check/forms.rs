@@ -74,7 +74,8 @@ impl<'a> Checker<'a> {
 
     fn form_info(&self, here: ItemRef, form: &'a FormItem) -> FormInfo<'a> {
         let module = here.module;
-        let mut info = FormInfo { item: here, decl: form, fields: Vec::new(), details: Vec::new(), names: HashMap::new() };
+        let mut info =
+            FormInfo { item: here, decl: form, fields: Vec::new(), details: Vec::new(), names: HashMap::new() };
         self.check_label(module, form.label.as_ref());
         for member in &form.members {
             match member {
@@ -149,8 +150,12 @@ impl<'a> Checker<'a> {
         let type_name = field.ty.name.name.as_str();
         let mut kind = FieldKind::from_name(type_name);
         if kind.is_none() && !type_name.is_empty() {
-            let mut diagnostic =
-                Diagnostic::new(Code::E0501, format!("unknown field type `{type_name}`"), self.at(module, field.ty.name.span), "not a field type");
+            let mut diagnostic = Diagnostic::new(
+                Code::E0501,
+                format!("unknown field type `{type_name}`"),
+                self.at(module, field.ty.name.span),
+                "not a field type",
+            );
             diagnostic = match suggest::best(type_name, FIELD_TYPE_NAMES.iter().copied()) {
                 Some(best) => diagnostic.with_replacement(best),
                 None => diagnostic.with_help(format!("the field types are {}", FIELD_TYPE_NAMES.join(", "))),
@@ -169,8 +174,13 @@ impl<'a> Checker<'a> {
                         _ => "only `text(N)` and `float(S)` take a number",
                     };
                     self.report(
-                        Diagnostic::new(Code::E0307, format!("invalid type parameter `{type_name}({size_text})`"), self.at(module, *size_span), "not allowed here")
-                            .with_help(help),
+                        Diagnostic::new(
+                            Code::E0307,
+                            format!("invalid type parameter `{type_name}({size_text})`"),
+                            self.at(module, *size_span),
+                            "not allowed here",
+                        )
+                        .with_help(help),
                     );
                     Some(other)
                 }
@@ -186,8 +196,13 @@ impl<'a> Checker<'a> {
             if !allowed && kind.is_some() {
                 let owner = if flag.name == "html" { "`textarea`" } else { "`attachment`" };
                 self.report(
-                    Diagnostic::new(Code::E0307, format!("flag `{}` does not apply to `{type_name}` fields", flag.name), self.at(module, flag.span), "not allowed here")
-                        .with_help(format!("`{}` is a flag of {owner} fields", flag.name)),
+                    Diagnostic::new(
+                        Code::E0307,
+                        format!("flag `{}` does not apply to `{type_name}` fields", flag.name),
+                        self.at(module, flag.span),
+                        "not allowed here",
+                    )
+                    .with_help(format!("`{}` is a flag of {owner} fields", flag.name)),
                 );
             }
         }
@@ -195,14 +210,24 @@ impl<'a> Checker<'a> {
         match kind {
             Some(FieldKind::Link) if field.label.is_none() || field.extra.is_none() => {
                 self.report(
-                    Diagnostic::new(Code::E0308, format!("link `{}` needs a label and a URL", field.name.name), self.at(module, field.name.span), "incomplete link")
-                        .with_help(format!("write `{}: link \"label\" \"https://…\"`", field.name.name)),
+                    Diagnostic::new(
+                        Code::E0308,
+                        format!("link `{}` needs a label and a URL", field.name.name),
+                        self.at(module, field.name.span),
+                        "incomplete link",
+                    )
+                    .with_help(format!("write `{}: link \"label\" \"https://…\"`", field.name.name)),
                 );
             }
             Some(FieldKind::Note) if field.label.is_none() => {
                 self.report(
-                    Diagnostic::new(Code::E0308, format!("note `{}` needs its text", field.name.name), self.at(module, field.name.span), "no text")
-                        .with_help(format!("write `{}: note \"the text to show\"`", field.name.name)),
+                    Diagnostic::new(
+                        Code::E0308,
+                        format!("note `{}` needs its text", field.name.name),
+                        self.at(module, field.name.span),
+                        "no text",
+                    )
+                    .with_help(format!("write `{}: note \"the text to show\"`", field.name.name)),
                 );
             }
             _ => {}
@@ -210,8 +235,13 @@ impl<'a> Checker<'a> {
         if let (Some(extra), Some(other)) = (&field.extra, &kind) {
             if *other != FieldKind::Link {
                 self.report(
-                    Diagnostic::new(Code::E0307, "only `link` fields take a second string", self.at(module, extra.span), "unexpected string")
-                        .with_help("a field has one label; a `link` has a label and a URL"),
+                    Diagnostic::new(
+                        Code::E0307,
+                        "only `link` fields take a second string",
+                        self.at(module, extra.span),
+                        "unexpected string",
+                    )
+                    .with_help("a field has one label; a `link` has a label and a URL"),
                 );
             }
         }
@@ -225,8 +255,16 @@ impl<'a> Checker<'a> {
         let Some(options) = &field.options else {
             if is_select {
                 self.report(
-                    Diagnostic::new(Code::E0303, format!("select `{}` has no options", field.name.name), self.at(module, field.name.span), "no options")
-                        .with_help(format!("list the options: `{}: select \"label\" {{ 甲 \"选项一\" default  乙 \"选项二\" }}`", field.name.name)),
+                    Diagnostic::new(
+                        Code::E0303,
+                        format!("select `{}` has no options", field.name.name),
+                        self.at(module, field.name.span),
+                        "no options",
+                    )
+                    .with_help(format!(
+                        "list the options: `{}: select \"label\" {{ 甲 \"选项一\" default  乙 \"选项二\" }}`",
+                        field.name.name
+                    )),
                 );
                 return Some(Rc::new(SelectInfo { field: field.name.name.clone(), options: Vec::new() }));
             }
@@ -235,14 +273,24 @@ impl<'a> Checker<'a> {
         if !is_select {
             if let Some(first) = options.first() {
                 self.report(
-                    Diagnostic::new(Code::E0307, format!("`{}` is not a select, so it has no options", field.name.name), self.at(module, first.span), "options on a non-select field")
-                        .with_help("make the field a `select`, or remove the `{ … }`"),
+                    Diagnostic::new(
+                        Code::E0307,
+                        format!("`{}` is not a select, so it has no options", field.name.name),
+                        self.at(module, first.span),
+                        "options on a non-select field",
+                    )
+                    .with_help("make the field a `select`, or remove the `{ … }`"),
                 );
             }
             return None;
         }
         if options.is_empty() {
-            self.report(Diagnostic::new(Code::E0303, format!("select `{}` has no options", field.name.name), self.at(module, field.name.span), "empty option list"));
+            self.report(Diagnostic::new(
+                Code::E0303,
+                format!("select `{}` has no options", field.name.name),
+                self.at(module, field.name.span),
+                "empty option list",
+            ));
         }
         let mut first_default: Option<Span> = None;
         let mut keys: HashMap<&str, Span> = HashMap::new();
@@ -250,16 +298,26 @@ impl<'a> Checker<'a> {
             self.check_label(module, option.label.as_ref());
             if let Some(first) = keys.insert(option.key.name.as_str(), option.key.span) {
                 self.report(
-                    Diagnostic::new(Code::E0302, format!("option `{}` is listed twice", option.key.name), self.at(module, option.key.span), "listed again")
-                        .with_secondary(self.at(module, first), "first listed here"),
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!("option `{}` is listed twice", option.key.name),
+                        self.at(module, option.key.span),
+                        "listed again",
+                    )
+                    .with_secondary(self.at(module, first), "first listed here"),
                 );
             }
             if let Some(default) = option.default {
                 match first_default {
                     Some(first) => self.report(
-                        Diagnostic::new(Code::E0303, format!("select `{}` has more than one default", field.name.name), self.at(module, default), "second default")
-                            .with_secondary(self.at(module, first), "first default")
-                            .with_help("keep `default` on one option"),
+                        Diagnostic::new(
+                            Code::E0303,
+                            format!("select `{}` has more than one default", field.name.name),
+                            self.at(module, default),
+                            "second default",
+                        )
+                        .with_secondary(self.at(module, first), "first default")
+                        .with_help("keep `default` on one option"),
                     ),
                     None => first_default = Some(default),
                 }
@@ -267,7 +325,10 @@ impl<'a> Checker<'a> {
         }
         Some(Rc::new(SelectInfo {
             field: field.name.name.clone(),
-            options: options.iter().map(|option| (option.key.name.clone(), option.label.as_ref().map(|label| label.value.clone()))).collect(),
+            options: options
+                .iter()
+                .map(|option| (option.key.name.clone(), option.label.as_ref().map(|label| label.value.clone())))
+                .collect(),
         }))
     }
 
@@ -283,7 +344,10 @@ impl<'a> Checker<'a> {
                     self.report(
                         Diagnostic::new(
                             Code::E0207,
-                            format!("`{}` is a {} field and cannot have a formula", field.decl.name.name, field.decl.ty.name.name),
+                            format!(
+                                "`{}` is a {} field and cannot have a formula",
+                                field.decl.name.name, field.decl.ty.name.name
+                            ),
                             self.at(module, formula.span),
                             "no formula allowed",
                         )
@@ -318,7 +382,8 @@ impl<'a> Checker<'a> {
                     self.expect_bool(&env, &validate.condition, "a `validate` rule must be a check (boolean)");
                 }
                 FormMember::Detail(detail) => {
-                    let detail_index = form.details.iter().position(|info| std::ptr::eq(info.decl, detail)).unwrap_or(0);
+                    let detail_index =
+                        form.details.iter().position(|info| std::ptr::eq(info.decl, detail)).unwrap_or(0);
                     for validate in &detail.validates {
                         let env = Env::new(module, Mode::Row(detail_index)).with_form(Some(form));
                         self.expect_bool(&env, &validate.condition, "a `validate` rule must be a check (boolean)");
@@ -331,9 +396,18 @@ impl<'a> Checker<'a> {
     }
 
     /// Returns whether the types matched.
-    fn check_column_rule(&self, form: &FormInfo<'a>, main: usize, function: &'a str, column: usize, seen: &mut HashMap<(usize, &'a str), usize>) -> bool {
+    fn check_column_rule(
+        &self,
+        form: &FormInfo<'a>,
+        main: usize,
+        function: &'a str,
+        column: usize,
+        seen: &mut HashMap<(usize, &'a str), usize>,
+    ) -> bool {
         let module = form.item.module;
-        let (Some(main_field), Some(column_field)) = (form.fields.get(main), form.fields.get(column)) else { return true };
+        let (Some(main_field), Some(column_field)) = (form.fields.get(main), form.fields.get(column)) else {
+            return true;
+        };
         let mut types_match = true;
         if function != "count" {
             if let (Some(main_kind), Some(column_kind)) = (&main_field.kind, &column_field.kind) {
@@ -365,12 +439,18 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::new(
                     Code::E0202,
-                    format!("`{function}` of the column `{}` is already assigned to `{}`", column_field.decl.name.name, form.fields.get(first).map_or("", |f| f.decl.name.name.as_str())),
+                    format!(
+                        "`{function}` of the column `{}` is already assigned to `{}`",
+                        column_field.decl.name.name,
+                        form.fields.get(first).map_or("", |f| f.decl.name.name.as_str())
+                    ),
                     self.at(module, main_field.decl.name.span),
                     "assigned a second time",
                 )
                 .with_secondary(self.at(module, first_span), "first assigned here")
-                .with_help(format!("one detail column's {function} goes to one main field (manual 5.3.6); read that field instead")),
+                .with_help(format!(
+                    "one detail column's {function} goes to one main field (manual 5.3.6); read that field instead"
+                )),
             );
         } else {
             seen.insert((column, function), main);
@@ -386,7 +466,8 @@ impl<'a> Checker<'a> {
         // Remove fields that cannot be on a cycle (Kahn's algorithm on
         // "depends on computed field" edges), then walk what is left.
         let computed = |index: usize| form.fields.get(index).is_some_and(FieldInfo::is_computed);
-        let edges: Vec<Vec<usize>> = dependencies.iter().map(|deps| deps.iter().copied().filter(|&dep| computed(dep)).collect()).collect();
+        let edges: Vec<Vec<usize>> =
+            dependencies.iter().map(|deps| deps.iter().copied().filter(|&dep| computed(dep)).collect()).collect();
         let mut outgoing: Vec<usize> = edges.iter().map(Vec::len).collect();
         let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (from, targets) in edges.iter().enumerate() {
@@ -442,9 +523,14 @@ impl<'a> Checker<'a> {
             }
             let Some(mut cycle) = cycle else { continue };
             // Start the cycle at its first field in source order.
-            let first_position = cycle.iter().enumerate().min_by_key(|(_, &index)| index).map_or(0, |(position, _)| position);
+            let first_position =
+                cycle.iter().enumerate().min_by_key(|(_, &index)| index).map_or(0, |(position, _)| position);
             cycle.rotate_left(first_position);
-            let names: Vec<String> = cycle.iter().filter_map(|&index| form.fields.get(index)).map(|field| format!("`{}`", field.decl.name.name)).collect();
+            let names: Vec<String> = cycle
+                .iter()
+                .filter_map(|&index| form.fields.get(index))
+                .map(|field| format!("`{}`", field.decl.name.name))
+                .collect();
             let Some(first) = cycle.first().and_then(|&index| form.fields.get(index)) else { continue };
             let mut description = names.join(" → ");
             description.push_str(" → ");
@@ -458,8 +544,14 @@ impl<'a> Checker<'a> {
             .with_help("a computed field cannot depend on itself, even through other fields; break the cycle by making one of them an input");
             for (position, &index) in cycle.iter().enumerate().skip(1) {
                 let Some(field) = form.fields.get(index) else { continue };
-                let next = cycle.get((position + 1) % cycle.len()).and_then(|&i| form.fields.get(i)).map_or("", |f| f.decl.name.name.as_str());
-                diagnostic = diagnostic.with_secondary(self.at(module, field.decl.name.span), format!("`{}` depends on `{next}`", field.decl.name.name));
+                let next = cycle
+                    .get((position + 1) % cycle.len())
+                    .and_then(|&i| form.fields.get(i))
+                    .map_or("", |f| f.decl.name.name.as_str());
+                diagnostic = diagnostic.with_secondary(
+                    self.at(module, field.decl.name.span),
+                    format!("`{}` depends on `{next}`", field.decl.name.name),
+                );
             }
             self.report(diagnostic);
         }
@@ -479,7 +571,7 @@ impl<'a> Checker<'a> {
             if form.decl.broken || self.module_incomplete(item.module) {
                 continue;
             }
-            if !self.modules.get(item.module).is_some_and(|module| !module.is_prelude) {
+            if self.modules.get(item.module).is_none_or(|module| module.is_prelude) {
                 continue;
             }
             for (index, field) in form.fields.iter().enumerate() {
@@ -490,7 +582,11 @@ impl<'a> Checker<'a> {
                 if form.names.get(field.decl.name.name.as_str()) != Some(&Named::Field(index)) {
                     continue;
                 }
-                let has_default = field.decl.options.as_ref().is_some_and(|options| options.iter().any(|option| option.default.is_some()));
+                let has_default = field
+                    .decl
+                    .options
+                    .as_ref()
+                    .is_some_and(|options| options.iter().any(|option| option.default.is_some()));
                 if has_default {
                     continue;
                 }
@@ -501,7 +597,10 @@ impl<'a> Checker<'a> {
                         self.at(item.module, field.decl.name.span),
                         "no formula, editable at no node, assigned by no action",
                     )
-                    .with_help(format!("list it as `editable {}` at the node where it is filled in, give it a formula, or remove it", field.decl.name.name)),
+                    .with_help(format!(
+                        "list it as `editable {}` at the node where it is filled in, give it a formula, or remove it",
+                        field.decl.name.name
+                    )),
                 );
             }
         }
@@ -520,6 +619,10 @@ fn column_rule<'a>(form: &FormInfo<'a>, formula: &'a Expr) -> Option<(&'a str, u
     let ExprKind::Name(table) = &table.kind else { return None };
     let Some(Named::Detail(detail)) = form.names.get(table.name.as_str()) else { return None };
     let info = form.details.get(*detail)?;
-    let index = info.fields.iter().copied().find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == column.name))?;
+    let index = info
+        .fields
+        .iter()
+        .copied()
+        .find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == column.name))?;
     Some((function.name.as_str(), index))
 }

@@ -159,7 +159,12 @@ impl<'a> Checker<'a> {
                         self.builtin_fns.insert(function.name.name.as_str(), signature);
                     }
                     ast::Item::Const(constant) => {
-                        let ty = constant.ty.as_ref().and_then(|ty| self.sig_type(module_index, ty)).map(|sig| sig.as_ty()).unwrap_or(Ty::Unknown);
+                        let ty = constant
+                            .ty
+                            .as_ref()
+                            .and_then(|ty| self.sig_type(module_index, ty))
+                            .map(|sig| sig.as_ty())
+                            .unwrap_or(Ty::Unknown);
                         self.builtin_values.insert(constant.name.name.as_str(), ty);
                     }
                     _ => {}
@@ -198,11 +203,12 @@ impl<'a> Checker<'a> {
                     .iter()
                     .enumerate()
                     .filter_map(|(index, item)| item.name().map(|name| (index, name)))
-                    .filter(|(_, name)| import.item.as_ref().map_or(true, |wanted| wanted.name == name.name))
+                    .filter(|(_, name)| import.item.as_ref().is_none_or(|wanted| wanted.name == name.name))
                     .collect();
                 if let Some(wanted) = &import.item {
                     if imported.is_empty() {
-                        let candidates = target.ast.items.iter().filter_map(|item| item.name()).map(|name| name.name.as_str());
+                        let candidates =
+                            target.ast.items.iter().filter_map(|item| item.name()).map(|name| name.name.as_str());
                         let mut diagnostic = Diagnostic::new(
                             Code::E0601,
                             format!("`{}` has no item `{}`", target.name, wanted.name),
@@ -219,11 +225,29 @@ impl<'a> Checker<'a> {
                     let there = ItemRef { module: target_index, index };
                     match scope.get(name.name.as_str()) {
                         Some(&existing) if existing != there => {
-                            let shown = import.item.as_ref().map_or(import.use_span, |item| FileSpan::new(module.file, item.span));
+                            let shown = import
+                                .item
+                                .as_ref()
+                                .map_or(import.use_span, |item| FileSpan::new(module.file, item.span));
                             self.report(
-                                Diagnostic::new(Code::E0302, format!("`{}` is already defined in this file", name.name), shown, format!("this `use` brings in another `{}`", name.name))
-                                    .with_secondary(self.at(existing.module, self.item(existing).and_then(|item| item.name()).map_or(Span::default(), |n| n.span)), "first defined here")
-                                    .with_help("rename one of them, or import only the items you need with `use module::item`"),
+                                Diagnostic::new(
+                                    Code::E0302,
+                                    format!("`{}` is already defined in this file", name.name),
+                                    shown,
+                                    format!("this `use` brings in another `{}`", name.name),
+                                )
+                                .with_secondary(
+                                    self.at(
+                                        existing.module,
+                                        self.item(existing)
+                                            .and_then(|item| item.name())
+                                            .map_or(Span::default(), |n| n.span),
+                                    ),
+                                    "first defined here",
+                                )
+                                .with_help(
+                                    "rename one of them, or import only the items you need with `use module::item`",
+                                ),
                             );
                         }
                         Some(_) => {}
@@ -241,9 +265,14 @@ impl<'a> Checker<'a> {
     fn duplicate_item(&self, here: ItemRef, first: ItemRef, name: &ast::Ident) {
         let first_span = self.item(first).and_then(|item| item.name()).map_or(Span::default(), |n| n.span);
         self.report(
-            Diagnostic::new(Code::E0302, format!("`{}` is defined twice", name.name), self.at(here.module, name.span), "defined again here")
-                .with_secondary(self.at(first.module, first_span), "first defined here")
-                .with_help("every form, workflow, function and constant of a file needs its own name"),
+            Diagnostic::new(
+                Code::E0302,
+                format!("`{}` is defined twice", name.name),
+                self.at(here.module, name.span),
+                "defined again here",
+            )
+            .with_secondary(self.at(first.module, first_span), "first defined here")
+            .with_help("every form, workflow, function and constant of a file needs its own name"),
         );
     }
 
@@ -266,8 +295,12 @@ impl<'a> Checker<'a> {
         let resolved = SigTy::from_names(&ty.name.name, argument);
         if resolved.is_none() {
             let candidates = types::FIELD_TYPE_NAMES.iter().chain(types::SIGNATURE_TYPE_NAMES).copied();
-            let mut diagnostic =
-                Diagnostic::new(Code::E0501, format!("unknown type `{}`", ty.name.name), self.at(module, ty.name.span), "not a type");
+            let mut diagnostic = Diagnostic::new(
+                Code::E0501,
+                format!("unknown type `{}`", ty.name.name),
+                self.at(module, ty.name.span),
+                "not a type",
+            );
             if let Some(best) = suggest::best(&ty.name.name, candidates) {
                 diagnostic = diagnostic.with_replacement(best);
             } else {
@@ -282,7 +315,9 @@ impl<'a> Checker<'a> {
         let params = function
             .params
             .iter()
-            .map(|param| (param.name.name.clone(), self.sig_type(module, &param.ty).unwrap_or(SigTy::Any), param.optional))
+            .map(|param| {
+                (param.name.name.clone(), self.sig_type(module, &param.ty).unwrap_or(SigTy::Any), param.optional)
+            })
             .collect();
         let ret = self.sig_type(module, &function.ret).unwrap_or(SigTy::Any);
         Signature { params, ret }
@@ -296,7 +331,8 @@ impl<'a> Checker<'a> {
             }
             for (index, item) in module.ast.items.iter().enumerate() {
                 if let ast::Item::Fn(function) = item {
-                    signatures.insert(ItemRef { module: module_index, index }, self.signature_of(module_index, function));
+                    signatures
+                        .insert(ItemRef { module: module_index, index }, self.signature_of(module_index, function));
                 }
             }
         }

@@ -64,7 +64,8 @@ pub struct Loaded {
 
 /// Parses `roots` and everything they use.
 pub fn load(sources: &mut SourceMap, roots: &[PathBuf], loader: &dyn Loader) -> Loaded {
-    let mut state = LoadState { modules: Vec::new(), diagnostics: Vec::new(), unreadable: Vec::new(), by_key: HashMap::new() };
+    let mut state =
+        LoadState { modules: Vec::new(), diagnostics: Vec::new(), unreadable: Vec::new(), by_key: HashMap::new() };
     state.add_std(sources, "prelude");
     for root in roots {
         match loader.read(root) {
@@ -122,7 +123,15 @@ impl LoadState {
         let file = sources.add(SourceFile::new(format!("stdlib/{name}.flow"), None, text));
         let parsed = syntax::parse(file, text);
         self.diagnostics.extend(parsed.diagnostics);
-        let module = Module { name: key.clone(), file, ast: parsed.file, dir: None, is_root: false, is_prelude: name == "prelude", imports: Vec::new() };
+        let module = Module {
+            name: key.clone(),
+            file,
+            ast: parsed.file,
+            dir: None,
+            is_root: false,
+            is_prelude: name == "prelude",
+            imports: Vec::new(),
+        };
         Some(self.push(key, module))
     }
 
@@ -146,7 +155,15 @@ impl LoadState {
             }
         };
         let dir = path.parent().map(Path::to_path_buf);
-        let module = Module { name: path.to_string_lossy().into_owned(), file, ast, dir, is_root: false, is_prelude: false, imports: Vec::new() };
+        let module = Module {
+            name: path.to_string_lossy().into_owned(),
+            file,
+            ast,
+            dir,
+            is_root: false,
+            is_prelude: false,
+            imports: Vec::new(),
+        };
         self.push(module_key(path), module)
     }
 
@@ -188,9 +205,20 @@ impl LoadState {
                             format!("looked for `{relative}.flow`, and for an item `{}` in `{parent}.flow`, next to this file", names.last().unwrap_or(&""))
                         }
                     };
-                    let span = use_item.path.first().map(|first| first.span.to(use_item.path.last().map_or(first.span, |last| last.span))).unwrap_or(use_item.span);
+                    let span = use_item
+                        .path
+                        .first()
+                        .map(|first| first.span.to(use_item.path.last().map_or(first.span, |last| last.span)))
+                        .unwrap_or(use_item.span);
                     self.diagnostics.push(
-                        Diagnostic::in_file(Code::E0601, format!("cannot find `{path_text}`"), file, span, "no such module or item").with_help(help),
+                        Diagnostic::in_file(
+                            Code::E0601,
+                            format!("cannot find `{path_text}`"),
+                            file,
+                            span,
+                            "no such module or item",
+                        )
+                        .with_help(help),
                     );
                     imports.push(Import { use_span, module: None, item: None });
                 }
@@ -290,8 +318,13 @@ impl LoadState {
                                     .map(|m| format!("`{}`", m.name))
                                     .collect();
                                 self.diagnostics.push(
-                                    Diagnostic::new(Code::E0602, format!("`use` cycle: {}", cycle.join(" uses ")), import.use_span, "this `use` closes the cycle")
-                                        .with_help("move what both files need into a third module that uses neither"),
+                                    Diagnostic::new(
+                                        Code::E0602,
+                                        format!("`use` cycle: {}", cycle.join(" uses ")),
+                                        import.use_span,
+                                        "this `use` closes the cycle",
+                                    )
+                                    .with_help("move what both files need into a third module that uses neither"),
                                 );
                             }
                             _ => {}

@@ -44,7 +44,7 @@ pub fn best<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Op
             continue;
         }
         let score = distance(name, candidate);
-        if score <= limit && best.map_or(true, |(best_score, _)| score < best_score) {
+        if score <= limit && best.is_none_or(|(best_score, _)| score < best_score) {
             best = Some((score, candidate));
         }
     }

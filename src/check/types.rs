@@ -200,9 +200,31 @@ pub enum FieldKind {
 
 /// Every field type name, for did-you-mean.
 pub const FIELD_TYPE_NAMES: &[&str] = &[
-    "text", "textarea", "int", "float", "money", "money_upper", "check", "select", "attachment", "link", "note",
-    "employee", "employees", "department", "departments", "subcompany", "role", "document", "project", "asset",
-    "customer", "meeting_room", "date", "time", "datetime",
+    "text",
+    "textarea",
+    "int",
+    "float",
+    "money",
+    "money_upper",
+    "check",
+    "select",
+    "attachment",
+    "link",
+    "note",
+    "employee",
+    "employees",
+    "department",
+    "departments",
+    "subcompany",
+    "role",
+    "document",
+    "project",
+    "asset",
+    "customer",
+    "meeting_room",
+    "date",
+    "time",
+    "datetime",
 ];
 
 impl FieldKind {

@@ -46,8 +46,13 @@ impl<'a> Checker<'a> {
             if let Some(&first) = node_names.get(node.name.name.as_str()) {
                 let first_span = workflow.nodes.get(first).map_or(Span::default(), |n| n.name.span);
                 self.report(
-                    Diagnostic::new(Code::E0302, format!("node `{}` is declared twice", node.name.name), self.at(module, node.name.span), "declared again here")
-                        .with_secondary(self.at(module, first_span), "first declared here"),
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!("node `{}` is declared twice", node.name.name),
+                        self.at(module, node.name.span),
+                        "declared again here",
+                    )
+                    .with_secondary(self.at(module, first_span), "first declared here"),
                 );
             } else {
                 node_names.insert(node.name.name.as_str(), index);
@@ -76,7 +81,16 @@ impl<'a> Checker<'a> {
         }
         for (node, kind) in workflow.nodes.iter().zip(&kinds) {
             self.check_node_shape(module, node, *kind);
-            self.check_exits(module, node, *kind, &node_names, form.is_some().then(request_env).as_ref(), &mut filled, form, complete);
+            self.check_exits(
+                module,
+                node,
+                *kind,
+                &node_names,
+                form.is_some().then(request_env).as_ref(),
+                &mut filled,
+                form,
+                complete,
+            );
             if let Some(form) = form {
                 let env = request_env();
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(&node_names);
@@ -108,9 +122,18 @@ impl<'a> Checker<'a> {
             if let Some(first) = first_of.get(keyword) {
                 let code = if keyword == "form" { Code::E0109 } else { Code::E0110 };
                 self.report(
-                    Diagnostic::new(code, format!("workflow `{}` sets `{keyword}` twice", workflow.name.name), self.at(module, setting.span), "set again here")
-                        .with_secondary(self.at(module, *first), "first set here")
-                        .with_help(if keyword == "form" { "a workflow uses exactly one form" } else { "keep one of them" }),
+                    Diagnostic::new(
+                        code,
+                        format!("workflow `{}` sets `{keyword}` twice", workflow.name.name),
+                        self.at(module, setting.span),
+                        "set again here",
+                    )
+                    .with_secondary(self.at(module, *first), "first set here")
+                    .with_help(if keyword == "form" {
+                        "a workflow uses exactly one form"
+                    } else {
+                        "keep one of them"
+                    }),
                 );
                 continue;
             }
@@ -128,7 +151,9 @@ impl<'a> Checker<'a> {
                             );
                             diagnostic = match suggest::best(&channel.name, REMIND_CHANNELS.iter().copied()) {
                                 Some(best) => diagnostic.with_replacement(best),
-                                None => diagnostic.with_help("the channels are `sms` (短信提醒) and `email` (邮件提醒)"),
+                                None => {
+                                    diagnostic.with_help("the channels are `sms` (短信提醒) and `email` (邮件提醒)")
+                                }
                             };
                             self.report(diagnostic);
                         }
@@ -140,8 +165,13 @@ impl<'a> Checker<'a> {
         }
         let Some(name) = form_name else {
             self.report(
-                Diagnostic::new(Code::E0109, format!("workflow `{}` does not say which form it uses", workflow.name.name), self.at(module, workflow.name.span), "no `form` setting")
-                    .with_help("add `form NAME` naming the form its requests fill in"),
+                Diagnostic::new(
+                    Code::E0109,
+                    format!("workflow `{}` does not say which form it uses", workflow.name.name),
+                    self.at(module, workflow.name.span),
+                    "no `form` setting",
+                )
+                .with_help("add `form NAME` naming the form its requests fill in"),
             );
             return None;
         };
@@ -149,7 +179,12 @@ impl<'a> Checker<'a> {
             Some(item) => match self.forms.get(&item) {
                 Some(form) => Some(form),
                 None => {
-                    self.report(Diagnostic::new(Code::E0502, format!("`{}` is not a form", name.name), self.at(module, name.span), "not a form"));
+                    self.report(Diagnostic::new(
+                        Code::E0502,
+                        format!("`{}` is not a form", name.name),
+                        self.at(module, name.span),
+                        "not a form",
+                    ));
                     None
                 }
             },
@@ -158,12 +193,21 @@ impl<'a> Checker<'a> {
                 let candidates: Vec<&str> = self
                     .scopes
                     .get(module)
-                    .map(|scope| scope.iter().filter(|(_, item)| self.forms.contains_key(item)).map(|(name, _)| *name).collect())
+                    .map(|scope| {
+                        scope.iter().filter(|(_, item)| self.forms.contains_key(item)).map(|(name, _)| *name).collect()
+                    })
                     .unwrap_or_default();
-                let mut diagnostic = Diagnostic::new(Code::E0501, format!("unknown form `{}`", name.name), self.at(module, name.span), "no such form");
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0501,
+                    format!("unknown form `{}`", name.name),
+                    self.at(module, name.span),
+                    "no such form",
+                );
                 diagnostic = match suggest::best(&name.name, candidates.iter().copied()) {
                     Some(best) => diagnostic.with_replacement(best),
-                    None => diagnostic.with_help("declare the form in this file, or bring it in with `use path::to::form`"),
+                    None => {
+                        diagnostic.with_help("declare the form in this file, or bring it in with `use path::to::form`")
+                    }
                 };
                 self.report(diagnostic);
                 None
@@ -178,7 +222,12 @@ impl<'a> Checker<'a> {
             "realize" => Kind::Realize,
             "archive" => Kind::Archive,
             other => {
-                let mut diagnostic = Diagnostic::new(Code::E0501, format!("unknown node kind `{other}`"), self.at(module, node.kind.span), "not a node kind");
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0501,
+                    format!("unknown node kind `{other}`"),
+                    self.at(module, node.kind.span),
+                    "not a node kind",
+                );
                 diagnostic = match suggest::best(other, NODE_KINDS.iter().copied()) {
                     Some(best) => diagnostic.with_replacement(best),
                     None => diagnostic.with_help("the node kinds are `create`, `approve`, `realize` and `archive`"),
@@ -190,11 +239,17 @@ impl<'a> Checker<'a> {
     }
 
     fn check_node_counts(&self, module: usize, workflow: &WorkflowItem, kinds: &[Kind]) {
-        let creates: Vec<&Node> = workflow.nodes.iter().zip(kinds).filter(|(_, kind)| **kind == Kind::Create).map(|(node, _)| node).collect();
+        let creates: Vec<&Node> =
+            workflow.nodes.iter().zip(kinds).filter(|(_, kind)| **kind == Kind::Create).map(|(node, _)| node).collect();
         match creates.as_slice() {
             [] => self.report(
-                Diagnostic::new(Code::E0101, format!("workflow `{}` has no `create` node", workflow.name.name), self.at(module, workflow.name.span), "no create node")
-                    .with_help("add the node where requests start: `node 填写申请: create { operators { everyone } … }`"),
+                Diagnostic::new(
+                    Code::E0101,
+                    format!("workflow `{}` has no `create` node", workflow.name.name),
+                    self.at(module, workflow.name.span),
+                    "no create node",
+                )
+                .with_help("add the node where requests start: `node 填写申请: create { operators { everyone } … }`"),
             ),
             [first, rest @ ..] => {
                 for extra in rest {
@@ -208,8 +263,13 @@ impl<'a> Checker<'a> {
         }
         if !kinds.contains(&Kind::Archive) {
             self.report(
-                Diagnostic::new(Code::E0102, format!("workflow `{}` has no `archive` node", workflow.name.name), self.at(module, workflow.name.span), "no archive node")
-                    .with_help("add an end node, such as `node 归档: archive`"),
+                Diagnostic::new(
+                    Code::E0102,
+                    format!("workflow `{}` has no `archive` node", workflow.name.name),
+                    self.at(module, workflow.name.span),
+                    "no archive node",
+                )
+                .with_help("add an end node, such as `node 归档: archive`"),
             );
         }
     }
@@ -226,9 +286,14 @@ impl<'a> Checker<'a> {
                 .or_else(|| node.after.first().map(|block| (block.span, "actions")));
             if let Some((span, what)) = offending {
                 self.report(
-                    Diagnostic::new(Code::E0104, format!("archive node `{}` cannot have {what}", node.name.name), self.at(module, node.name.span), "an archive node")
-                        .with_secondary(self.at(module, span), format!("{what} here"))
-                        .with_help("an archive node ends the request: it has no operators, exits or actions"),
+                    Diagnostic::new(
+                        Code::E0104,
+                        format!("archive node `{}` cannot have {what}", node.name.name),
+                        self.at(module, node.name.span),
+                        "an archive node",
+                    )
+                    .with_secondary(self.at(module, span), format!("{what} here"))
+                    .with_help("an archive node ends the request: it has no operators, exits or actions"),
                 );
             }
             return;
@@ -238,21 +303,39 @@ impl<'a> Checker<'a> {
         }
         if node.operators.is_empty() {
             self.report(
-                Diagnostic::new(Code::E0104, format!("node `{}` has no operators", node.name.name), self.at(module, node.name.span), "nobody handles this node")
-                    .with_help("add `operators { … }` saying who handles it"),
+                Diagnostic::new(
+                    Code::E0104,
+                    format!("node `{}` has no operators", node.name.name),
+                    self.at(module, node.name.span),
+                    "nobody handles this node",
+                )
+                .with_help("add `operators { … }` saying who handles it"),
             );
         }
         if !node.exits.iter().any(|exit| exit.kind == ExitKind::Exit) {
             self.report(
-                Diagnostic::new(Code::E0104, format!("node `{}` has no exit", node.name.name), self.at(module, node.name.span), "requests cannot leave this node")
-                    .with_help("add `exit NAME -> TARGET`"),
+                Diagnostic::new(
+                    Code::E0104,
+                    format!("node `{}` has no exit", node.name.name),
+                    self.at(module, node.name.span),
+                    "requests cannot leave this node",
+                )
+                .with_help("add `exit NAME -> TARGET`"),
             );
         }
         for extra in node.operators.iter().skip(1) {
             self.report(
-                Diagnostic::new(Code::E0302, format!("node `{}` has two `operators` blocks", node.name.name), self.at(module, extra.keyword), "a second block")
-                    .with_secondary(self.at(module, node.operators.first().map_or(extra.keyword, |first| first.keyword)), "the first block")
-                    .with_help("put every operator line in one block, grouped in batches if needed"),
+                Diagnostic::new(
+                    Code::E0302,
+                    format!("node `{}` has two `operators` blocks", node.name.name),
+                    self.at(module, extra.keyword),
+                    "a second block",
+                )
+                .with_secondary(
+                    self.at(module, node.operators.first().map_or(extra.keyword, |first| first.keyword)),
+                    "the first block",
+                )
+                .with_help("put every operator line in one block, grouped in batches if needed"),
             );
         }
     }
@@ -268,8 +351,13 @@ impl<'a> Checker<'a> {
                         if has_batches && !reported_mixing {
                             reported_mixing = true;
                             self.report(
-                                Diagnostic::new(Code::E0401, "operator lines outside a `batch` are mixed with batches", self.at(module, line.span), "not in a batch")
-                                    .with_help("put this line in a `batch N { … }` too, or remove the batches"),
+                                Diagnostic::new(
+                                    Code::E0401,
+                                    "operator lines outside a `batch` are mixed with batches",
+                                    self.at(module, line.span),
+                                    "not in a batch",
+                                )
+                                .with_help("put this line in a `batch N { … }` too, or remove the batches"),
                             );
                         }
                         self.check_operator_line(env, where_env, line);
@@ -280,17 +368,29 @@ impl<'a> Checker<'a> {
                             Ok(number) => {
                                 if let Some(first) = batch_numbers.get(&number) {
                                     self.report(
-                                        Diagnostic::new(Code::E0401, format!("batch {number} is declared twice"), self.at(module, *span), "repeated batch number")
-                                            .with_secondary(self.at(module, *first), "first declared here")
-                                            .with_help("batches are tried from the smallest number up; give each its own number"),
+                                        Diagnostic::new(
+                                            Code::E0401,
+                                            format!("batch {number} is declared twice"),
+                                            self.at(module, *span),
+                                            "repeated batch number",
+                                        )
+                                        .with_secondary(self.at(module, *first), "first declared here")
+                                        .with_help(
+                                            "batches are tried from the smallest number up; give each its own number",
+                                        ),
                                     );
                                 } else {
                                     batch_numbers.insert(number, *span);
                                 }
                             }
                             Err(_) => self.report(
-                                Diagnostic::new(Code::E0401, format!("batch number `{text}` is not a whole number"), self.at(module, *span), "not a whole number")
-                                    .with_help("number batches 1, 2, 3, …"),
+                                Diagnostic::new(
+                                    Code::E0401,
+                                    format!("batch number `{text}` is not a whole number"),
+                                    self.at(module, *span),
+                                    "not a whole number",
+                                )
+                                .with_help("number batches 1, 2, 3, …"),
                             ),
                         }
                         for line in &batch.lines {
@@ -313,13 +413,23 @@ impl<'a> Checker<'a> {
         if let Some(filter) = &line.filter {
             let ty = self.expr(where_env, filter);
             if !matches!(ty, Ty::Bool | Ty::Unknown) {
-                self.report(Diagnostic::new(Code::E0402, format!("a `where` filter must be a check (boolean), found {ty}"), self.at(env.module, filter.span), format!("this is {ty}")));
+                self.report(Diagnostic::new(
+                    Code::E0402,
+                    format!("a `where` filter must be a check (boolean), found {ty}"),
+                    self.at(env.module, filter.span),
+                    format!("this is {ty}"),
+                ));
             }
         }
         if let Some(condition) = &line.condition {
             let ty = self.expr(env, condition);
             if !matches!(ty, Ty::Bool | Ty::Unknown) {
-                self.report(Diagnostic::new(Code::E0402, format!("a `when` condition must be a check (boolean), found {ty}"), self.at(env.module, condition.span), format!("this is {ty}")));
+                self.report(Diagnostic::new(
+                    Code::E0402,
+                    format!("a `when` condition must be a check (boolean), found {ty}"),
+                    self.at(env.module, condition.span),
+                    format!("this is {ty}"),
+                ));
             }
         }
     }
@@ -331,8 +441,12 @@ impl<'a> Checker<'a> {
                 let Some(targets) = self.resolve_setting_path(module, form, path) else { continue };
                 for &index in &targets {
                     let Some(field) = form.fields.get(index) else { continue };
-                    if setting.mode != SettingMode::Hidden && (field.is_computed() || field.is_display_only()) && targets.len() == 1 {
-                        let why = if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
+                    if setting.mode != SettingMode::Hidden
+                        && (field.is_computed() || field.is_display_only())
+                        && targets.len() == 1
+                    {
+                        let why =
+                            if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
                         self.report(
                             Diagnostic::new(
                                 Code::E0304,
@@ -341,7 +455,11 @@ impl<'a> Checker<'a> {
                                 format!("{} here", setting.mode.keyword()),
                             )
                             .with_secondary(self.at(module, field.decl.name.span), "declared here")
-                            .with_help(format!("remove `{}` from the `{}` list", field.decl.name.name, setting.mode.keyword())),
+                            .with_help(format!(
+                                "remove `{}` from the `{}` list",
+                                field.decl.name.name,
+                                setting.mode.keyword()
+                            )),
                         );
                         continue;
                     }
@@ -349,11 +467,22 @@ impl<'a> Checker<'a> {
                         filled.fields.insert(index);
                     }
                     match modes.get(&index) {
-                        Some((previous, previous_span)) if (*previous == SettingMode::Hidden) != (setting.mode == SettingMode::Hidden) => {
+                        Some((previous, previous_span))
+                            if (*previous == SettingMode::Hidden) != (setting.mode == SettingMode::Hidden) =>
+                        {
                             self.report(
                                 Diagnostic::new(
                                     Code::E0306,
-                                    format!("`{}` is both hidden and {} at node `{}`", field.decl.name.name, if setting.mode == SettingMode::Hidden { previous.keyword() } else { setting.mode.keyword() }, node.name.name),
+                                    format!(
+                                        "`{}` is both hidden and {} at node `{}`",
+                                        field.decl.name.name,
+                                        if setting.mode == SettingMode::Hidden {
+                                            previous.keyword()
+                                        } else {
+                                            setting.mode.keyword()
+                                        },
+                                        node.name.name
+                                    ),
                                     self.at(module, path.span),
                                     format!("{} here", setting.mode.keyword()),
                                 )
@@ -380,10 +509,23 @@ impl<'a> Checker<'a> {
             (Some(Named::Detail(detail)), None) => form.details.get(detail).map(|info| info.fields.clone()),
             (Some(Named::Detail(detail)), Some(column)) => {
                 let info = form.details.get(detail)?;
-                let found = info.fields.iter().copied().find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == column.name));
+                let found = info
+                    .fields
+                    .iter()
+                    .copied()
+                    .find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == column.name));
                 if found.is_none() {
-                    let candidates = info.fields.iter().filter_map(|&index| form.fields.get(index)).map(|field| field.decl.name.name.as_str());
-                    let mut diagnostic = Diagnostic::new(Code::E0501, format!("detail `{}` has no column `{}`", first.name, column.name), self.at(module, column.span), "no such column");
+                    let candidates = info
+                        .fields
+                        .iter()
+                        .filter_map(|&index| form.fields.get(index))
+                        .map(|field| field.decl.name.name.as_str());
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0501,
+                        format!("detail `{}` has no column `{}`", first.name, column.name),
+                        self.at(module, column.span),
+                        "no such column",
+                    );
                     if let Some(best) = suggest::best(&column.name, candidates) {
                         diagnostic = diagnostic.with_replacement(best);
                     }
@@ -392,7 +534,12 @@ impl<'a> Checker<'a> {
                 found.map(|index| vec![index])
             }
             (Some(Named::Field(_)), Some(member)) => {
-                self.report(Diagnostic::new(Code::E0501, format!("`{}` is a field, not a detail table, so `.{}` names nothing", first.name, member.name), self.at(module, path.span), "not a detail table"));
+                self.report(Diagnostic::new(
+                    Code::E0501,
+                    format!("`{}` is a field, not a detail table, so `.{}` names nothing", first.name, member.name),
+                    self.at(module, path.span),
+                    "not a detail table",
+                ));
                 None
             }
             (None, _) if form.decl.broken => None,
@@ -441,8 +588,16 @@ impl<'a> Checker<'a> {
         let first = target.segments.first()?;
         if target.segments.len() > 1 {
             self.report(
-                Diagnostic::new(Code::E0506, format!("only fields can be assigned, and `{}` is a member", target.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")), self.at(module, target.span), "not a field")
-                    .with_help("assign a main field of the form: `字段 = value`"),
+                Diagnostic::new(
+                    Code::E0506,
+                    format!(
+                        "only fields can be assigned, and `{}` is a member",
+                        target.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
+                    ),
+                    self.at(module, target.span),
+                    "not a field",
+                )
+                .with_help("assign a main field of the form: `字段 = value`"),
             );
             return None;
         }
@@ -451,33 +606,60 @@ impl<'a> Checker<'a> {
                 let field = form.fields.get(*index)?;
                 if field.detail.is_some() {
                     self.report(
-                        Diagnostic::new(Code::E0506, format!("`{}` is a detail column; actions assign main fields", first.name), self.at(module, first.span), "a detail column")
-                            .with_help("give the column a row rule instead, or use a script to fill detail rows"),
+                        Diagnostic::new(
+                            Code::E0506,
+                            format!("`{}` is a detail column; actions assign main fields", first.name),
+                            self.at(module, first.span),
+                            "a detail column",
+                        )
+                        .with_help("give the column a row rule instead, or use a script to fill detail rows"),
                     );
                     return None;
                 }
                 if field.is_computed() || field.is_display_only() {
                     let why = if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
                     self.report(
-                        Diagnostic::new(Code::E0304, format!("`{}` cannot be assigned: {why}", first.name), self.at(module, first.span), "assigned here")
-                            .with_secondary(self.at(module, field.decl.name.span), "declared here"),
+                        Diagnostic::new(
+                            Code::E0304,
+                            format!("`{}` cannot be assigned: {why}", first.name),
+                            self.at(module, first.span),
+                            "assigned here",
+                        )
+                        .with_secondary(self.at(module, field.decl.name.span), "declared here"),
                     );
                     return None;
                 }
                 Some(*index)
             }
             Some(Named::Detail(_)) => {
-                self.report(Diagnostic::new(Code::E0506, format!("`{}` is a detail table and cannot be assigned as a whole", first.name), self.at(module, first.span), "a detail table"));
+                self.report(Diagnostic::new(
+                    Code::E0506,
+                    format!("`{}` is a detail table and cannot be assigned as a whole", first.name),
+                    self.at(module, first.span),
+                    "a detail table",
+                ));
                 None
             }
             None if form.decl.broken => None,
             None => {
                 if self.lookup(module, &first.name).is_some() {
-                    self.report(Diagnostic::new(Code::E0506, format!("`{}` is not a field of form `{}` and cannot be assigned", first.name, form.decl.name.name), self.at(module, first.span), "not a field"));
+                    self.report(Diagnostic::new(
+                        Code::E0506,
+                        format!(
+                            "`{}` is not a field of form `{}` and cannot be assigned",
+                            first.name, form.decl.name.name
+                        ),
+                        self.at(module, first.span),
+                        "not a field",
+                    ));
                     return None;
                 }
-                let mut diagnostic =
-                    Diagnostic::new(Code::E0501, format!("form `{}` has no field `{}`", form.decl.name.name, first.name), self.at(module, first.span), "no such field");
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0501,
+                    format!("form `{}` has no field `{}`", form.decl.name.name, first.name),
+                    self.at(module, first.span),
+                    "no such field",
+                );
                 if let Some(best) = suggest::best(&first.name, form.names.keys().copied()) {
                     diagnostic = diagnostic.with_replacement(best);
                 }
@@ -504,8 +686,13 @@ impl<'a> Checker<'a> {
         for exit in &node.exits {
             if let Some(first) = names.get(exit.name.name.as_str()) {
                 self.report(
-                    Diagnostic::new(Code::E0302, format!("node `{}` has two exits named `{}`", node.name.name, exit.name.name), self.at(module, exit.name.span), "named again here")
-                        .with_secondary(self.at(module, *first), "first named here"),
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!("node `{}` has two exits named `{}`", node.name.name, exit.name.name),
+                        self.at(module, exit.name.span),
+                        "named again here",
+                    )
+                    .with_secondary(self.at(module, *first), "first named here"),
                 );
             } else if !exit.name.name.is_empty() {
                 names.insert(exit.name.name.as_str(), exit.name.span);
@@ -513,9 +700,17 @@ impl<'a> Checker<'a> {
             if exit.kind == ExitKind::Return && !matches!(kind, Kind::Approve | Kind::Unknown | Kind::Archive) {
                 let what = if kind == Kind::Create { "create" } else { "realize" };
                 self.report(
-                    Diagnostic::new(Code::E0103, format!("`return` exits are allowed only on approve nodes, and `{}` is a {what} node", node.name.name), self.at(module, exit.name.span), "a return exit")
-                        .with_secondary(self.at(module, node.kind.span), format!("a {what} node"))
-                        .with_help("make the node `approve`, or make this an `exit`"),
+                    Diagnostic::new(
+                        Code::E0103,
+                        format!(
+                            "`return` exits are allowed only on approve nodes, and `{}` is a {what} node",
+                            node.name.name
+                        ),
+                        self.at(module, exit.name.span),
+                        "a return exit",
+                    )
+                    .with_secondary(self.at(module, node.kind.span), format!("a {what} node"))
+                    .with_help("make the node `approve`, or make this an `exit`"),
                 );
             }
             if complete && !exit.target.name.is_empty() && !node_names.contains_key(exit.target.name.as_str()) {
@@ -535,9 +730,17 @@ impl<'a> Checker<'a> {
             if let Some(Some(always)) = unconditional.get(slot) {
                 let word = if exit.kind == ExitKind::Exit { "exit" } else { "return" };
                 self.report(
-                    Diagnostic::new(Code::W0108, format!("{word} `{}` can never be taken", exit.name.name), self.at(module, exit.name.span), "never taken")
-                        .with_secondary(self.at(module, *always), format!("this {word} has no `when`, so it is always taken first"))
-                        .with_help("exits are tried in the order written; move the conditional ones first"),
+                    Diagnostic::new(
+                        Code::W0108,
+                        format!("{word} `{}` can never be taken", exit.name.name),
+                        self.at(module, exit.name.span),
+                        "never taken",
+                    )
+                    .with_secondary(
+                        self.at(module, *always),
+                        format!("this {word} has no `when`, so it is always taken first"),
+                    )
+                    .with_help("exits are tried in the order written; move the conditional ones first"),
                 );
             } else if exit.condition.is_none() {
                 if let Some(cell) = unconditional.get_mut(slot) {
@@ -560,20 +763,30 @@ impl<'a> Checker<'a> {
         let edges: Vec<Vec<usize>> = workflow
             .nodes
             .iter()
-            .map(|node| node.exits.iter().filter_map(|exit| node_names.get(exit.target.name.as_str()).copied()).collect())
+            .map(|node| {
+                node.exits.iter().filter_map(|exit| node_names.get(exit.target.name.as_str()).copied()).collect()
+            })
             .collect();
         if let Some(create) = kinds.iter().position(|kind| *kind == Kind::Create) {
             let reachable = breadth_first(count, [create], |index| edges.get(index).cloned().unwrap_or_default());
             for (index, node) in workflow.nodes.iter().enumerate() {
-                if !reachable.get(index).copied().unwrap_or(true) && node_names.get(node.name.name.as_str()) == Some(&index) {
+                if !reachable.get(index).copied().unwrap_or(true)
+                    && node_names.get(node.name.name.as_str()) == Some(&index)
+                {
                     self.report(
-                        Diagnostic::new(Code::W0107, format!("node `{}` is unreachable from the create node", node.name.name), self.at(module, node.name.span), "no exit leads here")
-                            .with_help("add an exit to it, or remove it"),
+                        Diagnostic::new(
+                            Code::W0107,
+                            format!("node `{}` is unreachable from the create node", node.name.name),
+                            self.at(module, node.name.span),
+                            "no exit leads here",
+                        )
+                        .with_help("add an exit to it, or remove it"),
                     );
                 }
             }
         }
-        let archives: Vec<usize> = kinds.iter().enumerate().filter(|(_, kind)| **kind == Kind::Archive).map(|(index, _)| index).collect();
+        let archives: Vec<usize> =
+            kinds.iter().enumerate().filter(|(_, kind)| **kind == Kind::Archive).map(|(index, _)| index).collect();
         if archives.is_empty() {
             return;
         }
@@ -599,14 +812,23 @@ impl<'a> Checker<'a> {
                 continue;
             }
             self.report(
-                Diagnostic::new(Code::E0106, format!("no archive node is reachable from node `{}`", node.name.name), self.at(module, node.name.span), "requests that get here never finish")
-                    .with_help("give it (or a node it leads to) an exit to an archive node"),
+                Diagnostic::new(
+                    Code::E0106,
+                    format!("no archive node is reachable from node `{}`", node.name.name),
+                    self.at(module, node.name.span),
+                    "requests that get here never finish",
+                )
+                .with_help("give it (or a node it leads to) an exit to an archive node"),
             );
         }
     }
 }
 
-fn breadth_first(count: usize, starts: impl IntoIterator<Item = usize>, next: impl Fn(usize) -> Vec<usize>) -> Vec<bool> {
+fn breadth_first(
+    count: usize,
+    starts: impl IntoIterator<Item = usize>,
+    next: impl Fn(usize) -> Vec<usize>,
+) -> Vec<bool> {
     let mut seen = vec![false; count];
     let mut queue = VecDeque::new();
     for start in starts {

@@ -36,7 +36,8 @@ pub fn run(arguments: CheckArgs) -> u8 {
     let failed = errors > 0 || (arguments.deny == Some(Deny::Warnings) && warnings > 0);
     match arguments.format {
         Format::Json => {
-            let diagnostics: Vec<_> = analysis.diagnostics.iter().map(|d| render::to_json(d, &analysis.sources)).collect();
+            let diagnostics: Vec<_> =
+                analysis.diagnostics.iter().map(|d| render::to_json(d, &analysis.sources)).collect();
             let document = serde_json::json!({
                 "files": arguments.files.iter().map(|path| path.display().to_string()).collect::<Vec<_>>(),
                 "errors": errors,
@@ -57,7 +58,8 @@ pub fn run(arguments: CheckArgs) -> u8 {
             }
             let files = arguments.files.len();
             let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
-            let summary = format!("{}, {} in {}", plural(errors, "error"), plural(warnings, "warning"), plural(files, "file"));
+            let summary =
+                format!("{}, {} in {}", plural(errors, "error"), plural(warnings, "warning"), plural(files, "file"));
             let _ = writeln!(stderr, "{}: {summary}", if failed { "check failed" } else { "check passed" });
         }
     }

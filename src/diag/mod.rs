@@ -61,7 +61,13 @@ impl Diagnostic {
         }
     }
 
-    pub fn in_file(code: Code, message: impl Into<String>, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
+    pub fn in_file(
+        code: Code,
+        message: impl Into<String>,
+        file: FileId,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::new(code, message, FileSpan::new(file, span), label)
     }
 

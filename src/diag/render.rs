@@ -73,7 +73,10 @@ impl MietteView {
         let file = sources.get(diagnostic.file());
         if let Some(file) = file.filter(|file| line_too_long(file, diagnostic.primary.at.span.start as usize)) {
             let (line, column) = file.line_column(diagnostic.primary.at.span.start as usize);
-            let location = format!("at {}:{line}:{column} (the line is too long to quote): {}", file.name, diagnostic.primary.message);
+            let location = format!(
+                "at {}:{line}:{column} (the line is too long to quote): {}",
+                file.name, diagnostic.primary.message
+            );
             return MietteView {
                 code: diagnostic.code.as_str(),
                 message: diagnostic.message.clone(),

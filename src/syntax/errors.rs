@@ -95,7 +95,7 @@ fn describe_preceding(before: &[&Token], chunk: &str, context: Context) -> Optio
             "->" => return Some(format!("after exit target `{last_text}`")),
             _ => {}
         }
-        let starts_line = previous.map_or(true, |token| {
+        let starts_line = previous.is_none_or(|token| {
             chunk.get(token.span.end as usize..last.span.start as usize).is_some_and(|gap| gap.contains('\n'))
                 || matches!(token.kind, TokenKind::LBrace | TokenKind::RBrace)
         });
@@ -119,7 +119,12 @@ fn help_for(expected: &str, before: &[&Token], chunk: &str, found_end: bool) -> 
         return Some("an exit is written `exit NAME -> TARGET [when CONDITION]`".into());
     }
     if expected.starts_with("`:`") && before.len() >= 2 {
-        let keyword = before.len().checked_sub(2).and_then(|index| before.get(index)).map(|token| token_text(token, chunk)).unwrap_or("");
+        let keyword = before
+            .len()
+            .checked_sub(2)
+            .and_then(|index| before.get(index))
+            .map(|token| token_text(token, chunk))
+            .unwrap_or("");
         return Some(if keyword == "node" {
             "a node is written `node NAME [\"label\"]: KIND { … }`".into()
         } else {

@@ -166,8 +166,33 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 
 /// The reserved words of language.md §2.
 pub const RESERVED: &[&str] = &[
-    "use", "form", "detail", "workflow", "node", "exit", "return", "operators", "batch", "when", "where", "before",
-    "after", "validate", "fn", "const", "test", "and", "or", "not", "in", "if", "then", "else", "true", "false", "null",
+    "use",
+    "form",
+    "detail",
+    "workflow",
+    "node",
+    "exit",
+    "return",
+    "operators",
+    "batch",
+    "when",
+    "where",
+    "before",
+    "after",
+    "validate",
+    "fn",
+    "const",
+    "test",
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "then",
+    "else",
+    "true",
+    "false",
+    "null",
 ];
 
 pub fn is_reserved(word: &str) -> bool {

@@ -30,7 +30,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_ge, Assoc::Left)
             | Op::infix(Rule::op_in, Assoc::Left))
         .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_rem, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_rem, Assoc::Left))
         .op(Op::prefix(Rule::op_neg))
         .op(Op::postfix(Rule::member) | Op::postfix(Rule::call_args) | Op::postfix(Rule::index))
 });
@@ -73,8 +75,7 @@ impl<'a> Lowerer<'a> {
         let mut rest = before.trim_end_matches([' ', '\t']);
         // The item starts its line; step over that line break and collect
         // the doc lines above, nearest first.
-        loop {
-            let Some(stripped) = rest.strip_suffix('\n') else { break };
+        while let Some(stripped) = rest.strip_suffix('\n') {
             let stripped = stripped.strip_suffix('\r').unwrap_or(stripped);
             let line_start = stripped.rfind('\n').map(|index| index + 1).unwrap_or(0);
             let line = stripped.get(line_start..).unwrap_or("").trim();
@@ -110,7 +111,9 @@ impl<'a> Lowerer<'a> {
     fn report_string_problems(&self, problems: Vec<StringProblem>, code: Code) {
         for problem in problems {
             let label = problem.message.clone();
-            self.report(Diagnostic::in_file(code, problem.message, self.file, problem.span, label).with_help(problem.help));
+            self.report(
+                Diagnostic::in_file(code, problem.message, self.file, problem.span, label).with_help(problem.help),
+            );
         }
     }
 
@@ -217,7 +220,14 @@ impl<'a> Lowerer<'a> {
 
     fn form_item(&self, pair: Pair<Rule>) -> FormItem {
         let span = self.span(&pair);
-        let mut form = FormItem { doc: self.doc_before(span.start as usize), name: missing_ident(span), label: None, members: Vec::new(), broken: false, span };
+        let mut form = FormItem {
+            doc: self.doc_before(span.start as usize),
+            name: missing_ident(span),
+            label: None,
+            members: Vec::new(),
+            broken: false,
+            span,
+        };
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::form_head => self.form_head(inner, &mut form),
@@ -333,7 +343,13 @@ impl<'a> Lowerer<'a> {
                 Rule::field_flag => field.flags.push(self.ident(inner)),
                 Rule::expr => field.formula = Some(self.expr(inner)),
                 Rule::select_block => {
-                    field.options = Some(inner.into_inner().filter(|option| option.as_rule() == Rule::select_option).map(|option| self.select_option(option)).collect())
+                    field.options = Some(
+                        inner
+                            .into_inner()
+                            .filter(|option| option.as_rule() == Rule::select_option)
+                            .map(|option| self.select_option(option))
+                            .collect(),
+                    )
                 }
                 _ => {}
             }
@@ -360,7 +376,8 @@ impl<'a> Lowerer<'a> {
                 Rule::string => option.label = Some(self.string(inner)),
                 Rule::option_default => option.default = Some(self.span(&inner)),
                 Rule::option_folder => {
-                    option.folder = inner.into_inner().find(|part| part.as_rule() == Rule::string).map(|part| self.string(part))
+                    option.folder =
+                        inner.into_inner().find(|part| part.as_rule() == Rule::string).map(|part| self.string(part))
                 }
                 _ => {}
             }
@@ -422,7 +439,9 @@ impl<'a> Lowerer<'a> {
                 Some(text) => SettingKind::Title(self.title(text)),
                 None => return,
             },
-            Rule::wf_remind => SettingKind::Remind(inner.filter(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part)).collect()),
+            Rule::wf_remind => SettingKind::Remind(
+                inner.filter(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part)).collect(),
+            ),
             Rule::wf_portal => SettingKind::Portal,
             Rule::wf_inactive => SettingKind::Inactive,
             _ => return,
@@ -609,7 +628,8 @@ impl<'a> Lowerer<'a> {
 
     fn field_path(&self, pair: Pair<Rule>) -> FieldPath {
         let span = self.span(&pair);
-        let segments = pair.into_inner().filter(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part)).collect();
+        let segments =
+            pair.into_inner().filter(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part)).collect();
         FieldPath { segments, span }
     }
 
@@ -660,7 +680,8 @@ impl<'a> Lowerer<'a> {
                 })
             }
             Rule::script_stmt => {
-                let path = pair.into_inner().find(|part| part.as_rule() == Rule::string).map(|part| self.string(part))?;
+                let path =
+                    pair.into_inner().find(|part| part.as_rule() == Rule::string).map(|part| self.string(part))?;
                 Some(Statement::Script { path, span })
             }
             Rule::if_stmt => {
@@ -710,8 +731,14 @@ impl<'a> Lowerer<'a> {
         }
         if count > MAX_EXPRESSION_PARTS || longest_prefix_run > MAX_PREFIX_RUN {
             self.report(
-                Diagnostic::in_file(Code::E0003, "expression too long", self.file, span, "this expression has too many operators")
-                    .with_help("split it with a `fn` or an intermediate field"),
+                Diagnostic::in_file(
+                    Code::E0003,
+                    "expression too long",
+                    self.file,
+                    span,
+                    "this expression has too many operators",
+                )
+                .with_help("split it with a `fn` or an intermediate field"),
             );
             return Expr { kind: ExprKind::Error, span };
         }
@@ -728,18 +755,24 @@ impl<'a> Lowerer<'a> {
                 let span = target.span.to(op_span);
                 match op.as_rule() {
                     Rule::member => {
-                        let name = op.into_inner().find(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part));
+                        let name =
+                            op.into_inner().find(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part));
                         match name {
                             Some(name) => Expr { kind: ExprKind::Member(Box::new(target), name), span },
                             None => Expr { kind: ExprKind::Error, span },
                         }
                     }
                     Rule::call_args => {
-                        let arguments = op.into_inner().filter(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part)).collect();
+                        let arguments = op
+                            .into_inner()
+                            .filter(|part| part.as_rule() == Rule::expr)
+                            .map(|part| self.expr(part))
+                            .collect();
                         Expr { kind: ExprKind::Call(Box::new(target), arguments), span }
                     }
                     _ => {
-                        let index = op.into_inner().find(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part));
+                        let index =
+                            op.into_inner().find(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part));
                         match index {
                             Some(index) => Expr { kind: ExprKind::Index(Box::new(target), Box::new(index)), span },
                             None => Expr { kind: ExprKind::Error, span },
@@ -779,13 +812,16 @@ impl<'a> Lowerer<'a> {
             Rule::lit_false => ExprKind::Bool(false),
             Rule::lit_null => ExprKind::Null,
             Rule::ident => ExprKind::Name(self.ident(pair)),
-            Rule::list => ExprKind::List(pair.into_inner().filter(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part)).collect()),
+            Rule::list => ExprKind::List(
+                pair.into_inner().filter(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part)).collect(),
+            ),
             Rule::paren => match pair.into_inner().find(|part| part.as_rule() == Rule::expr) {
                 Some(inner) => return Expr { span, ..self.expr(inner) },
                 None => ExprKind::Error,
             },
             Rule::if_expr => {
-                let mut branches = pair.into_inner().filter(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part));
+                let mut branches =
+                    pair.into_inner().filter(|part| part.as_rule() == Rule::expr).map(|part| self.expr(part));
                 match (branches.next(), branches.next(), branches.next()) {
                     (Some(condition), Some(then_value), Some(else_value)) => {
                         ExprKind::If(Box::new(condition), Box::new(then_value), Box::new(else_value))
@@ -804,8 +840,14 @@ impl<'a> Lowerer<'a> {
             Ok(value) => ExprKind::Integer(value),
             Err(_) => {
                 self.report(
-                    Diagnostic::in_file(Code::E0005, format!("number `{text}` is out of range"), self.file, span, "too many digits")
-                        .with_help("numbers are exact decimals of at most 28 significant digits"),
+                    Diagnostic::in_file(
+                        Code::E0005,
+                        format!("number `{text}` is out of range"),
+                        self.file,
+                        span,
+                        "too many digits",
+                    )
+                    .with_help("numbers are exact decimals of at most 28 significant digits"),
                 );
                 ExprKind::Error
             }

@@ -46,6 +46,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
 }
 
 /// Decodes bytes as UTF-8, or explains where they are not.
+#[allow(clippy::result_large_err)] // one call per file; boxing buys nothing
 pub fn decode(file: FileId, bytes: &[u8]) -> Result<&str, Diagnostic> {
     std::str::from_utf8(bytes).map_err(|error| {
         let at = error.valid_up_to();

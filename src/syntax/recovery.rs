@@ -72,7 +72,7 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
     let starts = item_starts(text, &significant, Split::Likely);
 
     // Anything before the first item is not part of any item.
-    let first_start = starts.first().map(|&index| index).unwrap_or(significant.len());
+    let first_start = starts.first().copied().unwrap_or(significant.len());
     if first_start > 0 {
         incomplete = true;
         if let Some(token) = significant.first() {
@@ -112,7 +112,9 @@ pub fn parse_with_recovery(file: FileId, text: &str, tokens: &[Token]) -> Parsed
             Err(error) => {
                 let keyword = text.get(first.span.range()).unwrap_or("");
                 let recovered = match keyword {
-                    "form" | "workflow" => parse_members(file, text, item_tokens, keyword, Split::Likely, &mut diagnostics),
+                    "form" | "workflow" => {
+                        parse_members(file, text, item_tokens, keyword, Split::Likely, &mut diagnostics)
+                    }
                     _ => None,
                 };
                 match recovered {
@@ -140,7 +142,9 @@ fn item_starts(text: &str, tokens: &[Token], split: Split) -> Vec<usize> {
             TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
             TokenKind::Ident => {
                 let word = text.get(token.span.range()).unwrap_or("");
-                if ITEM_KEYWORDS.contains(&word) && (depth == 0 || (split == Split::Likely && at_column_zero(text, token.span))) {
+                if ITEM_KEYWORDS.contains(&word)
+                    && (depth == 0 || (split == Split::Likely && at_column_zero(text, token.span)))
+                {
                     starts.push(index);
                     depth = 0;
                 }
@@ -160,7 +164,15 @@ fn at_column_zero(text: &str, span: Span) -> bool {
 /// operator, `(`, `,`), so a name on the next line continues it.
 fn previous_continues(tokens: &[Token], index: usize) -> bool {
     index.checked_sub(1).and_then(|previous| tokens.get(previous)).is_some_and(|token| {
-        !matches!(token.kind, TokenKind::Ident | TokenKind::Number | TokenKind::String | TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace)
+        !matches!(
+            token.kind,
+            TokenKind::Ident
+                | TokenKind::Number
+                | TokenKind::String
+                | TokenKind::RParen
+                | TokenKind::RBracket
+                | TokenKind::RBrace
+        )
     })
 }
 
@@ -173,7 +185,14 @@ fn first_on_line(text: &str, span: Span) -> bool {
 /// Parses a form or workflow member by member. Returns `None` when its
 /// head (`form NAME "label" {`) is broken, or with `Split::Certain` when
 /// anything is.
-fn parse_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, split: Split, diagnostics: &mut Vec<Diagnostic>) -> Option<Item> {
+fn parse_members(
+    file: FileId,
+    text: &str,
+    tokens: &[Token],
+    keyword: &str,
+    split: Split,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Item> {
     let certain = split == Split::Certain;
     let open_index = tokens.iter().position(|token| token.kind == TokenKind::LBrace)?;
     let open = tokens.get(open_index)?;
@@ -187,8 +206,17 @@ fn parse_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, spli
     let item_span = Span::new(head_start, tokens.last().map(|token| token.span.end as usize).unwrap_or(head_start));
     let placeholder = Ident { name: String::new(), span: item_span };
     let broken = !certain;
-    let mut form = FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), broken, span: item_span };
-    let mut workflow = WorkflowItem { doc: None, name: placeholder, label: None, settings: Vec::new(), nodes: Vec::new(), broken, span: item_span };
+    let mut form =
+        FormItem { doc: None, name: placeholder.clone(), label: None, members: Vec::new(), broken, span: item_span };
+    let mut workflow = WorkflowItem {
+        doc: None,
+        name: placeholder,
+        label: None,
+        settings: Vec::new(),
+        nodes: Vec::new(),
+        broken,
+        span: item_span,
+    };
     form.doc = lowerer.doc_before(head_start);
     workflow.doc = form.doc.clone();
     for pair in head_pairs {
@@ -211,7 +239,9 @@ fn parse_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, spli
             depth == 0
                 && token.kind == TokenKind::Ident
                 && if is_form {
-                    word == "validate" || word == "detail" || body.get(index + 1).is_some_and(|next| next.kind == TokenKind::Colon)
+                    word == "validate"
+                        || word == "detail"
+                        || body.get(index + 1).is_some_and(|next| next.kind == TokenKind::Colon)
                 } else {
                     word == "node" || WORKFLOW_SETTINGS.contains(&word)
                 }
@@ -247,15 +277,23 @@ fn parse_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, spli
     let body_end = close.unwrap_or(body.len());
     if certain {
         let garbage_before = member_starts.first().copied().unwrap_or(body_end) != 0;
-        let trailing = close.map_or(true, |index| index + 1 != body.len());
+        let trailing = close.is_none_or(|index| index + 1 != body.len());
         if garbage_before || trailing {
             return None;
         }
     }
-    if let Some(garbage) = body.get(..member_starts.first().copied().unwrap_or(body_end)).and_then(|before| before.first()) {
+    if let Some(garbage) =
+        body.get(..member_starts.first().copied().unwrap_or(body_end)).and_then(|before| before.first())
+    {
         let found: String = text.get(garbage.span.range()).unwrap_or("").chars().take(30).collect();
         let expected = if is_form { "a field, `detail` or `validate`" } else { "`node` or a workflow setting" };
-        diagnostics.push(Diagnostic::in_file(Code::E0001, format!("expected {expected}, found `{found}`"), file, garbage.span, format!("expected {expected} here")));
+        diagnostics.push(Diagnostic::in_file(
+            Code::E0001,
+            format!("expected {expected}, found `{found}`"),
+            file,
+            garbage.span,
+            format!("expected {expected} here"),
+        ));
     }
     // A sure split parses a run of members per pest call (fewer calls, a
     // small reused token queue); a likely split parses one member per call
@@ -301,15 +339,27 @@ fn parse_members(file: FileId, text: &str, tokens: &[Token], keyword: &str, spli
         let end = tokens.last().map(|token| token.span).unwrap_or(item_span);
         let name = if is_form { &form.name.name } else { &workflow.name.name };
         diagnostics.push(
-            Diagnostic::in_file(Code::E0001, format!("`{keyword} {name}` is never closed"), file, Span::new(end.end as usize, end.end as usize), "expected `}` here")
-                .with_secondary(crate::source::FileSpan::new(file, open.span), "this `{` is not closed")
-                .with_help("add the missing `}`"),
+            Diagnostic::in_file(
+                Code::E0001,
+                format!("`{keyword} {name}` is never closed"),
+                file,
+                Span::new(end.end as usize, end.end as usize),
+                "expected `}` here",
+            )
+            .with_secondary(crate::source::FileSpan::new(file, open.span), "this `{` is not closed")
+            .with_help("add the missing `}`"),
         );
     }
     // Trailing tokens after the closing brace belong to no member.
     if let Some(extra) = close.and_then(|index| body.get(index + 1)) {
         let found: String = text.get(extra.span.range()).unwrap_or("").chars().take(30).collect();
-        diagnostics.push(Diagnostic::in_file(Code::E0001, format!("expected an item, found `{found}`"), file, extra.span, "expected an item here"));
+        diagnostics.push(Diagnostic::in_file(
+            Code::E0001,
+            format!("expected an item, found `{found}`"),
+            file,
+            extra.span,
+            "expected an item here",
+        ));
     }
     if is_form {
         Some(Item::Form(form))

@@ -59,8 +59,8 @@ fn every_code_of_language_md_section_10_has_a_case() {
     let files = super::flow_files("tests/data/check/err");
     let names: Vec<String> = files.iter().map(|path| super::name_of(path)).collect();
     for code in [
-        "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", "W0107", "E0201", "E0202", "E0203", "E0204", "E0205", "E0301", "E0302", "E0303",
-        "E0304", "E0401", "E0402", "E0501", "E0502", "E0503",
+        "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", "W0107", "E0201", "E0202", "E0203", "E0204", "E0205",
+        "E0301", "E0302", "E0303", "E0304", "E0401", "E0402", "E0501", "E0502", "E0503",
     ] {
         assert!(names.iter().any(|name| name.starts_with(code)), "no test case for {code}");
     }

@@ -42,7 +42,13 @@ fn warnings_pass_unless_denied() {
 
 #[test]
 fn json_carries_the_fields_of_runtime_md() {
-    let (status, stdout, _) = flowc(&["check", "--format", "json", "examples/leave/leave.flow", "tests/data/check/err/E0105_unknown_exit_target.flow"]);
+    let (status, stdout, _) = flowc(&[
+        "check",
+        "--format",
+        "json",
+        "examples/leave/leave.flow",
+        "tests/data/check/err/E0105_unknown_exit_target.flow",
+    ]);
     assert_eq!(status, 1);
     let document: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let diagnostics = document["diagnostics"].as_array().expect("diagnostics array");
