@@ -36,7 +36,10 @@ pub struct Env<'e, 'a> {
     pub mode: Mode,
     pub form: Option<&'e FormInfo<'a>>,
     pub nodes: Option<&'e HashMap<&'a str, usize>>,
-    pub locals: &'e [(&'a str, Ty)],
+    /// The workflow whose nodes `nodes` indexes.
+    pub workflow: Option<&'a ast::WorkflowItem>,
+    /// Function parameters: name, type, declaration span.
+    pub locals: &'e [(&'a str, Ty, Span)],
     /// Fields read, by index in the form (formula dependencies).
     pub reads: RefCell<Vec<usize>>,
     /// User functions called (recursion check).
@@ -50,6 +53,7 @@ impl<'e, 'a> Env<'e, 'a> {
             mode,
             form: None,
             nodes: None,
+            workflow: None,
             locals: &[],
             reads: RefCell::new(Vec::new()),
             calls: RefCell::new(Vec::new()),
@@ -61,8 +65,9 @@ impl<'e, 'a> Env<'e, 'a> {
         self
     }
 
-    pub fn with_nodes(mut self, nodes: &'e HashMap<&'a str, usize>) -> Env<'e, 'a> {
+    pub fn with_nodes(mut self, workflow: &'a ast::WorkflowItem, nodes: &'e HashMap<&'a str, usize>) -> Env<'e, 'a> {
         self.nodes = Some(nodes);
+        self.workflow = Some(workflow);
         self
     }
 
@@ -159,6 +164,16 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn record_member(&self, env: &Env<'_, 'a>, ident: &Ident, owner: &str, member: &'static members::Member) {
+        self.index.borrow_mut().members.push(super::index::MemberUse {
+            at: self.at(env.module, ident.span),
+            owner: owner.to_string(),
+            name: member.name,
+            doc: member.doc,
+            ty: (member.ty)().to_string(),
+        });
+    }
+
     pub fn expect_bool(&self, env: &Env<'_, 'a>, expr: &'a Expr, message: &str) {
         let ty = self.expr(env, expr);
         if !matches!(ty, Ty::Bool | Ty::Unknown | Ty::Any) {
@@ -181,10 +196,12 @@ impl<'a> Checker<'a> {
         let name = ident.name.as_str();
         if env.mode == Mode::Where {
             if let Some(member) = members::find(members::EMPLOYEE, name) {
+                self.record_member(env, ident, "the person", member);
                 return (member.ty)();
             }
         }
-        if let Some((_, ty)) = env.locals.iter().find(|(local, _)| *local == name) {
+        if let Some((_, ty, declared)) = env.locals.iter().find(|(local, _, _)| *local == name) {
+            self.record(self.at(env.module, ident.span), self.at(env.module, *declared));
             return ty.clone();
         }
         if env.mode == Mode::Where {
@@ -204,13 +221,17 @@ impl<'a> Checker<'a> {
                     return self.form_name(env, form, *named, ident);
                 }
             }
-            if let Some(nodes) = env.nodes {
-                if nodes.contains_key(name) {
-                    return Ty::Node;
+            if let Some(&node) = env.nodes.and_then(|nodes| nodes.get(name)) {
+                if let Some(declared) = env.workflow.and_then(|workflow| workflow.nodes.get(node)) {
+                    self.record(self.at(env.module, ident.span), self.at(env.module, declared.name.span));
                 }
+                return Ty::Node;
             }
         }
         if let Some(item) = self.lookup(env.module, name) {
+            if let Some(declared) = self.item(item).and_then(|declared| declared.name()) {
+                self.record(self.at(env.module, ident.span), self.at(item.module, declared.span));
+            }
             return match self.item(item) {
                 Some(ast::Item::Const(_)) => self.const_type(item).unwrap_or(Ty::Unknown),
                 Some(ast::Item::Fn(_)) => {
@@ -239,6 +260,9 @@ impl<'a> Checker<'a> {
             };
         }
         if let Some(ty) = self.builtin_values.get(name) {
+            if let Some(declared) = self.builtin_defs.get(name) {
+                self.record(self.at(env.module, ident.span), *declared);
+            }
             if env.in_request() {
                 return ty.clone();
             }
@@ -258,6 +282,9 @@ impl<'a> Checker<'a> {
     }
 
     fn form_name(&self, env: &Env<'_, 'a>, form: &FormInfo<'a>, named: Named, ident: &'a Ident) -> Ty {
+        if let Some(declared) = form.declaration_of(named) {
+            self.record(self.at(env.module, ident.span), self.at(form.item.module, declared));
+        }
         match named {
             Named::Detail(detail) => {
                 if let Mode::Row(_) = env.mode {
@@ -340,7 +367,7 @@ impl<'a> Checker<'a> {
         if env.mode == Mode::Where {
             candidates.extend(members::EMPLOYEE.iter().map(|member| member.name));
         }
-        candidates.extend(env.locals.iter().map(|(name, _)| *name));
+        candidates.extend(env.locals.iter().map(|(name, _, _)| *name));
         if env.in_request() {
             if let Some(form) = env.form {
                 candidates.extend(form.names.keys().copied());
@@ -397,6 +424,7 @@ impl<'a> Checker<'a> {
             return Ty::Unknown;
         }
         let Some(info) = form.details.get(detail) else { return Ty::Unknown };
+        self.record(self.at(env.module, table.span), self.at(form.item.module, info.decl.name.span));
         let found = info
             .fields
             .iter()
@@ -405,6 +433,9 @@ impl<'a> Checker<'a> {
         match found {
             Some(index) => {
                 env.reads.borrow_mut().push(index);
+                if let Some(field) = form.fields.get(index) {
+                    self.record(self.at(env.module, member.span), self.at(form.item.module, field.decl.name.span));
+                }
                 let ty = form.fields.get(index).map_or(Ty::Unknown, |field| field.ty.clone());
                 Ty::Column(Box::new(ty))
             }
@@ -439,7 +470,10 @@ impl<'a> Checker<'a> {
             },
             other => match members_of(other) {
                 Some(table) => match members::find(table, &member.name) {
-                    Some(found) => (found.ty)(),
+                    Some(found) => {
+                        self.record_member(env, member, &other.to_string(), found);
+                        (found.ty)()
+                    }
                     None => {
                         let names: Vec<&str> = table.iter().map(|m| m.name).collect();
                         let mut diagnostic = Diagnostic::new(
@@ -487,8 +521,9 @@ impl<'a> Checker<'a> {
         let user = self.lookup(env.module, &name.name);
         let signature: Option<&Signature> = match user {
             Some(item) => match self.item(item) {
-                Some(ast::Item::Fn(_)) => {
+                Some(ast::Item::Fn(function)) => {
                     env.calls.borrow_mut().push(item);
+                    self.record(self.at(env.module, name.span), self.at(item.module, function.name.span));
                     self.signatures.get(&item)
                 }
                 _ => {
@@ -501,7 +536,12 @@ impl<'a> Checker<'a> {
                     return Ty::Unknown;
                 }
             },
-            None => self.builtin_fns.get(name.name.as_str()),
+            None => {
+                if let Some(declared) = self.builtin_defs.get(name.name.as_str()) {
+                    self.record(self.at(env.module, name.span), *declared);
+                }
+                self.builtin_fns.get(name.name.as_str())
+            }
         };
         let Some(signature) = signature else {
             if self.module_incomplete(env.module) {
@@ -905,11 +945,11 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        let locals: Vec<(&'a str, Ty)> = function
+        let locals: Vec<(&'a str, Ty, Span)> = function
             .params
             .iter()
             .zip(&signature.params)
-            .map(|(param, (_, ty, _))| (param.name.name.as_str(), ty.as_ty()))
+            .map(|(param, (_, ty, _))| (param.name.name.as_str(), ty.as_ty(), param.name.span))
             .collect();
         let mut env = Env::new(here.module, Mode::Function);
         env.locals = &locals;

@@ -31,6 +31,16 @@ pub struct FieldInfo<'a> {
     pub ty: Ty,
 }
 
+impl FormInfo<'_> {
+    /// The span of the declared name of a field or detail table.
+    pub fn declaration_of(&self, named: Named) -> Option<Span> {
+        match named {
+            Named::Field(index) => self.fields.get(index).map(|field| field.decl.name.span),
+            Named::Detail(index) => self.details.get(index).map(|detail| detail.decl.name.span),
+        }
+    }
+}
+
 impl FieldInfo<'_> {
     pub fn is_computed(&self) -> bool {
         self.decl.formula.is_some()

@@ -5,6 +5,7 @@
 
 mod exprs;
 mod forms;
+pub mod index;
 pub mod members;
 pub mod modules;
 pub mod suggest;
@@ -30,6 +31,8 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Root files that could not be read: (path, reason).
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Declarations and resolved names, for the language server.
+    pub index: index::Index,
 }
 
 impl Analysis {
@@ -47,9 +50,10 @@ pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
     let mut sources = SourceMap::new();
     let loaded = modules::load(&mut sources, paths, loader);
     let mut diagnostics = loaded.diagnostics;
-    diagnostics.extend(check_modules(&loaded.modules));
+    let (checked, index) = check_modules(&loaded.modules);
+    diagnostics.extend(checked);
     diag::sort(&mut diagnostics);
-    Analysis { sources, modules: loaded.modules, diagnostics, unreadable: loaded.unreadable }
+    Analysis { sources, modules: loaded.modules, diagnostics, unreadable: loaded.unreadable, index }
 }
 
 /// Checks one text as if it were the file `name` (tests, benchmarks, fuzzing).
@@ -105,10 +109,13 @@ pub(crate) struct Checker<'a> {
     /// Per form: the fields some workflow fills (editable, assigned), and
     /// whether a script might fill any of them.
     pub filled: RefCell<HashMap<ItemRef, (std::collections::HashSet<usize>, bool)>>,
+    /// Where each built-in is declared in the prelude.
+    pub builtin_defs: HashMap<&'a str, FileSpan>,
+    pub index: RefCell<index::Index>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
 }
 
-pub(crate) fn check_modules(modules: &[Module]) -> Vec<Diagnostic> {
+pub(crate) fn check_modules(modules: &[Module]) -> (Vec<Diagnostic>, index::Index) {
     let mut checker = Checker {
         modules,
         scopes: Vec::new(),
@@ -119,19 +126,113 @@ pub(crate) fn check_modules(modules: &[Module]) -> Vec<Diagnostic> {
         const_types: RefCell::new(HashMap::new()),
         fn_calls: RefCell::new(HashMap::new()),
         filled: RefCell::new(HashMap::new()),
+        builtin_defs: HashMap::new(),
+        index: RefCell::new(index::Index::default()),
         diagnostics: RefCell::new(Vec::new()),
     };
     checker.collect_builtins();
     checker.build_scopes();
     checker.collect_signatures();
     checker.collect_forms();
+    checker.collect_definitions();
     checker.check_items();
-    checker.diagnostics.into_inner()
+    (checker.diagnostics.into_inner(), checker.index.into_inner())
 }
 
 impl<'a> Checker<'a> {
     pub fn report(&self, diagnostic: Diagnostic) {
         self.diagnostics.borrow_mut().push(diagnostic);
+    }
+
+    /// Records that the name at `site` resolves to the declaration at `definition`.
+    pub fn record(&self, site: FileSpan, definition: FileSpan) {
+        self.index.borrow_mut().references.push((site, definition));
+    }
+
+    fn declare_symbol(&self, kind: index::SymbolKind, name: &ast::Ident, file: FileId, container: Option<&str>) {
+        if name.name.is_empty() {
+            return;
+        }
+        let at = FileSpan::new(file, name.span);
+        let mut index = self.index.borrow_mut();
+        index.symbols.entry(at).or_insert_with(|| index::Symbol {
+            kind,
+            name: name.name.clone(),
+            at,
+            container: container.map(str::to_string),
+        });
+        index.references.push((at, at));
+    }
+
+    /// Every declaration of every module goes into the index.
+    fn collect_definitions(&self) {
+        use index::SymbolKind as Kind;
+        for module in self.modules {
+            let file = module.file;
+            for item in &module.ast.items {
+                match item {
+                    ast::Item::Use(_) => {}
+                    ast::Item::Const(constant) => {
+                        let kind = if module.is_prelude { Kind::BuiltinValue } else { Kind::Constant };
+                        self.declare_symbol(kind, &constant.name, file, None);
+                    }
+                    ast::Item::Fn(function) => {
+                        let kind = if module.is_prelude { Kind::BuiltinFunction } else { Kind::Function };
+                        self.declare_symbol(kind, &function.name, file, None);
+                        if !module.is_prelude {
+                            for param in &function.params {
+                                self.declare_symbol(Kind::Parameter, &param.name, file, Some(&function.name.name));
+                            }
+                        }
+                    }
+                    ast::Item::Form(form) => {
+                        self.declare_symbol(Kind::Form, &form.name, file, None);
+                        for member in &form.members {
+                            match member {
+                                ast::FormMember::Field(field) => {
+                                    self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name))
+                                }
+                                ast::FormMember::Detail(detail) => {
+                                    self.declare_symbol(Kind::DetailTable, &detail.name, file, Some(&form.name.name));
+                                    for field in &detail.fields {
+                                        self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name));
+                                    }
+                                }
+                                ast::FormMember::Validate(_) => {}
+                            }
+                        }
+                    }
+                    ast::Item::Workflow(workflow) => {
+                        self.declare_symbol(Kind::Workflow, &workflow.name, file, None);
+                        for node in &workflow.nodes {
+                            self.declare_symbol(Kind::Node, &node.name, file, Some(&workflow.name.name));
+                            for exit in &node.exits {
+                                self.declare_symbol(Kind::Exit, &exit.name, file, Some(&node.name.name));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // `use a::item` names a declaration too.
+        for module in self.modules {
+            for import in &module.imports {
+                let (Some(target), Some(item)) = (import.module, &import.item) else { continue };
+                let Some(target_module) = self.modules.get(target) else { continue };
+                let declared = target_module
+                    .ast
+                    .items
+                    .iter()
+                    .filter_map(|candidate| candidate.name())
+                    .find(|name| name.name == item.name);
+                if let Some(declared) = declared {
+                    self.record(
+                        FileSpan::new(module.file, item.span),
+                        FileSpan::new(target_module.file, declared.span),
+                    );
+                }
+            }
+        }
     }
 
     pub fn file_of(&self, module: usize) -> FileId {
@@ -157,8 +258,12 @@ impl<'a> Checker<'a> {
                     ast::Item::Fn(function) => {
                         let signature = self.signature_of(module_index, function);
                         self.builtin_fns.insert(function.name.name.as_str(), signature);
+                        self.builtin_defs
+                            .insert(function.name.name.as_str(), FileSpan::new(module.file, function.name.span));
                     }
                     ast::Item::Const(constant) => {
+                        self.builtin_defs
+                            .insert(constant.name.name.as_str(), FileSpan::new(module.file, constant.name.span));
                         let ty = constant
                             .ty
                             .as_ref()

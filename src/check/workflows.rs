@@ -67,7 +67,7 @@ impl<'a> Checker<'a> {
         }
 
         let mut filled = Filled::default();
-        let request_env = || Env::new(module, Mode::Request).with_form(form).with_nodes(&node_names);
+        let request_env = || Env::new(module, Mode::Request).with_form(form).with_nodes(workflow, &node_names);
         if form.is_some() {
             for setting in &workflow.settings {
                 if let SettingKind::Title(title) = &setting.kind {
@@ -90,12 +90,13 @@ impl<'a> Checker<'a> {
                 &mut filled,
                 form,
                 complete,
+                &workflow.nodes,
             );
             if let Some(form) = form {
                 let env = request_env();
-                let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(&node_names);
+                let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
                 self.check_operators(module, node, &env, &where_env);
-                self.check_field_settings(module, node, form, &mut filled);
+                self.check_field_settings(module, &workflow.name.name, node, form, &mut filled);
                 for block in node.before.iter().chain(&node.after) {
                     self.check_block(&env, form, block, &mut filled);
                 }
@@ -177,7 +178,10 @@ impl<'a> Checker<'a> {
         };
         match self.lookup(module, &name.name) {
             Some(item) => match self.forms.get(&item) {
-                Some(form) => Some(form),
+                Some(form) => {
+                    self.record(self.at(module, name.span), self.at(item.module, form.decl.name.span));
+                    Some(form)
+                }
                 None => {
                     self.report(Diagnostic::new(
                         Code::E0502,
@@ -434,13 +438,26 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_field_settings(&self, module: usize, node: &Node, form: &FormInfo<'a>, filled: &mut Filled) {
+    fn check_field_settings(
+        &self,
+        module: usize,
+        workflow: &str,
+        node: &Node,
+        form: &FormInfo<'a>,
+        filled: &mut Filled,
+    ) {
         let mut modes: HashMap<usize, (SettingMode, Span)> = HashMap::new();
         for setting in &node.field_settings {
             for path in &setting.fields {
                 let Some(targets) = self.resolve_setting_path(module, form, path) else { continue };
                 for &index in &targets {
                     let Some(field) = form.fields.get(index) else { continue };
+                    self.index.borrow_mut().settings.push(super::index::SettingUse {
+                        field: self.at(form.item.module, field.decl.name.span),
+                        workflow: workflow.to_string(),
+                        node: node.name.name.clone(),
+                        mode: setting.mode,
+                    });
                     if setting.mode != SettingMode::Hidden
                         && (field.is_computed() || field.is_display_only())
                         && targets.len() == 1
@@ -504,6 +521,9 @@ impl<'a> Checker<'a> {
     fn resolve_setting_path(&self, module: usize, form: &FormInfo<'a>, path: &ast::FieldPath) -> Option<Vec<usize>> {
         let first = path.segments.first()?;
         let named = form.names.get(first.name.as_str()).copied();
+        if let Some(declared) = named.and_then(|named| form.declaration_of(named)) {
+            self.record(self.at(module, first.span), self.at(form.item.module, declared));
+        }
         match (named, path.segments.get(1)) {
             (Some(Named::Field(index)), None) => Some(vec![index]),
             (Some(Named::Detail(detail)), None) => form.details.get(detail).map(|info| info.fields.clone()),
@@ -514,6 +534,9 @@ impl<'a> Checker<'a> {
                     .iter()
                     .copied()
                     .find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == column.name));
+                if let Some(field) = found.and_then(|index| form.fields.get(index)) {
+                    self.record(self.at(module, column.span), self.at(form.item.module, field.decl.name.span));
+                }
                 if found.is_none() {
                     let candidates = info
                         .fields
@@ -604,6 +627,7 @@ impl<'a> Checker<'a> {
         match form.names.get(first.name.as_str()) {
             Some(Named::Field(index)) => {
                 let field = form.fields.get(*index)?;
+                self.record(self.at(module, first.span), self.at(form.item.module, field.decl.name.span));
                 if field.detail.is_some() {
                     self.report(
                         Diagnostic::new(
@@ -680,6 +704,7 @@ impl<'a> Checker<'a> {
         filled: &mut Filled,
         form: Option<&FormInfo<'a>>,
         complete: bool,
+        all_nodes: &[Node],
     ) {
         let mut names: HashMap<&str, Span> = HashMap::new();
         let mut unconditional: [Option<Span>; 2] = [None, None];
@@ -712,6 +737,9 @@ impl<'a> Checker<'a> {
                     .with_secondary(self.at(module, node.kind.span), format!("a {what} node"))
                     .with_help("make the node `approve`, or make this an `exit`"),
                 );
+            }
+            if let Some(target) = node_names.get(exit.target.name.as_str()).and_then(|&index| all_nodes.get(index)) {
+                self.record(self.at(module, exit.target.span), self.at(module, target.name.span));
             }
             if complete && !exit.target.name.is_empty() && !node_names.contains_key(exit.target.name.as_str()) {
                 let mut diagnostic = Diagnostic::new(
