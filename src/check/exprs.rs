@@ -76,6 +76,9 @@ impl<'e, 'a> Env<'e, 'a> {
     }
 }
 
+/// How deep constants may be defined through other constants.
+const MAX_CONSTANT_DEPTH: usize = 64;
+
 const AGGREGATES: &[&str] = &["sum", "count", "avg", "min", "max"];
 
 impl<'a> Checker<'a> {
@@ -894,9 +897,29 @@ impl<'a> Checker<'a> {
             return known.clone();
         }
         let Some(ast::Item::Const(constant)) = self.item(item) else { return None };
+        // A constant is typed when first read, which recurses through
+        // chains of constants; bound the depth so no chain can overflow.
+        if self.const_depth.get() >= MAX_CONSTANT_DEPTH {
+            self.report(
+                Diagnostic::new(
+                    Code::E0003,
+                    format!(
+                        "constant `{}` is defined through more than {MAX_CONSTANT_DEPTH} other constants",
+                        constant.name.name
+                    ),
+                    self.at(item.module, constant.name.span),
+                    "too deep",
+                )
+                .with_help("define it directly, or through fewer constants"),
+            );
+            self.const_types.borrow_mut().insert(item, Some(Ty::Unknown));
+            return Some(Ty::Unknown);
+        }
         self.const_types.borrow_mut().insert(item, None);
         let env = Env::new(item.module, Mode::Const);
+        self.const_depth.set(self.const_depth.get() + 1);
         let value_ty = constant.value.as_ref().map(|value| self.expr(&env, value)).unwrap_or(Ty::Unknown);
+        self.const_depth.set(self.const_depth.get().saturating_sub(1));
         let ty = match constant.ty.as_ref().and_then(|ty| self.sig_type(item.module, ty)) {
             Some(declared) => {
                 if !declared.accepts(&value_ty) {
@@ -980,53 +1003,42 @@ impl<'a> Checker<'a> {
     /// other functions of the cycle as secondary labels.
     pub fn check_recursion(&self) {
         let calls = self.fn_calls.borrow();
-        let reachable_from = |start: ItemRef| {
-            let mut seen = std::collections::HashSet::new();
-            let mut stack = vec![start];
-            while let Some(current) = stack.pop() {
-                for callee in calls.get(&current).into_iter().flatten() {
-                    if seen.insert(*callee) {
-                        stack.push(*callee);
-                    }
-                }
-            }
-            seen
-        };
-        let mut reported = std::collections::HashSet::new();
-        let mut keys: Vec<ItemRef> = calls.keys().copied().collect();
-        keys.sort_by_key(|item| (item.module, item.index));
-        for start in keys {
-            if reported.contains(&start) {
+        let mut functions: Vec<ItemRef> = calls.keys().copied().collect();
+        functions.sort_by_key(|item| (item.module, item.index));
+        let position: HashMap<ItemRef, usize> =
+            functions.iter().enumerate().map(|(index, item)| (*item, index)).collect();
+        let edges: Vec<Vec<usize>> = functions
+            .iter()
+            .map(|item| {
+                calls.get(item).into_iter().flatten().filter_map(|callee| position.get(callee).copied()).collect()
+            })
+            .collect();
+        for component in super::graph::strongly_connected_components(functions.len(), &edges) {
+            let Some(&first) = component.first() else { continue };
+            let calls_itself = edges.get(first).is_some_and(|targets| targets.contains(&first));
+            if component.len() == 1 && !calls_itself {
                 continue;
             }
-            let from_start = reachable_from(start);
-            if !from_start.contains(&start) {
-                continue;
-            }
-            let mut cycle: Vec<ItemRef> = from_start
-                .into_iter()
-                .filter(|&other| other == start || reachable_from(other).contains(&start))
-                .collect();
-            cycle.sort_by_key(|item| (item.module, item.index));
-            reported.extend(cycle.iter().copied());
+            let Some(&start) = functions.get(first) else { continue };
             let Some(ast::Item::Fn(function)) = self.item(start) else { continue };
-            let others: Vec<&ast::FnItem> = cycle
+            let others: Vec<(ItemRef, &ast::FnItem)> = component
                 .iter()
-                .filter(|&&other| other != start)
+                .skip(1)
+                .filter_map(|&index| functions.get(index))
                 .filter_map(|&other| match self.item(other) {
-                    Some(ast::Item::Fn(callee)) => Some(callee),
+                    Some(ast::Item::Fn(callee)) => Some((other, callee)),
                     _ => None,
                 })
                 .collect();
             let message = if others.is_empty() {
                 format!("function `{}` calls itself", function.name.name)
             } else {
-                let names: Vec<String> = others.iter().map(|callee| format!("`{}`", callee.name.name)).collect();
+                let names: Vec<String> = others.iter().map(|(_, callee)| format!("`{}`", callee.name.name)).collect();
                 format!("function `{}` calls itself through {}", function.name.name, names.join(", "))
             };
             let mut diagnostic = Diagnostic::new(Code::E0505, message, self.at(start.module, function.name.span), "recursive")
                 .with_help("functions are formulas and cannot recurse; write the computation out, or use a detail table and an aggregate");
-            for (&other, callee) in cycle.iter().filter(|&&other| other != start).zip(&others) {
+            for (other, callee) in others {
                 diagnostic = diagnostic.with_secondary(self.at(other.module, callee.name.span), "part of the cycle");
             }
             self.report(diagnostic);

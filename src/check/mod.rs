@@ -5,6 +5,7 @@
 
 mod exprs;
 mod forms;
+mod graph;
 pub mod index;
 pub mod members;
 pub mod modules;
@@ -112,6 +113,8 @@ pub(crate) struct Checker<'a> {
     /// Where each built-in is declared in the prelude.
     pub builtin_defs: HashMap<&'a str, FileSpan>,
     pub index: RefCell<index::Index>,
+    /// How many constants are being typed inside one another right now.
+    pub const_depth: std::cell::Cell<usize>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
 }
 
@@ -128,6 +131,7 @@ pub(crate) fn check_modules(modules: &[Module]) -> (Vec<Diagnostic>, index::Inde
         filled: RefCell::new(HashMap::new()),
         builtin_defs: HashMap::new(),
         index: RefCell::new(index::Index::default()),
+        const_depth: std::cell::Cell::new(0),
         diagnostics: RefCell::new(Vec::new()),
     };
     checker.collect_builtins();

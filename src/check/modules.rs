@@ -31,6 +31,16 @@ pub const STDLIB: &[(&str, &str)] = &[
     ("dates", include_str!("../../stdlib/dates.flow")),
 ];
 
+/// A standard library module's text and tree. The modules are parsed once
+/// per process (they never change and have no errors), then cloned.
+fn std_module(name: &str) -> Option<(&'static str, ast::File)> {
+    static PARSED: std::sync::OnceLock<Vec<(&'static str, &'static str, ast::File)>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        STDLIB.iter().map(|(module, text)| (*module, *text, syntax::parse(FileId(0), text).file)).collect()
+    });
+    parsed.iter().find(|(module, _, _)| *module == name).map(|(_, text, ast)| (*text, ast.clone()))
+}
+
 /// One parsed file.
 #[derive(Debug)]
 pub struct Module {
@@ -119,10 +129,9 @@ impl LoadState {
         if let Some(&index) = self.by_key.get(&key) {
             return Some(index);
         }
-        let text = STDLIB.iter().find(|(module, _)| *module == name)?.1;
+        let (text, ast) = std_module(name)?;
         let file = sources.add(SourceFile::new(format!("stdlib/{name}.flow"), None, text));
-        let parsed = syntax::parse(file, text);
-        self.diagnostics.extend(parsed.diagnostics);
+        let parsed = syntax::Parsed { file: ast, diagnostics: Vec::new() };
         let module = Module {
             name: key.clone(),
             file,

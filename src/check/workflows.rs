@@ -586,9 +586,11 @@ impl<'a> Checker<'a> {
         for statement in &block.statements {
             match statement {
                 Statement::Script { .. } => filled.scripted = true,
-                Statement::If { condition, then_block, else_block, .. } => {
-                    self.expect_bool(env, condition, "the condition of `if` must be a check (boolean)");
-                    self.check_block(env, form, then_block, filled);
+                Statement::If { branches, else_block, .. } => {
+                    for (condition, block) in branches {
+                        self.expect_bool(env, condition, "the condition of `if` must be a check (boolean)");
+                        self.check_block(env, form, block, filled);
+                    }
                     if let Some(else_block) = else_block {
                         self.check_block(env, form, else_block, filled);
                     }

@@ -330,9 +330,22 @@ pub struct Block {
 
 #[derive(Debug, Clone)]
 pub enum Statement {
-    Assign { target: FieldPath, value: Expr, span: Span },
-    If { condition: Expr, then_block: Block, else_block: Option<Block>, span: Span },
-    Script { path: StrLit, span: Span },
+    Assign {
+        target: FieldPath,
+        value: Expr,
+        span: Span,
+    },
+    /// `if a { … } else if b { … } else { … }`: the branches in order, then
+    /// the final `else`. Flat, so a long `else if` chain is not deep.
+    If {
+        branches: Vec<(Expr, Block)>,
+        else_block: Option<Block>,
+        span: Span,
+    },
+    Script {
+        path: StrLit,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone)]

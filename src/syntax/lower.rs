@@ -39,7 +39,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 
 /// Longest operator chain in one expression; longer ones are refused (E0003)
 /// so that no later pass recurses without bound.
-const MAX_EXPRESSION_PARTS: usize = 4000;
+const MAX_EXPRESSION_PARTS: usize = 1000;
 /// Longest run of prefix operators (`not not not …`).
 const MAX_PREFIX_RUN: usize = 64;
 
@@ -209,7 +209,24 @@ impl<'a> Lowerer<'a> {
             match inner.as_rule() {
                 Rule::ident => name = Some(self.ident(inner)),
                 Rule::number => size = Some((inner.as_str().to_string(), self.span(&inner))),
-                Rule::type_expr => argument = Some(Box::new(self.type_expr(inner))),
+                Rule::type_arg => {
+                    let argument_span = self.span(&inner);
+                    let mut argument_name = missing_ident(argument_span);
+                    let mut argument_size = None;
+                    for part in inner.into_inner() {
+                        match part.as_rule() {
+                            Rule::ident => argument_name = self.ident(part),
+                            Rule::number => argument_size = Some((part.as_str().to_string(), self.span(&part))),
+                            _ => {}
+                        }
+                    }
+                    argument = Some(Box::new(TypeExpr {
+                        name: argument_name,
+                        size: argument_size,
+                        argument: None,
+                        span: argument_span,
+                    }));
+                }
                 _ => {}
             }
         }
@@ -685,28 +702,35 @@ impl<'a> Lowerer<'a> {
                 Some(Statement::Script { path, span })
             }
             Rule::if_stmt => {
+                let mut branches = Vec::new();
                 let mut condition = None;
-                let mut then_block = None;
                 let mut else_block = None;
                 for inner in pair.into_inner() {
                     match inner.as_rule() {
                         Rule::expr => condition = Some(self.expr(inner)),
-                        Rule::block if then_block.is_none() => then_block = Some(self.block(inner)),
+                        Rule::block if branches.is_empty() => {
+                            let condition = condition.take().unwrap_or(Expr { kind: ExprKind::Error, span });
+                            branches.push((condition, self.block(inner)));
+                        }
                         Rule::block => else_block = Some(self.block(inner)),
-                        Rule::if_stmt => {
-                            let nested_span = self.span(&inner);
-                            let nested = self.statement(inner);
-                            else_block = Some(Block { statements: nested.into_iter().collect(), span: nested_span });
+                        Rule::else_if => {
+                            let mut link_condition = None;
+                            for part in inner.into_inner() {
+                                match part.as_rule() {
+                                    Rule::expr => link_condition = Some(self.expr(part)),
+                                    Rule::block => {
+                                        let condition =
+                                            link_condition.take().unwrap_or(Expr { kind: ExprKind::Error, span });
+                                        branches.push((condition, self.block(part)));
+                                    }
+                                    _ => {}
+                                }
+                            }
                         }
                         _ => {}
                     }
                 }
-                Some(Statement::If {
-                    condition: condition.unwrap_or(Expr { kind: ExprKind::Error, span }),
-                    then_block: then_block.unwrap_or(Block { statements: Vec::new(), span }),
-                    else_block,
-                    span,
-                })
+                Some(Statement::If { branches, else_block, span })
             }
             _ => None,
         }

@@ -67,3 +67,15 @@ fn fuzz_regressions() {
         let _ = check_source("fuzz.flow", &text);
     }
 }
+
+#[test]
+fn long_chains_of_functions_constants_and_else_ifs_stay_fast() {
+    let started = std::time::Instant::now();
+    let functions: String = (0..5_000).map(|index| format!("fn f{index}() -> int = f{}()\n", index + 1)).collect();
+    let text = format!("{functions}fn f5000() -> int = 1\n");
+    assert!(check_source("functions.flow", &text).diagnostics.is_empty());
+    let constants: String = (0..2_000).map(|index| format!("const c{index} = c{}\n", index + 1)).collect();
+    let analysis = check_source("constants.flow", &format!("{constants}const c2000 = 1\n"));
+    assert!(analysis.diagnostics.iter().all(|d| d.code.as_str() == "E0003"), "only depth errors expected");
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+}
