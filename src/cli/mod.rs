@@ -2,6 +2,7 @@
 //! choosing the exit status (runtime.md §1). Everything else is library.
 
 mod check;
+mod fmt;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,8 @@ struct Cli {
 enum Command {
     /// Parse and check .flow files, printing every diagnostic.
     Check(check::CheckArgs),
+    /// Format .flow files in place, or with `--check` report the ones that are not formatted.
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
     };
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
         Command::Check(arguments) => check::run(arguments),
+        Command::Fmt(arguments) => fmt::run(arguments),
     });
     let status = match worker.map(|handle| handle.join()) {
         Ok(Ok(status)) => status,

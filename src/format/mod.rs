@@ -6,7 +6,10 @@
 //! The rules:
 //! - Line breaks are the author's: a token never moves to another line.
 //!   Every line is re-indented by 2 spaces per open `{`, `(` or `[` at its
-//!   start; a line that starts with closers is indented after them.
+//!   start; a line that starts with closers is indented after them. A line
+//!   that continues an expression (it starts with a binary operator, `and`,
+//!   `or`, `in`, `then`, `.`, or the line before ended with one, `=`,
+//!   `when`, `where`, `:`…) gets 2 more.
 //! - Runs of blank lines become one; no blank line at the start of the file,
 //!   right after a line ending in `{`, or right before a line starting with
 //!   `}`. Trailing whitespace goes (comments included); the text ends with
@@ -18,10 +21,10 @@
 //!   type such as `column<number>`; one space before `{` and inside a
 //!   one-line `{ a b }` (`{}` when empty).
 //! - Strings, numbers, comments and unknown text are copied verbatim (a
-//!   block comment's later lines too). A line comment after code keeps the
-//!   author's gap (so aligned comments stay aligned), at least one space.
-//!   Next to a block comment or an unknown character, a space stays a space
-//!   and no space stays none.
+//!   block comment's later lines too). A comment that ends a line after
+//!   code keeps the author's gap (so comments aligned in a column stay
+//!   aligned), at least one space. Elsewhere next to a block comment or an
+//!   unknown character, a space stays one space and no space stays none.
 //!
 //! Invariants: the output lexes to the same non-whitespace tokens as the
 //! input (comments up to trailing whitespace on their lines); formatting is
@@ -226,9 +229,6 @@ fn match_type(items: &mut [Item], code: &[usize], position: usize, depth: usize)
 fn spaces_between(previous: &Item, next: &Item) -> usize {
     use TokenKind::*;
     let kept = usize::from(next.gap > 0);
-    if matches!(next.kind, LineComment | DocComment) {
-        return next.gap.max(1);
-    }
     if matches!(previous.kind, Unknown | BlockComment) || matches!(next.kind, Unknown | BlockComment) {
         return kept;
     }
@@ -279,16 +279,13 @@ fn spaces_between(previous: &Item, next: &Item) -> usize {
 /// Spaces between two items when the normal rules would change the tokens:
 /// the author's spacing, runs shortened to one space.
 fn spaces_as_written(next: &Item) -> usize {
-    if matches!(next.kind, TokenKind::LineComment | TokenKind::DocComment) {
-        next.gap.max(1)
-    } else {
-        usize::from(next.gap > 0)
-    }
+    usize::from(next.gap > 0)
 }
 
-/// The open brackets, for indentation. Closers pop through their opener
-/// only when it is open, so a stray `)` or `}` in a broken file does not
-/// shift the rest; a `}` also closes any `(`/`[` left open inside its block.
+/// The open brackets, for indentation. A `)` or `]` pops through its opener
+/// only when one is open inside the current block, so a stray closer in a
+/// broken file does not shift the rest; a `}` also closes any `(`/`[` left
+/// open inside its block (or anywhere, when no `{` is open).
 struct Nesting {
     open: Vec<TokenKind>,
 }
@@ -298,7 +295,8 @@ impl Nesting {
         use TokenKind::*;
         match kind {
             LBrace | LParen | LBracket => self.open.push(kind),
-            RBrace => self.close_through(LBrace, &[]),
+            // Only brackets are ever open above the innermost `{`.
+            RBrace => self.open.truncate(self.open.iter().rposition(|&kind| kind == LBrace).unwrap_or(0)),
             RParen => self.close_through(LParen, &[LBrace]),
             RBracket => self.close_through(LBracket, &[LBrace]),
             _ => {}
@@ -329,6 +327,8 @@ fn emit(items: &[Item], newline: &str, output: &mut String) {
     let mut start = 0usize;
     // Whether the last line's last code token was `{`.
     let mut after_open_brace = false;
+    // The last code token before the current line, wherever it was.
+    let mut last_code: Option<&Item> = None;
     while start < items.len() {
         let end = (start + 1..items.len())
             .find(|&index| items.get(index).is_some_and(|item| item.breaks_before > 0))
@@ -346,7 +346,11 @@ fn emit(items: &[Item], newline: &str, output: &mut String) {
                 output.push_str(newline);
             }
         }
-        for _ in 0..nesting.indent() {
+        let first_code = line.iter().find(|item| !is_comment(item.kind));
+        let continues = first_code.is_some_and(|item| starts_continuation(item, last_code))
+            || (first_code.is_some() && last_code.is_some_and(ends_unfinished));
+        let indent = nesting.indent() + if continues { 2 } else { 0 };
+        for _ in 0..indent {
             output.push(' ');
         }
         let mut text = line_text(line, spaces_between);
@@ -357,8 +361,9 @@ fn emit(items: &[Item], newline: &str, output: &mut String) {
         for item in line.iter().skip(leading_closers) {
             nesting.apply(item.kind);
         }
-        after_open_brace =
-            line.iter().rev().find(|item| !is_comment(item.kind)).is_some_and(|item| item.kind == TokenKind::LBrace);
+        let line_last_code = line.iter().rev().find(|item| !is_comment(item.kind));
+        after_open_brace = line_last_code.is_some_and(|item| item.kind == TokenKind::LBrace);
+        last_code = line_last_code.or(last_code);
         start = end;
     }
     if !items.is_empty() {
@@ -366,13 +371,43 @@ fn emit(items: &[Item], newline: &str, output: &mut String) {
     }
 }
 
+/// Whether a line starting with `item` continues the expression of the line
+/// before (`+ b`, `and c`, `.member`, `then x`, `else y` of an `if` expression).
+fn starts_continuation(item: &Item, previous: Option<&Item>) -> bool {
+    match item.kind {
+        TokenKind::Ident => match &*item.text {
+            "and" | "or" | "in" | "then" => true,
+            "else" => previous.is_some_and(|previous| previous.kind != TokenKind::RBrace),
+            _ => false,
+        },
+        TokenKind::Dot => true,
+        _ => is_binary_operator(item) && item.kind != TokenKind::Arrow,
+    }
+}
+
+/// Whether a line ending with `item` leaves its expression unfinished, so
+/// the next line is a continuation (`total =` then the formula).
+fn ends_unfinished(item: &Item) -> bool {
+    match item.kind {
+        TokenKind::Ident => {
+            matches!(&*item.text, "and" | "or" | "not" | "in" | "if" | "then" | "else" | "when" | "where")
+        }
+        TokenKind::Dot | TokenKind::PathSep | TokenKind::Colon => true,
+        _ => is_binary_operator(item) || item.role == Role::UnaryMinus,
+    }
+}
+
 /// One line's items joined by `spaces`.
 fn line_text(line: &[Item], spaces: impl Fn(&Item, &Item) -> usize) -> String {
     let mut text = String::new();
     let mut previous: Option<&Item> = None;
-    for item in line {
+    for (index, item) in line.iter().enumerate() {
         if let Some(previous) = previous {
-            for _ in 0..spaces(previous, item) {
+            // A comment that ends a line after code keeps the author's gap,
+            // so comments aligned in a column stay aligned.
+            let ends_line = index + 1 == line.len() && is_comment(item.kind);
+            let count = if ends_line { item.gap.max(1) } else { spaces(previous, item) };
+            for _ in 0..count {
                 text.push(' ');
             }
         }

@@ -1,6 +1,7 @@
 mod check_cases;
 mod cli;
 mod docs;
+mod format;
 mod generated;
 mod robustness;
 mod snapshots;
