@@ -8,5 +8,6 @@ pub mod check;
 pub mod diag;
 /// The token-based formatter behind `flowc fmt` and the language server's formatting.
 pub mod format;
+pub mod lsp;
 pub mod source;
 pub mod syntax;

@@ -106,6 +106,15 @@ impl SourceFile {
         self.text.len()
     }
 
+    /// 0-based line and UTF-16 column of a byte offset (LSP positions).
+    pub fn utf16_position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_index(offset);
+        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let column = self.text.get(start..offset).map_or(0, |prefix| prefix.encode_utf16().count());
+        (line, column)
+    }
+
     /// Length in bytes of the line holding `offset` (binary search, no scan).
     pub fn line_length_at(&self, offset: usize) -> usize {
         let line = self.line_index(offset);

@@ -102,7 +102,14 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if complete {
+        // An exit to an unknown node (E0105) could lead anywhere: graph
+        // checks would only repeat that error as unreachable nodes.
+        let targets_known = workflow
+            .nodes
+            .iter()
+            .flat_map(|node| &node.exits)
+            .all(|exit| node_names.contains_key(exit.target.name.as_str()));
+        if complete && targets_known {
             self.check_graph(module, workflow, &kinds, &node_names);
         }
         filled.scripted |= !complete;

@@ -3,6 +3,7 @@
 
 mod check;
 mod fmt;
+mod lsp;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
+    /// Run the language server (LSP over stdio) for editors.
+    Lsp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
         Command::Check(arguments) => check::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
+        Command::Lsp => lsp::run(),
     });
     let status = match worker.map(|handle| handle.join()) {
         Ok(Ok(status)) => status,

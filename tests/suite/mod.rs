@@ -3,6 +3,7 @@ mod cli;
 mod docs;
 mod format;
 mod generated;
+mod lsp;
 mod robustness;
 mod snapshots;
 

@@ -1,0 +1,517 @@
+//! Completion that knows where the cursor is: keywords valid there, field
+//! names in scope (a detail's own columns inside its row formulas), node
+//! names after `->`, members after `.` by the type on the left, option
+//! strings when comparing a select field, built-in functions with snippets,
+//! field types after `:`. Works from tokens, so half-written files complete.
+
+use lsp_types as lsp;
+
+use super::decls;
+use crate::check::members::{self, members_of, Member};
+use crate::check::types::{FieldKind, Ty, FIELD_TYPE_NAMES};
+use crate::check::Analysis;
+use crate::source::FileId;
+use crate::syntax::ast::{FieldDecl, FormItem, Item, WorkflowItem};
+use crate::syntax::lexer::{self, Token, TokenKind};
+
+/// What the innermost `{ … }` around the cursor is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Block {
+    Form(String),
+    Detail(String),
+    Workflow(String),
+    Node,
+    Operators,
+    Options,
+    Statements,
+}
+
+struct Context<'a> {
+    analysis: &'a Analysis,
+    file: FileId,
+    text: &'a str,
+    /// Significant tokens before the cursor (without the word being typed).
+    tokens: Vec<Token>,
+    blocks: Vec<Block>,
+}
+
+pub fn completion(analysis: &Analysis, file: FileId, offset: usize) -> Vec<lsp::CompletionItem> {
+    let Some(source) = analysis.sources.get(file) else { return Vec::new() };
+    let text: &str = &source.text;
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let all = lexer::tokenize(before);
+    if let Some(last) = all.last() {
+        let inside_comment = matches!(last.kind, TokenKind::LineComment | TokenKind::DocComment)
+            || (last.kind == TokenKind::BlockComment && !before.ends_with("*/"));
+        if inside_comment || last.kind == TokenKind::UnterminatedString {
+            return Vec::new();
+        }
+    }
+    let mut tokens: Vec<Token> = all.into_iter().filter(|token| !token.kind.is_trivia()).collect();
+    if tokens.last().is_some_and(|token| token.kind == TokenKind::Ident && token.span.end as usize == offset) {
+        tokens.pop();
+    }
+    let blocks = blocks(text, &tokens);
+    let context = Context { analysis, file, text, tokens, blocks };
+    context.items()
+}
+
+fn word<'t>(text: &'t str, token: &Token) -> &'t str {
+    text.get(token.span.range()).unwrap_or("")
+}
+
+/// The stack of blocks open at the end of `tokens`.
+fn blocks(text: &str, tokens: &[Token]) -> Vec<Block> {
+    let mut stack: Vec<Block> = Vec::new();
+    let mut statement_start = 0;
+    for (index, token) in tokens.iter().enumerate() {
+        match token.kind {
+            TokenKind::LBrace => {
+                let head = tokens.get(statement_start..index).unwrap_or(&[]);
+                stack.push(classify(text, head));
+                statement_start = index + 1;
+            }
+            TokenKind::RBrace => {
+                stack.pop();
+                statement_start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    stack
+}
+
+fn classify(text: &str, head: &[Token]) -> Block {
+    let words: Vec<&str> = head.iter().map(|token| word(text, token)).collect();
+    let tail = |keyword: &str| -> Option<String> {
+        let position = words.iter().rposition(|candidate| *candidate == keyword)?;
+        (words.len() - position <= 3).then(|| words.get(position + 1).map(|name| name.to_string())).flatten()
+    };
+    if let Some(name) = tail("detail") {
+        return Block::Detail(name);
+    }
+    if let Some(position) = words.iter().rposition(|candidate| *candidate == "node") {
+        if words.get(position..).is_some_and(|rest| rest.contains(&":")) {
+            return Block::Node;
+        }
+    }
+    if let Some(name) = tail("form") {
+        if words.first() == Some(&"form") {
+            return Block::Form(name);
+        }
+    }
+    if let Some(name) = tail("workflow") {
+        return Block::Workflow(name);
+    }
+    if let Some(position) = words.iter().rposition(|candidate| *candidate == "operators" || *candidate == "batch") {
+        if words.len() - position <= 2 {
+            return Block::Operators;
+        }
+    }
+    if let Some(colon) = words.iter().rposition(|candidate| *candidate == ":") {
+        if words.get(colon + 1) == Some(&"select") {
+            return Block::Options;
+        }
+    }
+    Block::Statements
+}
+
+fn item(label: &str, kind: lsp::CompletionItemKind, detail: Option<String>) -> lsp::CompletionItem {
+    lsp::CompletionItem { label: label.to_string(), kind: Some(kind), detail, ..lsp::CompletionItem::default() }
+}
+
+fn keywords(words: &[&str]) -> Vec<lsp::CompletionItem> {
+    words.iter().map(|word| item(word, lsp::CompletionItemKind::KEYWORD, None)).collect()
+}
+
+impl<'a> Context<'a> {
+    fn previous(&self, back: usize) -> Option<&str> {
+        let index = self.tokens.len().checked_sub(back + 1)?;
+        self.tokens.get(index).map(|token| word(self.text, token))
+    }
+
+    fn innermost(&self) -> Option<&Block> {
+        self.blocks.last()
+    }
+
+    fn workflow(&self) -> Option<&'a WorkflowItem> {
+        let name = self.blocks.iter().find_map(|block| match block {
+            Block::Workflow(name) => Some(name.as_str()),
+            _ => None,
+        })?;
+        decls::items(self.analysis, self.file).iter().find_map(|item| match item {
+            Item::Workflow(workflow) if workflow.name.name == name => Some(workflow),
+            _ => None,
+        })
+    }
+
+    /// The form whose fields are in scope: the enclosing form, or the
+    /// enclosing workflow's form.
+    fn form(&self) -> Option<&'a FormItem> {
+        let form_name = self.blocks.iter().find_map(|block| match block {
+            Block::Form(name) => Some(name.clone()),
+            _ => None,
+        });
+        match form_name {
+            Some(name) => decls::forms(self.analysis).map(|(_, form)| form).find(|form| form.name.name == name),
+            None => decls::form_of(self.analysis, self.workflow()?),
+        }
+    }
+
+    fn detail(&self) -> Option<&str> {
+        self.blocks.iter().rev().find_map(|block| match block {
+            Block::Detail(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Whether the word being typed starts its line (a statement position).
+    fn at_line_start(&self) -> bool {
+        match self.tokens.last() {
+            None => true,
+            Some(last) => {
+                let rest = self.text.get(last.span.end as usize..).unwrap_or("");
+                matches!(last.kind, TokenKind::LBrace | TokenKind::RBrace | TokenKind::Semi)
+                    || rest.split('\n').count() > 1
+                        && !matches!(last.kind, TokenKind::Assign | TokenKind::Comma | TokenKind::Arrow)
+                        && !is_operator(last.kind)
+            }
+        }
+    }
+
+    fn items(&self) -> Vec<lsp::CompletionItem> {
+        let previous = self.previous(0).unwrap_or("");
+        match previous {
+            "->" => return self.node_names(),
+            "." => return self.members(),
+            "operators" => return keywords(&["any", "all", "sequential"]),
+            "==" | "!=" => {
+                if let Some(options) = self.select_options(1) {
+                    return options;
+                }
+            }
+            "[" if self.previous(1) == Some("in") => {
+                if let Some(options) = self.select_options(2) {
+                    return options;
+                }
+            }
+            ":" => return self.after_colon(),
+            "form" if matches!(self.innermost(), Some(Block::Workflow(_))) => {
+                return decls::forms(self.analysis)
+                    .map(|(_, form)| {
+                        item(
+                            &form.name.name,
+                            lsp::CompletionItemKind::CLASS,
+                            form.label.as_ref().map(|l| l.value.clone()),
+                        )
+                    })
+                    .collect();
+            }
+            "editable" | "required" | "hidden" => return self.field_names(true),
+            "," if self.in_setting_list() => return self.field_names(true),
+            _ => {}
+        }
+        if self.at_line_start() {
+            let statement_keywords: Option<&[&str]> = match self.innermost() {
+                None => Some(&["use", "const", "fn", "form", "workflow"]),
+                Some(Block::Workflow(_)) => {
+                    Some(&["node", "category", "form", "title", "remind", "portal", "inactive"])
+                }
+                Some(Block::Node) => {
+                    Some(&["operators", "editable", "required", "hidden", "before", "after", "exit", "return"])
+                }
+                Some(Block::Form(_)) => Some(&["detail", "validate"]),
+                Some(Block::Detail(_)) => Some(&["validate"]),
+                Some(Block::Options) => Some(&["default", "folder"]),
+                Some(Block::Statements) | Some(Block::Operators) => None,
+            };
+            if let Some(words) = statement_keywords {
+                let mut items = keywords(words);
+                if matches!(self.innermost(), Some(Block::Operators)) {
+                    items.extend(keywords(&["batch"]));
+                }
+                return items;
+            }
+            if matches!(self.innermost(), Some(Block::Statements)) {
+                let mut items = keywords(&["if", "script"]);
+                items.extend(self.field_names(false));
+                return items;
+            }
+        }
+        self.expression_names()
+    }
+
+    fn in_setting_list(&self) -> bool {
+        for token in self.tokens.iter().rev() {
+            let text = word(self.text, token);
+            match token.kind {
+                TokenKind::Comma | TokenKind::Dot => continue,
+                TokenKind::Ident if matches!(text, "editable" | "required" | "hidden") => return true,
+                TokenKind::Ident => {
+                    let rest = self.text.get(token.span.end as usize..).unwrap_or("");
+                    let _ = rest;
+                    continue;
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    fn node_names(&self) -> Vec<lsp::CompletionItem> {
+        let Some(workflow) = self.workflow() else { return Vec::new() };
+        workflow
+            .nodes
+            .iter()
+            .map(|node| {
+                let label = node.label.as_ref().map_or(String::new(), |label| format!(" “{}”", label.value));
+                item(&node.name.name, lsp::CompletionItemKind::EVENT, Some(format!("{} node{label}", node.kind.name)))
+            })
+            .collect()
+    }
+
+    fn after_colon(&self) -> Vec<lsp::CompletionItem> {
+        let before_name = self.previous(2).unwrap_or("");
+        let before_label = self.previous(3).unwrap_or("");
+        if before_name == "node" || before_label == "node" {
+            return ["create", "approve", "realize", "archive"]
+                .iter()
+                .map(|kind| item(kind, lsp::CompletionItemKind::KEYWORD, Some("node kind".into())))
+                .collect();
+        }
+        FIELD_TYPE_NAMES
+            .iter()
+            .map(|name| {
+                let mut completion = item(name, lsp::CompletionItemKind::TYPE_PARAMETER, Some("field type".into()));
+                let snippet = match *name {
+                    "select" => Some("select \"${1:label}\" {\n  ${2:key} \"${3:option}\" default\n}"),
+                    "text" => Some("text(${1:100}) \"${2:label}\""),
+                    "link" => Some("link \"${1:label}\" \"${2:https://}\""),
+                    _ => None,
+                };
+                if let Some(snippet) = snippet {
+                    completion.insert_text = Some(snippet.into());
+                    completion.insert_text_format = Some(lsp::InsertTextFormat::SNIPPET);
+                }
+                completion
+            })
+            .chain(
+                ["decimal", "bool", "number"]
+                    .iter()
+                    .map(|name| item(name, lsp::CompletionItemKind::TYPE_PARAMETER, Some("signature type".into()))),
+            )
+            .collect()
+    }
+
+    fn fields(&self) -> Vec<(&'a FieldDecl, Option<&'a crate::syntax::ast::DetailDecl>)> {
+        self.form().map(decls::fields).unwrap_or_default()
+    }
+
+    /// Field and detail names; `all` also lists detail columns as `明细.列`.
+    fn field_names(&self, with_details: bool) -> Vec<lsp::CompletionItem> {
+        let mut items = Vec::new();
+        let Some(form) = self.form() else { return items };
+        for member in &form.members {
+            match member {
+                crate::syntax::ast::FormMember::Field(field) => items.push(field_item(field)),
+                crate::syntax::ast::FormMember::Detail(detail) if with_details => {
+                    items.push(item(&detail.name.name, lsp::CompletionItemKind::STRUCT, Some("detail table".into())))
+                }
+                _ => {}
+            }
+        }
+        items
+    }
+
+    fn select_options(&self, back: usize) -> Option<Vec<lsp::CompletionItem>> {
+        let name = self.previous(back)?;
+        let (field, _) = self.fields().into_iter().find(|(field, _)| field.name.name == name)?;
+        let options = field.options.as_ref()?;
+        Some(
+            options
+                .iter()
+                .map(|option| {
+                    let mut completion = item(
+                        &format!("\"{}\"", option.key.name),
+                        lsp::CompletionItemKind::ENUM_MEMBER,
+                        option.label.as_ref().map(|label| label.value.clone()),
+                    );
+                    completion.filter_text = Some(option.key.name.clone());
+                    completion
+                })
+                .collect(),
+        )
+    }
+
+    /// Members after `x.`: detail columns, a node's `operator`, or the
+    /// members of a directory entity, following a chain like `a.b.`.
+    fn members(&self) -> Vec<lsp::CompletionItem> {
+        // Collect `root . a . b .` backwards.
+        let mut chain: Vec<&str> = Vec::new();
+        let mut index = self.tokens.len().saturating_sub(1);
+                while let Some(dot) = self.tokens.get(index) {
+            if dot.kind != TokenKind::Dot || index == 0 {
+                break;
+            }
+            let Some(name) = self.tokens.get(index - 1) else { break };
+            if name.kind != TokenKind::Ident {
+                break;
+            }
+            chain.push(word(self.text, name));
+            if index < 2 {
+                break;
+            }
+            index -= 2;
+        }
+        chain.reverse();
+        let Some((root, rest)) = chain.split_first() else { return Vec::new() };
+        let fields = self.fields();
+        if rest.is_empty() {
+            if let Some(form) = self.form() {
+                let detail = form.members.iter().find_map(|member| match member {
+                    crate::syntax::ast::FormMember::Detail(detail) if detail.name.name == *root => Some(detail),
+                    _ => None,
+                });
+                if let Some(detail) = detail {
+                    return detail.fields.iter().map(field_item).collect();
+                }
+            }
+        }
+        let mut ty = if *root == "creator" {
+            Ty::Employee
+        } else if let Some((field, _)) = fields.iter().find(|(field, _)| field.name.name == *root) {
+            FieldKind::from_name(&field.ty.name.name).map_or(Ty::Unknown, |kind| kind.value_ty(None))
+        } else if self.workflow().is_some_and(|workflow| workflow.nodes.iter().any(|node| node.name.name == *root)) {
+            Ty::Node
+        } else {
+            Ty::Unknown
+        };
+        for name in rest {
+            ty = element(ty);
+            let Some(table) = members_of(&ty) else { return Vec::new() };
+            ty = members::find(table, name).map_or(Ty::Unknown, |member| (member.ty)());
+        }
+        members_of(&element(ty)).map(|table| table.iter().map(member_item).collect()).unwrap_or_default()
+    }
+
+    /// Names valid in an expression here.
+    fn expression_names(&self) -> Vec<lsp::CompletionItem> {
+        let mut items = Vec::new();
+        let in_where = self
+            .tokens
+            .iter()
+            .rev()
+            .take_while(|token| token.kind != TokenKind::LBrace)
+            .any(|token| word(self.text, token) == "where");
+        if in_where {
+            items.extend(members::EMPLOYEE.iter().map(member_item));
+        }
+        match self.detail() {
+            // Inside a detail table: a row rule sees its own row first.
+            Some(detail) => {
+                for (field, owner) in self.fields() {
+                    match owner {
+                        Some(owner) if owner.name.name == detail => items.push(field_item(field)),
+                        None => items.push(field_item(field)),
+                        _ => {}
+                    }
+                }
+            }
+            None => {
+                items.extend(self.field_names(true));
+                if self.workflow().is_some() {
+                    items.extend(self.node_names());
+                }
+            }
+        }
+        for item_declared in decls::items(self.analysis, self.file) {
+            match item_declared {
+                Item::Const(constant) => {
+                    items.push(item(&constant.name.name, lsp::CompletionItemKind::CONSTANT, constant.doc.clone()))
+                }
+                Item::Fn(function) => {
+                    items.push(function_item(&function.name.name, &function.params.len(), function.doc.clone(), false))
+                }
+                _ => {}
+            }
+        }
+        if let Some(prelude) = self.analysis.modules.iter().find(|module| module.is_prelude) {
+            for declared in &prelude.ast.items {
+                match declared {
+                    Item::Fn(function)
+                        if self.detail().is_none()
+                            || !["sum", "count", "avg", "min", "max"].contains(&function.name.name.as_str()) =>
+                    {
+                        items.push(function_item(
+                            &function.name.name,
+                            &function.params.len(),
+                            function.doc.clone(),
+                            true,
+                        ))
+                    }
+                    Item::Const(constant) => {
+                        items.push(item(&constant.name.name, lsp::CompletionItemKind::VARIABLE, constant.doc.clone()))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        items.extend(keywords(&["and", "or", "not", "in", "if", "then", "else", "true", "false", "null"]));
+        items
+    }
+}
+
+fn is_operator(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::EqEq
+            | TokenKind::NotEq
+            | TokenKind::Le
+            | TokenKind::Ge
+            | TokenKind::Lt
+            | TokenKind::Gt
+            | TokenKind::Plus
+            | TokenKind::Minus
+            | TokenKind::Star
+            | TokenKind::Slash
+            | TokenKind::Percent
+            | TokenKind::LParen
+            | TokenKind::LBracket
+    )
+}
+
+fn element(ty: Ty) -> Ty {
+    match ty {
+        Ty::List(inner) => *inner,
+        other => other,
+    }
+}
+
+fn field_item(field: &FieldDecl) -> lsp::CompletionItem {
+    let detail = match &field.label {
+        Some(label) => format!("{} “{}”", field.ty.name.name, label.value),
+        None => field.ty.name.name.clone(),
+    };
+    let mut completion = item(&field.name.name, lsp::CompletionItemKind::FIELD, Some(detail));
+    completion.documentation = field.doc.clone().map(lsp::Documentation::String);
+    completion
+}
+
+fn member_item(member: &Member) -> lsp::CompletionItem {
+    let mut completion = item(member.name, lsp::CompletionItemKind::PROPERTY, Some((member.ty)().to_string()));
+    completion.documentation = Some(lsp::Documentation::String(member.doc.to_string()));
+    completion
+}
+
+fn function_item(name: &str, parameters: &usize, doc: Option<String>, builtin: bool) -> lsp::CompletionItem {
+    let mut completion = item(
+        name,
+        lsp::CompletionItemKind::FUNCTION,
+        Some(if builtin { "built-in function".into() } else { "function".into() }),
+    );
+    completion.documentation = doc.map(lsp::Documentation::String);
+    completion.insert_text = Some(if *parameters == 0 { format!("{name}()") } else { format!("{name}($1)") });
+    completion.insert_text_format = Some(lsp::InsertTextFormat::SNIPPET);
+    completion
+}

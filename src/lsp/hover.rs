@@ -1,0 +1,216 @@
+//! Hover: what a name is, from its declaration and the index — a field's
+//! type, label, formula and where it is editable; a node's kind, operators
+//! and exits; a built-in's signature and doc comment from the prelude; a
+//! directory member's meaning.
+
+use std::fmt::Write;
+
+use lsp_types as lsp;
+
+use super::decls::{self, Decl};
+use crate::check::index::Symbol;
+use crate::check::Analysis;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::*;
+
+pub fn hover(analysis: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
+    let source = analysis.sources.get(file)?;
+    if let Some(member) = analysis.index.member_at(file, offset) {
+        let text = format!("```flow\n{}.{}: {}\n```\n{}", member.owner, member.name, member.ty, capitalise(member.doc));
+        return Some(markdown(
+            text,
+            super::convert::range(source, member.at.span.start as usize, member.at.span.end as usize),
+        ));
+    }
+    let (site, symbol) = analysis.index.symbol_at(file, offset)?;
+    let text = describe(analysis, symbol)?;
+    Some(markdown(text, super::convert::range(source, site.span.start as usize, site.span.end as usize)))
+}
+
+fn markdown(value: String, range: lsp::Range) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value }),
+        range: Some(range),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+fn slice(analysis: &Analysis, file: FileId, span: Span) -> String {
+    analysis.sources.get(file).map(|source| source.slice(span).to_string()).unwrap_or_default()
+}
+
+/// The text of a declaration without its block, on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn with_doc(mut text: String, doc: &Option<String>) -> String {
+    if let Some(doc) = doc {
+        let _ = write!(text, "\n\n{doc}");
+    }
+    text
+}
+
+pub fn describe(analysis: &Analysis, symbol: &Symbol) -> Option<String> {
+    let file = symbol.at.file;
+    let decl = decls::find(analysis, symbol.at)?;
+    Some(match decl {
+        Decl::Field(form, field) => {
+            let mut text = format!("```flow\n{}\n```\n", one_line(&slice(analysis, file, field_extent(field))));
+            let label = field.label.as_ref().map_or(field.name.name.as_str(), |label| label.value.as_str());
+            let _ =
+                write!(text, "field of form `{}` · label “{}” · type `{}`", form.name.name, label, type_text(field));
+            if let Some(formula) = &field.formula {
+                let _ = write!(
+                    text,
+                    "\n\n**Computed**: `{}` (nobody edits it)",
+                    one_line(&slice(analysis, file, formula.span))
+                );
+            }
+            let settings: Vec<String> = analysis
+                .index
+                .settings
+                .iter()
+                .filter(|setting| setting.field == symbol.at)
+                .map(|setting| format!("{} at `{}` ({})", setting.mode.keyword(), setting.node, setting.workflow))
+                .collect();
+            if settings.is_empty() {
+                if field.formula.is_none() {
+                    text.push_str("\n\nEditable at no node.");
+                }
+            } else {
+                let _ = write!(text, "\n\n{}", settings.join("  \n"));
+            }
+            with_doc(text, &field.doc)
+        }
+        Decl::Detail(form, detail) => {
+            let columns: Vec<String> =
+                detail.fields.iter().map(|field| format!("`{}`: {}", field.name.name, type_text(field))).collect();
+            let text = format!(
+                "```flow\ndetail {}{}\n```\ndetail table of form `{}` · columns: {}",
+                detail.name.name,
+                detail.label.as_ref().map(|label| format!(" \"{}\"", label.value)).unwrap_or_default(),
+                form.name.name,
+                columns.join(", ")
+            );
+            with_doc(text, &detail.doc)
+        }
+        Decl::Form(form) => {
+            let count = decls::fields(form).len();
+            let text = format!(
+                "```flow\nform {}{}\n```\n{count} fields",
+                form.name.name,
+                form.label.as_ref().map(|label| format!(" \"{}\"", label.value)).unwrap_or_default()
+            );
+            with_doc(text, &form.doc)
+        }
+        Decl::Workflow(workflow) => {
+            let form = decls::form_of(analysis, workflow).map(|form| form.name.name.clone()).unwrap_or_default();
+            let text = format!(
+                "```flow\nworkflow {}{}\n```\nform `{form}` · {} nodes",
+                workflow.name.name,
+                workflow.label.as_ref().map(|label| format!(" \"{}\"", label.value)).unwrap_or_default(),
+                workflow.nodes.len()
+            );
+            with_doc(text, &workflow.doc)
+        }
+        Decl::Node(workflow, node) => with_doc(node_text(analysis, file, workflow, node), &node.doc),
+        Decl::Exit(node, exit) => {
+            format!("```flow\n{}\n```\nexit of node `{}`", one_line(&exit_head(analysis, file, exit)), node.name.name)
+        }
+        Decl::Function(function) => {
+            let head = match &function.body {
+                Some(body) => slice(analysis, file, Span::new(function.span.start as usize, body.span.start as usize)),
+                None => slice(analysis, file, function.span),
+            };
+            let head = one_line(&head);
+            let head = head.trim_end_matches('=').trim_end();
+            let kind = if symbol.kind.is_builtin() { "built-in function" } else { "function" };
+            with_doc(format!("```flow\n{head}\n```\n{kind}"), &function.doc)
+        }
+        Decl::Constant(constant) => {
+            let kind = if symbol.kind.is_builtin() { "built-in value" } else { "constant" };
+            with_doc(
+                format!("```flow\n{}\n```\n{kind}", one_line(&slice(analysis, file, constant.span))),
+                &constant.doc,
+            )
+        }
+        Decl::Parameter(function, param) => {
+            format!("```flow\n{}: {}\n```\nparameter of `{}`", param.name.name, param.ty.name.name, function.name.name)
+        }
+    })
+}
+
+/// A field's declaration without trailing comments or select options.
+fn field_extent(field: &FieldDecl) -> Span {
+    let mut end = field.ty.span.end.max(field.name.span.end);
+    for span in [
+        field.label.as_ref().map(|label| label.span),
+        field.extra.as_ref().map(|extra| extra.span),
+        field.formula.as_ref().map(|formula| formula.span),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(field.flags.iter().map(|flag| flag.span))
+    {
+        end = end.max(span.end);
+    }
+    Span::new(field.span.start as usize, end as usize)
+}
+
+fn type_text(field: &FieldDecl) -> String {
+    match &field.ty.size {
+        Some((size, _)) => format!("{}({size})", field.ty.name.name),
+        None => field.ty.name.name.clone(),
+    }
+}
+
+fn exit_head(analysis: &Analysis, file: FileId, exit: &Exit) -> String {
+    let end = exit.block.as_ref().map_or(exit.span.end, |block| block.span.start);
+    slice(analysis, file, Span::new(exit.span.start as usize, end as usize))
+}
+
+fn node_text(analysis: &Analysis, file: FileId, workflow: &WorkflowItem, node: &Node) -> String {
+    let label = node.label.as_ref().map(|label| format!(" \"{}\"", label.value)).unwrap_or_default();
+    let mut text = format!(
+        "```flow\nnode {}{label}: {}\n```\nnode of workflow `{}`",
+        node.name.name, node.kind.name, workflow.name.name
+    );
+    for operators in &node.operators {
+        let mode = match operators.mode {
+            Some((OperatorMode::All, _)) => "all (会签: every operator submits)",
+            Some((OperatorMode::Sequential, _)) => "sequential (one after another)",
+            _ => "any (the first submit moves on)",
+        };
+        let _ = write!(text, "\n\n**Operators**, {mode}:");
+        for entry in &operators.entries {
+            match entry {
+                OperatorEntry::Batch(batch) => {
+                    let lines: Vec<String> = batch
+                        .lines
+                        .iter()
+                        .map(|line| format!("`{}`", one_line(&slice(analysis, file, line.span))))
+                        .collect();
+                    let _ = write!(text, "\n- batch {}: {}", batch.number.0, lines.join(", "));
+                }
+                OperatorEntry::Line(line) => {
+                    let _ = write!(text, "\n- `{}`", one_line(&slice(analysis, file, line.span)));
+                }
+            }
+        }
+    }
+    if !node.exits.is_empty() {
+        text.push_str("\n\n**Exits**, tried in order:");
+        for exit in &node.exits {
+            let _ = write!(text, "\n- `{}`", one_line(&exit_head(analysis, file, exit)));
+        }
+    }
+    text
+}

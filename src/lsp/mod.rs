@@ -1,0 +1,234 @@
+//! The bundled language server (`flowc lsp`, LSP over stdio). The only
+//! module that knows LSP types. It keeps open documents in memory and
+//! re-checks them all on every change with the same checker as
+//! `flowc check`; requests are answered from that analysis.
+
+mod actions;
+mod complete;
+mod convert;
+mod decls;
+mod hover;
+mod navigate;
+mod outline;
+mod server;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use serde_json::Value;
+
+pub use server::Server;
+
+/// What the server can do, sent in answer to `initialize`.
+pub fn capabilities() -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(lsp::TextDocumentSyncKind::INCREMENTAL)),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec![".".into(), ">".into(), ":".into(), "\"".into(), " ".into()]),
+            ..lsp::CompletionOptions::default()
+        }),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+        document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        semantic_tokens_provider: Some(lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+            lsp::SemanticTokensOptions {
+                legend: lsp::SemanticTokensLegend {
+                    token_types: outline::TOKEN_TYPES.to_vec(),
+                    token_modifiers: outline::TOKEN_MODIFIERS.to_vec(),
+                },
+                full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                range: None,
+                work_done_progress_options: Default::default(),
+            },
+        )),
+        ..lsp::ServerCapabilities::default()
+    }
+}
+
+/// Runs the server on stdin/stdout until the client says `exit`.
+pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (connection, io_threads) = Connection::stdio();
+    let capabilities = serde_json::to_value(capabilities())?;
+    let initialize = serde_json::json!({ "capabilities": capabilities, "serverInfo": { "name": "flowc", "version": env!("CARGO_PKG_VERSION") } });
+    let (id, _params) = connection.initialize_start()?;
+    connection.initialize_finish(id, initialize)?;
+    let mut server = Server::new();
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request)? {
+                    break;
+                }
+                let id = request.id.clone();
+                let response = match catch_unwind(AssertUnwindSafe(|| handle_request(&mut server, request))) {
+                    Ok(response) => response,
+                    Err(_) => {
+                        Response::new_err(id, ErrorCode::InternalError as i32, "flowc failed on this request".into())
+                    }
+                };
+                connection.sender.send(Message::Response(response))?;
+            }
+            Message::Notification(notification) => {
+                let published = catch_unwind(AssertUnwindSafe(|| handle_notification(&mut server, notification)))
+                    .unwrap_or_default();
+                for params in published {
+                    let notification = Notification::new(lsp::notification::PublishDiagnostics::METHOD.into(), params);
+                    connection.sender.send(Message::Notification(notification))?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    // The writer thread ends when the connection's sender is dropped.
+    drop(connection);
+    io_threads.join()?;
+    Ok(())
+}
+
+/// Document notifications; returns the diagnostics to publish.
+pub fn handle_notification(server: &mut Server, notification: Notification) -> Vec<lsp::PublishDiagnosticsParams> {
+    use lsp::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument};
+    match notification.method.as_str() {
+        DidOpenTextDocument::METHOD => {
+            let Ok(params) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(notification.params) else {
+                return Vec::new();
+            };
+            server.open(params.text_document.uri, params.text_document.text, params.text_document.version);
+        }
+        DidChangeTextDocument::METHOD => {
+            let Ok(params) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(notification.params) else {
+                return Vec::new();
+            };
+            server.change(&params.text_document.uri, params.content_changes, params.text_document.version);
+        }
+        DidCloseTextDocument::METHOD => {
+            let Ok(params) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(notification.params) else {
+                return Vec::new();
+            };
+            server.close(&params.text_document.uri);
+        }
+        // A saved file that other open documents `use` changes what they see.
+        DidSaveTextDocument::METHOD => {}
+        _ => return Vec::new(),
+    }
+    server.analyze()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Response> {
+    serde_json::from_value(request.params.clone())
+        .map_err(|error| Response::new_err(request.id.clone(), ErrorCode::InvalidParams as i32, error.to_string()))
+}
+
+fn reply<T: serde::Serialize>(request: &Request, result: T) -> Response {
+    Response::new_ok(request.id.clone(), serde_json::to_value(result).unwrap_or(Value::Null))
+}
+
+/// Answers one request from the latest analysis.
+pub fn handle_request(server: &mut Server, request: Request) -> Response {
+    match answer(server, &request) {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+fn answer(server: &mut Server, request: &Request) -> Result<Response, Response> {
+    use lsp::request::*;
+    Ok(match request.method.as_str() {
+        HoverRequest::METHOD => {
+            let params: lsp::HoverParams = parse(request)?;
+            let position = params.text_document_position_params;
+            let hover = server
+                .locate(&position.text_document.uri, position.position)
+                .and_then(|(analysis, file, offset)| hover::hover(analysis, file, offset));
+            reply(request, hover)
+        }
+        GotoDefinition::METHOD => {
+            let params: lsp::GotoDefinitionParams = parse(request)?;
+            let position = params.text_document_position_params;
+            let location = navigate::definition(server, &position.text_document.uri, position.position);
+            reply(request, location.map(lsp::GotoDefinitionResponse::Scalar))
+        }
+        References::METHOD => {
+            let params: lsp::ReferenceParams = parse(request)?;
+            let position = params.text_document_position;
+            reply(
+                request,
+                navigate::references(
+                    server,
+                    &position.text_document.uri,
+                    position.position,
+                    params.context.include_declaration,
+                ),
+            )
+        }
+        PrepareRenameRequest::METHOD => {
+            let params: lsp::TextDocumentPositionParams = parse(request)?;
+            reply(request, navigate::prepare_rename(server, &params.text_document.uri, params.position))
+        }
+        Rename::METHOD => {
+            let params: lsp::RenameParams = parse(request)?;
+            let position = params.text_document_position;
+            match navigate::rename(server, &position.text_document.uri, position.position, &params.new_name) {
+                Ok(edit) => reply(request, edit),
+                Err(navigate::RenameError(message)) => {
+                    Response::new_err(request.id.clone(), ErrorCode::InvalidParams as i32, message)
+                }
+            }
+        }
+        Completion::METHOD => {
+            let params: lsp::CompletionParams = parse(request)?;
+            let position = params.text_document_position;
+            let items = server
+                .locate(&position.text_document.uri, position.position)
+                .map(|(analysis, file, offset)| complete::completion(analysis, file, offset))
+                .unwrap_or_default();
+            reply(request, lsp::CompletionResponse::Array(items))
+        }
+        DocumentSymbolRequest::METHOD => {
+            let params: lsp::DocumentSymbolParams = parse(request)?;
+            let symbols = server
+                .locate(&params.text_document.uri, lsp::Position::default())
+                .map(|(analysis, file, _)| outline::document_symbols(analysis, file))
+                .unwrap_or_default();
+            reply(request, lsp::DocumentSymbolResponse::Nested(symbols))
+        }
+        SemanticTokensFullRequest::METHOD => {
+            let params: lsp::SemanticTokensParams = parse(request)?;
+            let data = server
+                .locate(&params.text_document.uri, lsp::Position::default())
+                .map(|(analysis, file, _)| outline::semantic_tokens(analysis, file))
+                .unwrap_or_default();
+            reply(request, lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens { result_id: None, data }))
+        }
+        FoldingRangeRequest::METHOD => {
+            let params: lsp::FoldingRangeParams = parse(request)?;
+            let ranges = server
+                .locate(&params.text_document.uri, lsp::Position::default())
+                .map(|(analysis, file, _)| outline::folding_ranges(analysis, file))
+                .unwrap_or_default();
+            reply(request, ranges)
+        }
+        Formatting::METHOD => {
+            let params: lsp::DocumentFormattingParams = parse(request)?;
+            reply(request, actions::format_document(server, &params.text_document.uri))
+        }
+        CodeActionRequest::METHOD => {
+            let params: lsp::CodeActionParams = parse(request)?;
+            reply(request, actions::quick_fixes(&params))
+        }
+        _ => Response::new_err(
+            request.id.clone(),
+            ErrorCode::MethodNotFound as i32,
+            format!("flowc does not answer `{}`", request.method),
+        ),
+    })
+}
