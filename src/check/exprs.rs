@@ -426,40 +426,13 @@ impl<'a> Checker<'a> {
             );
             return Ty::Unknown;
         }
-        let Some(info) = form.details.get(detail) else { return Ty::Unknown };
-        self.record(self.at(env.module, table.span), self.at(form.item.module, info.decl.name.span));
-        let found = info
-            .fields
-            .iter()
-            .copied()
-            .find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == member.name));
-        match found {
+        match self.resolve_column(env.module, form, detail, table, member) {
             Some(index) => {
                 env.reads.borrow_mut().push(index);
-                if let Some(field) = form.fields.get(index) {
-                    self.record(self.at(env.module, member.span), self.at(form.item.module, field.decl.name.span));
-                }
                 let ty = form.fields.get(index).map_or(Ty::Unknown, |field| field.ty.clone());
                 Ty::Column(Box::new(ty))
             }
-            None => {
-                let candidates = info
-                    .fields
-                    .iter()
-                    .filter_map(|&index| form.fields.get(index))
-                    .map(|field| field.decl.name.name.as_str());
-                let mut diagnostic = Diagnostic::new(
-                    Code::E0501,
-                    format!("detail `{}` has no column `{}`", table.name, member.name),
-                    self.at(env.module, member.span),
-                    "no such column",
-                );
-                if let Some(best) = suggest::best(&member.name, candidates) {
-                    diagnostic = diagnostic.with_replacement(best);
-                }
-                self.report(diagnostic);
-                Ty::Unknown
-            }
+            None => Ty::Unknown,
         }
     }
 

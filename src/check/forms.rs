@@ -137,6 +137,36 @@ impl<'a> Checker<'a> {
         info.names.insert(name.name.as_str(), named);
     }
 
+    /// `明细.单价` written in `module`: the column's field index, recorded in
+    /// the index, or E0501 with a did-you-mean among the table's columns.
+    pub fn resolve_column(
+        &self,
+        module: usize,
+        form: &FormInfo<'a>,
+        detail: usize,
+        table: &ast::Ident,
+        column: &ast::Ident,
+    ) -> Option<usize> {
+        let info = form.details.get(detail)?;
+        self.record(self.at(module, table.span), self.at(form.item.module, info.decl.name.span));
+        let columns = || info.fields.iter().filter_map(|&index| form.fields.get(index).map(|field| (index, field)));
+        if let Some((index, field)) = columns().find(|(_, field)| field.decl.name.name == column.name) {
+            self.record(self.at(module, column.span), self.at(form.item.module, field.decl.name.span));
+            return Some(index);
+        }
+        let mut diagnostic = Diagnostic::new(
+            Code::E0501,
+            format!("detail `{}` has no column `{}`", table.name, column.name),
+            self.at(module, column.span),
+            "no such column",
+        );
+        if let Some(best) = suggest::best(&column.name, columns().map(|(_, field)| field.decl.name.name.as_str())) {
+            diagnostic = diagnostic.with_replacement(best);
+        }
+        self.report(diagnostic);
+        None
+    }
+
     pub fn check_label(&self, module: usize, label: Option<&ast::StrLit>) {
         let Some(label) = label else { return };
         let length = label.value.chars().count();

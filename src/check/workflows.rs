@@ -535,33 +535,7 @@ impl<'a> Checker<'a> {
             (Some(Named::Field(index)), None) => Some(vec![index]),
             (Some(Named::Detail(detail)), None) => form.details.get(detail).map(|info| info.fields.clone()),
             (Some(Named::Detail(detail)), Some(column)) => {
-                let info = form.details.get(detail)?;
-                let found = info
-                    .fields
-                    .iter()
-                    .copied()
-                    .find(|&index| form.fields.get(index).is_some_and(|field| field.decl.name.name == column.name));
-                if let Some(field) = found.and_then(|index| form.fields.get(index)) {
-                    self.record(self.at(module, column.span), self.at(form.item.module, field.decl.name.span));
-                }
-                if found.is_none() {
-                    let candidates = info
-                        .fields
-                        .iter()
-                        .filter_map(|&index| form.fields.get(index))
-                        .map(|field| field.decl.name.name.as_str());
-                    let mut diagnostic = Diagnostic::new(
-                        Code::E0501,
-                        format!("detail `{}` has no column `{}`", first.name, column.name),
-                        self.at(module, column.span),
-                        "no such column",
-                    );
-                    if let Some(best) = suggest::best(&column.name, candidates) {
-                        diagnostic = diagnostic.with_replacement(best);
-                    }
-                    self.report(diagnostic);
-                }
-                found.map(|index| vec![index])
+                self.resolve_column(module, form, detail, first, column).map(|index| vec![index])
             }
             (Some(Named::Field(_)), Some(member)) => {
                 self.report(Diagnostic::new(
