@@ -2,6 +2,8 @@
 //! after a one-character edit under 50 ms median, completion under 20 ms).
 //! In process, through the same entry points the stdio loop uses.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
 mod generate;
 
 use std::sync::Mutex;
@@ -32,7 +34,8 @@ fn session() -> &'static Mutex<Session> {
         let uri = lsp_types::Url::from_file_path(&path).expect("file url");
         let mut server = flowc::lsp::Server::new();
         let open = json!({ "textDocument": { "uri": uri, "languageId": "flow", "version": 1, "text": text } });
-        let published = flowc::lsp::handle_notification(&mut server, Notification::new("textDocument/didOpen".into(), open));
+        let published =
+            flowc::lsp::handle_notification(&mut server, Notification::new("textDocument/didOpen".into(), open));
         assert!(published.iter().all(|entry| entry.diagnostics.is_empty()), "the generated file checks clean");
         Mutex::new(Session { server, uri, text })
     })
@@ -75,7 +78,10 @@ fn completion_after_arrow(bencher: Bencher) {
     let Session { server, uri, .. } = &mut *guard;
     let params = json!({ "textDocument": { "uri": uri }, "position": position });
     bencher.bench_local(|| {
-        let response = flowc::lsp::handle_request(server, Request::new(1.into(), "textDocument/completion".into(), params.clone()));
+        let response = flowc::lsp::handle_request(
+            server,
+            Request::new(1.into(), "textDocument/completion".into(), params.clone()),
+        );
         assert!(response.error.is_none());
         response
     });
@@ -88,5 +94,7 @@ fn hover_on_an_exit_target(bencher: Bencher) {
     let position = middle_arrow(&guard.text);
     let Session { server, uri, .. } = &mut *guard;
     let params = json!({ "textDocument": { "uri": uri }, "position": position });
-    bencher.bench_local(|| flowc::lsp::handle_request(server, Request::new(1.into(), "textDocument/hover".into(), params.clone())));
+    bencher.bench_local(|| {
+        flowc::lsp::handle_request(server, Request::new(1.into(), "textDocument/hover".into(), params.clone()))
+    });
 }
