@@ -4,6 +4,7 @@ mod docs;
 mod format;
 mod generated;
 mod lsp;
+mod lsp_features;
 mod robustness;
 mod snapshots;
 
