@@ -459,6 +459,10 @@ impl<'a> Checker<'a> {
                 let Some(targets) = self.resolve_setting_path(module, form, path) else { continue };
                 for &index in &targets {
                     let Some(field) = form.fields.get(index) else { continue };
+                    // `editable 明细` opens the table, not its computed columns.
+                    if targets.len() > 1 && (field.is_computed() || field.is_display_only()) {
+                        continue;
+                    }
                     self.index.borrow_mut().settings.push(super::index::SettingUse {
                         field: self.at(form.item.module, field.decl.name.span),
                         workflow: workflow.to_string(),

@@ -63,7 +63,7 @@ pub fn run(arguments: CheckArgs) -> u8 {
             let _ = writeln!(stderr, "{}: {summary}", if failed { "check failed" } else { "check passed" });
         }
     }
-        // The process ends now: freeing the trees and the index piece by piece
+    // The process ends now: freeing the trees and the index piece by piece
     // would cost a third of a large check, and the OS frees it all at once.
     std::mem::forget(analysis);
     if failed {

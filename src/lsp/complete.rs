@@ -33,6 +33,10 @@ struct Context<'a> {
     /// Significant tokens before the cursor (without the word being typed).
     tokens: Vec<Token>,
     blocks: Vec<Block>,
+    offset: usize,
+    /// An open string the cursor is in (`== "差`): its start, so a chosen
+    /// option replaces what was typed, quote included.
+    open_string: Option<usize>,
 }
 
 pub fn completion(analysis: &Analysis, file: FileId, offset: usize) -> Vec<lsp::CompletionItem> {
@@ -40,12 +44,31 @@ pub fn completion(analysis: &Analysis, file: FileId, offset: usize) -> Vec<lsp::
     let text: &str = &source.text;
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or("");
-    let all = lexer::tokenize(before);
-    if let Some(last) = all.last() {
+    let mut all = lexer::tokenize(before);
+    let mut open_string = None;
+    if let Some(last) = all.last().copied() {
         let inside_comment = matches!(last.kind, TokenKind::LineComment | TokenKind::DocComment)
             || (last.kind == TokenKind::BlockComment && !before.ends_with("*/"));
-        if inside_comment || last.kind == TokenKind::UnterminatedString {
+        if inside_comment {
             return Vec::new();
+        }
+        if last.kind == TokenKind::UnterminatedString {
+            all.pop();
+            let string_start = last.span.start as usize;
+            let body = before.get(string_start + 1..).unwrap_or("");
+            match open_title_hole(body) {
+                // Inside `title "…{expr`: complete the expression.
+                Some(hole) => {
+                    let hole_start = string_start + 1 + hole;
+                    let hole_text = before.get(hole_start..).unwrap_or("");
+                    all.extend(
+                        lexer::tokenize(hole_text)
+                            .into_iter()
+                            .map(|token| Token { kind: token.kind, span: token.span.shifted(hole_start) }),
+                    );
+                }
+                None => open_string = Some(string_start),
+            }
         }
     }
     let mut tokens: Vec<Token> = all.into_iter().filter(|token| !token.kind.is_trivia()).collect();
@@ -53,8 +76,30 @@ pub fn completion(analysis: &Analysis, file: FileId, offset: usize) -> Vec<lsp::
         tokens.pop();
     }
     let blocks = blocks(text, &tokens);
-    let context = Context { analysis, file, text, tokens, blocks };
+    let context = Context { analysis, file, text, tokens, blocks, offset, open_string };
+    if let Some(start) = context.open_string {
+        // Inside a plain string only option strings complete.
+        return context.select_options_in_string(start).unwrap_or_default();
+    }
     context.items()
+}
+
+/// Where an unclosed `{` hole starts in a string body (`{{` is a brace).
+fn open_title_hole(body: &str) -> Option<usize> {
+    let mut open = None;
+    let mut index = 0;
+    let bytes = body.as_bytes();
+    while let Some(&byte) = bytes.get(index) {
+        match byte {
+            b'{' if bytes.get(index + 1) == Some(&b'{') => index += 1,
+            b'}' if bytes.get(index + 1) == Some(&b'}') => index += 1,
+            b'{' => open = Some(index + 1),
+            b'}' => open = None,
+            _ => {}
+        }
+        index += 1;
+    }
+    open
 }
 
 fn word<'t>(text: &'t str, token: &Token) -> &'t str {
@@ -69,7 +114,8 @@ fn blocks(text: &str, tokens: &[Token]) -> Vec<Block> {
         match token.kind {
             TokenKind::LBrace => {
                 let head = tokens.get(statement_start..index).unwrap_or(&[]);
-                stack.push(classify(text, head));
+                let block = classify(text, head, stack.is_empty());
+                stack.push(block);
                 statement_start = index + 1;
             }
             TokenKind::RBrace => {
@@ -82,7 +128,7 @@ fn blocks(text: &str, tokens: &[Token]) -> Vec<Block> {
     stack
 }
 
-fn classify(text: &str, head: &[Token]) -> Block {
+fn classify(text: &str, head: &[Token], top_level: bool) -> Block {
     let words: Vec<&str> = head.iter().map(|token| word(text, token)).collect();
     let tail = |keyword: &str| -> Option<String> {
         let position = words.iter().rposition(|candidate| *candidate == keyword)?;
@@ -96,8 +142,10 @@ fn classify(text: &str, head: &[Token]) -> Block {
             return Block::Node;
         }
     }
+    // `form NAME {` opens a form only at the top level (inside a
+    // workflow, `form NAME` is a setting).
     if let Some(name) = tail("form") {
-        if words.first() == Some(&"form") {
+        if top_level {
             return Block::Form(name);
         }
     }
@@ -171,11 +219,12 @@ impl<'a> Context<'a> {
         match self.tokens.last() {
             None => true,
             Some(last) => {
-                let rest = self.text.get(last.span.end as usize..).unwrap_or("");
+                let gap = self.text.get(last.span.end as usize..self.offset).unwrap_or("");
+                let continues = matches!(last.kind, TokenKind::Assign | TokenKind::Comma | TokenKind::Arrow)
+                    || is_operator(last.kind)
+                    || (last.kind == TokenKind::Ident && CONTINUING_WORDS.contains(&word(self.text, last)));
                 matches!(last.kind, TokenKind::LBrace | TokenKind::RBrace | TokenKind::Semi)
-                    || rest.split('\n').count() > 1
-                        && !matches!(last.kind, TokenKind::Assign | TokenKind::Comma | TokenKind::Arrow)
-                        && !is_operator(last.kind)
+                    || (gap.contains('\n') && !continues)
             }
         }
     }
@@ -260,15 +309,75 @@ impl<'a> Context<'a> {
     }
 
     fn node_names(&self) -> Vec<lsp::CompletionItem> {
-        let Some(workflow) = self.workflow() else { return Vec::new() };
-        workflow
-            .nodes
-            .iter()
-            .map(|node| {
-                let label = node.label.as_ref().map_or(String::new(), |label| format!(" “{}”", label.value));
-                item(&node.name.name, lsp::CompletionItemKind::EVENT, Some(format!("{} node{label}", node.kind.name)))
+        let mut items: Vec<lsp::CompletionItem> = self
+            .workflow()
+            .map(|workflow| {
+                workflow
+                    .nodes
+                    .iter()
+                    .map(|node| {
+                        let label = node.label.as_ref().map_or(String::new(), |label| format!(" “{}”", label.value));
+                        item(
+                            &node.name.name,
+                            lsp::CompletionItemKind::EVENT,
+                            Some(format!("{} node{label}", node.kind.name)),
+                        )
+                    })
+                    .collect()
             })
-            .collect()
+            .unwrap_or_default();
+        // A node being edited may not parse yet: take `node NAME` from the text too.
+        let Some(workflow_name) = self.blocks.iter().find_map(|block| match block {
+            Block::Workflow(name) => Some(name.clone()),
+            _ => None,
+        }) else {
+            return items;
+        };
+        for name in self.names_in_block("workflow", &workflow_name, NameShape::AfterNode) {
+            if !items.iter().any(|existing| existing.label == name) {
+                items.push(item(&name, lsp::CompletionItemKind::EVENT, Some("node".into())));
+            }
+        }
+        items
+    }
+
+    /// Names declared directly in the block `keyword NAME { … }` of this
+    /// document, read from tokens so that a block that does not parse yet
+    /// still offers what is written in it.
+    fn names_in_block(&self, keyword: &str, name: &str, shape: NameShape) -> Vec<String> {
+        let tokens: Vec<Token> =
+            lexer::tokenize(self.text).into_iter().filter(|token| !token.kind.is_trivia()).collect();
+        let start = tokens.windows(2).position(|pair| {
+            matches!(pair, [first, second] if word(self.text, first) == keyword && word(self.text, second) == name)
+        });
+        let Some(start) = start else { return Vec::new() };
+        let Some(open) =
+            tokens.iter().skip(start).position(|token| token.kind == TokenKind::LBrace).map(|index| index + start)
+        else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        let mut depth = 0usize;
+        for (index, token) in tokens.iter().enumerate().skip(open + 1) {
+            match token.kind {
+                TokenKind::LBrace => depth += 1,
+                TokenKind::RBrace if depth == 0 => break,
+                TokenKind::RBrace => depth -= 1,
+                TokenKind::Ident if depth == 0 => {
+                    let next = tokens.get(index + 1);
+                    let previous = index.checked_sub(1).and_then(|previous| tokens.get(previous));
+                    let found = match shape {
+                        NameShape::BeforeColon => next.is_some_and(|next| next.kind == TokenKind::Colon),
+                        NameShape::AfterNode => previous.is_some_and(|previous| word(self.text, previous) == "node"),
+                    };
+                    if found {
+                        names.push(word(self.text, token).to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        names
     }
 
     fn after_colon(&self) -> Vec<lsp::CompletionItem> {
@@ -299,6 +408,7 @@ impl<'a> Context<'a> {
             .chain(
                 ["decimal", "bool", "number"]
                     .iter()
+                    .filter(|_| self.blocks.is_empty())
                     .map(|name| item(name, lsp::CompletionItemKind::TYPE_PARAMETER, Some("signature type".into()))),
             )
             .collect()
@@ -344,13 +454,37 @@ impl<'a> Context<'a> {
         )
     }
 
+    /// `类别 == "差`: the options, each replacing the typed string.
+    fn select_options_in_string(&self, start: usize) -> Option<Vec<lsp::CompletionItem>> {
+        let back = match self.previous(0)? {
+            "==" | "!=" => 1,
+            "[" if self.previous(1) == Some("in") => 2,
+            "," => {
+                // `in ["甲", "` : the select is before this list's `[`.
+                let open = self.tokens.iter().rposition(|token| token.kind == TokenKind::LBracket)?;
+                if self.tokens.get(open.checked_sub(1)?).map(|token| word(self.text, token)) != Some("in") {
+                    return None;
+                }
+                self.tokens.len() - open + 1
+            }
+            _ => return None,
+        };
+        let mut items = self.select_options(back)?;
+        let source = self.analysis.sources.get(self.file)?;
+        let range = super::convert::range(source, start, self.offset);
+        for item in &mut items {
+            item.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range, new_text: item.label.clone() }));
+        }
+        Some(items)
+    }
+
     /// Members after `x.`: detail columns, a node's `operator`, or the
     /// members of a directory entity, following a chain like `a.b.`.
     fn members(&self) -> Vec<lsp::CompletionItem> {
         // Collect `root . a . b .` backwards.
         let mut chain: Vec<&str> = Vec::new();
         let mut index = self.tokens.len().saturating_sub(1);
-                while let Some(dot) = self.tokens.get(index) {
+        while let Some(dot) = self.tokens.get(index) {
             if dot.kind != TokenKind::Dot || index == 0 {
                 break;
             }
@@ -417,6 +551,12 @@ impl<'a> Context<'a> {
                         _ => {}
                     }
                 }
+                // The row being typed may not parse yet: its columns from the text.
+                for name in self.names_in_block("detail", detail, NameShape::BeforeColon) {
+                    if !items.iter().any(|existing| existing.label == name) {
+                        items.push(item(&name, lsp::CompletionItemKind::FIELD, Some("column".into())));
+                    }
+                }
             }
             None => {
                 items.extend(self.field_names(true));
@@ -460,6 +600,20 @@ impl<'a> Context<'a> {
         items.extend(keywords(&["and", "or", "not", "in", "if", "then", "else", "true", "false", "null"]));
         items
     }
+}
+
+/// Words after which an expression or a name must follow, even on the
+/// next line.
+const CONTINUING_WORDS: &[&str] =
+    &["when", "where", "and", "or", "not", "in", "if", "then", "else", "validate", "editable", "required", "hidden"];
+
+/// How `names_in_block` recognises a declaration.
+#[derive(Clone, Copy)]
+enum NameShape {
+    /// `金额: money` (fields and columns).
+    BeforeColon,
+    /// `node 审批` (nodes).
+    AfterNode,
 }
 
 fn is_operator(kind: TokenKind) -> bool {

@@ -46,8 +46,10 @@ pub fn location(analysis: &Analysis, at: FileSpan) -> Option<lsp::Location> {
 
 /// Where a code's page lives, as a link for `codeDescription`.
 pub fn docs_url(code: &str) -> Option<lsp::Url> {
+    // The pages ship with the source tree; an installed binary whose tree
+    // is gone gives no link rather than a broken one.
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics").join(format!("{code}.md"));
-    lsp::Url::from_file_path(path).ok()
+    path.exists().then(|| lsp::Url::from_file_path(path).ok()).flatten()
 }
 
 pub fn diagnostic(analysis: &Analysis, diagnostic: &Diagnostic) -> Option<lsp::Diagnostic> {

@@ -65,8 +65,14 @@ pub fn describe(analysis: &Analysis, symbol: &Symbol) -> Option<String> {
         Decl::Field(form, field) => {
             let mut text = format!("```flow\n{}\n```\n", one_line(&slice(analysis, file, field_extent(field))));
             let label = field.label.as_ref().map_or(field.name.name.as_str(), |label| label.value.as_str());
-            let _ =
-                write!(text, "field of form `{}` · label “{}” · type `{}`", form.name.name, label, type_text(field));
+            let owner = decls::fields(form)
+                .into_iter()
+                .find(|(candidate, _)| std::ptr::eq(*candidate, field))
+                .and_then(|(_, detail)| detail)
+                .map_or(format!("field of form `{}`", form.name.name), |detail| {
+                    format!("column of detail `{}` in form `{}`", detail.name.name, form.name.name)
+                });
+            let _ = write!(text, "{owner} · label “{}” · type `{}`", label, type_text(field));
             if let Some(formula) = &field.formula {
                 let _ = write!(
                     text,

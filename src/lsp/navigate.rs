@@ -61,6 +61,16 @@ pub fn rename(
     if !is_identifier(new_name) {
         return Err(RenameError(format!("`{new_name}` is not a valid name")));
     }
+    if new_name != symbol.name {
+        let clash = analysis.index.symbols.values().find(|other| {
+            other.name == new_name
+                && other.container == symbol.container
+                && namespace(other.kind) == namespace(symbol.kind)
+        });
+        if let Some(clash) = clash {
+            return Err(RenameError(format!("there is already a {} named `{new_name}` here", clash.kind.describe())));
+        }
+    }
     let mut changes: HashMap<lsp::Url, Vec<lsp::TextEdit>> = HashMap::new();
     for site in analysis.index.occurrences(symbol.at) {
         let Some(location) = server.location(analysis, site) else { continue };
@@ -70,6 +80,20 @@ pub fn rename(
             .push(lsp::TextEdit { range: location.range, new_text: new_name.to_string() });
     }
     Ok(Some(lsp::WorkspaceEdit { changes: Some(changes), ..lsp::WorkspaceEdit::default() }))
+}
+
+/// Names that must differ from one another: a form's fields and detail
+/// tables share one namespace; a file's items another.
+fn namespace(kind: crate::check::index::SymbolKind) -> u8 {
+    use crate::check::index::SymbolKind as Kind;
+    match kind {
+        Kind::Field | Kind::DetailTable => 0,
+        Kind::Node => 1,
+        Kind::Exit => 2,
+        Kind::Parameter => 3,
+        Kind::Form | Kind::Workflow | Kind::Function | Kind::Constant => 4,
+        Kind::BuiltinFunction | Kind::BuiltinValue => 5,
+    }
 }
 
 /// A name the grammar accepts: one identifier token, not a reserved word.

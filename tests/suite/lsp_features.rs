@@ -1226,3 +1226,59 @@ fn formatting_returns_the_formatter_output_and_nothing_for_formatted_files() {
     let (uri, _) = session.open("leave.flow", &formatted);
     assert_eq!(session.formatting(&uri), Some(vec![]));
 }
+
+// ---------------------------------------------------------------- KNOWN SERVER BUGS (not committed)
+
+/// Bug A: a form that is not the file's first item (after `const`, `use` or `fn`) is not seen as a form.
+#[test]
+fn regression_completion_in_a_form_that_follows_a_const() {
+    let original = example("expense");
+    let items = complete(&edit(&original, "sum(明细.金额)", "sum(明细.‸)"));
+    assert_offers(&items, &["费用日期", "摘要", "数量", "单价", "金额", "张数"]);
+}
+
+#[test]
+fn regression_completion_in_a_validate_rule_of_a_form_that_follows_a_const() {
+    let original = example("expense");
+    let items = complete(&edit(&original, "validate 合计 > 0 ", "validate 合计 > ‸ "));
+    assert_offers(&items, &["合计", "预支", "明细"]);
+}
+
+#[test]
+fn regression_completion_at_a_line_start_in_a_form_that_follows_a_const() {
+    let original = example("expense");
+    let items = complete(&edit(&original, "  预支: money \"已预支金额\"\n", "  预支: money \"已预支金额\"\n  ‸\n"));
+    assert_eq!(labels(&items), vec!["detail", "validate"]);
+}
+
+#[test]
+fn regression_completion_in_a_form_that_follows_a_use() {
+    let text = format!("use b\n\n{FORM_B}")
+        .replace("  事由: textarea \"请假事由\"\n", "  事由: textarea \"请假事由\"\n  validate 天数 > ‸\n");
+    let mut session = Session::new();
+    session.write("b.flow", "const 无 = 0\n");
+    let (text, position) = cursor(&text);
+    let (uri, _) = session.open("a.flow", &text);
+    let items = session.completion(&uri, position);
+    assert_offers(&items, &["天数", "事由", "申请人"]);
+}
+
+#[test]
+fn regression_completion_in_a_form_that_follows_a_fn() {
+    let text = "/// 含税金额.\nfn 含税(金额: money, 税率: float) -> money = round(金额 * (1 + 税率), 2)\n\nform 单 {\n  价: money \"价\"\n  总: money \"总\" = ‸\n}\n";
+    let items = complete(text);
+    assert_offers(&items, &["价", "含税"]);
+}
+
+/// Bug B: the item being typed in is dropped by the parser's recovery, and completion reads the AST.
+#[test]
+fn regression_completion_in_a_row_formula_being_typed() {
+    let items = complete(&edit(&expense(), "= 数量 * 单价", "= 数量 * ‸"));
+    assert_offers(&items, &["数量", "单价", "张数"]);
+}
+
+#[test]
+fn regression_completion_after_an_arrow_offers_the_node_being_edited() {
+    let items = complete(&edit(&expense(), "exit 同意 -> 出纳付款\n    return", "exit 同意 -> ‸\n    return"));
+    assert_offers(&items, &["财务审核"]);
+}
