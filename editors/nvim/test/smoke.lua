@@ -316,7 +316,7 @@ local function main()
     { 'a member (.manager of 申请人)', 'find', '申请人.manager', 1, #'申请人.', 'manager', 'employee.manager' },
     { 'a member (.manager of 项目)', 'find', '项目.manager', 1, #'项目.', 'manager', 'project.manager' },
     { 'a const with a doc comment (大额标准)', 'find', '> 大额标准', 1, 2, '大额标准', 'Above this amount' },
-    { 'a detail column (明细.金额)', 'find', 'sum(明细.金额)', 1, #'sum(明细.', '金额', 'field of form', 'detail' },
+    { 'a detail column (明细.金额)', 'find', 'sum(明细.金额)', 1, #'sum(明细.', '金额', 'column of detail', 'in form' },
     { 'the form name (form 报销单 in the workflow)', 'find', 'form 报销单', 2, 5, '报销单', '费用报销单' },
     { 'a select option in a comparison ("招待")', 'find', '类别 == "招待"', 1, #'类别 == "', '"招待"', nil, '业务招待费' },
     { 'a node operator (财务审核.operator)', 'find', '财务审核.operator', 1, #'财务审核.', 'operator', 'operator' },
@@ -434,7 +434,8 @@ local function main()
     complete_at('after `-> 归`', l + 1, '    exit 测试 -> 归', nil, nodes)
     local lw = find('exit 大额 -> 总经理审批')
     complete_at('after `when 类别 == `', lw, '    exit 测试 -> 归档 when 类别 == ', nil, { '"差旅"', '"办公"', '"招待"', '"培训"', '"其他"' })
-    complete_at('inside the string of `when 类别 == "`', lw, '    exit 测试 -> 归档 when 类别 == "', nil, { '差旅', '办公', '招待' })
+    -- Inside the string the options replace the typed quote (a textEdit), so the labels keep their quotes.
+    complete_at('inside the string of `when 类别 == "`', lw, '    exit 测试 -> 归档 when 类别 == "', nil, { '"差旅"', '"办公"', '"招待"' })
     complete_at('after `when 申请人.`', lw, '    exit 测试 -> 归档 when 申请人.', nil,
       { 'id', 'name', 'manager', 'department', 'subcompany', 'security', 'roles', 'subordinates' }, { 'head', '合计' })
     complete_at('after `when ` (a condition starts)', lw, '    exit 测试 -> 归档 when ', nil, { '合计', '类别', '大额标准' }, { 'operators', 'editable' })
@@ -453,7 +454,8 @@ local function main()
     complete_at('node kind after `node X: `', lo, '  node 新节点: ', nil, { 'create', 'approve', 'realize', 'archive' })
     -- in the form
     l = find('validate 合计 > 0')
-    complete_at('form: after `validate `', l, '  validate ', nil, { '合计', '类别', 'sum', 'today' }, { 'if', 'script' })
+    -- `if` stays: `if … then … else …` is an expression.
+    complete_at('form: after `validate `', l, '  validate ', nil, { '合计', '类别', 'sum', 'today' }, { 'script', 'operators' })
     complete_at('form: after `validate 合`', l, '  validate 合', nil, { '合计', '大额标准' }, { 'script' })
     complete_at('form: after `validate 申请人.`', l, '  validate 申请人.', nil,
       { 'id', 'name', 'manager', 'department', 'subcompany', 'security', 'roles', 'subordinates' }, { 'head', '合计' })
