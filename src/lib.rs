@@ -9,5 +9,6 @@ pub mod diag;
 /// The token-based formatter behind `flowc fmt` and the language server's formatting.
 pub mod format;
 pub mod lsp;
+pub mod runtime;
 pub mod source;
 pub mod syntax;

@@ -1,0 +1,1 @@
+//! The organisation directory (组织架构): loading, validation, indexes.

@@ -1,0 +1,1 @@
+//! Exact money arithmetic: rounding, 人民币大写, thousands separators.
