@@ -1,16 +1,8 @@
 //! `flowc check` as a process: exit statuses, JSON, `--deny warnings`,
 //! several files in one call.
 
-use std::process::Command;
+use super::flowc;
 
-fn flowc(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_flowc")).args(args).env("NO_COLOR", "1").output().expect("run flowc");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn clean_file_exits_zero() {

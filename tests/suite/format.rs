@@ -3,7 +3,7 @@
 //! their formatted text; `flowc fmt` as a process; the examples are formatted.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use super::flowc;
 
 use flowc::format::format;
 use flowc::syntax::lexer::{tokenize, TokenKind};
@@ -173,14 +173,6 @@ fn every_example_is_formatted() {
     }
 }
 
-fn flowc(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_flowc")).args(args).env("NO_COLOR", "1").output().expect("run flowc");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn fmt_command_checks_and_rewrites() {

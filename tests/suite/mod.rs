@@ -9,6 +9,17 @@ mod robustness;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs the built `flowc` binary: (exit status, stdout, stderr).
+pub fn flowc(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_flowc")).args(args).env("NO_COLOR", "1").output().expect("run flowc");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
 
 /// Every `.flow` file directly inside `dir`, sorted.
 pub fn flow_files(dir: &str) -> Vec<PathBuf> {
