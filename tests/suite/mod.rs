@@ -5,6 +5,7 @@ mod format;
 mod generated;
 mod lsp;
 mod lsp_features;
+mod money;
 mod robustness;
 mod snapshots;
 
