@@ -1,5 +1,6 @@
 mod check_cases;
 mod cli;
+mod directory;
 mod docs;
 mod format;
 mod generated;
