@@ -14,8 +14,8 @@
 //!   right after a line ending in `{`, or right before a line starting with
 //!   `}`. Trailing whitespace goes (comments included); the text ends with
 //!   exactly one newline (an empty text stays empty). CRLF files stay CRLF.
-//! - Within a line: one space around binary operators (`= == != < <= > >=
-//!   + - * / % ->`) and between words; after `,` `;` `:` and none before;
+//! - Within a line: one space around binary operators (`=` `==` `!=` `<`
+//!   `<=` `>` `>=` `+` `-` `*` `/` `%` `->`) and between words; after `,` `;` `:` and none before;
 //!   none inside `( )` `[ ]`, around `.` `::`, before the `(`/`[` of a call
 //!   or index, after a unary minus, before `?`, or around the `< >` of a
 //!   type such as `column<number>`; one space before `{` and inside a

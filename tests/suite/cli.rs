@@ -3,7 +3,6 @@
 
 use super::flowc;
 
-
 #[test]
 fn clean_file_exits_zero() {
     let (status, _, stderr) = flowc(&["check", "examples/expense/expense.flow"]);

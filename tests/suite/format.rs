@@ -2,8 +2,8 @@
 //! keeps the tokens; messy inputs in `tests/data/fmt/` are snapshotted beside
 //! their formatted text; `flowc fmt` as a process; the examples are formatted.
 
-use std::path::{Path, PathBuf};
 use super::flowc;
+use std::path::{Path, PathBuf};
 
 use flowc::format::format;
 use flowc::syntax::lexer::{tokenize, TokenKind};
@@ -172,7 +172,6 @@ fn every_example_is_formatted() {
         assert_eq!(format(&text), text, "{} is not formatted; run `flowc fmt` on it", path.display());
     }
 }
-
 
 #[test]
 fn fmt_command_checks_and_rewrites() {
