@@ -289,7 +289,7 @@ impl<'a> Checker<'a> {
             self.record(self.at(env.module, ident.span), self.at(form.item.module, declared));
         }
         match named {
-            Named::Detail(detail) => {
+            Named::Detail(_) => {
                 if let Mode::Row(_) = env.mode {
                     self.report(
                         Diagnostic::new(
@@ -302,7 +302,6 @@ impl<'a> Checker<'a> {
                     );
                     return Ty::Unknown;
                 }
-                let _ = detail;
                 Ty::Detail
             }
             Named::Field(index) => {

@@ -291,17 +291,15 @@ impl<'a> Context<'a> {
         self.expression_names()
     }
 
+        /// Whether the cursor follows `editable a, b.c,` (a field list).
     fn in_setting_list(&self) -> bool {
         for token in self.tokens.iter().rev() {
-            let text = word(self.text, token);
             match token.kind {
                 TokenKind::Comma | TokenKind::Dot => continue,
-                TokenKind::Ident if matches!(text, "editable" | "required" | "hidden") => return true,
-                TokenKind::Ident => {
-                    let rest = self.text.get(token.span.end as usize..).unwrap_or("");
-                    let _ = rest;
-                    continue;
-                }
+                TokenKind::Ident => match word(self.text, token) {
+                    "editable" | "required" | "hidden" => return true,
+                    _ => continue,
+                },
                 _ => return false,
             }
         }
