@@ -291,7 +291,7 @@ impl<'a> Context<'a> {
         self.expression_names()
     }
 
-        /// Whether the cursor follows `editable a, b.c,` (a field list).
+    /// Whether the cursor follows `editable a, b.c,` (a field list).
     fn in_setting_list(&self) -> bool {
         for token in self.tokens.iter().rev() {
             match token.kind {
