@@ -765,7 +765,10 @@ impl<'a> Checker<'a> {
     fn select_literal(&self, env: &Env<'_, 'a>, select: &Ty, other: &Expr) {
         let Ty::Select(info) = select else { return };
         let ExprKind::Str(text) = &other.kind else { return };
-        if info.accepts(text) {
+        if let Some(position) = info.position(text) {
+            if let Some(declared) = info.declared.get(position) {
+                self.record(self.at(env.module, other.span), *declared);
+            }
             return;
         }
         let keys: Vec<&str> = info.options.iter().map(|(key, _)| key.as_str()).collect();

@@ -306,7 +306,11 @@ impl<'a> Checker<'a> {
                         field.name.name
                     )),
                 );
-                return Some(Rc::new(SelectInfo { field: field.name.name.clone(), options: Vec::new() }));
+                return Some(Rc::new(SelectInfo {
+                    field: field.name.name.clone(),
+                    options: Vec::new(),
+                    declared: Vec::new(),
+                }));
             }
             return None;
         };
@@ -369,6 +373,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .map(|option| (option.key.name.clone(), option.label.as_ref().map(|label| label.value.clone())))
                 .collect(),
+            declared: options.iter().map(|option| self.at(module, option.key.span)).collect(),
         }))
     }
 

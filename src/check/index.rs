@@ -21,6 +21,8 @@ pub enum SymbolKind {
     Parameter,
     BuiltinFunction,
     BuiltinValue,
+    /// An option of a select field; strings like `"差旅"` refer to it.
+    SelectOption,
 }
 
 impl SymbolKind {
@@ -37,12 +39,19 @@ impl SymbolKind {
             SymbolKind::Parameter => "parameter",
             SymbolKind::BuiltinFunction => "built-in function",
             SymbolKind::BuiltinValue => "built-in value",
+            SymbolKind::SelectOption => "select option",
         }
     }
 
     /// Built-ins live in the prelude and cannot be renamed.
     pub fn is_builtin(self) -> bool {
         matches!(self, SymbolKind::BuiltinFunction | SymbolKind::BuiltinValue)
+    }
+
+    /// Built-ins cannot be renamed, nor options (they are written as
+    /// strings, and their keys may be stored in requests).
+    pub fn is_renamable(self) -> bool {
+        !self.is_builtin() && self != SymbolKind::SelectOption
     }
 }
 

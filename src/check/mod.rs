@@ -194,12 +194,28 @@ impl<'a> Checker<'a> {
                         for member in &form.members {
                             match member {
                                 ast::FormMember::Field(field) => {
-                                    self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name))
+                                    self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name));
+                                    for option in field.options.iter().flatten() {
+                                        self.declare_symbol(
+                                            Kind::SelectOption,
+                                            &option.key,
+                                            file,
+                                            Some(&field.name.name),
+                                        );
+                                    }
                                 }
                                 ast::FormMember::Detail(detail) => {
                                     self.declare_symbol(Kind::DetailTable, &detail.name, file, Some(&form.name.name));
                                     for field in &detail.fields {
                                         self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name));
+                                        for option in field.options.iter().flatten() {
+                                            self.declare_symbol(
+                                                Kind::SelectOption,
+                                                &option.key,
+                                                file,
+                                                Some(&field.name.name),
+                                            );
+                                        }
                                     }
                                 }
                                 ast::FormMember::Validate(_) => {}

@@ -11,11 +11,18 @@ pub struct SelectInfo {
     pub field: String,
     /// (key, label) in written order.
     pub options: Vec<(String, Option<String>)>,
+    /// Where each option's key is declared, in the same order.
+    pub declared: Vec<crate::source::FileSpan>,
 }
 
 impl SelectInfo {
     pub fn accepts(&self, text: &str) -> bool {
-        self.options.iter().any(|(key, label)| key == text || label.as_deref() == Some(text))
+        self.position(text).is_some()
+    }
+
+    /// The option a string names, by key or by label.
+    pub fn position(&self, text: &str) -> Option<usize> {
+        self.options.iter().position(|(key, label)| key == text || label.as_deref() == Some(text))
     }
 }
 

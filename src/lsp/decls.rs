@@ -8,6 +8,7 @@ use crate::syntax::ast::*;
 pub enum Decl<'a> {
     Form(&'a FormItem),
     Field(&'a FormItem, &'a FieldDecl),
+    SelectOption(&'a FieldDecl, &'a SelectOption),
     Detail(&'a FormItem, &'a DetailDecl),
     Workflow(&'a WorkflowItem),
     Node(&'a WorkflowItem, &'a Node),
@@ -38,6 +39,11 @@ pub fn find(analysis: &Analysis, at: FileSpan) -> Option<Decl<'_>> {
             Item::Form(form) => {
                 if form.name.span == at.span {
                     return Some(Decl::Form(form));
+                }
+                for (field, _) in fields(form) {
+                    if let Some(option) = field.options.iter().flatten().find(|option| option.key.span == at.span) {
+                        return Some(Decl::SelectOption(field, option));
+                    }
                 }
                 for member in &form.members {
                     match member {

@@ -96,6 +96,11 @@ pub fn describe(analysis: &Analysis, symbol: &Symbol) -> Option<String> {
             }
             with_doc(text, &field.doc)
         }
+        Decl::SelectOption(field, option) => {
+            let label = option.label.as_ref().map(|label| format!(" “{}”", label.value)).unwrap_or_default();
+            let default = if option.default.is_some() { " (the default)" } else { "" };
+            format!("option `{}`{label} of select `{}`{default}", option.key.name, field.name.name)
+        }
         Decl::Detail(form, detail) => {
             let columns: Vec<String> =
                 detail.fields.iter().map(|field| format!("`{}`: {}", field.name.name, type_text(field))).collect();

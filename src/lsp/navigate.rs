@@ -34,7 +34,7 @@ pub fn references(
 pub fn prepare_rename(server: &Server, uri: &lsp::Url, position: lsp::Position) -> Option<lsp::PrepareRenameResponse> {
     let (analysis, file, offset) = server.locate(uri, position)?;
     let (site, symbol) = analysis.index.symbol_at(file, offset)?;
-    if symbol.kind.is_builtin() {
+    if !symbol.kind.is_renamable() {
         return None;
     }
     let source = analysis.sources.get(file)?;
@@ -57,6 +57,9 @@ pub fn rename(
     let Some((_, symbol)) = analysis.index.symbol_at(file, offset) else { return Ok(None) };
     if symbol.kind.is_builtin() {
         return Err(RenameError(format!("`{}` is built in and cannot be renamed", symbol.name)));
+    }
+    if !symbol.kind.is_renamable() {
+        return Err(RenameError(format!("the {} `{}` cannot be renamed here", symbol.kind.describe(), symbol.name)));
     }
     if !is_identifier(new_name) {
         return Err(RenameError(format!("`{new_name}` is not a valid name")));
@@ -93,6 +96,7 @@ fn namespace(kind: crate::check::index::SymbolKind) -> u8 {
         Kind::Parameter => 3,
         Kind::Form | Kind::Workflow | Kind::Function | Kind::Constant => 4,
         Kind::BuiltinFunction | Kind::BuiltinValue => 5,
+        Kind::SelectOption => 6,
     }
 }
 

@@ -159,6 +159,7 @@ pub const TOKEN_TYPES: &[lsp::SemanticTokenType] = &[
     lsp::SemanticTokenType::COMMENT,
     lsp::SemanticTokenType::OPERATOR,
     lsp::SemanticTokenType::STRUCT,
+    lsp::SemanticTokenType::ENUM_MEMBER,
 ];
 
 pub const TOKEN_MODIFIERS: &[lsp::SemanticTokenModifier] = &[
@@ -181,6 +182,7 @@ const NUMBER: u32 = 10;
 const COMMENT: u32 = 11;
 const OPERATOR: u32 = 12;
 const STRUCT: u32 = 13;
+const ENUM_MEMBER: u32 = 14;
 
 /// Words that are keywords only where they stand (language.md §2).
 const CONTEXTUAL_KEYWORDS: &[&str] = &[
@@ -226,6 +228,7 @@ pub fn semantic_tokens(analysis: &Analysis, file: FileId) -> Vec<lsp::SemanticTo
             Kind::Function | Kind::BuiltinFunction => FUNCTION,
             Kind::Constant | Kind::BuiltinValue => VARIABLE,
             Kind::Parameter => PARAMETER,
+            Kind::SelectOption => ENUM_MEMBER,
         };
         let mut modifiers = 0;
         if site == definition {

@@ -1282,3 +1282,23 @@ fn regression_completion_after_an_arrow_offers_the_node_being_edited() {
     let items = complete(&edit(&expense(), "exit 同意 -> 出纳付款\n    return", "exit 同意 -> ‸\n    return"));
     assert_offers(&items, &["财务审核"]);
 }
+
+#[test]
+fn select_options_hover_and_find_their_uses_but_do_not_rename() {
+    let text = example("expense");
+    let mut session = Session::new();
+    let (uri, _) = session.open("expense.flow", &text);
+    // The string in `类别 == "招待"` resolves to the option `招待`.
+    let use_site = at(&text, "\"招待\" and");
+    let hover = session.hover_text(&uri, use_site).expect("a hover on an option string");
+    assert!(
+        hover.contains("option `招待`") && hover.contains("业务招待费") && hover.contains("select `类别`"),
+        "{hover}"
+    );
+    let declaration = at(&text, "招待 \"业务招待费\"");
+    let uses = session.references(&uri, declaration);
+    assert!(uses.len() >= 3, "the declaration and the comparisons: {uses:?}");
+    let refused =
+        session.raw("textDocument/prepareRename", json!({ "textDocument": { "uri": uri }, "position": declaration }));
+    assert_eq!(refused.result, Some(Value::Null), "options are not renamed: {refused:?}");
+}
