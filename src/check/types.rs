@@ -176,7 +176,8 @@ impl fmt::Display for Ty {
 }
 
 /// How a field stores its value (language.md §4).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text(Option<u32>),
     Textarea,

@@ -1,6 +1,7 @@
 //! The command line: clap arguments, reading files, printing reports and
 //! choosing the exit status (runtime.md §1). Everything else is library.
 
+mod build;
 mod check;
 mod fmt;
 mod lsp;
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Parse and check .flow files, printing every diagnostic.
     Check(check::CheckArgs),
+    /// Check and compile a .flow file; print the IR (`--emit ir`).
+    Build(build::BuildArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
     /// Run the language server (LSP over stdio) for editors.
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
     };
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
         Command::Check(arguments) => check::run(arguments),
+        Command::Build(arguments) => build::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
         Command::Lsp => lsp::run(),
     });

@@ -4,6 +4,7 @@ mod directory;
 mod docs;
 mod format;
 mod generated;
+mod ir;
 mod lsp;
 mod lsp_features;
 mod money;

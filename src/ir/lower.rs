@@ -1,0 +1,570 @@
+//! Lowering a checked program to the IR. Names are resolved through the
+//! checker's index (every use site points at its declaration), so the IR
+//! means exactly what the diagnostics assumed. Only error-free analyses are
+//! lowered.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::check::types::FieldKind;
+use crate::check::Analysis;
+use crate::source::{FileId, FileSpan};
+use crate::syntax::ast;
+
+/// Why a program could not be lowered: it has errors, or (a bug) a name
+/// the checker accepted is not in the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowerError(pub String);
+
+impl std::fmt::Display for LowerError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LowerError {}
+
+type Result<T> = std::result::Result<T, LowerError>;
+
+/// What a declaration is, by the span of its name.
+#[derive(Debug, Clone)]
+enum Target {
+    Constant(usize),
+    Function(usize),
+    Parameter(usize),
+    Form(usize),
+    Field(usize),
+    /// A detail table and its input (not computed) columns.
+    Detail(usize, Vec<usize>),
+    Node(usize),
+    Builtin(String),
+}
+
+struct Lowering<'a> {
+    analysis: &'a Analysis,
+    resolve: HashMap<FileSpan, FileSpan>,
+    targets: HashMap<FileSpan, Target>,
+}
+
+pub fn lower(analysis: &Analysis) -> Result<Program> {
+    if analysis.error_count() > 0 {
+        return Err(LowerError(format!("the program has {} errors; run `flowc check`", analysis.error_count())));
+    }
+    let mut lowering = Lowering { analysis, resolve: HashMap::new(), targets: HashMap::new() };
+    for (site, definition) in &analysis.index.references {
+        lowering.resolve.insert(*site, *definition);
+    }
+    let mut program =
+        Program { files: analysis.sources.files().map(|(_, file)| file.name.clone()).collect(), ..Program::default() };
+    lowering.declare();
+    for module in analysis.modules.iter().filter(|module| !module.is_prelude) {
+        for item in &module.ast.items {
+            match item {
+                ast::Item::Const(constant) => {
+                    let value =
+                        constant.value.as_ref().ok_or_else(|| LowerError("a constant without a value".into()))?;
+                    program.constants.push(Constant {
+                        name: constant.name.name.clone(),
+                        value: lowering.expr(module.file, value, false)?,
+                    });
+                }
+                ast::Item::Fn(function) => {
+                    let body = function.body.as_ref().ok_or_else(|| LowerError("a function without a body".into()))?;
+                    program.functions.push(Function {
+                        name: function.name.name.clone(),
+                        params: function.params.iter().map(|param| param.name.name.clone()).collect(),
+                        body: lowering.expr(module.file, body, false)?,
+                    });
+                }
+                ast::Item::Form(form) => program.forms.push(lowering.form(module.file, form)?),
+                ast::Item::Workflow(workflow) => program.workflows.push(lowering.workflow(module.file, workflow)?),
+                ast::Item::Use(_) => {}
+            }
+        }
+    }
+    Ok(program)
+}
+
+fn loc(file: FileId, span: crate::source::Span) -> Loc {
+    Loc { file: file.0, start: span.start, end: span.end }
+}
+
+impl<'a> Lowering<'a> {
+    /// Indexes every declaration the IR refers to by position.
+    fn declare(&mut self) {
+        let (mut constants, mut functions, mut forms) = (0, 0, 0);
+        for module in &self.analysis.modules {
+            let file = module.file;
+            for item in &module.ast.items {
+                match item {
+                    ast::Item::Const(constant) if module.is_prelude => {
+                        self.targets.insert(
+                            FileSpan::new(file, constant.name.span),
+                            Target::Builtin(constant.name.name.clone()),
+                        );
+                    }
+                    ast::Item::Fn(function) if module.is_prelude => {
+                        self.targets.insert(
+                            FileSpan::new(file, function.name.span),
+                            Target::Builtin(function.name.name.clone()),
+                        );
+                    }
+                    ast::Item::Const(constant) => {
+                        self.targets.insert(FileSpan::new(file, constant.name.span), Target::Constant(constants));
+                        constants += 1;
+                    }
+                    ast::Item::Fn(function) => {
+                        self.targets.insert(FileSpan::new(file, function.name.span), Target::Function(functions));
+                        for (index, param) in function.params.iter().enumerate() {
+                            self.targets.insert(FileSpan::new(file, param.name.span), Target::Parameter(index));
+                        }
+                        functions += 1;
+                    }
+                    ast::Item::Form(form) => {
+                        self.targets.insert(FileSpan::new(file, form.name.span), Target::Form(forms));
+                        forms += 1;
+                        let mut field_index = 0;
+                        let mut detail_index = 0;
+                        for member in &form.members {
+                            match member {
+                                ast::FormMember::Field(field) => {
+                                    self.targets
+                                        .insert(FileSpan::new(file, field.name.span), Target::Field(field_index));
+                                    field_index += 1;
+                                }
+                                ast::FormMember::Detail(detail) => {
+                                    let mut inputs = Vec::new();
+                                    for field in &detail.fields {
+                                        self.targets
+                                            .insert(FileSpan::new(file, field.name.span), Target::Field(field_index));
+                                        if field.formula.is_none() {
+                                            inputs.push(field_index);
+                                        }
+                                        field_index += 1;
+                                    }
+                                    self.targets.insert(
+                                        FileSpan::new(file, detail.name.span),
+                                        Target::Detail(detail_index, inputs),
+                                    );
+                                    detail_index += 1;
+                                }
+                                ast::FormMember::Validate(_) => {}
+                            }
+                        }
+                    }
+                    ast::Item::Workflow(workflow) => {
+                        for (index, node) in workflow.nodes.iter().enumerate() {
+                            self.targets.insert(FileSpan::new(file, node.name.span), Target::Node(index));
+                        }
+                    }
+                    ast::Item::Use(_) => {}
+                }
+            }
+        }
+    }
+
+    fn target(&self, file: FileId, span: crate::source::Span) -> Option<&Target> {
+        let definition = self.resolve.get(&FileSpan::new(file, span))?;
+        self.targets.get(definition)
+    }
+
+    fn unresolved(&self, name: &str) -> LowerError {
+        LowerError(format!("`{name}` is not resolved (a checker bug: please report it)"))
+    }
+
+    fn form(&self, file: FileId, form: &ast::FormItem) -> Result<Form> {
+        let mut fields = Vec::new();
+        let mut details = Vec::new();
+        let mut validates = Vec::new();
+        for member in &form.members {
+            match member {
+                ast::FormMember::Field(field) => fields.push(self.field(file, field, None)?),
+                ast::FormMember::Detail(detail) => {
+                    let detail_index = details.len();
+                    let mut columns = Vec::new();
+                    for field in &detail.fields {
+                        columns.push(fields.len());
+                        fields.push(self.field(file, field, Some(detail_index))?);
+                    }
+                    for validate in &detail.validates {
+                        validates.push(Validate {
+                            condition: self.expr(file, &validate.condition, false)?,
+                            message: validate.message.value.clone(),
+                            detail: Some(detail_index),
+                        });
+                    }
+                    details.push(Detail {
+                        name: detail.name.name.clone(),
+                        label: label_or_name(&detail.label, &detail.name),
+                        columns,
+                    });
+                }
+                ast::FormMember::Validate(validate) => validates.push(Validate {
+                    condition: self.expr(file, &validate.condition, false)?,
+                    message: validate.message.value.clone(),
+                    detail: None,
+                }),
+            }
+        }
+        let formula_order = formula_order(&fields);
+        Ok(Form {
+            name: form.name.name.clone(),
+            label: label_or_name(&form.label, &form.name),
+            fields,
+            details,
+            validates,
+            formula_order,
+        })
+    }
+
+    fn field(&self, file: FileId, field: &ast::FieldDecl, detail: Option<usize>) -> Result<Field> {
+        let mut kind = FieldKind::from_name(&field.ty.name.name).ok_or_else(|| self.unresolved(&field.ty.name.name))?;
+        let size = field.ty.size.as_ref().and_then(|(text, _)| text.parse::<u32>().ok());
+        kind = match (kind, size) {
+            (FieldKind::Text(_), Some(length)) => FieldKind::Text(Some(length)),
+            (FieldKind::Float(_), Some(scale)) => FieldKind::Float(scale),
+            (other, _) => other,
+        };
+        Ok(Field {
+            name: field.name.name.clone(),
+            label: label_or_name(&field.label, &field.name),
+            kind,
+            detail,
+            formula: field.formula.as_ref().map(|formula| self.expr(file, formula, false)).transpose()?,
+            options: field
+                .options
+                .iter()
+                .flatten()
+                .map(|option| SelectOption {
+                    key: option.key.name.clone(),
+                    label: option.label.as_ref().map_or_else(|| option.key.name.clone(), |label| label.value.clone()),
+                    default: option.default.is_some(),
+                })
+                .collect(),
+            at: loc(file, field.name.span),
+        })
+    }
+
+    fn workflow(&self, file: FileId, workflow: &ast::WorkflowItem) -> Result<Workflow> {
+        let mut lowered = Workflow {
+            name: workflow.name.name.clone(),
+            label: label_or_name(&workflow.label, &workflow.name),
+            category: None,
+            form: 0,
+            title: Vec::new(),
+            remind: Vec::new(),
+            portal: false,
+            inactive: false,
+            create: 0,
+            nodes: Vec::new(),
+        };
+        for setting in &workflow.settings {
+            match &setting.kind {
+                ast::SettingKind::Category(text) => lowered.category = Some(text.value.clone()),
+                ast::SettingKind::Form(name) => match self.target(file, name.span) {
+                    Some(Target::Form(index)) => lowered.form = *index,
+                    _ => return Err(self.unresolved(&name.name)),
+                },
+                ast::SettingKind::Title(title) => {
+                    for part in &title.parts {
+                        lowered.title.push(match part {
+                            ast::TitlePart::Text(text) => TitlePart::Text(text.clone()),
+                            ast::TitlePart::Hole(expr) => TitlePart::Hole(self.expr(file, expr, false)?),
+                        });
+                    }
+                }
+                ast::SettingKind::Remind(channels) => {
+                    lowered.remind = channels.iter().map(|channel| channel.name.clone()).collect()
+                }
+                ast::SettingKind::Portal => lowered.portal = true,
+                ast::SettingKind::Inactive => lowered.inactive = true,
+            }
+        }
+        for (index, node) in workflow.nodes.iter().enumerate() {
+            let lowered_node = self.node(file, node)?;
+            if lowered_node.kind == NodeKind::Create {
+                lowered.create = index;
+            }
+            lowered.nodes.push(lowered_node);
+        }
+        Ok(lowered)
+    }
+
+    fn node(&self, file: FileId, node: &ast::Node) -> Result<Node> {
+        let kind = match node.kind.name.as_str() {
+            "create" => NodeKind::Create,
+            "approve" => NodeKind::Approve,
+            "realize" => NodeKind::Realize,
+            "archive" => NodeKind::Archive,
+            other => return Err(self.unresolved(other)),
+        };
+        let mut lowered = Node {
+            name: node.name.name.clone(),
+            label: label_or_name(&node.label, &node.name),
+            kind,
+            mode: OperatorMode::Any,
+            batches: Vec::new(),
+            editable: Vec::new(),
+            editable_tables: Vec::new(),
+            required: Vec::new(),
+            hidden: Vec::new(),
+            before: Vec::new(),
+            after: Vec::new(),
+            exits: Vec::new(),
+            returns: Vec::new(),
+            at: loc(file, node.name.span),
+        };
+        for operators in &node.operators {
+            lowered.mode = operators.mode.map_or(OperatorMode::Any, |(mode, _)| mode);
+            let mut single = Batch { number: 1, lines: Vec::new() };
+            for entry in &operators.entries {
+                match entry {
+                    ast::OperatorEntry::Line(line) => single.lines.push(self.operator_line(file, line)?),
+                    ast::OperatorEntry::Batch(batch) => lowered.batches.push(Batch {
+                        number: batch.number.0.parse().map_err(|_| self.unresolved(&batch.number.0))?,
+                        lines: batch.lines.iter().map(|line| self.operator_line(file, line)).collect::<Result<_>>()?,
+                    }),
+                }
+            }
+            if !single.lines.is_empty() {
+                lowered.batches.push(single);
+            }
+            lowered.batches.sort_by_key(|batch| batch.number);
+        }
+        for setting in &node.field_settings {
+            for path in &setting.fields {
+                let (fields, table) = self.setting_path(file, path)?;
+                match setting.mode {
+                    ast::SettingMode::Hidden => lowered.hidden.extend(fields),
+                    ast::SettingMode::Required => {
+                        lowered.required.extend(fields.iter().copied());
+                        lowered.editable.extend(fields);
+                        lowered.editable_tables.extend(table);
+                    }
+                    ast::SettingMode::Editable => {
+                        lowered.editable.extend(fields);
+                        lowered.editable_tables.extend(table);
+                    }
+                }
+            }
+        }
+        for list in [&mut lowered.editable, &mut lowered.required, &mut lowered.hidden, &mut lowered.editable_tables] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        for block in &node.before {
+            lowered.before.extend(self.block(file, block)?);
+        }
+        for block in &node.after {
+            lowered.after.extend(self.block(file, block)?);
+        }
+        for exit in &node.exits {
+            let target = match self.target(file, exit.target.span) {
+                Some(Target::Node(index)) => *index,
+                _ => return Err(self.unresolved(&exit.target.name)),
+            };
+            let lowered_exit = Exit {
+                name: exit.name.name.clone(),
+                kind: exit.kind,
+                target,
+                condition: exit.condition.as_ref().map(|condition| self.expr(file, condition, false)).transpose()?,
+                block: match &exit.block {
+                    Some(block) => self.block(file, block)?,
+                    None => Vec::new(),
+                },
+                at: loc(file, exit.name.span),
+            };
+            match exit.kind {
+                ExitKind::Exit => lowered.exits.push(lowered_exit),
+                ExitKind::Return => lowered.returns.push(lowered_exit),
+            }
+        }
+        Ok(lowered)
+    }
+
+    /// The fields a setting names, and the detail table when it names one whole.
+    fn setting_path(&self, file: FileId, path: &ast::FieldPath) -> Result<(Vec<usize>, Option<usize>)> {
+        let last = path.segments.last().ok_or_else(|| self.unresolved("an empty field path"))?;
+        let first = path.segments.first().ok_or_else(|| self.unresolved("an empty field path"))?;
+        if path.segments.len() > 1 {
+            return match self.target(file, last.span) {
+                Some(Target::Field(index)) => Ok((vec![*index], None)),
+                _ => Err(self.unresolved(&last.name)),
+            };
+        }
+        match self.target(file, first.span) {
+            Some(Target::Field(index)) => Ok((vec![*index], None)),
+            // The whole table: rows may be added, and its input columns edited.
+            Some(Target::Detail(detail, inputs)) => Ok((inputs.clone(), Some(*detail))),
+            _ => Err(self.unresolved(&first.name)),
+        }
+    }
+
+    fn operator_line(&self, file: FileId, line: &ast::OperatorLine) -> Result<OperatorLine> {
+        Ok(OperatorLine {
+            people: self.expr(file, &line.people, false)?,
+            filter: line.filter.as_ref().map(|filter| self.expr(file, filter, true)).transpose()?,
+            condition: line.condition.as_ref().map(|condition| self.expr(file, condition, false)).transpose()?,
+            at: loc(file, line.span),
+        })
+    }
+
+    fn block(&self, file: FileId, block: &ast::Block) -> Result<Vec<Stmt>> {
+        block.statements.iter().map(|statement| self.statement(file, statement)).collect()
+    }
+
+    fn statement(&self, file: FileId, statement: &ast::Statement) -> Result<Stmt> {
+        Ok(match statement {
+            ast::Statement::Assign { target, value, span } => {
+                let first = target.segments.first().ok_or_else(|| self.unresolved("an empty assignment"))?;
+                let field = match self.target(file, first.span) {
+                    Some(Target::Field(index)) => *index,
+                    _ => return Err(self.unresolved(&first.name)),
+                };
+                Stmt::Assign { field, value: self.expr(file, value, false)?, at: loc(file, *span) }
+            }
+            ast::Statement::If { branches, else_block, .. } => Stmt::If {
+                branches: branches
+                    .iter()
+                    .map(|(condition, block)| Ok((self.expr(file, condition, false)?, self.block(file, block)?)))
+                    .collect::<Result<_>>()?,
+                otherwise: match else_block {
+                    Some(block) => self.block(file, block)?,
+                    None => Vec::new(),
+                },
+            },
+            ast::Statement::Script { path, span } => Stmt::Script { path: path.value.clone(), at: loc(file, *span) },
+        })
+    }
+
+    /// `in_where`: bare names the checker did not resolve are the person's
+    /// attributes.
+    fn expr(&self, file: FileId, expr: &ast::Expr, in_where: bool) -> Result<Expr> {
+        let at = loc(file, expr.span);
+        let boxed = |inner: &ast::Expr| self.expr(file, inner, in_where).map(Box::new);
+        let kind = match &expr.kind {
+            ast::ExprKind::Integer(value) => ExprKind::Int(*value),
+            ast::ExprKind::Number(value) => ExprKind::Decimal(*value),
+            ast::ExprKind::Str(text) => ExprKind::Text(text.clone()),
+            ast::ExprKind::Bool(value) => ExprKind::Bool(*value),
+            ast::ExprKind::Null => ExprKind::Null,
+            ast::ExprKind::Error => return Err(LowerError("an expression with a syntax error".into())),
+            ast::ExprKind::List(items) => {
+                ExprKind::List(items.iter().map(|item| self.expr(file, item, in_where)).collect::<Result<_>>()?)
+            }
+            ast::ExprKind::Name(ident) => match self.target(file, ident.span) {
+                Some(Target::Field(index)) => ExprKind::Field(*index),
+                Some(Target::Node(index)) => ExprKind::Node(*index),
+                Some(Target::Constant(index)) => ExprKind::Constant(*index),
+                Some(Target::Parameter(index)) => ExprKind::Parameter(*index),
+                Some(Target::Builtin(name)) if name == "creator" => ExprKind::Creator,
+                Some(Target::Builtin(name)) if name == "everyone" => ExprKind::Everyone,
+                None if in_where => ExprKind::Attribute(ident.name.clone()),
+                _ => return Err(self.unresolved(&ident.name)),
+            },
+            ast::ExprKind::Member(target, member) => {
+                let column = match &target.kind {
+                    ast::ExprKind::Name(table) if matches!(self.target(file, table.span), Some(Target::Detail(..))) => {
+                        match self.target(file, member.span) {
+                            Some(Target::Field(index)) => Some(*index),
+                            _ => return Err(self.unresolved(&member.name)),
+                        }
+                    }
+                    _ => None,
+                };
+                match column {
+                    Some(index) => ExprKind::Column(index),
+                    None => ExprKind::Member(boxed(target)?, member.name.clone()),
+                }
+            }
+            ast::ExprKind::Call(callee, arguments) => {
+                let ast::ExprKind::Name(name) = &callee.kind else { return Err(self.unresolved("a call")) };
+                let arguments =
+                    arguments.iter().map(|argument| self.expr(file, argument, in_where)).collect::<Result<_>>()?;
+                match self.target(file, name.span) {
+                    Some(Target::Function(index)) => ExprKind::CallFunction(*index, arguments),
+                    Some(Target::Builtin(builtin)) => ExprKind::CallBuiltin(builtin.clone(), arguments),
+                    _ => return Err(self.unresolved(&name.name)),
+                }
+            }
+            ast::ExprKind::Index(target, index) => ExprKind::Index(boxed(target)?, boxed(index)?),
+            ast::ExprKind::Unary(op, operand) => ExprKind::Unary(*op, boxed(operand)?),
+            ast::ExprKind::Binary(op, left, right) => ExprKind::Binary(*op, boxed(left)?, boxed(right)?),
+            ast::ExprKind::If(condition, then_value, else_value) => {
+                ExprKind::If(boxed(condition)?, boxed(then_value)?, boxed(else_value)?)
+            }
+        };
+        Ok(Expr { kind, at })
+    }
+}
+
+fn label_or_name(label: &Option<ast::StrLit>, name: &ast::Ident) -> String {
+    label.as_ref().map_or_else(|| name.name.clone(), |label| label.value.clone())
+}
+
+/// Computed fields ordered so that each comes after the computed fields it
+/// reads (the checker has ruled out cycles).
+fn formula_order(fields: &[Field]) -> Vec<usize> {
+    let mut reads: Vec<Vec<usize>> = vec![Vec::new(); fields.len()];
+    for (index, field) in fields.iter().enumerate() {
+        if let (Some(formula), Some(slot)) = (&field.formula, reads.get_mut(index)) {
+            collect_fields(formula, slot);
+            slot.retain(|&read| fields.get(read).is_some_and(|other| other.formula.is_some()));
+        }
+    }
+    let mut order = Vec::new();
+    let mut state = vec![0u8; fields.len()]; // 0 new, 1 visiting, 2 done
+    for start in 0..fields.len() {
+        if fields.get(start).is_none_or(|field| field.formula.is_none()) {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        while let Some((index, next)) = stack.last().copied() {
+            if state.get(index) == Some(&2) {
+                stack.pop();
+                continue;
+            }
+            if let Some(slot) = state.get_mut(index) {
+                *slot = 1;
+            }
+            match reads.get(index).and_then(|list| list.get(next)) {
+                Some(&read) => {
+                    if let Some(top) = stack.last_mut() {
+                        top.1 += 1;
+                    }
+                    if state.get(read) == Some(&0) {
+                        stack.push((read, 0));
+                    }
+                }
+                None => {
+                    stack.pop();
+                    if let Some(slot) = state.get_mut(index) {
+                        *slot = 2;
+                    }
+                    order.push(index);
+                }
+            }
+        }
+    }
+    order
+}
+
+fn collect_fields(expr: &Expr, out: &mut Vec<usize>) {
+    match &expr.kind {
+        ExprKind::Field(index) | ExprKind::Column(index) => out.push(*index),
+        ExprKind::List(items) | ExprKind::CallBuiltin(_, items) | ExprKind::CallFunction(_, items) => {
+            items.iter().for_each(|item| collect_fields(item, out))
+        }
+        ExprKind::Member(inner, _) | ExprKind::Unary(_, inner) => collect_fields(inner, out),
+        ExprKind::Binary(_, left, right) | ExprKind::Index(left, right) => {
+            collect_fields(left, out);
+            collect_fields(right, out);
+        }
+        ExprKind::If(condition, then_value, else_value) => {
+            collect_fields(condition, out);
+            collect_fields(then_value, out);
+            collect_fields(else_value, out);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,214 @@
+//! The compiled program: what the interpreter will run instead of the AST.
+//! Every name is resolved to an index (a field of the form, a node of the
+//! workflow, a constant, a function, a parameter), every setting is a list
+//! of field indexes, and formulas come with the order to compute them in.
+//! Spans point back into the source for runtime errors. Serde types, so a
+//! program can be dumped (`flowc build --emit ir`) and stored.
+
+mod lower;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub use lower::lower;
+
+use crate::check::types::FieldKind;
+use crate::syntax::ast::{BinaryOp, ExitKind, OperatorMode, UnaryOp};
+
+/// A place in the source: a file of `Program::files` and a byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loc {
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Program {
+    /// The source files, by the index `Loc::file` uses.
+    pub files: Vec<String>,
+    pub constants: Vec<Constant>,
+    pub functions: Vec<Function>,
+    pub forms: Vec<Form>,
+    pub workflows: Vec<Workflow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Constant {
+    pub name: String,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<String>,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form {
+    pub name: String,
+    pub label: String,
+    /// Main fields and detail columns, in written order.
+    pub fields: Vec<Field>,
+    pub details: Vec<Detail>,
+    pub validates: Vec<Validate>,
+    /// The computed fields, each after every computed field it reads.
+    pub formula_order: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Detail {
+    pub name: String,
+    pub label: String,
+    pub columns: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    pub kind: FieldKind,
+    /// The detail table of a column.
+    pub detail: Option<usize>,
+    pub formula: Option<Expr>,
+    pub options: Vec<SelectOption>,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelectOption {
+    pub key: String,
+    pub label: String,
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Validate {
+    pub condition: Expr,
+    pub message: String,
+    /// A detail table's rule holds for each row.
+    pub detail: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Workflow {
+    pub name: String,
+    pub label: String,
+    pub category: Option<String>,
+    pub form: usize,
+    pub title: Vec<TitlePart>,
+    pub remind: Vec<String>,
+    pub portal: bool,
+    pub inactive: bool,
+    pub create: usize,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum TitlePart {
+    Text(String),
+    Hole(Expr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Create,
+    Approve,
+    Realize,
+    Archive,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub label: String,
+    pub kind: NodeKind,
+    pub mode: OperatorMode,
+    /// Tried from the smallest number up; a block without `batch` groups
+    /// is one batch numbered 1.
+    pub batches: Vec<Batch>,
+    /// Fields editable here (`required` ones included), and detail tables
+    /// whose rows may be added and removed.
+    pub editable: Vec<usize>,
+    pub editable_tables: Vec<usize>,
+    pub required: Vec<usize>,
+    pub hidden: Vec<usize>,
+    pub before: Vec<Stmt>,
+    pub after: Vec<Stmt>,
+    /// `exit`s, tried in written order by `submit`.
+    pub exits: Vec<Exit>,
+    /// `return`s, tried in written order by `reject`.
+    pub returns: Vec<Exit>,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Batch {
+    pub number: u64,
+    pub lines: Vec<OperatorLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperatorLine {
+    pub people: Expr,
+    /// Evaluated per person; `Attribute` names read the person.
+    pub filter: Option<Expr>,
+    pub condition: Option<Expr>,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Exit {
+    pub name: String,
+    pub kind: ExitKind,
+    pub target: usize,
+    pub condition: Option<Expr>,
+    pub block: Vec<Stmt>,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Stmt {
+    Assign { field: usize, value: Expr, at: Loc },
+    If { branches: Vec<(Expr, Vec<Stmt>)>, otherwise: Vec<Stmt> },
+    Script { path: String, at: Loc },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ExprKind {
+    Int(Decimal),
+    Decimal(Decimal),
+    Text(String),
+    Bool(bool),
+    Null,
+    List(Vec<Expr>),
+    /// A field of the workflow's form (in a row rule, a column means the
+    /// current row's cell).
+    Field(usize),
+    /// A whole detail column, the argument of an aggregate.
+    Column(usize),
+    Constant(usize),
+    Parameter(usize),
+    Creator,
+    Everyone,
+    /// A node of the workflow (`部门审批.operator`).
+    Node(usize),
+    /// A person's attribute inside `where` (`security`).
+    Attribute(String),
+    Member(Box<Expr>, String),
+    CallBuiltin(String, Vec<Expr>),
+    CallFunction(usize, Vec<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Index(Box<Expr>, Box<Expr>),
+}
