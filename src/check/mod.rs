@@ -168,6 +168,14 @@ impl<'a> Checker<'a> {
         index.references.push((at, at));
     }
 
+    /// A field and its select options.
+    fn declare_field(&self, field: &ast::FieldDecl, file: FileId, form: &str) {
+        self.declare_symbol(index::SymbolKind::Field, &field.name, file, Some(form));
+        for option in field.options.iter().flatten() {
+            self.declare_symbol(index::SymbolKind::SelectOption, &option.key, file, Some(&field.name.name));
+        }
+    }
+
     /// Every declaration of every module goes into the index.
     fn collect_definitions(&self) {
         use index::SymbolKind as Kind;
@@ -193,29 +201,11 @@ impl<'a> Checker<'a> {
                         self.declare_symbol(Kind::Form, &form.name, file, None);
                         for member in &form.members {
                             match member {
-                                ast::FormMember::Field(field) => {
-                                    self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name));
-                                    for option in field.options.iter().flatten() {
-                                        self.declare_symbol(
-                                            Kind::SelectOption,
-                                            &option.key,
-                                            file,
-                                            Some(&field.name.name),
-                                        );
-                                    }
-                                }
+                                ast::FormMember::Field(field) => self.declare_field(field, file, &form.name.name),
                                 ast::FormMember::Detail(detail) => {
                                     self.declare_symbol(Kind::DetailTable, &detail.name, file, Some(&form.name.name));
                                     for field in &detail.fields {
-                                        self.declare_symbol(Kind::Field, &field.name, file, Some(&form.name.name));
-                                        for option in field.options.iter().flatten() {
-                                            self.declare_symbol(
-                                                Kind::SelectOption,
-                                                &option.key,
-                                                file,
-                                                Some(&field.name.name),
-                                            );
-                                        }
+                                        self.declare_field(field, file, &form.name.name);
                                     }
                                 }
                                 ast::FormMember::Validate(_) => {}
