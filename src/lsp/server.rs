@@ -26,6 +26,11 @@ pub struct Server {
     analysis: Option<Analysis>,
     /// Documents that were last sent non-empty diagnostics.
     published: HashSet<lsp::Url>,
+    /// For the latest analysis, worked out once per check rather than per
+    /// request: each file's URL as the client knows it, and the file of
+    /// each canonical path.
+    urls: Vec<Option<lsp::Url>>,
+    files_by_path: HashMap<PathBuf, FileId>,
 }
 
 /// Reads open documents from memory and everything else from disk, so a
@@ -106,8 +111,20 @@ impl Server {
         for document in self.documents.values() {
             by_url.insert(document.uri.clone(), Vec::new());
         }
+        self.urls.clear();
+        self.files_by_path.clear();
+        for (file, source) in analysis.sources.files() {
+            let canonical =
+                source.path.as_ref().map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()));
+            let opened =
+                canonical.as_ref().and_then(|path| self.documents.get(path)).map(|document| document.uri.clone());
+            self.urls.push(opened.or_else(|| convert::url_of(&analysis, file)));
+            if let Some(path) = canonical {
+                self.files_by_path.entry(path).or_insert(file);
+            }
+        }
         for diagnostic in &analysis.diagnostics {
-            let Some(url) = self.url_for(&analysis, diagnostic.file()) else { continue };
+            let Some(url) = self.url_for(diagnostic.file()) else { continue };
             if let Some(converted) = convert::diagnostic(&analysis, diagnostic) {
                 by_url.entry(url).or_default().push(converted);
             }
@@ -140,27 +157,15 @@ impl Server {
     }
 
     /// The URL an open document was opened with, else the file's own URL.
-    fn url_for(&self, analysis: &Analysis, file: FileId) -> Option<lsp::Url> {
-        let source = analysis.sources.get(file)?;
-        if let Some(path) = &source.path {
-            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-            if let Some(document) = self.documents.get(&canonical).or_else(|| self.documents.get(path)) {
-                return Some(document.uri.clone());
-            }
-        }
-        convert::url_of(analysis, file)
+    fn url_for(&self, file: FileId) -> Option<lsp::Url> {
+        self.urls.get(file.0 as usize).cloned().flatten()
     }
 
     /// The analysed file and byte offset of a position in a document.
     pub fn locate(&self, uri: &lsp::Url, position: lsp::Position) -> Option<(&Analysis, FileId, usize)> {
         let analysis = self.analysis.as_ref()?;
-        let path = path_of(uri);
-        let (file, source) = analysis.sources.files().find(|(_, source)| {
-            source
-                .path
-                .as_ref()
-                .is_some_and(|candidate| std::fs::canonicalize(candidate).unwrap_or_else(|_| candidate.clone()) == path)
-        })?;
+        let file = *self.files_by_path.get(&path_of(uri))?;
+        let source = analysis.sources.get(file)?;
         Some((analysis, file, convert::offset(source, position)))
     }
 
@@ -169,7 +174,7 @@ impl Server {
     pub fn location(&self, analysis: &Analysis, at: crate::source::FileSpan) -> Option<lsp::Location> {
         let source = analysis.sources.get(at.file)?;
         Some(lsp::Location {
-            uri: self.url_for(analysis, at.file)?,
+            uri: self.url_for(at.file)?,
             range: convert::range(source, at.span.start as usize, at.span.end as usize),
         })
     }
