@@ -70,31 +70,26 @@ fn diagnostics_after_one_character_edit(bencher: Bencher) {
     });
 }
 
-#[divan::bench(sample_count = 100)]
-fn completion_after_arrow(bencher: Bencher) {
+/// Times one request at the `-> ` halfway down the document.
+fn bench_request_at_middle_arrow(bencher: Bencher, method: &str) {
     let session = session();
     let mut guard = session.lock().expect("session");
     let position = middle_arrow(&guard.text);
     let Session { server, uri, .. } = &mut *guard;
     let params = json!({ "textDocument": { "uri": uri }, "position": position });
     bencher.bench_local(|| {
-        let response = flowc::lsp::handle_request(
-            server,
-            Request::new(1.into(), "textDocument/completion".into(), params.clone()),
-        );
+        let response = flowc::lsp::handle_request(server, Request::new(1.into(), method.into(), params.clone()));
         assert!(response.error.is_none());
         response
     });
 }
 
 #[divan::bench(sample_count = 100)]
+fn completion_after_arrow(bencher: Bencher) {
+    bench_request_at_middle_arrow(bencher, "textDocument/completion");
+}
+
+#[divan::bench(sample_count = 100)]
 fn hover_on_an_exit_target(bencher: Bencher) {
-    let session = session();
-    let mut guard = session.lock().expect("session");
-    let position = middle_arrow(&guard.text);
-    let Session { server, uri, .. } = &mut *guard;
-    let params = json!({ "textDocument": { "uri": uri }, "position": position });
-    bencher.bench_local(|| {
-        flowc::lsp::handle_request(server, Request::new(1.into(), "textDocument/hover".into(), params.clone()))
-    });
+    bench_request_at_middle_arrow(bencher, "textDocument/hover");
 }
