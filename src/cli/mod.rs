@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod fmt;
 mod lsp;
+mod run;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Parse and check .flow files, printing every diagnostic.
     Check(check::CheckArgs),
+    /// Run requests through a workflow: create one, apply actions, print the trace.
+    Run(run::RunArgs),
     /// Check and compile a .flow file; print the IR (`--emit ir`).
     Build(build::BuildArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
         Command::Check(arguments) => check::run(arguments),
         Command::Build(arguments) => build::run(arguments),
+        Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
         Command::Lsp => lsp::run(),
     });

@@ -71,6 +71,26 @@ codes! {
     E0506 = "E0506", Error, "only fields can be assigned";
     E0601 = "E0601", Error, "`use` target not found";
     E0602 = "E0602", Error, "`use` cycle";
+    R0101 = "R0101", Error, "division by zero";
+    R0102 = "R0102", Error, "number out of range";
+    R0103 = "R0103", Error, "text too long for its field";
+    R0104 = "R0104", Error, "a built-in function cannot compute this value";
+    R0201 = "R0201", Error, "no exit holds";
+    R0202 = "R0202", Error, "no return holds";
+    R0203 = "R0203", Error, "not a pending operator of the current node";
+    R0204 = "R0204", Error, "no operator resolved for the next node";
+    R0205 = "R0205", Error, "the request is archived";
+    R0206 = "R0206", Error, "this person may not create requests of this workflow";
+    R0301 = "R0301", Error, "field is not editable here";
+    R0302 = "R0302", Error, "required field is empty";
+    R0303 = "R0303", Error, "a validate rule does not hold";
+    R0304 = "R0304", Error, "value does not fit the field's type";
+    R0305 = "R0305", Error, "unknown id";
+    R0306 = "R0306", Error, "unknown field";
+    R0401 = "R0401", Error, "script error";
+    R0402 = "R0402", Error, "script broke a limit";
+    R0501 = "R0501", Error, "state belongs to another workflow or version";
+    R0502 = "R0502", Error, "malformed request, action or state";
 }
 
 impl std::fmt::Display for Code {

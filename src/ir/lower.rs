@@ -307,6 +307,7 @@ impl<'a> Lowering<'a> {
             editable: Vec::new(),
             editable_tables: Vec::new(),
             required: Vec::new(),
+            required_tables: Vec::new(),
             hidden: Vec::new(),
             before: Vec::new(),
             after: Vec::new(),
@@ -336,6 +337,12 @@ impl<'a> Lowering<'a> {
                 let (fields, table) = self.setting_path(file, path)?;
                 match setting.mode {
                     ast::SettingMode::Hidden => lowered.hidden.extend(fields),
+                    ast::SettingMode::Required if table.is_some() => {
+                        // A required table needs rows; its columns are not each required.
+                        lowered.required_tables.extend(table);
+                        lowered.editable.extend(fields);
+                        lowered.editable_tables.extend(table);
+                    }
                     ast::SettingMode::Required => {
                         lowered.required.extend(fields.iter().copied());
                         lowered.editable.extend(fields);
@@ -348,7 +355,13 @@ impl<'a> Lowering<'a> {
                 }
             }
         }
-        for list in [&mut lowered.editable, &mut lowered.required, &mut lowered.hidden, &mut lowered.editable_tables] {
+        for list in [
+            &mut lowered.editable,
+            &mut lowered.required,
+            &mut lowered.hidden,
+            &mut lowered.editable_tables,
+            &mut lowered.required_tables,
+        ] {
             list.sort_unstable();
             list.dedup();
         }
@@ -549,7 +562,7 @@ fn formula_order(fields: &[Field]) -> Vec<usize> {
     order
 }
 
-fn collect_fields(expr: &Expr, out: &mut Vec<usize>) {
+pub(super) fn collect_fields(expr: &Expr, out: &mut Vec<usize>) {
     match &expr.kind {
         ExprKind::Field(index) | ExprKind::Column(index) => out.push(*index),
         ExprKind::List(items) | ExprKind::CallBuiltin(_, items) | ExprKind::CallFunction(_, items) => {

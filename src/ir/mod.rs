@@ -134,7 +134,11 @@ pub struct Node {
     /// whose rows may be added and removed.
     pub editable: Vec<usize>,
     pub editable_tables: Vec<usize>,
+    /// Fields that must be non-empty at submit (a column: in every row).
     pub required: Vec<usize>,
+    /// Detail tables that must have at least one row at submit.
+    #[serde(default)]
+    pub required_tables: Vec<usize>,
     pub hidden: Vec<usize>,
     pub before: Vec<Stmt>,
     pub after: Vec<Stmt>,
@@ -181,6 +185,13 @@ pub enum Stmt {
 pub struct Expr {
     pub kind: ExprKind,
     pub at: Loc,
+}
+
+impl Expr {
+    /// Every field (and detail column) the expression reads, in order.
+    pub fn fields_read(&self, out: &mut Vec<usize>) {
+        lower::collect_fields(self, out)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -379,6 +379,14 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
+    /// `== != < <= > >= in`: the operators that compare rather than compute.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::In
+        )
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinaryOp::Or => "or",

@@ -1,0 +1,263 @@
+//! `flowc run` (runtime.md §3): check and compile the workflow, load the
+//! directory, create the request (or load `--state`), apply the actions and
+//! print the trace. Exit 0 when every action ran, 1 on a refusal, a runtime
+//! error or a program with errors, 2 for bad usage or an unreadable or
+//! malformed input file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{use_color, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
+use flowc::check::{self, FsLoader};
+use flowc::diag::render::{self, TextStyle};
+use flowc::runtime::compiled::Compiled;
+use flowc::runtime::dates::DateTime;
+use flowc::runtime::directory::MemoryDirectory;
+use flowc::runtime::request::{Action, NewRequest, Runtime};
+use flowc::runtime::session::{ErrorView, Start};
+use flowc::runtime::trace;
+use flowc::source::SourceMap;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The .flow file, or a folder holding one .flow file with org.toml (or org.json),
+    /// request.json and actions.json.
+    path: PathBuf,
+    /// The directory (组织架构), TOML or JSON by extension.
+    #[arg(long)]
+    org: Option<PathBuf>,
+    /// The request to create (JSON: workflow, creator, form).
+    #[arg(long)]
+    request: Option<PathBuf>,
+    /// The actions to apply in order (JSON list).
+    #[arg(long)]
+    actions: Option<PathBuf>,
+    /// Which workflow, when the program has several (overrides the request's).
+    #[arg(long)]
+    workflow: Option<String>,
+    /// Load the request from this file if it exists, and save it back after the actions.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Continue a state saved by another version of the workflow's source.
+    #[arg(long)]
+    migrate: bool,
+    /// Fix the clock (RFC 3339, e.g. 2026-11-28T09:00:00+08:00) for today(), now() and log times.
+    #[arg(long)]
+    now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// The files of a run, after a folder is expanded.
+struct Inputs {
+    flow: PathBuf,
+    org: PathBuf,
+    request: Option<PathBuf>,
+    actions: Option<PathBuf>,
+}
+
+fn inputs(arguments: &RunArgs) -> Result<Inputs, String> {
+    let folder = arguments.path.is_dir().then(|| arguments.path.clone());
+    let flow = match &folder {
+        Some(folder) => {
+            let entries =
+                std::fs::read_dir(folder).map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
+            let mut flows: Vec<PathBuf> = entries
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|path| path.extension().is_some_and(|extension| extension == "flow"))
+                .collect();
+            flows.sort();
+            match flows.len() {
+                1 => flows.pop().unwrap_or_default(),
+                0 => return Err(format!("`{}` holds no .flow file", folder.display())),
+                _ => return Err(format!("`{}` holds several .flow files; name one", folder.display())),
+            }
+        }
+        None => arguments.path.clone(),
+    };
+    let in_folder = |name: &str| folder.as_ref().map(|folder| folder.join(name)).filter(|path| path.exists());
+    let org = arguments
+        .org
+        .clone()
+        .or_else(|| in_folder("org.toml"))
+        .or_else(|| in_folder("org.json"))
+        .ok_or("no directory: pass `--org FILE` (or put org.toml next to the .flow and run the folder)")?;
+    let request = arguments.request.clone().or_else(|| in_folder("request.json"));
+    let actions = arguments.actions.clone().or_else(|| in_folder("actions.json"));
+    Ok(Inputs { flow, org, request, actions })
+}
+
+fn read(path: &Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|error| format!("cannot read the {what} `{}`: {error}", path.display()))
+}
+
+pub fn run(arguments: RunArgs) -> u8 {
+    match run_inner(&arguments) {
+        Ok(status) => status,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_BAD_USAGE
+        }
+    }
+}
+
+fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
+    let inputs = inputs(arguments)?;
+    let now = match &arguments.now {
+        Some(text) => DateTime::parse(text)
+            .ok_or_else(|| format!("`--now {text}` is not a datetime (write 2026-11-28T09:00:00+08:00)"))?,
+        None => system_now(),
+    };
+    let style = TextStyle { color: use_color(), width: 100 };
+
+    let analysis = check::check_paths(std::slice::from_ref(&inputs.flow), &FsLoader);
+    if let Some((path, reason)) = analysis.unreadable.first() {
+        return Err(format!("cannot read `{}`: {reason}", path.display()));
+    }
+    if analysis.error_count() > 0 {
+        let mut stderr = std::io::stderr().lock();
+        for diagnostic in analysis.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()) {
+            let _ = writeln!(stderr, "{}", render::to_text(diagnostic, &analysis.sources, style));
+        }
+        let _ = writeln!(stderr, "run stopped: the program has {} errors", analysis.error_count());
+        return Ok(EXIT_FOUND_ERRORS);
+    }
+    let compiled = match Compiled::new(&analysis, &|path| std::fs::read_to_string(path)) {
+        Ok(compiled) => compiled,
+        Err(flowc::runtime::compiled::CompileError::Script(error)) => {
+            report_error_alone(&error, &analysis.sources, style);
+            return Ok(EXIT_FOUND_ERRORS);
+        }
+        Err(error) => return Err(error.to_string()),
+    };
+    let directory = MemoryDirectory::load(&inputs.org).map_err(|error| error.to_string())?;
+    let runtime = Runtime::new(&compiled, &directory);
+
+    let actions: Vec<Action> = match &inputs.actions {
+        Some(path) => {
+            let text = read(path, "actions")?;
+            serde_json::from_str(&text)
+                .map_err(|error| format!("`{}` is not a list of actions: {error}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let saved = match &arguments.state {
+        Some(path) if path.exists() => Some(read(path, "state")?),
+        _ => None,
+    };
+    let new_request: Option<NewRequest> = match (&saved, &inputs.request) {
+        (Some(_), _) => None,
+        (None, Some(path)) => {
+            let text = read(path, "request")?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|error| format!("`{}` is not a request: {error}", path.display()))?,
+            )
+        }
+        (None, None) => {
+            return Err("nothing to run: pass `--request FILE` (or `--state FILE` of a saved request)".into())
+        }
+    };
+    let start = match (&saved, &new_request) {
+        (Some(text), _) => match runtime.load_state(text, arguments.migrate, now) {
+            Ok(request) => Start::Saved(Box::new(request)),
+            Err(error) => {
+                report_error_alone(&error, &analysis.sources, style);
+                return Ok(if error.code == flowc::diag::Code::R0502 { EXIT_BAD_USAGE } else { EXIT_FOUND_ERRORS });
+            }
+        },
+        (None, Some(new)) => {
+            let name = arguments.workflow.as_deref().or(new.workflow.as_deref());
+            let workflow = compiled.workflow_index(name).map_err(|error| error.message)?;
+            Start::New { workflow, request: new }
+        }
+        (None, None) => return Err("nothing to run".into()),
+    };
+
+    let result = runtime.run(start, &actions, now);
+    if let (Some(path), Some(request)) = (&arguments.state, &result.request) {
+        let text = runtime.save_state(request).map_err(|error| error.message)?;
+        write_atomically(path, &text)?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    match arguments.format {
+        Format::Json => {
+            let error = result.error.as_ref().map(|(step, error)| ErrorView {
+                code: error.code.to_string(),
+                message: error.message.clone(),
+                step: *step,
+                diagnostic: error
+                    .to_diagnostic()
+                    .and_then(|diagnostic| serde_json::to_value(render::to_json(&diagnostic, &analysis.sources)).ok()),
+            });
+            let document = serde_json::json!({
+                "status": result.status(),
+                "request": result.request.as_ref().map(|request| runtime.request_view(request, now)),
+                "steps": result.steps,
+                "error": error,
+            });
+            let _ = serde_json::to_writer_pretty(&mut stdout, &document);
+            let _ = writeln!(stdout);
+        }
+        Format::Text => {
+            let report = result.error.as_ref().and_then(|(_, error)| {
+                error.to_diagnostic().map(|diagnostic| render::to_text(&diagnostic, &analysis.sources, style))
+            });
+            let report = report.or_else(|| {
+                result.error.as_ref().map(|(_, error)| {
+                    let help = error.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
+                    format!("error[{}]: {}{help}", error.code, error.message)
+                })
+            });
+            let _ = write!(stdout, "{}", trace::render(&runtime, &result, now, report.as_deref()));
+        }
+    }
+    Ok(if result.error.is_some() { EXIT_FOUND_ERRORS } else { EXIT_OK })
+}
+
+fn report_error_alone(error: &flowc::runtime::error::RuntimeError, sources: &SourceMap, style: TextStyle) {
+    let mut stderr = std::io::stderr().lock();
+    match error.to_diagnostic() {
+        Some(diagnostic) => {
+            let _ = writeln!(stderr, "{}", render::to_text(&diagnostic, sources, style));
+        }
+        None => {
+            let help = error.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
+            let _ = writeln!(stderr, "error[{}]: {}{help}", error.code, error.message);
+        }
+    }
+}
+
+/// Writes to a temporary file next to `path`, then renames it over `path`,
+/// so a crash leaves the old state or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state".into());
+    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    };
+    write().map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot save the state to `{}`: {error}", path.display())
+    })
+}
+
+/// The clock, read once, at UTC+8 (the manual's users); `--now` overrides it.
+fn system_now() -> DateTime {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+        + 8 * 3600;
+    let days = seconds.div_euclid(86_400);
+    DateTime {
+        date: flowc::runtime::dates::Date(i32::try_from(days).unwrap_or(0)),
+        time: flowc::runtime::dates::Time(seconds.rem_euclid(86_400) as u32),
+        offset_minutes: 8 * 60,
+    }
+}

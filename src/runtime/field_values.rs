@@ -1,0 +1,505 @@
+//! Values in and out of fields. Three doors, three rules (language.md §4,
+//! runtime.md §3):
+//! - a value a **formula or action** stores is rounded half away from zero
+//!   to the field's scale and must fit (`text(N)`, integers);
+//! - a value a **person enters** (request JSON, `set`) must already fit:
+//!   more decimals than the scale, an unknown option, an unknown id are
+//!   refused, never silently changed;
+//! - values **leave** as JSON: decimals as strings with the field's scale,
+//!   `money_upper` in Chinese capitals, references as ids.
+
+use rust_decimal::Decimal;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value as Json;
+
+use super::dates::{Date, DateTime, Time};
+use super::directory::Directory;
+use super::error::RuntimeError;
+use super::layout::Layout;
+use super::money;
+use super::value::{FormData, RefKind, Value};
+use crate::check::types::FieldKind;
+use crate::diag::Code;
+use crate::ir::{Field, Form, Loc};
+
+/// The decimal places a numeric field keeps.
+pub fn scale_of(kind: &FieldKind) -> Option<u32> {
+    match kind {
+        FieldKind::Int => Some(0),
+        FieldKind::Float(places) => Some(*places),
+        FieldKind::Money | FieldKind::MoneyUpper => Some(2),
+        _ => None,
+    }
+}
+
+fn ref_kind(kind: &FieldKind) -> Option<(RefKind, bool)> {
+    Some(match kind {
+        FieldKind::Employee => (RefKind::Employee, false),
+        FieldKind::Employees => (RefKind::Employee, true),
+        FieldKind::Department => (RefKind::Department, false),
+        FieldKind::Departments => (RefKind::Department, true),
+        FieldKind::Subcompany => (RefKind::Subcompany, false),
+        FieldKind::Document => (RefKind::Document, false),
+        FieldKind::Project => (RefKind::Project, false),
+        FieldKind::Asset => (RefKind::Asset, false),
+        FieldKind::Customer => (RefKind::Customer, false),
+        FieldKind::MeetingRoom => (RefKind::MeetingRoom, false),
+        _ => return None,
+    })
+}
+
+/// Stores a computed value (a formula, an assignment in an action block):
+/// numbers round half away from zero to the field's scale.
+pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, RuntimeError> {
+    let mismatch = |value: &Value| {
+        RuntimeError::at(
+            Code::R0304,
+            format!("`{}` ({}) cannot hold {} (`{value}`)", field.name, kind_name(&field.kind), value.kind_name()),
+            at,
+        )
+    };
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(scale) = scale_of(&field.kind) {
+        return match value {
+            Value::Number(number) => Ok(Value::Number(money::round_half_away(number, scale))),
+            other => Err(mismatch(&other)),
+        };
+    }
+    match (&field.kind, value) {
+        (FieldKind::Text(limit), value) => {
+            let text = match value {
+                Value::Text(text) => text,
+                other => other.to_string(),
+            };
+            check_length(field, &text, *limit).map_err(|message| RuntimeError::at(Code::R0103, message, at))?;
+            Ok(Value::Text(text))
+        }
+        (FieldKind::Textarea, value) => Ok(Value::Text(match value {
+            Value::Text(text) => text,
+            other => other.to_string(),
+        })),
+        (FieldKind::Check, Value::Bool(flag)) => Ok(Value::Bool(flag)),
+        (FieldKind::Select, Value::Text(text)) => match option_key(field, &text) {
+            Some(key) => Ok(Value::Text(key)),
+            None => Err(RuntimeError::at(
+                Code::R0304,
+                format!("`{text}` is not an option of `{}` ({})", field.name, option_list(field)),
+                at,
+            )),
+        },
+        (FieldKind::Date, Value::Date(date)) => Ok(Value::Date(date)),
+        (FieldKind::Date, Value::DateTime(instant)) => Ok(Value::Date(instant.date)),
+        (FieldKind::Time, Value::Time(time)) => Ok(Value::Time(time)),
+        (FieldKind::DateTime, Value::DateTime(instant)) => Ok(Value::DateTime(instant)),
+        (FieldKind::Attachment, Value::Text(text)) => Ok(Value::List(vec![Value::Text(text)])),
+        (FieldKind::Attachment, Value::List(items)) => Ok(Value::List(items)),
+        (FieldKind::Role, Value::Role { name, .. }) => Ok(Value::Text(name)),
+        (FieldKind::Role, Value::Text(name)) => Ok(Value::Text(name)),
+        (kind, value) => match ref_kind(kind) {
+            Some((wanted, many)) => {
+                let mut ids = Vec::new();
+                collect_refs(&value, wanted, &mut ids).map_err(|()| mismatch(&value))?;
+                match (many, ids.len()) {
+                    (true, _) => Ok(Value::List(ids.into_iter().map(|id| Value::Ref(wanted, id)).collect())),
+                    (false, 0) => Ok(Value::Null),
+                    (false, 1) => Ok(ids.pop().map_or(Value::Null, |id| Value::Ref(wanted, id))),
+                    (false, _) => Err(mismatch(&value)),
+                }
+            }
+            None => Err(mismatch(&value)),
+        },
+    }
+}
+
+fn collect_refs(value: &Value, wanted: RefKind, out: &mut Vec<String>) -> Result<(), ()> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Ref(kind, id) if *kind == wanted => {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+            Ok(())
+        }
+        Value::Text(id) => {
+            out.push(id.clone());
+            Ok(())
+        }
+        Value::List(items) => items.iter().try_for_each(|item| collect_refs(item, wanted, out)),
+        _ => Err(()),
+    }
+}
+
+fn check_length(field: &Field, text: &str, limit: Option<u32>) -> Result<(), String> {
+    match limit {
+        Some(limit) if text.chars().count() > limit as usize => {
+            Err(format!("`{}` holds at most {limit} characters; this value has {}", field.name, text.chars().count()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The option key a text names, by key or by label.
+pub fn option_key(field: &Field, text: &str) -> Option<String> {
+    field
+        .options
+        .iter()
+        .find(|option| option.key == text)
+        .or_else(|| field.options.iter().find(|option| option.label == text))
+        .map(|option| option.key.clone())
+}
+
+fn option_list(field: &Field) -> String {
+    field.options.iter().map(|option| format!("`{}`", option.key)).collect::<Vec<_>>().join(", ")
+}
+
+pub fn kind_name(kind: &FieldKind) -> String {
+    match kind {
+        FieldKind::Text(Some(limit)) => format!("text({limit})"),
+        FieldKind::Text(None) => "text".into(),
+        FieldKind::Float(places) => format!("float({places})"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// A value a person entered, from JSON (runtime.md §3): numbers as JSON
+/// numbers or strings, select values as keys or labels, references as ids
+/// that must exist. Returns the code and message of a refusal.
+pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> Result<Value, (Code, String)> {
+    let name = &field.name;
+    let bad = |what: String| (Code::R0304, format!("`{name}` ({}): {what}", kind_name(&field.kind)));
+    if json.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(scale) = scale_of(&field.kind) {
+        let number = match json {
+            Json::Number(number) => number.to_string().parse::<Decimal>().ok(),
+            Json::String(text) => text.trim().replace(',', "").parse::<Decimal>().ok(),
+            _ => None,
+        }
+        .or_else(|| match json {
+            Json::Number(number) => Decimal::from_scientific(&number.to_string()).ok(),
+            _ => None,
+        });
+        let Some(number) = number else { return Err(bad(format!("`{json}` is not a number"))) };
+        let number = number.normalize();
+        if number.scale() > scale {
+            let unit = if scale == 0 { "a whole number".to_owned() } else { format!("at most {scale} decimal places") };
+            return Err(bad(format!("`{json}` has more decimals than the field keeps ({unit})")));
+        }
+        if matches!(field.kind, FieldKind::MoneyUpper) && money::rmb_upper(number).is_err() {
+            return Err((Code::R0102, format!("`{name}`: {number} is too large to write in Chinese capitals")));
+        }
+        return Ok(Value::Number(number));
+    }
+    let text = || match json {
+        Json::String(text) => Ok(text.clone()),
+        other => Err(bad(format!("expected text, found `{other}`"))),
+    };
+    match &field.kind {
+        FieldKind::Text(limit) => {
+            let text = text()?;
+            check_length(field, &text, *limit).map_err(|message| (Code::R0103, message))?;
+            Ok(Value::Text(text))
+        }
+        FieldKind::Textarea => Ok(Value::Text(text()?)),
+        FieldKind::Check => match json {
+            Json::Bool(flag) => Ok(Value::Bool(*flag)),
+            other => Err(bad(format!("expected true or false, found `{other}`"))),
+        },
+        FieldKind::Select => {
+            let text = text()?;
+            option_key(field, &text)
+                .map(Value::Text)
+                .ok_or_else(|| bad(format!("`{text}` is not one of the options {}", option_list(field))))
+        }
+        FieldKind::Date => {
+            let text = text()?;
+            Date::parse(&text).map(Value::Date).ok_or_else(|| bad(format!("`{text}` is not a date (2026-11-28)")))
+        }
+        FieldKind::Time => {
+            let text = text()?;
+            Time::parse(&text).map(Value::Time).ok_or_else(|| bad(format!("`{text}` is not a time (09:30)")))
+        }
+        FieldKind::DateTime => {
+            let text = text()?;
+            DateTime::parse(&text)
+                .map(Value::DateTime)
+                .ok_or_else(|| bad(format!("`{text}` is not a datetime (2026-11-28T09:30:00+08:00)")))
+        }
+        FieldKind::Attachment => match json {
+            Json::String(file) => Ok(Value::List(vec![Value::Text(file.clone())])),
+            Json::Array(files) => files
+                .iter()
+                .map(|file| match file {
+                    Json::String(file) => Ok(Value::Text(file.clone())),
+                    other => Err(bad(format!("an attachment is a file name, found `{other}`"))),
+                })
+                .collect::<Result<_, _>>()
+                .map(Value::List),
+            other => Err(bad(format!("expected file names, found `{other}`"))),
+        },
+        FieldKind::Role => Ok(Value::Text(text()?)),
+        FieldKind::Link | FieldKind::Note => Err(bad("display-only fields hold no value".into())),
+        kind => {
+            let Some((wanted, many)) = ref_kind(kind) else { return Err(bad("unsupported field".into())) };
+            let ids: Vec<&Json> = match (json, many) {
+                (Json::Array(items), true) => items.iter().collect(),
+                (Json::String(_), _) => vec![json],
+                (other, _) => return Err(bad(format!("expected {} id, found `{other}`", wanted.noun()))),
+            };
+            let mut refs = Vec::new();
+            for id in ids {
+                let Json::String(id) = id else { return Err(bad(format!("expected an id, found `{id}`"))) };
+                if !exists(directory, wanted, id) {
+                    return Err((
+                        Code::R0305,
+                        format!("`{name}`: no {} with id `{id}` in the directory", wanted.noun()),
+                    ));
+                }
+                refs.push(Value::Ref(wanted, id.clone()));
+            }
+            Ok(if many { Value::List(refs) } else { refs.pop().unwrap_or(Value::Null) })
+        }
+    }
+}
+
+pub fn exists(directory: &dyn Directory, kind: RefKind, id: &str) -> bool {
+    match kind {
+        RefKind::Employee => directory.employee(id).is_some(),
+        RefKind::Department => directory.department(id).is_some(),
+        RefKind::Subcompany => directory.subcompany(id).is_some(),
+        RefKind::Document => directory.document(id).is_some(),
+        RefKind::Project => directory.project(id).is_some(),
+        RefKind::Asset => directory.asset(id).is_some(),
+        RefKind::Customer => directory.customer(id).is_some(),
+        RefKind::MeetingRoom => directory.meeting_room(id).is_some(),
+    }
+}
+
+/// A stored value as JSON (runtime.md §3).
+pub fn to_json(field: &Field, value: &Value) -> Json {
+    match (value, scale_of(&field.kind)) {
+        (Value::Null, _) if field.kind == FieldKind::Check => Json::Bool(false),
+        (Value::Null, _) => Json::Null,
+        (Value::Number(number), Some(_)) if field.kind == FieldKind::MoneyUpper => {
+            Json::String(money::rmb_upper(*number).unwrap_or_else(|_| number.to_string()))
+        }
+        (Value::Number(number), Some(0)) => match i64::try_from(*number) {
+            Ok(integer) => Json::from(integer),
+            Err(_) => Json::String(number.to_string()),
+        },
+        (Value::Number(number), Some(scale)) => {
+            let mut shown = *number;
+            shown.rescale(scale);
+            Json::String(shown.to_string())
+        }
+        (Value::Bool(flag), _) => Json::Bool(*flag),
+        (Value::List(items), _) => Json::Array(items.iter().map(|item| to_json(field, item)).collect()),
+        (Value::Number(number), None) => Json::String(number.normalize().to_string()),
+        (other, _) => Json::String(other.to_string()),
+    }
+}
+
+/// A JSON object that keeps its keys in the order given (fields in written
+/// order, not sorted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ordered(pub Vec<(String, OrderedValue)>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderedValue {
+    Json(Json),
+    Rows(Vec<Ordered>),
+}
+
+impl Serialize for Ordered {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            match value {
+                OrderedValue::Json(json) => map.serialize_entry(key, json)?,
+                OrderedValue::Rows(rows) => map.serialize_entry(key, rows)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// The whole form as JSON: main fields and tables in written order; display-only fields left out.
+pub fn form_to_json(form: &Form, layout: &Layout, data: &FormData) -> Ordered {
+    let mut out = Vec::new();
+    let mut tables_done = vec![false; form.details.len()];
+    for (index, field) in form.fields.iter().enumerate() {
+        if matches!(field.kind, FieldKind::Link | FieldKind::Note) {
+            continue;
+        }
+        match field.detail {
+            None => {
+                let value = data.main.get(index).unwrap_or(&Value::Null);
+                out.push((field.name.clone(), OrderedValue::Json(to_json(field, value))));
+            }
+            Some(table) => {
+                if tables_done.get(table).copied().unwrap_or(true) {
+                    continue;
+                }
+                if let Some(done) = tables_done.get_mut(table) {
+                    *done = true;
+                }
+                let Some(detail) = form.details.get(table) else { continue };
+                let rows = data.tables.get(table).map(Vec::as_slice).unwrap_or_default();
+                let rows = rows
+                    .iter()
+                    .map(|cells| {
+                        Ordered(
+                            detail
+                                .columns
+                                .iter()
+                                .filter_map(|&column| {
+                                    let field = form.fields.get(column)?;
+                                    let (_, position) = layout.column_of(column)?;
+                                    let value = cells.get(position).unwrap_or(&Value::Null);
+                                    Some((field.name.clone(), OrderedValue::Json(to_json(field, value))))
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                out.push((detail.name.clone(), OrderedValue::Rows(rows)));
+            }
+        }
+    }
+    Ordered(out)
+}
+
+/// Who may write a field from outside (the request, `set`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// A person: computed and display-only fields are refused.
+    Entered,
+    /// A saved state: every stored value is taken back as it was.
+    Stored,
+}
+
+/// Reads a form object (`{"类别": "差旅", "明细": [{…}]}`) into `data`,
+/// field by field. Unknown names are refused with a did-you-mean.
+pub fn read_form(
+    form: &Form,
+    layout: &Layout,
+    json: &serde_json::Map<String, Json>,
+    directory: &dyn Directory,
+    door: Door,
+    data: &mut FormData,
+    mut on_write: impl FnMut(usize),
+) -> Result<(), RuntimeError> {
+    for (name, value) in json {
+        let index = find_field(form, name)?;
+        if let Some(table) = form.details.iter().position(|detail| &detail.name == name) {
+            let Json::Array(rows) = value else {
+                return Err(RuntimeError::new(
+                    Code::R0304,
+                    format!("`{name}` is a detail table: give a list of rows, found `{value}`"),
+                ));
+            };
+            let detail = form.details.get(table).map(|detail| detail.columns.clone()).unwrap_or_default();
+            let mut new_rows = Vec::with_capacity(rows.len());
+            for (row_number, row) in rows.iter().enumerate() {
+                let Json::Object(cells) = row else {
+                    return Err(RuntimeError::new(
+                        Code::R0304,
+                        format!("row {} of `{name}` must be an object of column values, found `{row}`", row_number + 1),
+                    ));
+                };
+                let mut new_row = vec![Value::Null; detail.len()];
+                for (column_name, cell) in cells {
+                    let column = detail
+                        .iter()
+                        .copied()
+                        .find(|&column| form.fields.get(column).is_some_and(|field| &field.name == column_name))
+                        .ok_or_else(|| {
+                            RuntimeError::new(
+                                Code::R0306,
+                                format!("`{name}` has no column `{column_name}`{}", suggestion(form, column_name)),
+                            )
+                        })?;
+                    let field = form.fields.get(column).ok_or_else(|| RuntimeError::new(Code::R0306, "bad column"))?;
+                    if field.formula.is_some() && (door == Door::Stored || cell.is_null()) {
+                        continue;
+                    }
+                    if field.formula.is_some() {
+                        return Err(RuntimeError::at(
+                            Code::R0301,
+                            format!(
+                                "`{name}.{column_name}` is computed (`{}` row rule); it cannot be set",
+                                column_name
+                            ),
+                            field.at,
+                        ));
+                    }
+                    let value = parse_entered(field, cell, directory).map_err(|(code, message)| {
+                        RuntimeError::new(code, format!("row {} of `{name}`: {message}", row_number + 1))
+                    })?;
+                    if let Some(slot) = layout.column_of(column).and_then(|(_, position)| new_row.get_mut(position)) {
+                        *slot = value;
+                    }
+                }
+                new_rows.push(new_row);
+            }
+            if let Some(slot) = data.tables.get_mut(table) {
+                *slot = new_rows;
+            }
+            on_write(index);
+            continue;
+        }
+        let field = form.fields.get(index).ok_or_else(|| RuntimeError::new(Code::R0306, "bad field"))?;
+        if field.detail.is_some() {
+            return Err(RuntimeError::new(
+                Code::R0306,
+                format!("`{name}` is a detail column; set it inside the rows of its table"),
+            ));
+        }
+        if door == Door::Stored && (field.formula.is_some() || matches!(field.kind, FieldKind::Link | FieldKind::Note))
+        {
+            continue;
+        }
+        if field.formula.is_some() {
+            return Err(RuntimeError::at(
+                Code::R0301,
+                format!("`{name}` is computed by its formula; nobody sets it"),
+                field.at,
+            )
+            .with_label("computed here"));
+        }
+        let value =
+            parse_entered(field, value, directory).map_err(|(code, message)| RuntimeError::new(code, message))?;
+        if let Some(slot) = data.main.get_mut(index) {
+            *slot = value;
+        }
+        on_write(index);
+    }
+    Ok(())
+}
+
+/// The field (or, for a detail table, its first column's slot owner) a name
+/// means: main fields by index; a table name maps to usize::MAX - table.
+pub fn find_field(form: &Form, name: &str) -> Result<usize, RuntimeError> {
+    if let Some(index) = form.fields.iter().position(|field| field.name == name) {
+        return Ok(index);
+    }
+    if let Some(table) = form.details.iter().position(|detail| detail.name == name) {
+        return Ok(usize::MAX - table);
+    }
+    Err(RuntimeError::new(
+        Code::R0306,
+        format!("the form `{}` has no field `{name}`{}", form.name, suggestion(form, name)),
+    ))
+}
+
+fn suggestion(form: &Form, name: &str) -> String {
+    let candidates =
+        form.fields.iter().map(|field| field.name.as_str()).chain(form.details.iter().map(|d| d.name.as_str()));
+    match crate::check::suggest::best(name, candidates) {
+        Some(best) => format!("; did you mean `{best}`?"),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,58 @@
+//! Recomputing a form's formulas (language.md §4): in dependency order,
+//! row rules once per detail row, column rules over the stored (already
+//! rounded) cells, each result rounded half away from zero as it is stored.
+
+use super::error::RuntimeError;
+use super::eval::Env;
+use super::field_values::store_computed;
+use super::value::{FormData, Value};
+
+/// Recomputes every formula of `env.form` into `data`. `env.data` is
+/// ignored: each formula reads `data` as it is being filled.
+pub fn recompute(env: Env<'_>, data: &mut FormData) -> Result<(), RuntimeError> {
+    for &index in &env.form.formula_order {
+        let Some(field) = env.form.fields.get(index) else { continue };
+        let Some(formula) = &field.formula else { continue };
+        match env.layout.column_of(index) {
+            None => {
+                let value = Env { data, ..env }.eval(formula)?;
+                let stored = store_computed(field, value, formula.at)?;
+                if let Some(slot) = data.main.get_mut(index) {
+                    *slot = stored;
+                }
+            }
+            Some((table, column)) => {
+                let rows = data.tables.get(table).map_or(0, Vec::len);
+                for row in 0..rows {
+                    let value = Env { data, ..env }.with_row(table, row).eval(formula).map_err(|error| {
+                        let label = format!("in row {} of `{}`", row + 1, table_name(env, table));
+                        RuntimeError { label: Some(label), ..error }
+                    })?;
+                    let stored = store_computed(field, value, formula.at)?;
+                    if let Some(slot) = data.tables.get_mut(table).and_then(|rows| rows.get_mut(row)?.get_mut(column)) {
+                        *slot = stored;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn table_name<'a>(env: Env<'a>, table: usize) -> &'a str {
+    env.form.details.get(table).map_or("", |detail| detail.name.as_str())
+}
+
+/// A fresh form: main slots for every field, empty tables, select defaults
+/// filled in.
+pub fn blank(form: &crate::ir::Form) -> FormData {
+    let main = form
+        .fields
+        .iter()
+        .map(|field| match field.options.iter().find(|option| option.default) {
+            Some(option) if field.detail.is_none() => Value::Text(option.key.clone()),
+            _ => Value::Null,
+        })
+        .collect();
+    FormData { main, tables: vec![Vec::new(); form.details.len()] }
+}

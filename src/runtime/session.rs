@@ -1,0 +1,157 @@
+//! A run of several actions against one request (what `flowc run` does):
+//! create the request or take a saved one, apply the actions in order, stop
+//! at the first refusal. The result holds the steps that succeeded, the
+//! request after the last of them, and the refusal — the material of both
+//! traces (runtime.md §3).
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::dates::DateTime;
+use super::error::RuntimeError;
+use super::eval::Env;
+use super::field_values::{form_to_json, Ordered};
+use super::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
+use crate::ir::TitlePart;
+
+/// Where a run starts.
+pub enum Start<'r> {
+    New { workflow: usize, request: &'r NewRequest },
+    Saved(Box<Request>),
+}
+
+pub struct RunResult {
+    /// The request after the last successful action (`None` when creating it was refused).
+    pub request: Option<Request>,
+    /// Creation (when the run created the request) and each successful action.
+    pub steps: Vec<Step>,
+    /// The refusal, with the number (1-based) of the action refused (0: the creation).
+    pub error: Option<(usize, RuntimeError)>,
+}
+
+impl RunResult {
+    pub fn status(&self) -> &'static str {
+        match (&self.error, &self.request) {
+            (Some(_), _) => "refused",
+            (None, Some(request)) if request.archived => "archived",
+            _ => "pending",
+        }
+    }
+}
+
+impl<'a> Runtime<'a> {
+    /// Runs `actions` in order from `start`, with the clock at `now`.
+    pub fn run(&self, start: Start<'_>, actions: &[Action], now: DateTime) -> RunResult {
+        let mut steps = Vec::new();
+        let mut request = match start {
+            Start::Saved(request) => *request,
+            Start::New { workflow, request } => match self.create(workflow, request, now) {
+                Ok((created, step)) => {
+                    steps.push(step);
+                    created
+                }
+                Err(error) => return RunResult { request: None, steps, error: Some((0, error)) },
+            },
+        };
+        for (index, action) in actions.iter().enumerate() {
+            match self.apply(&request, action, now) {
+                Ok((next, step)) => {
+                    request = next;
+                    steps.push(step);
+                }
+                Err(error) => return RunResult { request: Some(request), steps, error: Some((index + 1, error)) },
+            }
+        }
+        RunResult { request: Some(request), steps, error: None }
+    }
+
+    /// The request's title (`title "…{expr}…"`), or the workflow's label.
+    pub fn title(&self, request: &Request, now: DateTime) -> String {
+        let Ok(workflow) = self.workflow(request) else { return String::new() };
+        if workflow.title.is_empty() {
+            return workflow.label.clone();
+        }
+        let (Some(form), Some(layout)) =
+            (self.compiled.program.forms.get(workflow.form), self.compiled.layouts.get(workflow.form))
+        else {
+            return workflow.label.clone();
+        };
+        let env = Env {
+            program: &self.compiled.program,
+            form,
+            layout,
+            data: &request.form,
+            row: None,
+            directory: self.directory,
+            creator: &request.creator,
+            now,
+            node_operators: &request.node_operators,
+            person: None,
+        };
+        workflow
+            .title
+            .iter()
+            .map(|part| match part {
+                TitlePart::Text(text) => text.clone(),
+                TitlePart::Hole(expr) => match env.eval(expr) {
+                    Ok(value) if !value.is_null() => value.to_string(),
+                    Ok(_) => String::new(),
+                    Err(_) => "?".into(),
+                },
+            })
+            .collect()
+    }
+
+    /// The request as runtime.md §3's JSON shows it.
+    pub fn request_view(&self, request: &Request, now: DateTime) -> RequestView {
+        let workflow = self.workflow(request).ok();
+        let form = workflow.and_then(|workflow| {
+            Some(form_to_json(
+                self.compiled.program.forms.get(workflow.form)?,
+                self.compiled.layouts.get(workflow.form)?,
+                &request.form,
+            ))
+        });
+        RequestView {
+            workflow: workflow.map_or(String::new(), |workflow| workflow.name.clone()),
+            title: self.title(request, now),
+            creator: request.creator.clone(),
+            node: workflow.map_or("", |workflow| node_name(workflow, request.node)).to_owned(),
+            pending: request.pending.clone(),
+            operators: request.operators.clone(),
+            batch: request.batch,
+            forwarded: request.forwarded.clone(),
+            notified: request.notified.clone(),
+            form: form.unwrap_or_default(),
+            log: request.log.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub workflow: String,
+    pub title: String,
+    pub creator: String,
+    pub node: String,
+    pub pending: Vec<String>,
+    pub operators: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forwarded: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notified: Vec<String>,
+    pub form: Ordered,
+    pub log: Vec<LogEntry>,
+}
+
+/// The `error` member of the JSON trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorView {
+    pub code: String,
+    pub message: String,
+    pub step: usize,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub diagnostic: Option<Json>,
+}
