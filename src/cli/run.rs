@@ -16,7 +16,7 @@ use flowc::runtime::compiled::Compiled;
 use flowc::runtime::dates::DateTime;
 use flowc::runtime::directory::MemoryDirectory;
 use flowc::runtime::request::{Action, NewRequest, Runtime};
-use flowc::runtime::session::{ErrorView, Start};
+use flowc::runtime::session::{self, RunFiles, Start};
 use flowc::runtime::trace;
 use flowc::source::SourceMap;
 
@@ -60,33 +60,15 @@ struct Inputs {
 }
 
 fn inputs(arguments: &RunArgs) -> Result<Inputs, String> {
-    let folder = arguments.path.is_dir().then(|| arguments.path.clone());
-    let flow = match &folder {
-        Some(folder) => {
-            let entries =
-                std::fs::read_dir(folder).map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
-            let mut flows: Vec<PathBuf> = entries
-                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                .filter(|path| path.extension().is_some_and(|extension| extension == "flow"))
-                .collect();
-            flows.sort();
-            match flows.len() {
-                1 => flows.pop().unwrap_or_default(),
-                0 => return Err(format!("`{}` holds no .flow file", folder.display())),
-                _ => return Err(format!("`{}` holds several .flow files; name one", folder.display())),
-            }
-        }
-        None => arguments.path.clone(),
-    };
-    let in_folder = |name: &str| folder.as_ref().map(|folder| folder.join(name)).filter(|path| path.exists());
+    let found = if arguments.path.is_dir() { RunFiles::from_folder(&arguments.path)? } else { RunFiles::default() };
+    let flow = found.flow.unwrap_or_else(|| arguments.path.clone());
     let org = arguments
         .org
         .clone()
-        .or_else(|| in_folder("org.toml"))
-        .or_else(|| in_folder("org.json"))
+        .or(found.org)
         .ok_or("no directory: pass `--org FILE` (or put org.toml next to the .flow and run the folder)")?;
-    let request = arguments.request.clone().or_else(|| in_folder("request.json"));
-    let actions = arguments.actions.clone().or_else(|| in_folder("actions.json"));
+    let request = arguments.request.clone().or(found.request);
+    let actions = arguments.actions.clone().or(found.actions);
     Ok(Inputs { flow, org, request, actions })
 }
 
@@ -185,20 +167,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
     let mut stdout = std::io::stdout().lock();
     match arguments.format {
         Format::Json => {
-            let error = result.error.as_ref().map(|(step, error)| ErrorView {
-                code: error.code.to_string(),
-                message: error.message.clone(),
-                step: *step,
-                diagnostic: error
-                    .to_diagnostic()
-                    .and_then(|diagnostic| serde_json::to_value(render::to_json(&diagnostic, &analysis.sources)).ok()),
-            });
-            let document = serde_json::json!({
-                "status": result.status(),
-                "request": result.request.as_ref().map(|request| runtime.request_view(request, now)),
-                "steps": result.steps,
-                "error": error,
-            });
+            let document = session::report(&runtime, &result, now, &analysis.sources);
             let _ = serde_json::to_writer_pretty(&mut stdout, &document);
             let _ = writeln!(stdout);
         }

@@ -374,9 +374,11 @@ pub fn form_to_json(form: &Form, layout: &Layout, data: &FormData) -> Ordered {
 
 /// Who may write a field from outside (the request, `set`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Door {
-    /// A person: computed and display-only fields are refused.
-    Entered,
+pub enum Door<'m> {
+    /// A person: computed and display-only fields are refused. In the
+    /// tables listed (only some columns editable) a row given updates the
+    /// row at its position instead of replacing it.
+    Entered { merge_tables: &'m [usize] },
     /// A saved state: every stored value is taken back as it was.
     Stored,
 }
@@ -388,7 +390,7 @@ pub fn read_form(
     layout: &Layout,
     json: &serde_json::Map<String, Json>,
     directory: &dyn Directory,
-    door: Door,
+    door: Door<'_>,
     data: &mut FormData,
     mut on_write: impl FnMut(usize),
 ) -> Result<(), RuntimeError> {
@@ -410,7 +412,14 @@ pub fn read_form(
                         format!("row {} of `{name}` must be an object of column values, found `{row}`", row_number + 1),
                     ));
                 };
-                let mut new_row = vec![Value::Null; detail.len()];
+                // Where only some columns are editable, a row given updates the row at its position.
+                let existing = data.tables.get(table).and_then(|rows| rows.get(row_number));
+                let mut new_row = match existing {
+                    Some(existing) if matches!(door, Door::Entered { merge_tables } if merge_tables.contains(&table)) => {
+                        existing.clone()
+                    }
+                    _ => vec![Value::Null; detail.len()],
+                };
                 for (column_name, cell) in cells {
                     let column = detail
                         .iter()

@@ -166,8 +166,18 @@ pub struct ExitTried {
     /// The `when` as written; `None` for an exit that always holds.
     pub condition: Option<String>,
     pub held: bool,
-    /// The fields the condition read, with their values.
+    /// The fields the condition read, with their values (a JSON object, in reading order).
+    #[serde(serialize_with = "pairs_as_map")]
     pub values: Vec<(String, Json)>,
+}
+
+fn pairs_as_map<S: serde::Serializer>(pairs: &[(String, Json)], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (key, value) in pairs {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
 }
 
 /// `--request`: the workflow, the creator and the form as the creator filled it.
@@ -210,6 +220,7 @@ impl<'a> Runtime<'a> {
             now,
             node_operators: &request.node_operators,
             person: None,
+            empty_compared: None,
         })
     }
 
@@ -517,13 +528,20 @@ impl<'a> Runtime<'a> {
             }
         }
         for validate in &env.form.validates {
+            let empty_compared = std::cell::Cell::new(false);
+            let env = Env { empty_compared: Some(&empty_compared), ..env };
+            // A rule holds unless it is false with the fields it compares filled in.
+            let check = |env: Env<'_>| -> Result<bool, RuntimeError> {
+                empty_compared.set(false);
+                Ok(env.holds(&validate.condition)? || empty_compared.get())
+            };
             let holds = match validate.detail {
-                None => env.holds(&validate.condition)?,
+                None => check(env)?,
                 Some(table) => {
                     let rows = request.form.tables.get(table).map_or(0, Vec::len);
                     let mut all = true;
                     for row in 0..rows {
-                        all &= env.with_row(table, row).holds(&validate.condition)?;
+                        all &= check(env.with_row(table, row))?;
                     }
                     all
                 }
@@ -781,7 +799,17 @@ impl<'a> Runtime<'a> {
         }
         // A table whose only some columns are editable keeps the others as they were.
         let previous = request.form.clone();
-        read_form(form, layout, values, self.directory, Door::Entered, &mut request.form, |index| entered.push(index))?;
+        let partial: Vec<usize> =
+            (0..form.details.len()).filter(|table| !node.editable_tables.contains(table)).collect();
+        read_form(
+            form,
+            layout,
+            values,
+            self.directory,
+            Door::Entered { merge_tables: &partial },
+            &mut request.form,
+            |index| entered.push(index),
+        )?;
         for (table, detail) in form.details.iter().enumerate() {
             if !values.contains_key(&detail.name) || node.editable_tables.contains(&table) {
                 continue;

@@ -87,6 +87,7 @@ impl<'a> Runtime<'a> {
             now,
             node_operators: &request.node_operators,
             person: None,
+            empty_compared: None,
         };
         workflow
             .title
@@ -144,6 +145,93 @@ pub struct RequestView {
     pub notified: Vec<String>,
     pub form: Ordered,
     pub log: Vec<LogEntry>,
+}
+
+/// The JSON trace of runtime.md §3: status, the request after the last
+/// successful action, the steps, and the refusal with its diagnostic. A
+/// struct rather than a `serde_json::Value`, so fields keep their order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report<'r> {
+    pub status: &'static str,
+    pub request: Option<RequestView>,
+    pub steps: &'r [Step],
+    pub error: Option<ErrorView>,
+}
+
+pub fn report<'r>(
+    runtime: &Runtime<'_>,
+    result: &'r RunResult,
+    now: DateTime,
+    sources: &crate::source::SourceMap,
+) -> Report<'r> {
+    let error = result.error.as_ref().map(|(step, error)| ErrorView {
+        code: error.code.to_string(),
+        message: error.message.clone(),
+        step: *step,
+        diagnostic: error
+            .to_diagnostic()
+            .and_then(|diagnostic| serde_json::to_value(crate::diag::render::to_json(&diagnostic, sources)).ok()),
+    });
+    Report {
+        status: result.status(),
+        request: result.request.as_ref().map(|request| runtime.request_view(request, now)),
+        steps: &result.steps,
+        error,
+    }
+}
+
+/// The files of a run. A folder holds one `.flow` (or takes its parent's,
+/// so one process can keep several cases in subfolders), `org.toml` or
+/// `org.json` (also looked for in the parent), `request.json` and
+/// `actions.json`.
+#[derive(Debug, Clone, Default)]
+pub struct RunFiles {
+    pub flow: Option<std::path::PathBuf>,
+    pub org: Option<std::path::PathBuf>,
+    pub request: Option<std::path::PathBuf>,
+    pub actions: Option<std::path::PathBuf>,
+}
+
+impl RunFiles {
+    pub fn from_folder(folder: &std::path::Path) -> Result<RunFiles, String> {
+        let parent = folder.parent().filter(|parent| !parent.as_os_str().is_empty());
+        let flow = match single_flow(folder)? {
+            Some(flow) => flow,
+            None => match parent.map(single_flow).transpose()?.flatten() {
+                Some(flow) => flow,
+                None => return Err(format!("`{}` holds no .flow file (nor does its parent)", folder.display())),
+            },
+        };
+        let find = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                let here = folder.join(name);
+                if here.is_file() {
+                    return Some(here);
+                }
+                parent.map(|parent| parent.join(name)).filter(|path| path.is_file())
+            })
+        };
+        let local = |name: &str| Some(folder.join(name)).filter(|path| path.is_file());
+        Ok(RunFiles {
+            flow: Some(flow),
+            org: find(&["org.toml", "org.json"]),
+            request: local("request.json"),
+            actions: local("actions.json"),
+        })
+    }
+}
+
+fn single_flow(folder: &std::path::Path) -> Result<Option<std::path::PathBuf>, String> {
+    let entries = std::fs::read_dir(folder).map_err(|error| format!("cannot read `{}`: {error}", folder.display()))?;
+    let mut flows: Vec<std::path::PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|extension| extension == "flow") && path.is_file())
+        .collect();
+    flows.sort();
+    match flows.len() {
+        0 | 1 => Ok(flows.pop()),
+        _ => Err(format!("`{}` holds several .flow files; name one", folder.display())),
+    }
 }
 
 /// The `error` member of the JSON trace.

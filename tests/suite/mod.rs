@@ -9,6 +9,7 @@ mod lsp;
 mod lsp_features;
 mod money;
 mod robustness;
+mod run_cases;
 mod snapshots;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,160 @@
+//! Running requests, as data. Each folder of `tests/data/run/` is a case —
+//! a `.flow` (or its parent's), `org.toml` (or its parent's), `request.json`,
+//! `actions.json` and `expect.json` — and so is every example folder with a
+//! `request.json`. For each case:
+//! - `expect.json` is asserted: `status`, and when given `error` (the code),
+//!   `step`, `node`, `pending`, `form` (a subset of field values);
+//! - the JSON trace is snapshot-tested (`tests/snapshots/run__<case>.snap`);
+//! - when an action is refused, the request reported is exactly the one the
+//!   actions before it produced (a refusal changes nothing), and the same
+//!   holds after saving and loading the state.
+//!
+//! Adding a case is adding a folder.
+
+use std::path::{Path, PathBuf};
+
+use flowc::check::{check_paths, FsLoader};
+use flowc::runtime::compiled::Compiled;
+use flowc::runtime::dates::DateTime;
+use flowc::runtime::directory::MemoryDirectory;
+use flowc::runtime::request::{Action, NewRequest, Runtime};
+use flowc::runtime::session::{report, RunFiles, Start};
+use serde_json::Value as Json;
+
+const DEFAULT_NOW: &str = "2026-11-28T09:00:00+08:00";
+
+fn case_folders() -> Vec<PathBuf> {
+    let mut folders = Vec::new();
+    for root in ["tests/data/run", "examples"] {
+        let Ok(entries) = std::fs::read_dir(root) else { continue };
+        let mut dirs: Vec<PathBuf> =
+            entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.is_dir()).collect();
+        dirs.sort();
+        for dir in dirs {
+            if dir.join("request.json").is_file() {
+                folders.push(dir.clone());
+            }
+            let Ok(children) = std::fs::read_dir(&dir) else { continue };
+            let mut children: Vec<PathBuf> = children
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.join("request.json").is_file())
+                .collect();
+            children.sort();
+            folders.extend(children);
+        }
+    }
+    folders
+}
+
+fn read_json(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+fn case_name(folder: &Path) -> String {
+    folder.to_string_lossy().replace(['/', '\\'], "__")
+}
+
+/// Runs one case and checks everything but the snapshot; returns the JSON trace, fields in order.
+fn run_case(folder: &Path) -> String {
+    let files = RunFiles::from_folder(folder).unwrap_or_else(|error| panic!("{}: {error}", folder.display()));
+    let flow = files.flow.clone().expect("a .flow");
+    let analysis = check_paths(std::slice::from_ref(&flow), &FsLoader);
+    assert_eq!(analysis.error_count(), 0, "{} has check errors", flow.display());
+    let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path))
+        .unwrap_or_else(|error| panic!("{}: {error}", folder.display()));
+    let org = files.org.clone().unwrap_or_else(|| panic!("{}: no org.toml", folder.display()));
+    let directory = MemoryDirectory::load(&org).unwrap_or_else(|error| panic!("{}: {error}", org.display()));
+    let runtime = Runtime::new(&compiled, &directory);
+
+    let expect_path = folder.join("expect.json");
+    let expect = if expect_path.is_file() {
+        read_json(&expect_path)
+    } else if folder.starts_with("examples") {
+        serde_json::json!({ "status": "archived" })
+    } else {
+        panic!("{}: every test case needs an expect.json", folder.display())
+    };
+    let now = expect.get("now").and_then(Json::as_str).unwrap_or(DEFAULT_NOW);
+    let now = DateTime::parse(now).expect("a datetime");
+    let new: NewRequest = serde_json::from_value(read_json(files.request.as_deref().expect("request.json")))
+        .unwrap_or_else(|error| panic!("{}: request.json: {error}", folder.display()));
+    let actions: Vec<Action> = match &files.actions {
+        Some(path) => {
+            serde_json::from_value(read_json(path)).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        }
+        None => Vec::new(),
+    };
+    let workflow = compiled.workflow_index(new.workflow.as_deref()).expect("the workflow");
+    let result = runtime.run(Start::New { workflow, request: &new }, &actions, now);
+    let ordered = report(&runtime, &result, now, &analysis.sources);
+    let snapshot = serde_json::to_string_pretty(&ordered).expect("serialize");
+    let report: Json = serde_json::to_value(&ordered).expect("serialize");
+
+    // What the case expects.
+    let name = folder.display();
+    assert_eq!(report["status"], expect["status"], "{name}: status\n{report:#}");
+    if let Some(code) = expect.get("error") {
+        assert_eq!(&report["error"]["code"], code, "{name}: error code\n{report:#}");
+    }
+    for key in ["node", "pending"] {
+        if let Some(wanted) = expect.get(key) {
+            assert_eq!(&report["request"][key], wanted, "{name}: {key}");
+        }
+    }
+    if let Some(step) = expect.get("step") {
+        assert_eq!(&report["error"]["step"], step, "{name}: refused step");
+    }
+    if let Some(Json::Object(fields)) = expect.get("form") {
+        for (field, wanted) in fields {
+            assert_eq!(&report["request"]["form"][field], wanted, "{name}: form field {field}");
+        }
+    }
+
+    // A refusal leaves the request exactly as the actions before it left it.
+    if let Some((refused, _)) = &result.error {
+        if *refused > 0 {
+            let before = runtime.run(Start::New { workflow, request: &new }, &actions[..refused - 1], now);
+            assert!(before.error.is_none(), "{name}: the actions before the refused one succeed");
+            assert_eq!(before.request, result.request, "{name}: the refused action changed the request");
+            // Saved and loaded, the state is the same request.
+            if let Some(request) = &result.request {
+                let saved = runtime.save_state(request).expect("save");
+                let loaded = runtime.load_state(&saved, false, now).expect("load");
+                assert_eq!(&loaded, request, "{name}: state round trip");
+                let again = runtime.apply(&loaded, &actions[refused - 1], now);
+                assert_eq!(
+                    again.map(|_| ()).map_err(|error| error.code),
+                    Err(result.error.as_ref().map(|e| e.1.code).expect("code"))
+                );
+            }
+        }
+    }
+    snapshot
+}
+
+#[test]
+fn run_cases() {
+    let folders = case_folders();
+    assert!(folders.len() >= 6, "the cases and examples are found");
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        for folder in folders {
+            let report = run_case(&folder);
+            insta::assert_snapshot!(format!("run__{}", case_name(&folder)), report);
+        }
+    });
+}
+
+/// The text trace of every example, reviewed: the story an analyst reads.
+#[test]
+fn example_text_traces() {
+    for folder in case_folders().into_iter().filter(|folder| folder.starts_with("examples")) {
+        let folder_text = folder.to_string_lossy().into_owned();
+        let (status, stdout, stderr) = super::flowc(&["run", &folder_text, "--now", DEFAULT_NOW]);
+        assert_eq!(status, 0, "{folder_text}: {stderr}\n{stdout}");
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("trace__{}", case_name(&folder)), stdout);
+        });
+    }
+}
