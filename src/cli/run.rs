@@ -153,7 +153,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
         },
         (None, Some(new)) => {
             let name = arguments.workflow.as_deref().or(new.workflow.as_deref());
-            let workflow = compiled.workflow_index(name).map_err(|error| error.message)?;
+            let workflow = compiled.workflow_index(name).map_err(|error| error.message.clone())?;
             Start::New { workflow, request: new }
         }
         (None, None) => return Err("nothing to run".into()),
@@ -161,7 +161,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
 
     let result = runtime.run(start, &actions, now);
     if let (Some(path), Some(request)) = (&arguments.state, &result.request) {
-        let text = runtime.save_state(request).map_err(|error| error.message)?;
+        let text = runtime.save_state(request).map_err(|error| error.message.clone())?;
         write_atomically(path, &text)?;
     }
     let mut stdout = std::io::stdout().lock();

@@ -6,27 +6,54 @@ use crate::diag::{Code, Diagnostic, Label};
 use crate::ir::Loc;
 use crate::source::{FileId, FileSpan, Span};
 
+/// Boxed, so a `Result` of a value stays small on the interpreter's hot
+/// path; the details read through `Deref`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeError {
+pub struct RuntimeError(Box<ErrorDetails>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetails {
     pub code: Code,
     pub message: String,
     /// The formula, condition, operator line or node involved, when there is one.
     pub at: Option<Loc>,
-    /// What the primary label says (defaults to the message's gist).
+    /// What the primary label says (defaults to the code's summary).
     pub label: Option<String>,
     /// Other places involved: each exit that did not hold, each empty batch.
     pub notes: Vec<(Loc, String)>,
     pub help: Option<String>,
 }
 
+impl std::ops::Deref for RuntimeError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RuntimeError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl RuntimeError {
     /// An error with no place in the source (an unknown id in an action).
     pub fn new(code: Code, message: impl Into<String>) -> RuntimeError {
-        RuntimeError { code, message: message.into(), at: None, label: None, notes: Vec::new(), help: None }
+        RuntimeError(Box::new(ErrorDetails {
+            code,
+            message: message.into(),
+            at: None,
+            label: None,
+            notes: Vec::new(),
+            help: None,
+        }))
     }
 
     pub fn at(code: Code, message: impl Into<String>, at: Loc) -> RuntimeError {
-        RuntimeError { at: Some(at), ..RuntimeError::new(code, message) }
+        let mut error = RuntimeError::new(code, message);
+        error.at = Some(at);
+        error
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> RuntimeError {

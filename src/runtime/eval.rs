@@ -27,6 +27,9 @@ pub struct Env<'a> {
     pub data: &'a FormData,
     /// In a row rule or a detail `validate`: the table and the row.
     pub row: Option<(usize, usize)>,
+    /// The cells of that row, when the caller holds them apart from `data`
+    /// (recomputing a table takes its rows out to write them in place).
+    pub row_cells: Option<&'a [Value]>,
     pub directory: &'a dyn Directory,
     pub creator: &'a str,
     pub now: DateTime,
@@ -54,7 +57,7 @@ impl<'a> Env<'a> {
     }
 
     pub fn with_row(self, table: usize, row: usize) -> Env<'a> {
-        Env { row: Some((table, row)), ..self }
+        Env { row: Some((table, row)), row_cells: None, ..self }
     }
 
     pub fn with_person(self, person: &'a str) -> Env<'a> {
@@ -116,6 +119,11 @@ impl<'a> Env<'a> {
                 Ok(Value::Bool(matches!(eval(left)?, Value::Bool(true)) || matches!(eval(right)?, Value::Bool(true))))
             }
             ExprKind::Binary(op, left, right) => {
+                if !op.is_comparison() {
+                    if let Some(number) = self.fast_number(expr) {
+                        return Ok(Value::Number(number));
+                    }
+                }
                 let left_value = eval(left)?;
                 let right_value = eval(right)?;
                 if op.is_comparison() {
@@ -159,19 +167,55 @@ impl<'a> Env<'a> {
 
     /// The stored value of a field; in a row, a column reads the row's cell.
     pub fn read_field(&self, field: usize) -> Value {
-        let value = match self.layout.column_of(field) {
+        match self.stored(field) {
+            Some(Value::Null) | None => self.empty_value(field),
+            Some(value) => value.clone(),
+        }
+    }
+
+    /// Where a field's value is stored, if anywhere (no copy).
+    fn stored(&self, field: usize) -> Option<&'a Value> {
+        match self.layout.column_of(field) {
             Some((table, column)) => {
                 let row = match self.row {
                     Some((row_table, row)) if row_table == table => row,
-                    _ => return Value::Null,
+                    _ => return None,
                 };
-                self.data.tables.get(table).and_then(|rows| rows.get(row)).and_then(|cells| cells.get(column))
+                match self.row_cells {
+                    Some(cells) => cells.get(column),
+                    None => {
+                        self.data.tables.get(table).and_then(|rows| rows.get(row)).and_then(|cells| cells.get(column))
+                    }
+                }
             }
             None => self.data.main.get(field),
-        };
-        match value {
-            Some(Value::Null) | None => self.empty_value(field),
-            Some(value) => value.clone(),
+        }
+    }
+
+    /// Arithmetic over literals and filled numeric fields, without making
+    /// values: the row rules of a big table spend their time here. `None`
+    /// when the expression is anything else (the general path then runs).
+    fn fast_number(&self, expr: &Expr) -> Option<Decimal> {
+        match &expr.kind {
+            ExprKind::Int(value) | ExprKind::Decimal(value) => Some(*value),
+            ExprKind::Field(field) => match self.stored(*field) {
+                Some(Value::Number(value)) => Some(*value),
+                _ => None,
+            },
+            // Division by zero and overflow give `None`: the general path reports them.
+            ExprKind::Binary(BinaryOp::Add, left, right) => {
+                self.fast_number(left)?.checked_add(self.fast_number(right)?)
+            }
+            ExprKind::Binary(BinaryOp::Sub, left, right) => {
+                self.fast_number(left)?.checked_sub(self.fast_number(right)?)
+            }
+            ExprKind::Binary(BinaryOp::Mul, left, right) => {
+                self.fast_number(left)?.checked_mul(self.fast_number(right)?)
+            }
+            ExprKind::Binary(BinaryOp::Div, left, right) => {
+                self.fast_number(left)?.checked_div(self.fast_number(right)?)
+            }
+            _ => None,
         }
     }
 
@@ -284,7 +328,7 @@ impl<'a> Env<'a> {
             Value::Ref(RefKind::Subcompany, id) => {
                 directory.subcompany_of_employee(person).as_deref() == Some(id.as_str())
             }
-            Value::Role { name, scope } => match scope {
+            Value::Role { name, scope } => match scope.as_deref() {
                 None => directory.holds_role(person, name, None),
                 Some((kind, id)) => directory.holds_role(person, name, Some(scope_of(*kind, id))),
             },
@@ -401,8 +445,8 @@ impl<'a> Env<'a> {
                                     .customer_contacts(id)
                                     .iter()
                                     .map(|contact| Value::Contact {
-                                        name: contact.name.clone(),
-                                        manager: contact.manager.clone(),
+                                        name: contact.name.as_str().into(),
+                                        manager: contact.manager.as_str().into(),
                                     })
                                     .collect(),
                             ),
@@ -420,13 +464,13 @@ impl<'a> Env<'a> {
                 }
             }
             Value::Contact { name: contact, manager } => match name {
-                "name" => Value::Text(contact.clone()),
-                "manager" => Value::Ref(RefKind::Employee, manager.clone()),
+                "name" => Value::Text(contact.to_string()),
+                "manager" => Value::Ref(RefKind::Employee, manager.to_string()),
                 _ => return Err(no_member(at, "a contact", name)),
             },
             Value::Role { name: role, .. } if name == "name" => Value::Text(role.clone()),
             Value::Role { name: role, scope } if name == "members" => {
-                let scope = scope.as_ref().map(|(kind, id)| scope_of(*kind, id));
+                let scope = scope.as_deref().map(|(kind, id)| scope_of(*kind, id));
                 people(directory.role_holders(role, scope))
             }
             Value::Everyone if name == "members" => people(directory.everyone()),
@@ -597,7 +641,7 @@ impl<'a> Env<'a> {
                         .map(|department| (RefKind::Department, department.into_owned())),
                     other => return Err(type_error(at, "a role's scope must be a department or subcompany", &other)),
                 };
-                Value::Role { name: role, scope }
+                Value::Role { name: role, scope: scope.map(Box::new) }
             }
             _ => return Err(internal(at, &format!("unknown built-in `{name}`"))),
         };

@@ -22,18 +22,41 @@ pub fn recompute(env: Env<'_>, data: &mut FormData) -> Result<(), RuntimeError> 
                 }
             }
             Some((table, column)) => {
-                let rows = data.tables.get(table).map_or(0, Vec::len);
-                for row in 0..rows {
-                    let value = Env { data, ..env }.with_row(table, row).eval(formula).map_err(|error| {
-                        let label = format!("in row {} of `{}`", row + 1, table_name(env, table));
-                        RuntimeError { label: Some(label), ..error }
-                    })?;
-                    let stored = store_computed(field, value, formula.at)?;
-                    if let Some(slot) = data.tables.get_mut(table).and_then(|rows| rows.get_mut(row)?.get_mut(column)) {
-                        *slot = stored;
-                    }
+                // The rows are taken out so each is written in place while
+                // the formula reads the main fields and the row itself.
+                let mut rows = match data.tables.get_mut(table) {
+                    Some(rows) => std::mem::take(rows),
+                    None => continue,
+                };
+                let result = compute_column(env, data, table, column, field, formula, &mut rows);
+                if let Some(slot) = data.tables.get_mut(table) {
+                    *slot = rows;
                 }
+                result?;
             }
+        }
+    }
+    Ok(())
+}
+
+fn compute_column(
+    env: Env<'_>,
+    data: &FormData,
+    table: usize,
+    column: usize,
+    field: &crate::ir::Field,
+    formula: &crate::ir::Expr,
+    rows: &mut [Vec<Value>],
+) -> Result<(), RuntimeError> {
+    for (row, cells) in rows.iter_mut().enumerate() {
+        let row_env = Env { data, row: Some((table, row)), row_cells: Some(cells.as_slice()), ..env };
+        let value = row_env.eval(formula).map_err(|error| {
+            let label = format!("in row {} of `{}`", row + 1, table_name(env, table));
+            error.with_label(label)
+        })?;
+        let stored = store_computed(field, value, formula.at)?;
+        if let Some(slot) = cells.get_mut(column) {
+            *slot = stored;
         }
     }
     Ok(())

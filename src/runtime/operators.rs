@@ -111,7 +111,7 @@ fn describe_empty(people: &Value) -> String {
         Value::Ref(RefKind::Department, id) => format!("department {id} has no members"),
         Value::Ref(RefKind::Subcompany, id) => format!("subcompany {id} has no members"),
         Value::Role { name, scope: None } => format!("nobody holds role {name}"),
-        Value::Role { name, scope: Some((_, id)) } => format!("nobody holds role {name} for {id}"),
+        Value::Role { name, scope: Some(scope) } => format!("nobody holds role {name} for {}", scope.1),
         other => format!("{} names no employee", other.kind_name()),
     }
 }
@@ -136,7 +136,7 @@ pub fn each_person(
             }
         }
         Value::Role { name, scope } => {
-            let scope = scope.as_ref().map(|(kind, id)| scope_of(*kind, id));
+            let scope = scope.as_deref().map(|(kind, id)| scope_of(*kind, id));
             for person in directory.role_holders(name, scope).iter() {
                 visit(person)?;
             }
@@ -182,7 +182,7 @@ pub fn admits(env: Env<'_>, node: &Node, person: &str) -> Result<bool, RuntimeEr
 
 fn contact_manager(people: &Value, person: &str) -> bool {
     match people {
-        Value::Contact { manager, .. } => manager == person,
+        Value::Contact { manager, .. } => &**manager == person,
         Value::List(items) => items.iter().any(|item| contact_manager(item, person)),
         _ => false,
     }

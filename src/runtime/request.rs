@@ -215,6 +215,7 @@ impl<'a> Runtime<'a> {
             layout,
             data: &request.form,
             row: None,
+            row_cells: None,
             directory: self.directory,
             creator: &request.creator,
             now,

@@ -54,7 +54,7 @@ pub enum Value {
     /// subcompany reference.
     Role {
         name: String,
-        scope: Option<(RefKind, String)>,
+        scope: Option<Box<(RefKind, String)>>,
     },
     /// A customer's contact (`客户.contacts`).
     Contact {
@@ -113,7 +113,7 @@ impl fmt::Display for Value {
             Value::DateTime(instant) => write!(formatter, "{instant}"),
             Value::Ref(_, id) => formatter.write_str(id),
             Value::Role { name, scope: None } => write!(formatter, "role({name})"),
-            Value::Role { name, scope: Some((_, id)) } => write!(formatter, "role({name}, {id})"),
+            Value::Role { name, scope: Some(scope) } => write!(formatter, "role({name}, {})", scope.1),
             Value::Contact { name, .. } => formatter.write_str(name),
             Value::Everyone => formatter.write_str("everyone"),
             Value::List(items) => {
@@ -138,3 +138,6 @@ pub struct FormData {
     pub main: Vec<Value>,
     pub tables: Vec<Vec<Vec<Value>>>,
 }
+
+// Big tables hold millions of values: keep them small.
+const _: () = assert!(std::mem::size_of::<Value>() <= 48);
