@@ -2,10 +2,15 @@
 //! row rules once per detail row, column rules over the stored (already
 //! rounded) cells, each result rounded half away from zero as it is stored.
 
+use rust_decimal::Decimal;
+
 use super::error::RuntimeError;
 use super::eval::Env;
-use super::field_values::store_computed;
+use super::field_values::{scale_of, store_computed};
+use super::money::round_half_away;
 use super::value::{FormData, Value};
+use crate::ir::ExprKind;
+use crate::syntax::ast::BinaryOp;
 
 /// Recomputes every formula of `env.form` into `data`. `env.data` is
 /// ignored: each formula reads `data` as it is being filled.
@@ -48,7 +53,17 @@ fn compute_column(
     formula: &crate::ir::Expr,
     rows: &mut [Vec<Value>],
 ) -> Result<(), RuntimeError> {
+    let fast = scale_of(&field.kind).and_then(|scale| Some((Arithmetic::compile(env, table, formula)?, scale)));
     for (row, cells) in rows.iter_mut().enumerate() {
+        // Arithmetic over filled cells and main fields needs no values built.
+        if let Some((arithmetic, scale)) = &fast {
+            if let Some(number) = arithmetic.eval(cells, &data.main) {
+                if let Some(slot) = cells.get_mut(column) {
+                    *slot = Value::Number(round_half_away(number, *scale));
+                }
+                continue;
+            }
+        }
         let row_env = Env { data, row: Some((table, row)), row_cells: Some(cells.as_slice()), ..env };
         let value = row_env.eval(formula).map_err(|error| {
             let label = format!("in row {} of `{}`", row + 1, table_name(env, table));
@@ -60,6 +75,61 @@ fn compute_column(
         }
     }
     Ok(())
+}
+
+/// A row rule that is plain arithmetic (`数量 * 单价`, `金额 - 折扣 + 1`),
+/// compiled to cell positions. Evaluating it gives `None` when a cell is
+/// empty or not a number, or on division by zero or overflow: the general
+/// evaluator then takes the row and applies the language's rules (and
+/// reports the error with its span).
+enum Arithmetic {
+    Constant(Decimal),
+    Cell(usize),
+    Main(usize),
+    Binary(BinaryOp, Box<Arithmetic>, Box<Arithmetic>),
+}
+
+impl Arithmetic {
+    fn compile(env: Env<'_>, table: usize, expr: &crate::ir::Expr) -> Option<Arithmetic> {
+        Some(match &expr.kind {
+            ExprKind::Int(value) | ExprKind::Decimal(value) => Arithmetic::Constant(*value),
+            ExprKind::Field(field) => match env.layout.column_of(*field) {
+                Some((cell_table, position)) if cell_table == table => Arithmetic::Cell(position),
+                Some(_) => return None,
+                None => Arithmetic::Main(*field),
+            },
+            ExprKind::Binary(op @ (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div), left, right) => {
+                Arithmetic::Binary(
+                    *op,
+                    Box::new(Arithmetic::compile(env, table, left)?),
+                    Box::new(Arithmetic::compile(env, table, right)?),
+                )
+            }
+            _ => return None,
+        })
+    }
+
+    fn eval(&self, cells: &[Value], main: &[Value]) -> Option<Decimal> {
+        let number = |value: Option<&Value>| match value {
+            Some(Value::Number(number)) => Some(*number),
+            _ => None,
+        };
+        match self {
+            Arithmetic::Constant(value) => Some(*value),
+            Arithmetic::Cell(position) => number(cells.get(*position)),
+            Arithmetic::Main(field) => number(main.get(*field)),
+            Arithmetic::Binary(op, left, right) => {
+                let (left, right) = (left.eval(cells, main)?, right.eval(cells, main)?);
+                match op {
+                    BinaryOp::Add => left.checked_add(right),
+                    BinaryOp::Sub => left.checked_sub(right),
+                    BinaryOp::Mul => left.checked_mul(right),
+                    BinaryOp::Div => left.checked_div(right),
+                    _ => None,
+                }
+            }
+        }
+    }
 }
 
 fn table_name<'a>(env: Env<'a>, table: usize) -> &'a str {

@@ -241,6 +241,7 @@ pub struct ErrorView {
     pub code: String,
     pub message: String,
     pub step: usize,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    /// The refusal as a check diagnostic (file, line, labels, help), when it points into the source.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostic: Option<Json>,
 }
