@@ -113,7 +113,6 @@ fn env<'a>(setup: &'a Setup, data: &'a FormData) -> Env<'a> {
         now: DateTime::parse("2026-11-28T09:00:00+08:00").expect("datetime"),
         node_operators: &[],
         person: None,
-        empty_compared: None,
     }
 }
 

@@ -37,9 +37,6 @@ pub struct Env<'a> {
     pub node_operators: &'a [Option<String>],
     /// The person a `where` filter is looking at.
     pub person: Option<&'a str>,
-    /// Set when `< <= > >=` met an empty value (a validate rule over a field
-    /// not filled yet is not checked: presence is what `required` is for).
-    pub empty_compared: Option<&'a std::cell::Cell<bool>>,
 }
 
 /// User functions nest at most this deep (they cannot recurse, but a
@@ -278,11 +275,6 @@ impl<'a> Env<'a> {
                     (Value::DateTime(a), Value::DateTime(b)) => a.partial_cmp(b),
                     _ => None,
                 };
-                if ordering.is_none() && (left.is_null() || right.is_null()) {
-                    if let Some(flag) = self.empty_compared {
-                        flag.set(true);
-                    }
-                }
                 match (op, ordering) {
                     (BinaryOp::Lt, Some(ordering)) => ordering == Ordering::Less,
                     (BinaryOp::Le, Some(ordering)) => ordering != Ordering::Greater,

@@ -62,10 +62,17 @@ pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, Run
         return Ok(Value::Null);
     }
     if let Some(scale) = scale_of(&field.kind) {
-        return match value {
-            Value::Number(number) => Ok(Value::Number(money::round_half_away(number, scale))),
-            other => Err(mismatch(&other)),
+        let number = match value {
+            Value::Number(number) => money::round_half_away(number, scale),
+            other => return Err(mismatch(&other)),
         };
+        if field.kind == FieldKind::MoneyUpper {
+            if let Err(error) = money::rmb_upper(number) {
+                return Err(RuntimeError::at(Code::R0102, format!("`{}`: {error}", field.name), at)
+                    .with_label("this amount cannot be written in Chinese capitals"));
+            }
+        }
+        return Ok(Value::Number(number));
     }
     match (&field.kind, value) {
         (FieldKind::Text(limit), value) => {
@@ -216,17 +223,17 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
         }
         FieldKind::Date => {
             let text = text()?;
-            Date::parse(&text).map(Value::Date).ok_or_else(|| bad(format!("`{text}` is not a date (2026-11-28)")))
+            Date::parse(&text).map(Value::Date).ok_or_else(|| bad(format!("`{text}` is not a date (write dates as 2026-11-28)")))
         }
         FieldKind::Time => {
             let text = text()?;
-            Time::parse(&text).map(Value::Time).ok_or_else(|| bad(format!("`{text}` is not a time (09:30)")))
+            Time::parse(&text).map(Value::Time).ok_or_else(|| bad(format!("`{text}` is not a time (write times as 09:30)")))
         }
         FieldKind::DateTime => {
             let text = text()?;
             DateTime::parse(&text)
                 .map(Value::DateTime)
-                .ok_or_else(|| bad(format!("`{text}` is not a datetime (2026-11-28T09:30:00+08:00)")))
+                .ok_or_else(|| bad(format!("`{text}` is not a datetime (write 2026-11-28T09:30:00+08:00)")))
         }
         FieldKind::Attachment => match json {
             Json::String(file) => Ok(Value::List(vec![Value::Text(file.clone())])),
@@ -286,7 +293,7 @@ pub fn to_json(field: &Field, value: &Value) -> Json {
         (Value::Number(number), Some(_)) if field.kind == FieldKind::MoneyUpper => {
             Json::String(money::rmb_upper(*number).unwrap_or_else(|_| number.to_string()))
         }
-        (Value::Number(number), Some(0)) => match i64::try_from(*number) {
+        (Value::Number(number), Some(0)) if field.kind == FieldKind::Int => match i64::try_from(*number) {
             Ok(integer) => Json::from(integer),
             Err(_) => Json::String(number.to_string()),
         },
@@ -446,7 +453,8 @@ pub fn read_form(
                         ));
                     }
                     let value = parse_entered(field, cell, directory).map_err(|(code, message)| {
-                        RuntimeError::new(code, format!("row {} of `{name}`: {message}", row_number + 1))
+                        RuntimeError::at(code, format!("row {} of `{name}`: {message}", row_number + 1), field.at)
+                            .with_label("the column")
                     })?;
                     if let Some(slot) = layout.column_of(column).and_then(|(_, position)| new_row.get_mut(position)) {
                         *slot = value;
@@ -479,8 +487,8 @@ pub fn read_form(
             )
             .with_label("computed here"));
         }
-        let value =
-            parse_entered(field, value, directory).map_err(|(code, message)| RuntimeError::new(code, message))?;
+        let value = parse_entered(field, value, directory)
+            .map_err(|(code, message)| RuntimeError::at(code, message, field.at).with_label("the field"))?;
         if let Some(slot) = data.main.get_mut(index) {
             *slot = value;
         }

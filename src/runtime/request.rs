@@ -221,7 +221,6 @@ impl<'a> Runtime<'a> {
             now,
             node_operators: &request.node_operators,
             person: None,
-            empty_compared: None,
         })
     }
 
@@ -321,14 +320,11 @@ impl<'a> Runtime<'a> {
             return Err(RuntimeError::new(Code::R0305, format!("`{}` is not in the directory", action.by)));
         }
         let is_pending = request.pending.contains(&action.by);
-        let may_comment = is_pending
-            || request.operators.contains(&action.by)
-            || request.forwarded.contains(&action.by)
-            || (action.by == request.creator);
+        let may_comment = is_pending || request.forwarded.contains(&action.by);
         let allowed = match action.kind {
             ActionKind::Submit | ActionKind::Reject => is_pending,
             ActionKind::Comment => may_comment,
-            ActionKind::Forward | ActionKind::Cc => is_pending || request.operators.contains(&action.by),
+            ActionKind::Forward | ActionKind::Cc => is_pending,
         };
         if !allowed {
             let who = self.person_name(&action.by);
@@ -529,13 +525,9 @@ impl<'a> Runtime<'a> {
             }
         }
         for validate in &env.form.validates {
-            let empty_compared = std::cell::Cell::new(false);
-            let env = Env { empty_compared: Some(&empty_compared), ..env };
-            // A rule holds unless it is false with the fields it compares filled in.
-            let check = |env: Env<'_>| -> Result<bool, RuntimeError> {
-                empty_compared.set(false);
-                Ok(env.holds(&validate.condition)? || empty_compared.get())
-            };
+            // language.md §4: a comparison with an empty value is false, so a
+            // rule over a field that may be empty says so (`is_empty(x) or x > 0`).
+            let check = |env: Env<'_>| env.holds(&validate.condition);
             let holds = match validate.detail {
                 None => check(env)?,
                 Some(table) => {
@@ -608,7 +600,10 @@ impl<'a> Runtime<'a> {
             };
             error = error.with_note(exit.condition.as_ref().map_or(exit.at, |condition| condition.at), note);
         }
-        Err(error.with_help("change the form so one condition holds, or add an exit without `when` as the last one"))
+        Err(error.with_help(match what {
+            "return" => "change the form so one condition holds, or add a `return` without `when` as the last one",
+            _ => "change the form so one condition holds, or add an `exit` without `when` as the last one",
+        }))
     }
 
     /// Takes `exit`: arrive at its target, run its `before`, resolve its operators.
@@ -860,6 +855,16 @@ impl<'a> Runtime<'a> {
             let value = request.form.main.get(index).unwrap_or(&Value::Null);
             out.push((field.name.clone(), to_json(field, value)));
         }
+        let mut nodes = Vec::new();
+        operator_reads(expr, &mut nodes);
+        for node in nodes {
+            let name = format!("{}.operator", node_name(workflow, node));
+            if out.iter().any(|(read, _)| read == &name) {
+                continue;
+            }
+            let operator = request.node_operators.get(node).cloned().flatten();
+            out.push((name, operator.map_or(Json::Null, Json::String)));
+        }
         out
     }
 
@@ -923,6 +928,31 @@ impl<'a> Runtime<'a> {
 
     pub fn people_names(&self, ids: &[String]) -> String {
         ids.iter().map(|id| self.person_name(id)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The nodes whose `.operator` an expression reads.
+fn operator_reads(expr: &crate::ir::Expr, out: &mut Vec<usize>) {
+    use crate::ir::ExprKind;
+    match &expr.kind {
+        ExprKind::Member(target, member) => match target.kind {
+            ExprKind::Node(node) if member == "operator" => out.push(node),
+            _ => operator_reads(target, out),
+        },
+        ExprKind::List(items) | ExprKind::CallBuiltin(_, items) | ExprKind::CallFunction(_, items) => {
+            items.iter().for_each(|item| operator_reads(item, out))
+        }
+        ExprKind::Unary(_, inner) => operator_reads(inner, out),
+        ExprKind::Binary(_, left, right) | ExprKind::Index(left, right) => {
+            operator_reads(left, out);
+            operator_reads(right, out);
+        }
+        ExprKind::If(condition, then_value, else_value) => {
+            operator_reads(condition, out);
+            operator_reads(then_value, out);
+            operator_reads(else_value, out);
+        }
+        _ => {}
     }
 }
 

@@ -88,7 +88,6 @@ impl<'a> Runtime<'a> {
             now,
             node_operators: &request.node_operators,
             person: None,
-            empty_compared: None,
         };
         workflow
             .title

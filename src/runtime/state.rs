@@ -182,7 +182,6 @@ impl<'a> Runtime<'a> {
             now,
             node_operators: &request.node_operators,
             person: None,
-            empty_compared: None,
         };
         recompute(env, &mut data)?;
         request.form = data;
