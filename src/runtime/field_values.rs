@@ -223,11 +223,15 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
         }
         FieldKind::Date => {
             let text = text()?;
-            Date::parse(&text).map(Value::Date).ok_or_else(|| bad(format!("`{text}` is not a date (write dates as 2026-11-28)")))
+            Date::parse(&text)
+                .map(Value::Date)
+                .ok_or_else(|| bad(format!("`{text}` is not a date (write dates as 2026-11-28)")))
         }
         FieldKind::Time => {
             let text = text()?;
-            Time::parse(&text).map(Value::Time).ok_or_else(|| bad(format!("`{text}` is not a time (write times as 09:30)")))
+            Time::parse(&text)
+                .map(Value::Time)
+                .ok_or_else(|| bad(format!("`{text}` is not a time (write times as 09:30)")))
         }
         FieldKind::DateTime => {
             let text = text()?;
