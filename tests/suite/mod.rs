@@ -10,6 +10,7 @@ mod lsp_features;
 mod money;
 mod robustness;
 mod run_cases;
+mod run_cli;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
