@@ -12,7 +12,8 @@ use flowc::diag::render::{self, TextStyle};
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The .flow files to check (files they `use` are checked too).
+    /// The .flow files to check (files they `use` are checked too); a folder means the .flow
+    /// files directly inside it.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// `text` (miette's report) or `json` (one document on stdout).
@@ -23,7 +24,8 @@ pub struct CheckArgs {
     deny: Option<Deny>,
 }
 
-pub fn run(arguments: CheckArgs) -> u8 {
+pub fn run(mut arguments: CheckArgs) -> u8 {
+    arguments.files = expand_folders(&arguments.files);
     let analysis = check::check_paths(&arguments.files, &FsLoader);
     if !analysis.unreadable.is_empty() {
         for (path, reason) in &analysis.unreadable {
@@ -71,6 +73,28 @@ pub fn run(arguments: CheckArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// A folder stands for the .flow files directly inside it, in name order; a
+/// folder with none stays as it is, so it is reported as unreadable.
+fn expand_folders(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        let mut flows: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(entries) if path.is_dir() => entries
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|file| file.is_file() && file.extension().is_some_and(|extension| extension == "flow"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if flows.is_empty() {
+            out.push(path.clone());
+        } else {
+            flows.sort();
+            out.extend(flows);
+        }
+    }
+    out
 }
 
 fn terminal_width() -> usize {

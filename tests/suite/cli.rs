@@ -18,6 +18,14 @@ fn errors_exit_one_and_render_code_and_help() {
 }
 
 #[test]
+fn a_folder_checks_its_flow_files() {
+    let (status, _, stderr) = flowc(&["check", "examples/expense", "examples/leave"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("in 2 files"), "{stderr}");
+    assert_eq!(flowc(&["check", "tests/data"]).0, 2, "a folder without .flow files is unreadable");
+}
+
+#[test]
 fn unreadable_file_and_bad_usage_exit_two() {
     assert_eq!(flowc(&["check", "tests/data/does/not/exist.flow"]).0, 2);
     assert_eq!(flowc(&["check"]).0, 2);
