@@ -457,6 +457,8 @@ impl<'a> Checker<'a> {
         if function != "count" {
             if let (Some(main_kind), Some(column_kind)) = (&main_field.kind, &column_field.kind) {
                 let matches = match column_kind {
+                    // An average of integers is a decimal.
+                    FieldKind::Int if function == "avg" => main_kind.is_decimal(),
                     FieldKind::Int => *main_kind == FieldKind::Int,
                     kind if kind.is_decimal() => main_kind.is_decimal(),
                     _ => true,
@@ -474,7 +476,7 @@ impl<'a> Checker<'a> {
                             format!("{} field", main_field.decl.ty.name.name),
                         )
                         .with_secondary(self.at(module, column_field.decl.ty.span), format!("the column is {}", column_field.decl.ty.name.name))
-                        .with_help("an int column sums into an int field; a float/money column into a float, money or money_upper field (manual 5.3.6)"),
+                        .with_help("an int column sums into an int field (its `avg` into a float or money field); a float/money column into a float, money or money_upper field (manual 5.3.6)"),
                     );
                 }
             }
