@@ -30,6 +30,7 @@ use flowc::runtime::formulas::{blank, recompute};
 use flowc::runtime::value::{FormData, Value};
 
 fn main() {
+    write_whole_process_input();
     divan::main();
 }
 
@@ -163,14 +164,7 @@ fn rhai_script(bencher: Bencher, rows: usize) {
 #[divan::bench(args = ROWS, sample_count = 5)]
 fn load_json(bencher: Bencher, rows: usize) {
     let setup = setup();
-    let mut text = String::from("{\"明细\": [");
-    for row in 0..rows {
-        if row > 0 {
-            text.push(',');
-        }
-        text.push_str(&format!("{{\"数量\": {}, \"单价\": \"{}\"}}", quantity(row), price(row)));
-    }
-    text.push_str("]}");
+    let text = rows_json(rows);
     let form = &setup.compiled.program.forms[0];
     bencher.counter(ItemsCount::new(rows)).bench_local(|| {
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(black_box(&text)).expect("json");
@@ -191,4 +185,33 @@ fn load_json(bencher: Bencher, rows: usize) {
 
 fn expected_total(rows: usize) -> Decimal {
     (0..rows).map(|row| (quantity(row) * price(row)).round_dp(2)).sum()
+}
+
+fn rows_json(rows: usize) -> String {
+    let mut text = String::from("{\"明细\": [");
+    for row in 0..rows {
+        if row > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!("{{\"数量\": {}, \"单价\": \"{}\"}}", quantity(row), price(row)));
+    }
+    text.push_str("]}");
+    text
+}
+
+/// `target/bench-rows/`: the same form as a runnable folder with a request
+/// of 1,000,000 rows, for timing the whole process
+/// (`/usr/bin/time -v target/release/flowc run target/bench-rows`).
+fn write_whole_process_input() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-rows");
+    if folder.join("request.json").exists() {
+        return;
+    }
+    let _ = std::fs::create_dir_all(&folder);
+    let _ = std::fs::write(folder.join("rows.flow"), SOURCE);
+    let _ = std::fs::write(folder.join("bench.rhai"), SCRIPT);
+    let org = "[[subcompany]]\nid = \"HQ\"\nname = \"总部\"\n\n[[department]]\nid = \"D1\"\nname = \"财务部\"\nsubcompany = \"HQ\"\n\n[[employee]]\nid = \"E1\"\nname = \"张三\"\ndepartment = \"D1\"\n";
+    let _ = std::fs::write(folder.join("org.toml"), org);
+    let request = format!("{{ \"creator\": \"E1\", \"form\": {} }}\n", rows_json(1_000_000));
+    let _ = std::fs::write(folder.join("request.json"), request);
 }

@@ -21,6 +21,9 @@ use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::syntax::ast::OperatorMode;
 
+/// Above this many changed cells in one column, the log says how many instead of listing them.
+const CELLS_LOGGED_ONE_BY_ONE: usize = 200;
+
 /// One request in flight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -899,13 +902,32 @@ impl<'a> Runtime<'a> {
                     by: source_of(entered_table, false),
                 });
             }
-            for (row, new_row) in new_rows.iter().enumerate() {
-                let old_row = old_rows.get(row);
-                for (position, &column) in detail.columns.iter().enumerate() {
-                    let Some(field) = form.fields.get(column) else { continue };
-                    let old = old_row.and_then(|cells| cells.get(position)).unwrap_or(&Value::Null);
-                    let new = new_row.get(position).unwrap_or(&Value::Null);
-                    if old != new {
+            // Cell by cell for a form-sized table; a big one gets one line per column
+            // (`明细.金额`, from/to: how many cells changed), so a million-row request
+            // does not log millions of changes.
+            let changed_cell = |row: usize, position: usize| {
+                let old = old_rows.get(row).and_then(|cells| cells.get(position)).unwrap_or(&Value::Null);
+                let new = new_rows.get(row).and_then(|cells| cells.get(position)).unwrap_or(&Value::Null);
+                (old != new).then_some((old, new))
+            };
+            let mut listed = Vec::new();
+            for (position, &column) in detail.columns.iter().enumerate() {
+                let Some(field) = form.fields.get(column) else { continue };
+                let count = (0..new_rows.len()).filter(|&row| changed_cell(row, position).is_some()).count();
+                if count > CELLS_LOGGED_ONE_BY_ONE {
+                    out.push(Change {
+                        field: format!("{}.{}", detail.name, field.name),
+                        from: Json::Null,
+                        to: Json::String(format!("{count} cells changed")),
+                        by: source_of(entered_table, field.formula.is_some()),
+                    });
+                } else if count > 0 {
+                    listed.push((position, field));
+                }
+            }
+            for row in 0..new_rows.len() {
+                for &(position, field) in &listed {
+                    if let Some((old, new)) = changed_cell(row, position) {
                         out.push(Change {
                             field: format!("{}[{}].{}", detail.name, row + 1, field.name),
                             from: to_json(field, old),
