@@ -48,6 +48,15 @@ fn ref_kind(kind: &FieldKind) -> Option<(RefKind, bool)> {
     })
 }
 
+/// The value of a field nobody filled: `false` for a check (it has no third
+/// state), `null` for everything else.
+pub fn empty_of(field: &Field) -> Value {
+    match field.kind {
+        FieldKind::Check => Value::Bool(false),
+        _ => Value::Null,
+    }
+}
+
 /// Stores a computed value (a formula, an assignment in an action block):
 /// numbers round half away from zero to the field's scale.
 pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, RuntimeError> {
@@ -59,7 +68,7 @@ pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, Run
         )
     };
     if value.is_null() {
-        return Ok(Value::Null);
+        return Ok(empty_of(field));
     }
     if let Some(scale) = scale_of(&field.kind) {
         let number = match value {
@@ -177,7 +186,7 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
     let name = &field.name;
     let bad = |what: String| (Code::R0304, format!("`{name}` ({}): {what}", kind_name(&field.kind)));
     if json.is_null() {
-        return Ok(Value::Null);
+        return Ok(empty_of(field));
     }
     if let Some(scale) = scale_of(&field.kind) {
         let number = match json {
@@ -429,7 +438,7 @@ pub fn read_form(
                     Some(existing) if matches!(door, Door::Entered { merge_tables } if merge_tables.contains(&table)) => {
                         existing.clone()
                     }
-                    _ => vec![Value::Null; detail.len()],
+                    _ => detail.iter().map(|&column| form.fields.get(column).map_or(Value::Null, empty_of)).collect(),
                 };
                 for (column_name, cell) in cells {
                     let column = detail

@@ -129,14 +129,16 @@ fn state_is_saved_continued_and_tied_to_the_source() {
     let dir = scratch("state");
     let state = dir.join("state.json").to_string_lossy().into_owned();
     let actions: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("examples/expense/actions.json").expect("actions")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string("examples/expense/actions.json").expect("actions"))
+            .expect("JSON");
     let all = actions.as_array().expect("a list");
     let first = write(&dir, "first.json", &serde_json::to_string(&all[..4]).expect("JSON"));
     let rest = write(&dir, "rest.json", &serde_json::to_string(&all[4..]).expect("JSON"));
 
     let (status, _, stderr) = run(&["--request", REQUEST, "--actions", &first, "--state", &state]);
     assert_eq!(status, 0, "{stderr}");
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).expect("saved")).expect("JSON");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("saved")).expect("JSON");
     assert_eq!(saved["node"], "财务审核");
     assert_eq!(saved["pending"], serde_json::json!(["E0103"]));
     assert_eq!(saved["log"].as_array().map(Vec::len), Some(5));
@@ -160,7 +162,8 @@ fn state_is_saved_continued_and_tied_to_the_source() {
     let (status, stdout, stderr) = run(&["--state", &state, "--actions", &rest]);
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("status: archived at 归档"), "{stdout}");
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).expect("saved")).expect("JSON");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("saved")).expect("JSON");
     assert_eq!(saved["archived"], true);
     let (status, _, stderr) = run(&["--state", &state, "--actions", &first]);
     assert_eq!(status, 1, "an archived request takes no more actions: {stderr}");
