@@ -76,12 +76,12 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             };
             for _ in 0..60 {
                 // Mostly someone pending (so requests move), sometimes anyone.
-                let by = if random.next() % 3 > 0 && !request.pending.is_empty() {
+                let by = if !random.next().is_multiple_of(3) && !request.pending.is_empty() {
                     random.pick(&request.pending).clone()
                 } else {
                     random.pick(&people).clone()
                 };
-                let set = (random.next() % 4 == 0).then(|| {
+                let set = random.next().is_multiple_of(4).then(|| {
                     let mut set = serde_json::Map::new();
                     set.insert(random.pick(&names).clone(), random.pick(&values).clone());
                     set
