@@ -99,6 +99,20 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
     if let Some((path, reason)) = analysis.unreadable.first() {
         return Err(format!("cannot read `{}`: {reason}", path.display()));
     }
+    if analysis.error_count() > 0 && arguments.format == Format::Json {
+        let diagnostics: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.is_error())
+            .map(|diagnostic| render::to_json(diagnostic, &analysis.sources))
+            .collect();
+        let document =
+            serde_json::json!({ "status": "error", "errors": analysis.error_count(), "diagnostics": diagnostics });
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut stdout, &document);
+        let _ = writeln!(stdout);
+        return Ok(EXIT_FOUND_ERRORS);
+    }
     if analysis.error_count() > 0 {
         let mut stderr = std::io::stderr().lock();
         for diagnostic in analysis.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()) {

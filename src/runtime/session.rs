@@ -113,7 +113,15 @@ impl<'a> Runtime<'a> {
                 &request.form,
             ))
         });
+        let node = workflow.and_then(|workflow| workflow.nodes.get(request.node));
+        let hidden = match (workflow.and_then(|workflow| self.compiled.program.forms.get(workflow.form)), node) {
+            (Some(form), Some(node)) => {
+                node.hidden.iter().filter_map(|&field| form.fields.get(field).map(|field| field.name.clone())).collect()
+            }
+            _ => Vec::new(),
+        };
         RequestView {
+            hidden,
             workflow: workflow.map_or(String::new(), |workflow| workflow.name.clone()),
             title: self.title(request, now),
             creator: request.creator.clone(),
@@ -144,6 +152,9 @@ pub struct RequestView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notified: Vec<String>,
     pub form: Ordered,
+    /// Fields hidden from the current node's operators (`hidden`): a host shows them the form without these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<String>,
     pub log: Vec<LogEntry>,
 }
 

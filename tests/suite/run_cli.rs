@@ -178,3 +178,16 @@ fn state_is_saved_continued_and_tied_to_the_source() {
     assert_eq!(status, 1);
     assert!(stderr.contains("R0501"), "{stderr}");
 }
+
+#[test]
+fn a_program_with_errors_does_not_run() {
+    let broken = "tests/data/check/err/E0105_unknown_exit_target.flow";
+    let (status, _, stderr) = flowc(&["run", broken, "--org", ORG, "--request", REQUEST]);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("flow::E0105") && stderr.contains("run stopped"), "{stderr}");
+    let (status, stdout, _) = flowc(&["run", broken, "--org", ORG, "--request", REQUEST, "--format", "json"]);
+    assert_eq!(status, 1);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(document["status"], "error");
+    assert_eq!(document["diagnostics"][0]["code"], "E0105");
+}
