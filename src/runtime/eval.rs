@@ -589,6 +589,9 @@ impl<'a> Env<'a> {
             },
             "date" => {
                 let written = text(0)?;
+                if written.trim().is_empty() {
+                    return Ok(Value::Null);
+                }
                 Value::Date(Date::parse(&written).ok_or_else(|| {
                     RuntimeError::at(Code::R0104, format!("`{written}` is not a date (write 2026-11-28)"), at)
                 })?)
@@ -680,9 +683,12 @@ pub fn arithmetic(op: BinaryOp, left: Value, right: Value, at: Loc) -> EvalResul
         }
         (other, Value::Text(b)) if op == BinaryOp::Add => Ok(Value::Text(format!("{other}{b}"))),
         (Value::Date(day), Value::Number(days)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
-            let days = i64::try_from(days.trunc().mantissa()).map_err(|_| overflow(at))?;
-            let days = if op == BinaryOp::Sub { -days } else { days };
-            day.add_days(days).map(Value::Date).ok_or_else(|| overflow(at))
+            let outside = || {
+                RuntimeError::at(Code::R0104, format!("{day} {} {days} days is outside the calendar", op.symbol()), at)
+            };
+            let count = i64::try_from(days.trunc().mantissa()).map_err(|_| outside())?;
+            let count = if op == BinaryOp::Sub { -count } else { count };
+            day.add_days(count).map(Value::Date).ok_or_else(outside)
         }
         (Value::Date(a), Value::Date(b)) if op == BinaryOp::Sub => {
             Ok(Value::Number(Decimal::from(i64::from(a.0) - i64::from(b.0))))
@@ -705,7 +711,7 @@ fn numbers(op: BinaryOp, a: Decimal, b: Decimal, at: Loc) -> EvalResult<Decimal>
         BinaryOp::Mul => a.checked_mul(b),
         BinaryOp::Div | BinaryOp::Rem if b.is_zero() => {
             return Err(RuntimeError::at(Code::R0101, format!("division by zero: {a} {} 0", op.symbol()), at)
-                .with_help("guard the division, e.g. `if 数量 == 0 then 0 else 金额 / 数量`"));
+                .with_help("guard the division: `if divisor == 0 then 0 else amount / divisor`"));
         }
         BinaryOp::Div => a.checked_div(b),
         BinaryOp::Rem => a.checked_rem(b),

@@ -266,7 +266,11 @@ impl<'a> Runtime<'a> {
         if !operators::admits(env, create, &new.creator)? {
             return Err(RuntimeError::at(
                 Code::R0206,
-                format!("`{}` is not among the operators of `{}`, who may create requests", new.creator, create.name),
+                format!(
+                    "{} is not among the operators of `{}`, who may create requests",
+                    self.person_name(&new.creator),
+                    create.name
+                ),
                 create.at,
             )
             .with_label("these operators may create requests"));
@@ -344,7 +348,12 @@ impl<'a> Runtime<'a> {
             )
             .with_label("the current node")
             .with_help(match action.kind {
-                ActionKind::Comment => "a comment comes from the node's operators or people it was forwarded to",
+                ActionKind::Comment => {
+                    "a comment comes from the node's pending operators or people it was forwarded to"
+                }
+                ActionKind::Forward | ActionKind::Cc => {
+                    "only a pending operator of the current node may forward or copy"
+                }
                 _ => "only a pending operator of the current node may submit or reject",
             }));
         }
@@ -791,7 +800,7 @@ impl<'a> Runtime<'a> {
                     Some(at) => RuntimeError::at(Code::R0301, message, node.at).with_note(at, "the field"),
                     None => RuntimeError::at(Code::R0301, message, node.at),
                 };
-                return Err(error.with_label("its `editable` list").with_help(format!(
+                return Err(error.with_label("the node where it was set").with_help(format!(
                     "list `{name}` in the node's `editable` or `required`, or set it at a node where it is editable"
                 )));
             }

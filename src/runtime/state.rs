@@ -118,7 +118,7 @@ impl<'a> Runtime<'a> {
             return Err(RuntimeError::new(
                 Code::R0501,
                 format!(
-                    "the state was saved by another version of the workflow (source {} , now {})",
+                    "the state was saved by another version of the workflow (source {}, now {})",
                     state.source_hash, self.compiled.source_hash
                 ),
             )
