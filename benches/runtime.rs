@@ -29,6 +29,10 @@ use flowc::runtime::field_values::{read_form, Door};
 use flowc::runtime::formulas::{blank, recompute};
 use flowc::runtime::value::{FormData, Value};
 
+/// The allocator of the `flowc` binary, so `load_json` times what `flowc run` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     write_whole_process_input();
     divan::main();
