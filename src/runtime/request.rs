@@ -152,6 +152,9 @@ pub struct Step {
     pub batch: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operators: Vec<String>,
+    /// How the next node's operators handle it: `any`, `all` (会签) or `sequential`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub empty_batches: Vec<EmptyBatch>,
     /// forward/cc: the people named.
@@ -303,6 +306,7 @@ impl<'a> Runtime<'a> {
             to: None,
             batch: None,
             operators: request.operators.clone(),
+            mode: None,
             empty_batches: Vec::new(),
             people: Vec::new(),
             pending: request.pending.clone(),
@@ -387,6 +391,7 @@ impl<'a> Runtime<'a> {
             to: None,
             batch: None,
             operators: Vec::new(),
+            mode: None,
             empty_batches: Vec::new(),
             people: Vec::new(),
             pending: Vec::new(),
@@ -668,6 +673,11 @@ impl<'a> Runtime<'a> {
         };
         step.batch = Some(batch);
         step.operators = resolution.people.clone();
+        step.mode = Some(match target.mode {
+            OperatorMode::Any => "any",
+            OperatorMode::All => "all",
+            OperatorMode::Sequential => "sequential",
+        });
         request.batch = Some(batch);
         request.pending = match target.mode {
             OperatorMode::Sequential => resolution.people.iter().take(1).cloned().collect(),

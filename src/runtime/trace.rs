@@ -43,9 +43,11 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
         if !step.people.is_empty() {
             let _ = writeln!(out, "   to: {}", runtime.people_names(&step.people));
         }
-        for (label, source) in
-            [("set", ChangeSource::Set), ("actions set", ChangeSource::Action), ("computed", ChangeSource::Formula)]
-        {
+        for (label, source) in [
+            ("set", ChangeSource::Set),
+            ("node actions set", ChangeSource::Action),
+            ("computed", ChangeSource::Formula),
+        ] {
             write_changes(&mut out, label, step.changed.iter().filter(|change| change.by == source));
         }
         write_route(&mut out, runtime, step);
@@ -124,7 +126,14 @@ fn write_route(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
         } else {
             let people = runtime.people_names(&step.operators);
             let _ = match step.batch {
-                Some(batch) => writeln!(out, "   {target}: operators from batch {batch}: {people}"),
+                Some(batch) => {
+                    let how = match step.mode {
+                        Some("all") if step.operators.len() > 1 => ", all must submit (会签)",
+                        Some("sequential") if step.operators.len() > 1 => ", one after another in this order",
+                        _ => "",
+                    };
+                    writeln!(out, "   {target}: operators from batch {batch}{how}: {people}")
+                }
                 None => writeln!(out, "   {target}: back to the creator, {people}"),
             };
         }
