@@ -27,5 +27,5 @@ fn generated_toml_parses() {
     let flow = generate::flow(size);
     let toml = generate::toml(size, flow.len());
     assert!(toml.len() >= flow.len());
-    assert!(toml.parse::<toml::Value>().is_ok());
+    assert!(toml::from_str::<toml::Table>(&toml).is_ok());
 }
