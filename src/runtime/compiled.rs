@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::error::RuntimeError;
 use super::layout::Layout;
-use super::script::Scripts;
+use super::script::{ScriptLimits, Scripts};
 use crate::check::Analysis;
 use crate::diag::Code;
 use crate::ir::{self, Loc, Program, Stmt};
@@ -49,6 +49,16 @@ impl Compiled {
         analysis: &Analysis,
         read_script: &dyn Fn(&Path) -> std::io::Result<String>,
     ) -> Result<Compiled, CompileError> {
+        Compiled::with_script_limits(analysis, read_script, ScriptLimits::default())
+    }
+
+    /// As [`Compiled::new`], with other bounds for the scripts (a host running trusted
+    /// scripts over big tables raises them).
+    pub fn with_script_limits(
+        analysis: &Analysis,
+        read_script: &dyn Fn(&Path) -> std::io::Result<String>,
+        limits: ScriptLimits,
+    ) -> Result<Compiled, CompileError> {
         if analysis.error_count() > 0 {
             return Err(CompileError::Check(analysis.error_count()));
         }
@@ -60,7 +70,7 @@ impl Compiled {
             hash.write(text.as_bytes());
             hash.write(&[0xff]);
         }
-        let mut scripts = Scripts::new(Default::default());
+        let mut scripts = Scripts::new(limits);
         let mut statements = Vec::new();
         for workflow in &program.workflows {
             for node in &workflow.nodes {

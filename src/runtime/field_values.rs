@@ -533,3 +533,36 @@ fn suggestion(form: &Form, name: &str) -> String {
         None => String::new(),
     }
 }
+
+/// Every reference in the form names a record of the directory (after a
+/// script, which cannot look ids up itself). The first unknown id, with its field.
+pub fn unknown_reference(
+    form: &Form,
+    layout: &Layout,
+    data: &FormData,
+    directory: &dyn Directory,
+) -> Option<(String, String)> {
+    let check = |field: &Field, value: &Value| -> Option<(String, String)> {
+        let mut ids = Vec::new();
+        let (kind, _) = ref_kind(&field.kind)?;
+        collect_refs(value, kind, &mut ids).ok()?;
+        ids.into_iter().find(|id| !exists(directory, kind, id)).map(|id| (field.name.clone(), id))
+    };
+    for (index, field) in form.fields.iter().enumerate() {
+        match layout.column_of(index) {
+            None => {
+                if let Some(found) = data.main.get(index).and_then(|value| check(field, value)) {
+                    return Some(found);
+                }
+            }
+            Some((table, column)) => {
+                for row in data.tables.get(table).map(Vec::as_slice).unwrap_or_default() {
+                    if let Some(found) = row.get(column).and_then(|value| check(field, value)) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+    }
+    None
+}

@@ -765,6 +765,15 @@ impl<'a> Runtime<'a> {
                                 .with_label("in this script")
                                 .with_help("the request is left as it was before the action")
                         })?;
+                    let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
+                    if let Some((field, id)) = field_values::unknown_reference(form, layout, &data, self.directory) {
+                        return Err(RuntimeError::at(
+                            Code::R0305,
+                            format!("script `{path}` set `{field}` to `{id}`, which is not in the directory"),
+                            *at,
+                        )
+                        .with_label("in this script"));
+                    }
                     request.form = data;
                 }
             }

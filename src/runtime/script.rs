@@ -68,12 +68,15 @@ use crate::ir::{Field, Form};
 /// as deep as the size bounds allow (every array item or map entry can be one more level, and
 /// measuring, cloning or dropping a nested value recurses once per level: up to about 2 KiB per
 /// array level and 4 KiB per map level in a debug build, far less optimised). Only the pages
-/// touched are committed. The defaults give 272 MiB.
+/// touched are committed. The defaults give 272 MiB. The stack is capped at 2 GiB (about 350,000
+/// levels): a host that raises the sizes beyond that, to run trusted scripts over big tables,
+/// reserves less stack than the worst nesting its bounds would allow.
 pub fn script_stack_bytes(limits: &ScriptLimits) -> usize {
     const BASE: usize = 32 << 20;
     const PER_LEVEL: usize = 6 << 10;
+    const MOST: usize = 2 << 30;
     let levels = limits.max_array_len.max(1).saturating_add(limits.max_map_len.max(1));
-    BASE.saturating_add(levels.saturating_mul(PER_LEVEL))
+    BASE.saturating_add(levels.saturating_mul(PER_LEVEL)).min(MOST)
 }
 
 thread_local! {
