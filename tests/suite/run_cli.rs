@@ -147,6 +147,9 @@ fn state_is_saved_continued_and_tied_to_the_source() {
 
     // The state of a changed workflow is refused, and the file is left alone.
     let changed = write(&dir, "expense.flow", &(std::fs::read_to_string(EXPENSE).expect("flow") + "\n// changed\n"));
+    std::fs::create_dir_all(dir.join("scripts")).expect("scripts folder");
+    std::fs::copy("examples/expense/scripts/post_to_ledger.rhai", dir.join("scripts/post_to_ledger.rhai"))
+        .expect("copy the script");
     let before = std::fs::read_to_string(&state).expect("state");
     let (status, stdout, stderr) =
         flowc(&["run", &changed, "--org", ORG, "--state", &state, "--actions", &rest, "--now", NOW]);
@@ -177,6 +180,16 @@ fn state_is_saved_continued_and_tied_to_the_source() {
     let (status, _, stderr) = run(&["--state", &other, "--migrate"]);
     assert_eq!(status, 1);
     assert!(stderr.contains("R0501"), "{stderr}");
+}
+
+#[test]
+fn a_missing_script_is_reported_at_its_statement() {
+    let dir = scratch("missing-script");
+    let copy = write(&dir, "expense.flow", &std::fs::read_to_string(EXPENSE).expect("flow"));
+    let (status, _, stderr) = flowc(&["run", &copy, "--org", ORG, "--request", REQUEST]);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("R0401") && stderr.contains("cannot read script"), "{stderr}");
+    assert!(stderr.contains("script \"scripts/post_to_ledger.rhai\""), "the statement is quoted: {stderr}");
 }
 
 #[test]
