@@ -9,6 +9,7 @@ mod graph;
 pub mod index;
 pub mod members;
 pub mod modules;
+mod scripts;
 pub mod suggest;
 pub mod types;
 mod workflows;
@@ -53,6 +54,7 @@ pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
     let mut diagnostics = loaded.diagnostics;
     let (checked, index) = check_modules(&loaded.modules);
     diagnostics.extend(checked);
+    diagnostics.extend(scripts::missing_script_files(&loaded.modules, loader));
     diag::sort(&mut diagnostics);
     Analysis { sources, modules: loaded.modules, diagnostics, unreadable: loaded.unreadable, index }
 }
@@ -68,7 +70,8 @@ pub fn check_source(name: &str, text: &str) -> Analysis {
             if path == self.path {
                 Ok(self.text.as_bytes().to_vec())
             } else {
-                Err(std::io::Error::new(std::io::ErrorKind::NotFound, "only one file is loaded"))
+                // Not `NotFound`: other files are unknown here, not missing (no W0112).
+                Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "only one file is loaded"))
             }
         }
     }

@@ -45,6 +45,7 @@ codes! {
     E0109 = "E0109", Error, "a workflow needs exactly one `form`";
     E0110 = "E0110", Error, "workflow setting given twice";
     E0111 = "E0111", Error, "unknown reminder channel";
+    W0112 = "W0112", Warning, "script file not found";
     E0201 = "E0201", Error, "column rule type does not match the detail column";
     E0202 = "E0202", Error, "a detail column's aggregate is assigned to more than one main field";
     E0203 = "E0203", Error, "a row rule may use only numeric fields of its own row and main fields";
