@@ -326,23 +326,21 @@ fn script_scope(form: Map, creator: &str) -> Scope<'static> {
     scope
 }
 
-/// Runs `work` on a thread with a [`script_stack_bytes`] stack; a panic there is an error here.
+/// Runs `work` with at least [`script_stack_bytes`] of stack: on the caller's stack when that
+/// much is left, else on a fresh stack segment (`stacker`, no thread: spawning one per run cost
+/// more than the script itself). A panic there is an error here.
 fn on_script_thread<R: Send>(limits: &ScriptLimits, work: impl FnOnce() -> R + Send) -> Result<R, ScriptError> {
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("flowc-script".to_owned())
-            .stack_size(script_stack_bytes(limits))
-            .spawn_scoped(scope, work)
-            .map_err(|error| ScriptError::data(format!("cannot start the script thread: {error}")))?;
-        handle.join().map_err(|payload| {
+    let stack = script_stack_bytes(limits);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stacker::maybe_grow(stack, stack, work))).map_err(
+        |payload| {
             let reason = payload
                 .downcast_ref::<&str>()
                 .map(|text| (*text).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             ScriptError::data(truncate(format!("the script engine failed unexpectedly: {reason}")))
-        })
-    })
+        },
+    )
 }
 
 fn parse_error(error: &ParseError, limits: &ScriptLimits) -> ScriptError {
