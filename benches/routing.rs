@@ -5,7 +5,8 @@
 //! general manager above 10,000, the cashiers' countersign). Reports the
 //! directory build, requests and actions per second, and peak memory.
 //!
-//! `cargo bench --bench routing` (`-- 20000` for fewer requests). Not divan:
+//! `cargo bench --bench routing` (`-- 20000` for fewer requests, `-- no-script` without the
+//! ledger script the payment node runs). Not divan:
 //! it is one long run, and peak memory only means something for a whole run.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -30,7 +31,19 @@ fn main() {
     let directory = MemoryDirectory::from_records(directory_records()).expect("a valid directory");
     let directory_time = started.elapsed();
 
-    let analysis = check_paths(&["examples/expense/expense.flow".into()], &FsLoader);
+    // `-- no-script`: the same workflow without its ledger script, to see what routing alone costs.
+    let without_script = std::env::args().any(|argument| argument == "no-script");
+    let analysis = if without_script {
+        let text = std::fs::read_to_string("examples/expense/expense.flow").expect("the example");
+        let text: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("script "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        flowc::check::check_source("examples/expense/expense.flow", &text)
+    } else {
+        check_paths(&["examples/expense/expense.flow".into()], &FsLoader)
+    };
     assert_eq!(analysis.error_count(), 0);
     let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path)).expect("compiles");
     let runtime = Runtime::new(&compiled, &directory);
