@@ -563,21 +563,9 @@ fn formula_order(fields: &[Field]) -> Vec<usize> {
 }
 
 pub(super) fn collect_fields(expr: &Expr, out: &mut Vec<usize>) {
-    match &expr.kind {
-        ExprKind::Field(index) | ExprKind::Column(index) => out.push(*index),
-        ExprKind::List(items) | ExprKind::CallBuiltin(_, items) | ExprKind::CallFunction(_, items) => {
-            items.iter().for_each(|item| collect_fields(item, out))
+    expr.walk(&mut |part| {
+        if let ExprKind::Field(index) | ExprKind::Column(index) = part.kind {
+            out.push(index);
         }
-        ExprKind::Member(inner, _) | ExprKind::Unary(_, inner) => collect_fields(inner, out),
-        ExprKind::Binary(_, left, right) | ExprKind::Index(left, right) => {
-            collect_fields(left, out);
-            collect_fields(right, out);
-        }
-        ExprKind::If(condition, then_value, else_value) => {
-            collect_fields(condition, out);
-            collect_fields(then_value, out);
-            collect_fields(else_value, out);
-        }
-        _ => {}
-    }
+    });
 }

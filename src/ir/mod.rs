@@ -192,6 +192,27 @@ impl Expr {
     pub fn fields_read(&self, out: &mut Vec<usize>) {
         lower::collect_fields(self, out)
     }
+
+    /// Calls `visit` on this expression and every expression inside it, outside in.
+    pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        visit(self);
+        match &self.kind {
+            ExprKind::List(items) | ExprKind::CallBuiltin(_, items) | ExprKind::CallFunction(_, items) => {
+                items.iter().for_each(|item| item.walk(visit))
+            }
+            ExprKind::Member(inner, _) | ExprKind::Unary(_, inner) => inner.walk(visit),
+            ExprKind::Binary(_, left, right) | ExprKind::Index(left, right) => {
+                left.walk(visit);
+                right.walk(visit);
+            }
+            ExprKind::If(condition, then_value, else_value) => {
+                condition.walk(visit);
+                then_value.walk(visit);
+                else_value.walk(visit);
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -212,7 +212,13 @@ impl<'a> Runtime<'a> {
         self.compiled.program.workflows.get(request.workflow).ok_or_else(|| internal("unknown workflow"))
     }
 
-    fn env<'r>(&'r self, workflow: &'a Workflow, request: &'r Request, now: DateTime) -> Result<Env<'r>, RuntimeError> {
+    /// What the request's expressions read: its form, creator and node operators.
+    pub(crate) fn env<'r>(
+        &'r self,
+        workflow: &'a Workflow,
+        request: &'r Request,
+        now: DateTime,
+    ) -> Result<Env<'r>, RuntimeError> {
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
         Ok(Env {
@@ -781,7 +787,12 @@ impl<'a> Runtime<'a> {
         Ok(())
     }
 
-    fn recompute(&self, workflow: &'a Workflow, request: &mut Request, now: DateTime) -> Result<(), RuntimeError> {
+    pub(crate) fn recompute(
+        &self,
+        workflow: &'a Workflow,
+        request: &mut Request,
+        now: DateTime,
+    ) -> Result<(), RuntimeError> {
         let mut data = std::mem::take(&mut request.form);
         let result = match self.env(workflow, request, now) {
             Ok(env) => recompute(env, &mut data),
@@ -984,26 +995,15 @@ impl<'a> Runtime<'a> {
 /// The nodes whose `.operator` an expression reads.
 fn operator_reads(expr: &crate::ir::Expr, out: &mut Vec<usize>) {
     use crate::ir::ExprKind;
-    match &expr.kind {
-        ExprKind::Member(target, member) => match target.kind {
-            ExprKind::Node(node) if member == "operator" => out.push(node),
-            _ => operator_reads(target, out),
-        },
-        ExprKind::List(items) | ExprKind::CallBuiltin(_, items) | ExprKind::CallFunction(_, items) => {
-            items.iter().for_each(|item| operator_reads(item, out))
+    expr.walk(&mut |part| {
+        if let ExprKind::Member(target, member) = &part.kind {
+            if let ExprKind::Node(node) = target.kind {
+                if member == "operator" {
+                    out.push(node);
+                }
+            }
         }
-        ExprKind::Unary(_, inner) => operator_reads(inner, out),
-        ExprKind::Binary(_, left, right) | ExprKind::Index(left, right) => {
-            operator_reads(left, out);
-            operator_reads(right, out);
-        }
-        ExprKind::If(condition, then_value, else_value) => {
-            operator_reads(condition, out);
-            operator_reads(then_value, out);
-            operator_reads(else_value, out);
-        }
-        _ => {}
-    }
+    });
 }
 
 fn kind_name(kind: NodeKind) -> &'static str {

@@ -9,7 +9,6 @@ use serde_json::Value as Json;
 
 use super::dates::DateTime;
 use super::error::RuntimeError;
-use super::eval::Env;
 use super::field_values::{form_to_json, Ordered};
 use super::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
 use crate::ir::TitlePart;
@@ -71,24 +70,7 @@ impl<'a> Runtime<'a> {
         if workflow.title.is_empty() {
             return workflow.label.clone();
         }
-        let (Some(form), Some(layout)) =
-            (self.compiled.program.forms.get(workflow.form), self.compiled.layouts.get(workflow.form))
-        else {
-            return workflow.label.clone();
-        };
-        let env = Env {
-            program: &self.compiled.program,
-            form,
-            layout,
-            data: &request.form,
-            row: None,
-            row_cells: None,
-            directory: self.directory,
-            creator: &request.creator,
-            now,
-            node_operators: &request.node_operators,
-            person: None,
-        };
+        let Ok(env) = self.env(workflow, request, now) else { return workflow.label.clone() };
         workflow
             .title
             .iter()

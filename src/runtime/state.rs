@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use super::dates::DateTime;
 use super::error::RuntimeError;
 use super::field_values::{form_to_json, read_form, Door, Ordered};
-use super::formulas::{blank, recompute};
+use super::formulas::blank;
 use super::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
 use crate::diag::Code;
 
@@ -169,22 +169,7 @@ impl<'a> Runtime<'a> {
             form: data,
             log: state.log,
         };
-        let mut data = std::mem::take(&mut request.form);
-        let env = super::eval::Env {
-            program: &self.compiled.program,
-            form,
-            layout,
-            data: &request.form,
-            row: None,
-            row_cells: None,
-            directory: self.directory,
-            creator: &request.creator,
-            now,
-            node_operators: &request.node_operators,
-            person: None,
-        };
-        recompute(env, &mut data)?;
-        request.form = data;
+        self.recompute(workflow, &mut request, now)?;
         Ok(request)
     }
 }
