@@ -165,6 +165,29 @@ pub struct Step {
     pub archived: bool,
 }
 
+impl Step {
+    /// A step that has done nothing yet.
+    fn new(by: &str, action: &str, from: &str, opinion: Option<String>) -> Step {
+        Step {
+            by: by.to_owned(),
+            action: action.to_owned(),
+            from: from.to_owned(),
+            opinion,
+            changed: Vec::new(),
+            exits_tried: Vec::new(),
+            exit: None,
+            to: None,
+            batch: None,
+            operators: Vec::new(),
+            mode: None,
+            empty_batches: Vec::new(),
+            people: Vec::new(),
+            pending: Vec::new(),
+            archived: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExitTried {
     pub name: String,
@@ -302,21 +325,10 @@ impl<'a> Runtime<'a> {
             to: Vec::new(),
         });
         let step = Step {
-            by: new.creator.clone(),
-            action: "create".into(),
-            from: create.name.clone(),
-            opinion: None,
             changed,
-            exits_tried: Vec::new(),
-            exit: None,
-            to: None,
-            batch: None,
             operators: request.operators.clone(),
-            mode: None,
-            empty_batches: Vec::new(),
-            people: Vec::new(),
             pending: request.pending.clone(),
-            archived: false,
+            ..Step::new(&new.creator, "create", &create.name, None)
         };
         Ok((request, step))
     }
@@ -386,23 +398,7 @@ impl<'a> Runtime<'a> {
             self.write_fields(workflow, node, &mut next, set, &mut entered)?;
             self.recompute(workflow, &mut next, now)?;
         }
-        let mut step = Step {
-            by: action.by.clone(),
-            action: action.kind.as_str().into(),
-            from: node.name.clone(),
-            opinion: action.opinion.clone(),
-            changed: Vec::new(),
-            exits_tried: Vec::new(),
-            exit: None,
-            to: None,
-            batch: None,
-            operators: Vec::new(),
-            mode: None,
-            empty_batches: Vec::new(),
-            people: Vec::new(),
-            pending: Vec::new(),
-            archived: false,
-        };
+        let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
         match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, action, now, &mut step)?,
