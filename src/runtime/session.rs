@@ -9,8 +9,9 @@ use serde_json::Value as Json;
 
 use super::dates::DateTime;
 use super::error::RuntimeError;
-use super::field_values::{form_to_json, Ordered};
+use super::field_values::{self, form_to_json, Ordered};
 use super::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
+use super::value::Value;
 use crate::ir::TitlePart;
 
 /// Where a run starts.
@@ -77,7 +78,19 @@ impl<'a> Runtime<'a> {
             .map(|part| match part {
                 TitlePart::Text(text) => text.clone(),
                 TitlePart::Hole(expr) => match env.eval(expr) {
-                    Ok(value) if !value.is_null() => value.to_string(),
+                    // A field shows as the form shows it (money with its two decimals).
+                    Ok(value) if !value.is_null() => match (&expr.kind, &value) {
+                        (crate::ir::ExprKind::Field(field), Value::Number(_)) => env
+                            .form
+                            .fields
+                            .get(*field)
+                            .map(|field| match field_values::to_json(field, &value) {
+                                Json::String(text) => text,
+                                other => other.to_string(),
+                            })
+                            .unwrap_or_else(|| value.to_string()),
+                        _ => value.to_string(),
+                    },
                     Ok(_) => String::new(),
                     Err(_) => "?".into(),
                 },
