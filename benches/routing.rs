@@ -19,7 +19,7 @@ use flowc::runtime::dates::DateTime;
 use flowc::runtime::directory::{
     Department, DirectoryFile, Employee, MemoryDirectory, Project, RoleGrant, RoleScope, Subcompany,
 };
-use flowc::runtime::request::{Action, ActionKind, NewRequest, Runtime};
+use flowc::runtime::request::{Action, ActionKind, FormInput, NewRequest, Runtime};
 
 const EMPLOYEES: usize = 100_000;
 const PER_DEPARTMENT: usize = 100;
@@ -100,7 +100,11 @@ fn claim(creator: &str, number: usize) -> NewRequest {
              "明细": [ {{ "摘要": "机票", "数量": 1, "单价": "{price}", "张数": 1 }},
                        {{ "摘要": "酒店", "数量": 2, "单价": "188.00", "张数": 2 }} ] }}"#
     );
-    NewRequest { workflow: None, creator: creator.to_owned(), form: serde_json::from_str(&form).expect("form") }
+    NewRequest {
+        workflow: None,
+        creator: creator.to_owned(),
+        form: FormInput::Fields(serde_json::from_str(&form).expect("form")),
+    }
 }
 
 /// 1,000 departments of 100 in 10 subcompanies; the first of each

@@ -25,7 +25,7 @@ use flowc::runtime::compiled::Compiled;
 use flowc::runtime::dates::DateTime;
 use flowc::runtime::directory::{DirectoryFile, MemoryDirectory};
 use flowc::runtime::eval::Env;
-use flowc::runtime::field_values::{read_form, Door};
+use flowc::runtime::field_values::{read_form_text, Door};
 use flowc::runtime::formulas::{blank, recompute};
 use flowc::runtime::value::{FormData, Value};
 
@@ -185,18 +185,10 @@ fn load_json(bencher: Bencher, rows: usize) {
     let text = rows_json(rows);
     let form = &setup.compiled.program.forms[0];
     bencher.counter(ItemsCount::new(rows)).bench_local(|| {
-        let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(black_box(&text)).expect("json");
         let mut data = blank(form);
-        read_form(
-            form,
-            &setup.compiled.layouts[0],
-            &json,
-            &setup.directory,
-            Door::Entered { merge_tables: &[] },
-            &mut data,
-            |_| {},
-        )
-        .expect("reads");
+        let door = Door::Entered { merge_tables: &[] };
+        read_form_text(form, &setup.compiled.layouts[0], black_box(&text), &setup.directory, door, &mut data, |_| {})
+            .expect("reads");
         data
     });
 }

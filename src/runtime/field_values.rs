@@ -414,66 +414,17 @@ pub fn read_form(
     data: &mut FormData,
     mut on_write: impl FnMut(usize),
 ) -> Result<(), RuntimeError> {
+    let reader = FormReader { form, layout, directory, door };
     for (name, value) in json {
         let index = find_field(form, name)?;
         if let Some(table) = form.details.iter().position(|detail| &detail.name == name) {
             let Json::Array(rows) = value else {
-                return Err(RuntimeError::new(
-                    Code::R0304,
-                    format!("`{name}` is a detail table: give a list of rows, found `{value}`"),
-                ));
+                return Err(not_rows(name, value));
             };
-            let detail = form.details.get(table).map(|detail| detail.columns.clone()).unwrap_or_default();
             let mut new_rows = Vec::with_capacity(rows.len());
             for (row_number, row) in rows.iter().enumerate() {
-                let Json::Object(cells) = row else {
-                    return Err(RuntimeError::new(
-                        Code::R0304,
-                        format!("row {} of `{name}` must be an object of column values, found `{row}`", row_number + 1),
-                    ));
-                };
-                // Where only some columns are editable, a row given updates the row at its position.
-                let existing = data.tables.get(table).and_then(|rows| rows.get(row_number));
-                let mut new_row = match existing {
-                    Some(existing) if matches!(door, Door::Entered { merge_tables } if merge_tables.contains(&table)) => {
-                        existing.clone()
-                    }
-                    _ => detail.iter().map(|&column| form.fields.get(column).map_or(Value::Null, empty_of)).collect(),
-                };
-                for (column_name, cell) in cells {
-                    let column = detail
-                        .iter()
-                        .copied()
-                        .find(|&column| form.fields.get(column).is_some_and(|field| &field.name == column_name))
-                        .ok_or_else(|| {
-                            RuntimeError::new(
-                                Code::R0306,
-                                format!("`{name}` has no column `{column_name}`{}", suggestion(form, column_name)),
-                            )
-                        })?;
-                    let field = form.fields.get(column).ok_or_else(|| RuntimeError::new(Code::R0306, "bad column"))?;
-                    if field.formula.is_some() && (door == Door::Stored || cell.is_null()) {
-                        continue;
-                    }
-                    if field.formula.is_some() {
-                        return Err(RuntimeError::at(
-                            Code::R0301,
-                            format!(
-                                "`{name}.{column_name}` is computed (`{}` row rule); it cannot be set",
-                                column_name
-                            ),
-                            field.at,
-                        ));
-                    }
-                    let value = parse_entered(field, cell, directory).map_err(|(code, message)| {
-                        RuntimeError::at(code, format!("row {} of `{name}`: {message}", row_number + 1), field.at)
-                            .with_label("the column")
-                    })?;
-                    if let Some(slot) = layout.column_of(column).and_then(|(_, position)| new_row.get_mut(position)) {
-                        *slot = value;
-                    }
-                }
-                new_rows.push(new_row);
+                let Json::Object(cells) = row else { return Err(not_a_row(name, row_number, row)) };
+                new_rows.push(reader.row(table, row_number, cells, data)?);
             }
             if let Some(slot) = data.tables.get_mut(table) {
                 *slot = new_rows;
@@ -481,16 +432,238 @@ pub fn read_form(
             on_write(index);
             continue;
         }
-        let field = form.fields.get(index).ok_or_else(|| RuntimeError::new(Code::R0306, "bad field"))?;
+        if reader.main_field(index, name, value, data)? {
+            on_write(index);
+        }
+    }
+    Ok(())
+}
+
+/// Reads a form object from JSON text without building the whole JSON tree
+/// first: a detail table's rows are converted one by one as they are parsed,
+/// so a request of a million rows costs the rows, not a million JSON maps.
+/// Same rules and errors as [`read_form`].
+pub fn read_form_text(
+    form: &Form,
+    layout: &Layout,
+    text: &str,
+    directory: &dyn Directory,
+    door: Door<'_>,
+    data: &mut FormData,
+    mut on_write: impl FnMut(usize),
+) -> Result<(), RuntimeError> {
+    use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+
+    struct Streaming<'r, 'f> {
+        reader: &'r FormReader<'f>,
+        data: &'r mut FormData,
+        written: &'r mut Vec<usize>,
+        failure: &'r mut Option<RuntimeError>,
+    }
+
+    impl<'de> Visitor<'de> for Streaming<'_, '_> {
+        type Value = ();
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an object of field values")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let reader = self.reader;
+            let mut fail = |error: RuntimeError| {
+                *self.failure = Some(error);
+                A::Error::custom("refused")
+            };
+            while let Some(name) = map.next_key::<String>()? {
+                let index = find_field(reader.form, &name).map_err(&mut fail)?;
+                match reader.form.details.iter().position(|detail| detail.name == name) {
+                    Some(table) => {
+                        let seed = Rows { reader, table, name: &name, data: self.data, failure: None };
+                        let rows = map.next_value_seed(seed)?.map_err(&mut fail)?;
+                        if let Some(slot) = self.data.tables.get_mut(table) {
+                            *slot = rows;
+                        }
+                        self.written.push(index);
+                    }
+                    None => {
+                        let value: Json = map.next_value()?;
+                        if reader.main_field(index, &name, &value, self.data).map_err(&mut fail)? {
+                            self.written.push(index);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A table's rows, read one at a time. The outer result is the parser's; the inner one ours.
+    struct Rows<'r, 'f> {
+        reader: &'r FormReader<'f>,
+        table: usize,
+        name: &'r str,
+        data: &'r FormData,
+        failure: Option<RuntimeError>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Rows<'_, '_> {
+        type Value = Result<Vec<Vec<Value>>, RuntimeError>;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Rows<'_, '_> {
+        type Value = Result<Vec<Vec<Value>>, RuntimeError>;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("a list of rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(row) = seq.next_element::<Json>()? {
+                if self.failure.is_some() {
+                    continue;
+                }
+                let result = match &row {
+                    Json::Object(cells) => self.reader.row(self.table, rows.len(), cells, self.data),
+                    other => Err(not_a_row(self.name, rows.len(), other)),
+                };
+                match result {
+                    Ok(row) => rows.push(row),
+                    Err(error) => self.failure = Some(error),
+                }
+            }
+            Ok(match self.failure {
+                Some(error) => Err(error),
+                None => Ok(rows),
+            })
+        }
+        // Anything but a list is the same refusal as `read_form` gives.
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(Err(not_rows(self.name, &Json::Object(serde_json::Map::new()))))
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            Ok(Err(not_rows(self.name, &Json::String(value.to_owned()))))
+        }
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
+            Ok(Err(not_rows(self.name, &Json::Bool(value))))
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
+            Ok(Err(not_rows(self.name, &Json::from(value))))
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
+            Ok(Err(not_rows(self.name, &Json::from(value))))
+        }
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Self::Value, E> {
+            Ok(Err(not_rows(self.name, &Json::from(value))))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Err(not_rows(self.name, &Json::Null)))
+        }
+    }
+
+    let reader = FormReader { form, layout, directory, door };
+    let mut written = Vec::new();
+    let mut failure = None;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = deserializer
+        .deserialize_map(Streaming { reader: &reader, data, written: &mut written, failure: &mut failure })
+        .and_then(|()| deserializer.end());
+    written.into_iter().for_each(&mut on_write);
+    match (failure, parsed) {
+        (Some(error), _) => Err(error),
+        (None, Err(error)) => {
+            Err(RuntimeError::new(Code::R0502, format!("the form is not a JSON object of fields: {error}")))
+        }
+        (None, Ok(())) => Ok(()),
+    }
+}
+
+fn not_rows(name: &str, value: &Json) -> RuntimeError {
+    RuntimeError::new(Code::R0304, format!("`{name}` is a detail table: give a list of rows, found `{value}`"))
+}
+
+fn not_a_row(name: &str, row_number: usize, row: &Json) -> RuntimeError {
+    RuntimeError::new(
+        Code::R0304,
+        format!("row {} of `{name}` must be an object of column values, found `{row}`", row_number + 1),
+    )
+}
+
+/// What reading a form's values needs, shared by the map and the streaming readers.
+struct FormReader<'f> {
+    form: &'f Form,
+    layout: &'f Layout,
+    directory: &'f dyn Directory,
+    door: Door<'f>,
+}
+
+impl FormReader<'_> {
+    /// One row of `table`, from its cells; `data` holds the rows it may update in place.
+    fn row(
+        &self,
+        table: usize,
+        row_number: usize,
+        cells: &serde_json::Map<String, Json>,
+        data: &FormData,
+    ) -> Result<Vec<Value>, RuntimeError> {
+        let (form, door) = (self.form, self.door);
+        let Some(detail) = form.details.get(table) else { return Err(RuntimeError::new(Code::R0306, "bad table")) };
+        let name = &detail.name;
+        // Where only some columns are editable, a row given updates the row at its position.
+        let existing = data.tables.get(table).and_then(|rows| rows.get(row_number));
+        let mut new_row = match existing {
+            Some(existing) if matches!(door, Door::Entered { merge_tables } if merge_tables.contains(&table)) => {
+                existing.clone()
+            }
+            _ => detail.columns.iter().map(|&column| form.fields.get(column).map_or(Value::Null, empty_of)).collect(),
+        };
+        for (column_name, cell) in cells {
+            let column = detail
+                .columns
+                .iter()
+                .copied()
+                .find(|&column| form.fields.get(column).is_some_and(|field| &field.name == column_name))
+                .ok_or_else(|| {
+                    RuntimeError::new(
+                        Code::R0306,
+                        format!("`{name}` has no column `{column_name}`{}", suggestion(form, column_name)),
+                    )
+                })?;
+            let field = form.fields.get(column).ok_or_else(|| RuntimeError::new(Code::R0306, "bad column"))?;
+            if field.formula.is_some() && (door == Door::Stored || cell.is_null()) {
+                continue;
+            }
+            if field.formula.is_some() {
+                return Err(RuntimeError::at(
+                    Code::R0301,
+                    format!("`{name}.{column_name}` is computed (`{column_name}` row rule); it cannot be set"),
+                    field.at,
+                ));
+            }
+            let value = parse_entered(field, cell, self.directory).map_err(|(code, message)| {
+                RuntimeError::at(code, format!("row {} of `{name}`: {message}", row_number + 1), field.at)
+                    .with_label("the column")
+            })?;
+            if let Some(slot) = self.layout.column_of(column).and_then(|(_, position)| new_row.get_mut(position)) {
+                *slot = value;
+            }
+        }
+        Ok(new_row)
+    }
+
+    /// A main field; `false` when the value was skipped (computed or display-only, from a state).
+    fn main_field(&self, index: usize, name: &str, value: &Json, data: &mut FormData) -> Result<bool, RuntimeError> {
+        let field = self.form.fields.get(index).ok_or_else(|| RuntimeError::new(Code::R0306, "bad field"))?;
         if field.detail.is_some() {
             return Err(RuntimeError::new(
                 Code::R0306,
                 format!("`{name}` is a detail column; set it inside the rows of its table"),
             ));
         }
-        if door == Door::Stored && (field.formula.is_some() || matches!(field.kind, FieldKind::Link | FieldKind::Note))
+        if self.door == Door::Stored
+            && (field.formula.is_some() || matches!(field.kind, FieldKind::Link | FieldKind::Note))
         {
-            continue;
+            return Ok(false);
         }
         if field.formula.is_some() {
             return Err(RuntimeError::at(
@@ -500,14 +673,13 @@ pub fn read_form(
             )
             .with_label("computed here"));
         }
-        let value = parse_entered(field, value, directory)
+        let value = parse_entered(field, value, self.directory)
             .map_err(|(code, message)| RuntimeError::at(code, message, field.at).with_label("the field"))?;
         if let Some(slot) = data.main.get_mut(index) {
             *slot = value;
         }
-        on_write(index);
+        Ok(true)
     }
-    Ok(())
 }
 
 /// The field (or, for a detail table, its first column's slot owner) a name

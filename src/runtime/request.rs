@@ -13,13 +13,45 @@ use super::dates::DateTime;
 use super::directory::Directory;
 use super::error::RuntimeError;
 use super::eval::Env;
-use super::field_values::{self, read_form, to_json, Door};
+use super::field_values::{self, read_form, read_form_text, to_json, Door};
 use super::formulas::{blank, recompute};
 use super::operators::{self, EmptyBatch, Resolution};
 use super::value::{FormData, Value};
 use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::syntax::ast::OperatorMode;
+
+/// Where `set` and a new request's form come from.
+#[derive(Clone, Copy)]
+enum FormSource<'j> {
+    Fields(&'j serde_json::Map<String, Json>),
+    Text(&'j str),
+}
+
+/// `set` may write a field only where the node lists it (`editable`, `required`); a table
+/// when it or one of its columns is listed. Computed fields are refused by the reader.
+fn check_editable(form: &crate::ir::Form, node: &Node, index: usize) -> Result<(), RuntimeError> {
+    let table = usize::MAX.checked_sub(index).filter(|table| *table < form.details.len());
+    let (name, editable) = match table.and_then(|table| Some((table, form.details.get(table)?))) {
+        Some((table, detail)) => (
+            detail.name.as_str(),
+            node.editable_tables.contains(&table) || detail.columns.iter().any(|column| node.editable.contains(column)),
+        ),
+        None => (form.fields.get(index).map_or("", |field| field.name.as_str()), node.editable.contains(&index)),
+    };
+    let computed = form.fields.get(index).is_some_and(|field| field.formula.is_some());
+    if editable || computed {
+        return Ok(());
+    }
+    let message = format!("`{name}` is not editable at `{}`", node.name);
+    let error = match form.fields.get(index) {
+        Some(field) => RuntimeError::at(Code::R0301, message, node.at).with_note(field.at, "the field"),
+        None => RuntimeError::at(Code::R0301, message, node.at),
+    };
+    Err(error.with_label("the node where it was set").with_help(format!(
+        "list `{name}` in the node's `editable` or `required`, or set it at a node where it is editable"
+    )))
+}
 
 /// Above this many changed cells in one column, the log says how many instead of listing them.
 const CELLS_LOGGED_ONE_BY_ONE: usize = 200;
@@ -216,8 +248,31 @@ pub struct NewRequest {
     #[serde(default)]
     pub workflow: Option<String>,
     pub creator: String,
-    #[serde(default)]
-    pub form: serde_json::Map<String, Json>,
+    #[serde(default, deserialize_with = "form_text")]
+    pub form: FormInput,
+}
+
+/// The form of a new request: values a host built, or the JSON text of a
+/// request file, read row by row without building its JSON tree (a request
+/// of a million rows costs the rows).
+#[derive(Debug, Clone)]
+pub enum FormInput {
+    Fields(serde_json::Map<String, Json>),
+    Text(String),
+}
+
+impl Default for FormInput {
+    fn default() -> Self {
+        FormInput::Fields(serde_json::Map::new())
+    }
+}
+
+/// The form is kept as its JSON text: parse a `NewRequest` with
+/// `serde_json::from_str` (a host that builds the values itself makes a
+/// `FormInput::Fields` instead).
+fn form_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<FormInput, D::Error> {
+    let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+    Ok(FormInput::Text(raw.get().to_owned()))
 }
 
 /// Runs requests of one compiled program against one directory.
@@ -309,7 +364,11 @@ impl<'a> Runtime<'a> {
         }
         let before = request.form.clone();
         let mut entered = Vec::new();
-        self.write_fields(workflow, create, &mut request, &new.form, &mut entered)?;
+        let source = match &new.form {
+            FormInput::Fields(fields) => FormSource::Fields(fields),
+            FormInput::Text(text) => FormSource::Text(text),
+        };
+        self.write_fields(workflow, create, &mut request, source, &mut entered)?;
         self.recompute(workflow, &mut request, now)?;
         self.run_block(workflow, &create.before, &mut request, now)?;
         let changed = self.changes(workflow, &before, &request.form, &entered);
@@ -395,7 +454,7 @@ impl<'a> Runtime<'a> {
         let before = request.form.clone();
         let mut entered = Vec::new();
         if let Some(set) = &action.set {
-            self.write_fields(workflow, node, &mut next, set, &mut entered)?;
+            self.write_fields(workflow, node, &mut next, FormSource::Fields(set), &mut entered)?;
             self.recompute(workflow, &mut next, now)?;
         }
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
@@ -804,48 +863,37 @@ impl<'a> Runtime<'a> {
         workflow: &'a Workflow,
         node: &'a Node,
         request: &mut Request,
-        values: &serde_json::Map<String, Json>,
+        values: FormSource<'_>,
         entered: &mut Vec<usize>,
     ) -> Result<(), RuntimeError> {
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
-        for name in values.keys() {
-            let index = field_values::find_field(form, name)?;
-            let editable =
-                if let Some(table) = usize::MAX.checked_sub(index).filter(|table| *table < form.details.len()) {
-                    let columns = form.details.get(table).map(|detail| detail.columns.as_slice()).unwrap_or_default();
-                    node.editable_tables.contains(&table) || columns.iter().any(|column| node.editable.contains(column))
-                } else {
-                    node.editable.contains(&index)
-                };
-            let computed = form.fields.get(index).is_some_and(|field| field.formula.is_some());
-            if !editable && !computed {
-                let at = form.fields.get(index).map(|field| field.at);
-                let message = format!("`{name}` is not editable at `{}`", node.name);
-                let error = match at {
-                    Some(at) => RuntimeError::at(Code::R0301, message, node.at).with_note(at, "the field"),
-                    None => RuntimeError::at(Code::R0301, message, node.at),
-                };
-                return Err(error.with_label("the node where it was set").with_help(format!(
-                    "list `{name}` in the node's `editable` or `required`, or set it at a node where it is editable"
-                )));
+        if let FormSource::Fields(fields) = values {
+            for name in fields.keys() {
+                check_editable(form, node, field_values::find_field(form, name)?)?;
             }
         }
         // A table whose only some columns are editable keeps the others as they were.
         let previous = request.form.clone();
         let partial: Vec<usize> =
             (0..form.details.len()).filter(|table| !node.editable_tables.contains(table)).collect();
-        read_form(
-            form,
-            layout,
-            values,
-            self.directory,
-            Door::Entered { merge_tables: &partial },
-            &mut request.form,
-            |index| entered.push(index),
-        )?;
+        let door = Door::Entered { merge_tables: &partial };
+        let first_entered = entered.len();
+        match values {
+            FormSource::Fields(fields) => {
+                read_form(form, layout, fields, self.directory, door, &mut request.form, |index| entered.push(index))?
+            }
+            FormSource::Text(text) => {
+                read_form_text(form, layout, text, self.directory, door, &mut request.form, |index| {
+                    entered.push(index)
+                })?;
+                for &index in entered.get(first_entered..).unwrap_or_default() {
+                    check_editable(form, node, index)?;
+                }
+            }
+        }
         for (table, detail) in form.details.iter().enumerate() {
-            if !values.contains_key(&detail.name) || node.editable_tables.contains(&table) {
+            if !entered.contains(&(usize::MAX - table)) || node.editable_tables.contains(&table) {
                 continue;
             }
             let (Some(old_rows), Some(new_rows)) = (previous.tables.get(table), request.form.tables.get(table)) else {

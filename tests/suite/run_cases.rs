@@ -78,7 +78,8 @@ fn run_case(folder: &Path) -> String {
     };
     let now = expect.get("now").and_then(Json::as_str).unwrap_or(DEFAULT_NOW);
     let now = DateTime::parse(now).expect("a datetime");
-    let new: NewRequest = serde_json::from_value(read_json(files.request.as_deref().expect("request.json")))
+    let request_path = files.request.as_deref().expect("request.json");
+    let new: NewRequest = serde_json::from_str(&std::fs::read_to_string(request_path).expect("request.json"))
         .unwrap_or_else(|error| panic!("{}: request.json: {error}", folder.display()));
     let actions: Vec<Action> = match &files.actions {
         Some(path) => {
