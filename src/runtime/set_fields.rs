@@ -1,0 +1,114 @@
+//! `set` and a new request's form: which fields the current node lets a
+//! person write (`editable`, `required`, whole tables or single columns),
+//! and reading the values through `field_values`.
+
+use serde_json::Value as Json;
+
+use super::error::RuntimeError;
+use super::field_values::{self, read_form, read_form_text, Door};
+use super::request::{internal, Request, Runtime};
+use crate::diag::Code;
+use crate::ir::{Node, Workflow};
+
+/// Where `set` and a new request's form come from.
+#[derive(Clone, Copy)]
+pub(super) enum FormSource<'j> {
+    Fields(&'j serde_json::Map<String, Json>),
+    Text(&'j str),
+}
+
+/// `set` may write a field only where the node lists it (`editable`, `required`); a table
+/// when it or one of its columns is listed. Computed fields are refused by the reader.
+fn check_editable(form: &crate::ir::Form, node: &Node, index: usize) -> Result<(), RuntimeError> {
+    let table = usize::MAX.checked_sub(index).filter(|table| *table < form.details.len());
+    let (name, editable) = match table.and_then(|table| Some((table, form.details.get(table)?))) {
+        Some((table, detail)) => (
+            detail.name.as_str(),
+            node.editable_tables.contains(&table) || detail.columns.iter().any(|column| node.editable.contains(column)),
+        ),
+        None => (form.fields.get(index).map_or("", |field| field.name.as_str()), node.editable.contains(&index)),
+    };
+    let computed = form.fields.get(index).is_some_and(|field| field.formula.is_some());
+    if editable || computed {
+        return Ok(());
+    }
+    let message = format!("`{name}` is not editable at `{}`", node.name);
+    let error = match form.fields.get(index) {
+        Some(field) => RuntimeError::at(Code::R0301, message, node.at).with_note(field.at, "the field"),
+        None => RuntimeError::at(Code::R0301, message, node.at),
+    };
+    Err(error.with_label("the node where it was set").with_help(format!(
+        "list `{name}` in the node's `editable` or `required`, or set it at a node where it is editable"
+    )))
+}
+
+impl<'a> Runtime<'a> {
+    /// `set` and the request's form: only fields editable at `node`.
+    pub(super) fn write_fields(
+        &self,
+        workflow: &'a Workflow,
+        node: &'a Node,
+        request: &mut Request,
+        values: FormSource<'_>,
+        entered: &mut Vec<usize>,
+    ) -> Result<(), RuntimeError> {
+        let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
+        let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
+        if let FormSource::Fields(fields) = values {
+            for name in fields.keys() {
+                check_editable(form, node, field_values::find_field(form, name)?)?;
+            }
+        }
+        // A table whose only some columns are editable keeps the others as they were.
+        let previous = request.form.clone();
+        let partial: Vec<usize> =
+            (0..form.details.len()).filter(|table| !node.editable_tables.contains(table)).collect();
+        let door = Door::Entered { merge_tables: &partial };
+        let first_entered = entered.len();
+        match values {
+            FormSource::Fields(fields) => {
+                read_form(form, layout, fields, self.directory, door, &mut request.form, |index| entered.push(index))?
+            }
+            FormSource::Text(text) => {
+                read_form_text(form, layout, text, self.directory, door, &mut request.form, |index| {
+                    entered.push(index)
+                })?;
+                for &index in entered.get(first_entered..).unwrap_or_default() {
+                    check_editable(form, node, index)?;
+                }
+            }
+        }
+        for (table, detail) in form.details.iter().enumerate() {
+            if !entered.contains(&(usize::MAX - table)) || node.editable_tables.contains(&table) {
+                continue;
+            }
+            let (Some(old_rows), Some(new_rows)) = (previous.tables.get(table), request.form.tables.get(table)) else {
+                continue;
+            };
+            if old_rows.len() != new_rows.len() {
+                return Err(RuntimeError::at(
+                    Code::R0301,
+                    format!("rows of `{}` cannot be added or removed at `{}`", detail.name, node.name),
+                    node.at,
+                )
+                .with_help(format!("list the table `{}` itself in `editable` to allow it", detail.name)));
+            }
+            for (old_row, new_row) in old_rows.iter().zip(new_rows) {
+                for (position, &column) in detail.columns.iter().enumerate() {
+                    let field = form.fields.get(column);
+                    let computed = field.is_some_and(|field| field.formula.is_some());
+                    if computed || node.editable.contains(&column) || old_row.get(position) == new_row.get(position) {
+                        continue;
+                    }
+                    let name = field.map_or("", |field| field.name.as_str());
+                    return Err(RuntimeError::at(
+                        Code::R0301,
+                        format!("`{}.{name}` is not editable at `{}`", detail.name, node.name),
+                        node.at,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
