@@ -301,7 +301,7 @@ impl<'a> Runtime<'a> {
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
         match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
-            ActionKind::Reject => self.reject(workflow, node, &mut next, action, now, &mut step)?,
+            ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
             ActionKind::Comment => {}
             ActionKind::Forward | ActionKind::Cc => {
                 if action.to.is_empty() {

@@ -62,7 +62,6 @@ impl<'a> Runtime<'a> {
         workflow: &'a Workflow,
         node: &'a Node,
         request: &mut Request,
-        _action: &Action,
         now: DateTime,
         step: &mut Step,
     ) -> Result<(), RuntimeError> {
