@@ -124,7 +124,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
     let compiled = match Compiled::new(&analysis, &|path| std::fs::read_to_string(path)) {
         Ok(compiled) => compiled,
         Err(flowc::runtime::compiled::CompileError::Script(error)) => {
-            report_error_alone(&error, &analysis.sources, style);
+            report_error_alone(&error, &analysis.sources, style, arguments.format);
             return Ok(EXIT_FOUND_ERRORS);
         }
         Err(error) => return Err(error.to_string()),
@@ -161,7 +161,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
         (Some(text), _) => match runtime.load_state(text, arguments.migrate, now) {
             Ok(request) => Start::Saved(Box::new(request)),
             Err(error) => {
-                report_error_alone(&error, &analysis.sources, style);
+                report_error_alone(&error, &analysis.sources, style, arguments.format);
                 return Ok(if error.code == flowc::diag::Code::R0502 { EXIT_BAD_USAGE } else { EXIT_FOUND_ERRORS });
             }
         },
@@ -201,7 +201,25 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
     Ok(if result.error.is_some() { EXIT_FOUND_ERRORS } else { EXIT_OK })
 }
 
-fn report_error_alone(error: &flowc::runtime::error::RuntimeError, sources: &SourceMap, style: TextStyle) {
+/// An error before any action ran (a script that does not compile, a state that cannot be
+/// continued): as a diagnostic on stderr, or with `--format json` as the one JSON document.
+fn report_error_alone(
+    error: &flowc::runtime::error::RuntimeError,
+    sources: &SourceMap,
+    style: TextStyle,
+    format: Format,
+) {
+    if format == Format::Json {
+        let diagnostic = error.to_diagnostic().map(|diagnostic| render::to_json(&diagnostic, sources));
+        let document = serde_json::json!({
+            "status": "error",
+            "error": { "code": error.code.to_string(), "message": error.message, "help": error.help, "diagnostic": diagnostic },
+        });
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut stdout, &document);
+        let _ = writeln!(stdout);
+        return;
+    }
     let mut stderr = std::io::stderr().lock();
     match error.to_diagnostic() {
         Some(diagnostic) => {

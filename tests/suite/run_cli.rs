@@ -180,6 +180,11 @@ fn state_is_saved_continued_and_tied_to_the_source() {
     let (status, _, stderr) = run(&["--state", &other, "--migrate"]);
     assert_eq!(status, 1);
     assert!(stderr.contains("R0501"), "{stderr}");
+    let (status, stdout, _) = run(&["--state", &other, "--format", "json"]);
+    assert_eq!(status, 1);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(document["status"], "error");
+    assert_eq!(document["error"]["code"], "R0501");
 }
 
 #[test]
