@@ -311,6 +311,41 @@ impl FieldKind {
     }
 }
 
+/// The kind as it is written in a `.flow` file: `money_upper`, `text(50)`, `float(3)`.
+impl fmt::Display for FieldKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            FieldKind::Text(Some(limit)) => return write!(formatter, "text({limit})"),
+            FieldKind::Float(places) => return write!(formatter, "float({places})"),
+            FieldKind::Text(None) => "text",
+            FieldKind::Textarea => "textarea",
+            FieldKind::Int => "int",
+            FieldKind::Money => "money",
+            FieldKind::MoneyUpper => "money_upper",
+            FieldKind::Check => "check",
+            FieldKind::Select => "select",
+            FieldKind::Attachment => "attachment",
+            FieldKind::Link => "link",
+            FieldKind::Note => "note",
+            FieldKind::Employee => "employee",
+            FieldKind::Employees => "employees",
+            FieldKind::Department => "department",
+            FieldKind::Departments => "departments",
+            FieldKind::Subcompany => "subcompany",
+            FieldKind::Role => "role",
+            FieldKind::Document => "document",
+            FieldKind::Project => "project",
+            FieldKind::Asset => "asset",
+            FieldKind::Customer => "customer",
+            FieldKind::MeetingRoom => "meeting_room",
+            FieldKind::Date => "date",
+            FieldKind::Time => "time",
+            FieldKind::DateTime => "datetime",
+        };
+        formatter.write_str(name)
+    }
+}
+
 /// A type named in a signature (`fn`, `const`, prelude). Field type names
 /// work too; `decimal`, `bool`, `number`, `people`, `any`, `list<T>` and
 /// `column<T>` are the extra names of signatures.

@@ -253,12 +253,8 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
 fn system_now() -> DateTime {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
-        + 8 * 3600;
-    let days = seconds.div_euclid(86_400);
-    DateTime {
-        date: flowc::runtime::dates::Date(i32::try_from(days).unwrap_or(0)),
-        time: flowc::runtime::dates::Time(seconds.rem_euclid(86_400) as u32),
-        offset_minutes: 8 * 60,
-    }
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0));
+    let epoch =
+        DateTime { date: flowc::runtime::dates::Date(0), time: flowc::runtime::dates::Time(0), offset_minutes: 0 };
+    DateTime::from_unix(seconds, 8 * 60).unwrap_or(epoch)
 }

@@ -143,6 +143,16 @@ impl DateTime {
     }
 }
 
+impl DateTime {
+    /// The instant `seconds` after 1970-01-01T00:00:00Z, on the wall clock of `offset_minutes`.
+    pub fn from_unix(seconds: i64, offset_minutes: i32) -> Option<DateTime> {
+        let local = seconds.checked_add(i64::from(offset_minutes) * 60)?;
+        let date = Date(i32::try_from(local.div_euclid(86_400)).ok()?);
+        let time = Time(u32::try_from(local.rem_euclid(86_400)).ok()?);
+        Some(DateTime { date, time, offset_minutes })
+    }
+}
+
 impl fmt::Display for DateTime {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{}T{}", self.date, self.time)?;

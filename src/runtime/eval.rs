@@ -228,8 +228,8 @@ impl<'a> Env<'a> {
     /// The cells of a detail column, row by row.
     pub fn column(&self, field: usize) -> impl Iterator<Item = &'a Value> + 'a {
         let data = self.data;
-        let (table, column) = self.layout.column_of(field).unwrap_or((usize::MAX, 0));
-        data.tables.get(table).into_iter().flatten().map(move |row| row.get(column).unwrap_or(&Value::Null))
+        let rows = self.layout.column_of(field).and_then(|(table, column)| Some((data.tables.get(table)?, column)));
+        rows.into_iter().flat_map(|(rows, column)| rows.iter().map(move |row| row.get(column).unwrap_or(&Value::Null)))
     }
 
     /// If `side` is a select field and `value` a text naming one of its
@@ -610,12 +610,12 @@ impl<'a> Env<'a> {
             "month" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(day.ymd().1))),
             "employee" | "department" | "subcompany" => {
                 let id = text(0)?;
-                let (kind, known) = match name {
-                    "employee" => (RefKind::Employee, self.directory.employee(&id).is_some()),
-                    "department" => (RefKind::Department, self.directory.department(&id).is_some()),
-                    _ => (RefKind::Subcompany, self.directory.subcompany(&id).is_some()),
+                let kind = match name {
+                    "employee" => RefKind::Employee,
+                    "department" => RefKind::Department,
+                    _ => RefKind::Subcompany,
                 };
-                if !known {
+                if !super::field_values::exists(self.directory, kind, &id) {
                     return Err(RuntimeError::at(
                         Code::R0305,
                         format!("no {} with id `{id}` in the directory", kind.noun()),

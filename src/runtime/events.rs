@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::field_values::to_json;
+use super::field_values::{to_json, FormName};
 use super::operators::EmptyBatch;
 use super::request::Runtime;
 use super::value::{FormData, Value};
@@ -141,7 +141,13 @@ fn pairs_as_map<S: serde::Serializer>(pairs: &[(String, Json)], serializer: S) -
 
 impl Runtime<'_> {
     /// What changed between two forms, field by field and cell by cell.
-    pub fn changes(&self, workflow: &Workflow, before: &FormData, after: &FormData, entered: &[usize]) -> Vec<Change> {
+    pub fn changes(
+        &self,
+        workflow: &Workflow,
+        before: &FormData,
+        after: &FormData,
+        entered: &[FormName],
+    ) -> Vec<Change> {
         let Some(form) = self.compiled.program.forms.get(workflow.form) else { return Vec::new() };
         let mut out = Vec::new();
         for (index, field) in form.fields.iter().enumerate() {
@@ -154,7 +160,7 @@ impl Runtime<'_> {
                     field: field.name.clone(),
                     from: to_json(field, old.unwrap_or(&Value::Null)),
                     to: to_json(field, new.unwrap_or(&Value::Null)),
-                    by: source_of(entered.contains(&index), field.formula.is_some()),
+                    by: source_of(entered.contains(&FormName::Field(index)), field.formula.is_some()),
                 });
             }
         }
@@ -162,7 +168,7 @@ impl Runtime<'_> {
             let empty = Vec::new();
             let old_rows = before.tables.get(table).unwrap_or(&empty);
             let new_rows = after.tables.get(table).unwrap_or(&empty);
-            let entered_table = entered.contains(&(usize::MAX - table));
+            let entered_table = entered.contains(&FormName::Table(table));
             if old_rows.len() != new_rows.len() {
                 out.push(Change {
                     field: format!("{}.rows", detail.name),

@@ -50,8 +50,8 @@ fn ref_kind(kind: &FieldKind) -> Option<(RefKind, bool)> {
 
 /// The value of a field nobody filled: `false` for a check (it has no third
 /// state), `null` for everything else.
-pub fn empty_of(field: &Field) -> Value {
-    match field.kind {
+pub fn empty_of(kind: &FieldKind) -> Value {
+    match kind {
         FieldKind::Check => Value::Bool(false),
         _ => Value::Null,
     }
@@ -63,12 +63,12 @@ pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, Run
     let mismatch = |value: &Value| {
         RuntimeError::at(
             Code::R0304,
-            format!("`{}` ({}) cannot hold {} (`{value}`)", field.name, kind_name(&field.kind), value.kind_name()),
+            format!("`{}` ({}) cannot hold {} (`{value}`)", field.name, field.kind, value.kind_name()),
             at,
         )
     };
     if value.is_null() {
-        return Ok(empty_of(field));
+        return Ok(empty_of(&field.kind));
     }
     if let Some(scale) = scale_of(&field.kind) {
         let number = match value {
@@ -170,23 +170,14 @@ fn option_list(field: &Field) -> String {
     field.options.iter().map(|option| format!("`{}`", option.key)).collect::<Vec<_>>().join(", ")
 }
 
-pub fn kind_name(kind: &FieldKind) -> String {
-    match kind {
-        FieldKind::Text(Some(limit)) => format!("text({limit})"),
-        FieldKind::Text(None) => "text".into(),
-        FieldKind::Float(places) => format!("float({places})"),
-        other => format!("{other:?}").to_lowercase(),
-    }
-}
-
 /// A value a person entered, from JSON (runtime.md §3): numbers as JSON
 /// numbers or strings, select values as keys or labels, references as ids
 /// that must exist. Returns the code and message of a refusal.
 pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> Result<Value, (Code, String)> {
     let name = &field.name;
-    let bad = |what: String| (Code::R0304, format!("`{name}` ({}): {what}", kind_name(&field.kind)));
+    let bad = |what: String| (Code::R0304, format!("`{name}` ({}): {what}", field.kind));
     if json.is_null() {
-        return Ok(empty_of(field));
+        return Ok(empty_of(&field.kind));
     }
     if let Some(scale) = scale_of(&field.kind) {
         let number = match json {
@@ -412,12 +403,12 @@ pub fn read_form(
     directory: &dyn Directory,
     door: Door<'_>,
     data: &mut FormData,
-    mut on_write: impl FnMut(usize),
+    mut on_write: impl FnMut(FormName),
 ) -> Result<(), RuntimeError> {
     let reader = FormReader { form, layout, directory, door };
     for (name, value) in json {
-        let index = find_field(form, name)?;
-        if let Some(table) = form.details.iter().position(|detail| &detail.name == name) {
+        let written = find_field(form, name)?;
+        if let FormName::Table(table) = written {
             let Json::Array(rows) = value else {
                 return Err(not_rows(name, value));
             };
@@ -429,11 +420,11 @@ pub fn read_form(
             if let Some(slot) = data.tables.get_mut(table) {
                 *slot = new_rows;
             }
-            on_write(index);
-            continue;
-        }
-        if reader.main_field(index, name, value, data)? {
-            on_write(index);
+            on_write(written);
+        } else if let FormName::Field(index) = written {
+            if reader.main_field(index, name, value, data)? {
+                on_write(written);
+            }
         }
     }
     Ok(())
@@ -450,14 +441,14 @@ pub fn read_form_text(
     directory: &dyn Directory,
     door: Door<'_>,
     data: &mut FormData,
-    mut on_write: impl FnMut(usize),
+    mut on_write: impl FnMut(FormName),
 ) -> Result<(), RuntimeError> {
     use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
     struct Streaming<'r, 'f> {
         reader: &'r FormReader<'f>,
         data: &'r mut FormData,
-        written: &'r mut Vec<usize>,
+        written: &'r mut Vec<FormName>,
         failure: &'r mut Option<RuntimeError>,
     }
 
@@ -473,20 +464,20 @@ pub fn read_form_text(
                 A::Error::custom("refused")
             };
             while let Some(name) = map.next_key::<String>()? {
-                let index = find_field(reader.form, &name).map_err(&mut fail)?;
-                match reader.form.details.iter().position(|detail| detail.name == name) {
-                    Some(table) => {
+                let written = find_field(reader.form, &name).map_err(&mut fail)?;
+                match written {
+                    FormName::Table(table) => {
                         let seed = Rows { reader, table, name: &name, data: self.data, failure: None };
                         let rows = map.next_value_seed(seed)?.map_err(&mut fail)?;
                         if let Some(slot) = self.data.tables.get_mut(table) {
                             *slot = rows;
                         }
-                        self.written.push(index);
+                        self.written.push(written);
                     }
-                    None => {
+                    FormName::Field(index) => {
                         let value: Json = map.next_value()?;
                         if reader.main_field(index, &name, &value, self.data).map_err(&mut fail)? {
-                            self.written.push(index);
+                            self.written.push(written);
                         }
                     }
                 }
@@ -615,7 +606,11 @@ impl FormReader<'_> {
             Some(existing) if matches!(door, Door::Entered { merge_tables } if merge_tables.contains(&table)) => {
                 existing.clone()
             }
-            _ => detail.columns.iter().map(|&column| form.fields.get(column).map_or(Value::Null, empty_of)).collect(),
+            _ => detail
+                .columns
+                .iter()
+                .map(|&column| form.fields.get(column).map_or(Value::Null, |field| empty_of(&field.kind)))
+                .collect(),
         };
         for (column_name, cell) in cells {
             let column = detail
@@ -682,14 +677,20 @@ impl FormReader<'_> {
     }
 }
 
-/// The field (or, for a detail table, its first column's slot owner) a name
-/// means: main fields by index; a table name maps to usize::MAX - table.
-pub fn find_field(form: &Form, name: &str) -> Result<usize, RuntimeError> {
+/// What a name in a form object means: a field (by index) or a whole detail table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormName {
+    Field(usize),
+    Table(usize),
+}
+
+/// The field or detail table a name means; unknown names are R0306 with a did-you-mean.
+pub fn find_field(form: &Form, name: &str) -> Result<FormName, RuntimeError> {
     if let Some(index) = form.fields.iter().position(|field| field.name == name) {
-        return Ok(index);
+        return Ok(FormName::Field(index));
     }
     if let Some(table) = form.details.iter().position(|detail| detail.name == name) {
-        return Ok(usize::MAX - table);
+        return Ok(FormName::Table(table));
     }
     Err(RuntimeError::new(
         Code::R0306,

@@ -144,7 +144,7 @@ pub fn blank(form: &crate::ir::Form) -> FormData {
         .iter()
         .map(|field| match field.options.iter().find(|option| option.default) {
             Some(option) if field.detail.is_none() => Value::Text(option.key.clone()),
-            _ => super::field_values::empty_of(field),
+            _ => super::field_values::empty_of(&field.kind),
         })
         .collect();
     FormData { main, tables: vec![Vec::new(); form.details.len()] }

@@ -59,6 +59,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::dates::{Date, DateTime, Time};
+use super::field_values::{empty_of, scale_of};
 use super::money::{rmb_upper, round_half_away};
 use super::value::{FormData, RefKind, Value};
 use crate::check::types::FieldKind;
@@ -758,47 +759,11 @@ fn describe(value: &Dynamic) -> String {
     format!("a value of type {}", value.type_name())
 }
 
-fn kind_name(kind: &FieldKind) -> String {
-    match kind {
-        FieldKind::Text(None) => "text".to_owned(),
-        FieldKind::Text(Some(max)) => format!("text({max})"),
-        FieldKind::Float(scale) => format!("float({scale})"),
-        other => match other {
-            FieldKind::Textarea => "textarea",
-            FieldKind::Int => "int",
-            FieldKind::Money => "money",
-            FieldKind::MoneyUpper => "money_upper",
-            FieldKind::Check => "check",
-            FieldKind::Select => "select",
-            FieldKind::Attachment => "attachment",
-            FieldKind::Link => "link",
-            FieldKind::Note => "note",
-            FieldKind::Employee => "employee",
-            FieldKind::Employees => "employees",
-            FieldKind::Department => "department",
-            FieldKind::Departments => "departments",
-            FieldKind::Subcompany => "subcompany",
-            FieldKind::Role => "role",
-            FieldKind::Document => "document",
-            FieldKind::Project => "project",
-            FieldKind::Asset => "asset",
-            FieldKind::Customer => "customer",
-            FieldKind::MeetingRoom => "meeting_room",
-            FieldKind::Date => "date",
-            FieldKind::Time => "time",
-            FieldKind::DateTime => "datetime",
-            FieldKind::Text(_) | FieldKind::Float(_) => "",
-        }
-        .to_owned(),
-    }
-}
-
 /// Converts a value the script set back by the field's kind; the error is the problem alone
 /// (the caller names the place).
 fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
     let kind = &field.kind;
-    let expects =
-        |what: &str, value: &Dynamic| format!("a {} field expects {what}, not {}", kind_name(kind), describe(value));
+    let expects = |what: &str, value: &Dynamic| format!("a {} field expects {what}, not {}", kind, describe(value));
     if value.is_unit() {
         return Ok(empty_of(kind));
     }
@@ -808,7 +773,7 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
             let length = text.chars().count();
             match max {
                 Some(max) if length > *max as usize => {
-                    Err(format!("a {} field holds at most {max} characters, not {length}", kind_name(kind)))
+                    Err(format!("a {} field holds at most {max} characters, not {length}", kind))
                 }
                 _ => Ok(Value::Text(text)),
             }
@@ -829,8 +794,7 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
                         "an int field expects a whole number, not {number}; round it first (`round(x)`)"
                     ))
                 }
-                FieldKind::Float(scale) => round_half_away(number, *scale),
-                _ => round_half_away(number, 2),
+                _ => round_half_away(number, scale_of(kind).unwrap_or(2)),
             };
             if matches!(kind, FieldKind::MoneyUpper) {
                 rmb_upper(stored).map_err(|error| error.to_string())?;
@@ -883,16 +847,7 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
         FieldKind::DateTime => {
             parsed(&value, DateTime::parse, Value::DateTime, "a datetime like 2026-11-28T09:00:00+08:00", &expects)
         }
-        FieldKind::Link | FieldKind::Note => Err(format!("a {} field is display only", kind_name(kind))),
-    }
-}
-
-/// What `()` stores: a check has no third state, so it empties to `false` (as everywhere in the
-/// runtime); every other field to null.
-fn empty_of(kind: &FieldKind) -> Value {
-    match kind {
-        FieldKind::Check => Value::Bool(false),
-        _ => Value::Null,
+        FieldKind::Link | FieldKind::Note => Err(format!("a {} field is display only", kind)),
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::Value as Json;
 
 use super::error::RuntimeError;
-use super::field_values::{self, read_form, read_form_text, Door};
+use super::field_values::{self, read_form, read_form_text, Door, FormName};
 use super::request::{internal, Request, Runtime};
 use crate::diag::Code;
 use crate::ir::{Node, Workflow};
@@ -19,21 +19,28 @@ pub(super) enum FormSource<'j> {
 
 /// `set` may write a field only where the node lists it (`editable`, `required`); a table
 /// when it or one of its columns is listed. Computed fields are refused by the reader.
-fn check_editable(form: &crate::ir::Form, node: &Node, index: usize) -> Result<(), RuntimeError> {
-    let table = usize::MAX.checked_sub(index).filter(|table| *table < form.details.len());
-    let (name, editable) = match table.and_then(|table| Some((table, form.details.get(table)?))) {
-        Some((table, detail)) => (
-            detail.name.as_str(),
-            node.editable_tables.contains(&table) || detail.columns.iter().any(|column| node.editable.contains(column)),
-        ),
-        None => (form.fields.get(index).map_or("", |field| field.name.as_str()), node.editable.contains(&index)),
+fn check_editable(form: &crate::ir::Form, node: &Node, written: FormName) -> Result<(), RuntimeError> {
+    let (name, editable, field) = match written {
+        FormName::Table(table) => {
+            let Some(detail) = form.details.get(table) else { return Ok(()) };
+            let editable = node.editable_tables.contains(&table)
+                || detail.columns.iter().any(|column| node.editable.contains(column));
+            (detail.name.as_str(), editable, None)
+        }
+        FormName::Field(index) => {
+            let field = form.fields.get(index);
+            // Computed fields are refused by the reader, with their own message.
+            if field.is_some_and(|field| field.formula.is_some()) {
+                return Ok(());
+            }
+            (field.map_or("", |field| field.name.as_str()), node.editable.contains(&index), field)
+        }
     };
-    let computed = form.fields.get(index).is_some_and(|field| field.formula.is_some());
-    if editable || computed {
+    if editable {
         return Ok(());
     }
     let message = format!("`{name}` is not editable at `{}`", node.name);
-    let error = match form.fields.get(index) {
+    let error = match field {
         Some(field) => RuntimeError::at(Code::R0301, message, node.at).with_note(field.at, "the field"),
         None => RuntimeError::at(Code::R0301, message, node.at),
     };
@@ -50,7 +57,7 @@ impl<'a> Runtime<'a> {
         node: &'a Node,
         request: &mut Request,
         values: FormSource<'_>,
-        entered: &mut Vec<usize>,
+        entered: &mut Vec<FormName>,
     ) -> Result<(), RuntimeError> {
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
@@ -79,7 +86,7 @@ impl<'a> Runtime<'a> {
             }
         }
         for (table, detail) in form.details.iter().enumerate() {
-            if !entered.contains(&(usize::MAX - table)) || node.editable_tables.contains(&table) {
+            if !entered.contains(&FormName::Table(table)) || node.editable_tables.contains(&table) {
                 continue;
             }
             let (Some(old_rows), Some(new_rows)) = (previous.tables.get(table), request.form.tables.get(table)) else {

@@ -52,7 +52,20 @@ impl<'a> Runtime<'a> {
             return Ok(());
         }
         self.run_block(workflow, &node.after, request, now)?;
-        let exit = self.choose(workflow, node, &node.exits, request, now, step)?;
+        self.leave(workflow, node, &node.exits, request, now, step)
+    }
+
+    /// Leaves `node` by the first of `exits` that holds: its block, then the target.
+    fn leave(
+        &self,
+        workflow: &'a Workflow,
+        node: &'a Node,
+        exits: &'a [Exit],
+        request: &mut Request,
+        now: DateTime,
+        step: &mut Step,
+    ) -> Result<(), RuntimeError> {
+        let exit = self.choose(workflow, node, exits, request, now, step)?;
         self.run_block(workflow, &exit.block, request, now)?;
         self.enter(workflow, exit, request, now, step)
     }
@@ -73,9 +86,7 @@ impl<'a> Runtime<'a> {
             )
             .with_label("this node"));
         }
-        let exit = self.choose(workflow, node, &node.returns, request, now, step)?;
-        self.run_block(workflow, &exit.block, request, now)?;
-        self.enter(workflow, exit, request, now, step)
+        self.leave(workflow, node, &node.returns, request, now, step)
     }
 
     /// Required fields of the node and the form's validate rules (at submit).
