@@ -14,12 +14,10 @@
 use std::time::Instant;
 
 use flowc::check::{check_paths, FsLoader};
+use flowc::org::{Department, DirectoryFile, Employee, MemoryDirectory, Project, RoleGrant, RoleScope, Subcompany};
 use flowc::runtime::compiled::Compiled;
-use flowc::runtime::dates::DateTime;
-use flowc::runtime::directory::{
-    Department, DirectoryFile, Employee, MemoryDirectory, Project, RoleGrant, RoleScope, Subcompany,
-};
 use flowc::runtime::request::{Action, ActionKind, FormInput, NewRequest, Runtime};
+use flowc::runtime::values::dates::DateTime;
 
 const EMPLOYEES: usize = 100_000;
 const PER_DEPARTMENT: usize = 100;

@@ -21,13 +21,13 @@ use divan::{black_box, Bencher};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use flowc::check::check_source;
+use flowc::org::{DirectoryFile, MemoryDirectory};
 use flowc::runtime::compiled::Compiled;
-use flowc::runtime::dates::DateTime;
-use flowc::runtime::directory::{DirectoryFile, MemoryDirectory};
-use flowc::runtime::eval::Env;
-use flowc::runtime::field_values::{read_form_text, Door};
-use flowc::runtime::formulas::{blank, recompute};
-use flowc::runtime::value::{FormData, Value};
+use flowc::runtime::values::dates::DateTime;
+use flowc::runtime::values::eval::Env;
+use flowc::runtime::values::field_values::{read_form_text, Door};
+use flowc::runtime::values::formulas::{blank, recompute};
+use flowc::runtime::values::value::{FormData, Value};
 
 /// The allocator of the `flowc` binary, so `load_json` times what `flowc run` does.
 #[global_allocator]

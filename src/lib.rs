@@ -10,6 +10,8 @@ pub mod diag;
 pub mod format;
 pub mod ir;
 pub mod lsp;
+/// The organisation: people, departments, roles, the `Directory` trait.
+pub mod org;
 pub mod runtime;
 pub mod source;
 pub mod syntax;

@@ -12,12 +12,12 @@ use clap::Args;
 use super::{use_color, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
+use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
-use flowc::runtime::dates::DateTime;
-use flowc::runtime::directory::MemoryDirectory;
+use flowc::runtime::report::session::{self, RunFiles, Start};
+use flowc::runtime::report::trace;
 use flowc::runtime::request::{Action, NewRequest, Runtime};
-use flowc::runtime::session::{self, RunFiles, Start};
-use flowc::runtime::trace;
+use flowc::runtime::values::dates::DateTime;
 use flowc::source::SourceMap;
 
 #[derive(Args)]
@@ -254,7 +254,10 @@ fn system_now() -> DateTime {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0));
-    let epoch =
-        DateTime { date: flowc::runtime::dates::Date(0), time: flowc::runtime::dates::Time(0), offset_minutes: 0 };
+    let epoch = DateTime {
+        date: flowc::runtime::values::dates::Date(0),
+        time: flowc::runtime::values::dates::Time(0),
+        offset_minutes: 0,
+    };
     DateTime::from_unix(seconds, 8 * 60).unwrap_or(epoch)
 }

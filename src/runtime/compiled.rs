@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::error::RuntimeError;
-use super::layout::Layout;
-use super::script::{ScriptLimits, Scripts};
 use crate::check::Analysis;
 use crate::diag::Code;
 use crate::ir::{self, Loc, Program, Stmt};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::script::{ScriptLimits, Scripts};
+use crate::runtime::values::layout::Layout;
 
 pub struct Compiled {
     pub program: Program,

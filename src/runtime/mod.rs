@@ -1,27 +1,22 @@
-//! The runtime (language.md §4–§9, runtime.md): what runs a compiled
-//! workflow. `value` and `field_values` are the data, `eval` the
-//! expressions, `formulas` the recomputation, `operators` who handles a
-//! node, `request` the state machine of one request (`submit`, `set_fields`
-//! and `events` its parts), `script` the Rhai
-//! sandbox, `trace` what a run tells its reader. `money` and `dates` are
-//! the arithmetic underneath; `directory` the organisation.
+//! The runtime (docs/language.md §4–§9, docs/runtime.md): what runs a compiled
+//! workflow, in rooms named after what they hold:
+//!
+//! - `values/`: how a value is held, computed and stored — values and form
+//!   data, money and dates, expressions, formulas, the three doors a value
+//!   passes (computed, entered, shown);
+//! - `request/`: the state machine of one request — create and apply, the
+//!   order of one submit, who may write which field, who handles a node,
+//!   what an action did;
+//! - `script/`: the Rhai sandbox for `script "x.rhai"`;
+//! - `report/`: what a run tells its reader and keeps — the JSON report, the
+//!   text story, the saved state.
+//!
+//! `compiled` is a program ready to run, `error` the `R0xxx` errors. The
+//! organisation the operators are chosen from lives in `crate::org`.
 
 pub mod compiled;
-pub mod dates;
-pub mod directory;
 pub mod error;
-pub mod eval;
-pub mod events;
-pub mod field_values;
-pub mod formulas;
-pub mod layout;
-pub mod money;
-pub mod operators;
+pub mod report;
 pub mod request;
 pub mod script;
-pub mod session;
-mod set_fields;
-pub mod state;
-mod submit;
-pub mod trace;
-pub mod value;
+pub mod values;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use flowc::runtime::directory::{
+use flowc::org::{
     Contact, Customer, Department, Directory, DirectoryError, DirectoryFile, Document, Employee, MeetingRoom,
     MemoryDirectory, People, Project, RecordKind, Scope, Subcompany,
 };
@@ -230,7 +230,7 @@ impl Directory for HostDirectory {
     fn project(&self, id: &str) -> Option<Cow<'_, Project>> {
         self.0.project(id).map(|record| Cow::Owned(record.into_owned()))
     }
-    fn asset(&self, id: &str) -> Option<Cow<'_, flowc::runtime::directory::Asset>> {
+    fn asset(&self, id: &str) -> Option<Cow<'_, flowc::org::Asset>> {
         self.0.asset(id).map(|record| Cow::Owned(record.into_owned()))
     }
     fn customer(&self, id: &str) -> Option<Cow<'_, Customer>> {

@@ -5,7 +5,7 @@
 
 use std::str::FromStr;
 
-use flowc::runtime::money::{rmb_upper, round_half_away, thousands, MoneyError};
+use flowc::runtime::values::money::{rmb_upper, round_half_away, thousands, MoneyError};
 use rust_decimal::Decimal;
 
 /// The lines of `tests/data/money/<name>`, each split at tabs, with their line numbers.

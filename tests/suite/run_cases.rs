@@ -14,11 +14,11 @@
 use std::path::{Path, PathBuf};
 
 use flowc::check::{check_paths, FsLoader};
+use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
-use flowc::runtime::dates::DateTime;
-use flowc::runtime::directory::MemoryDirectory;
+use flowc::runtime::report::session::{report, RunFiles, Start};
 use flowc::runtime::request::{Action, NewRequest, Runtime};
-use flowc::runtime::session::{report, RunFiles, Start};
+use flowc::runtime::values::dates::DateTime;
 use serde_json::Value as Json;
 
 const DEFAULT_NOW: &str = "2026-11-28T09:00:00+08:00";

@@ -7,14 +7,14 @@
 use std::borrow::Cow;
 
 use flowc::check::{check_paths, FsLoader};
-use flowc::runtime::compiled::Compiled;
-use flowc::runtime::dates::DateTime;
-use flowc::runtime::directory::{
+use flowc::org::{
     scope_admits, Asset, Customer, Department, Directory, DirectoryFile, Document, Employee, MeetingRoom,
     MemoryDirectory, People, Project, Scope, Subcompany,
 };
+use flowc::runtime::compiled::Compiled;
+use flowc::runtime::report::session::{report, RunFiles, Start};
 use flowc::runtime::request::{Action, NewRequest, Runtime};
-use flowc::runtime::session::{report, RunFiles, Start};
+use flowc::runtime::values::dates::DateTime;
 
 /// Records copied out of the memory directory; every answer is a fresh copy.
 struct HostDirectory(DirectoryFile);

@@ -5,11 +5,11 @@
 //! operators, nobody pending once archived, the log grows by one).
 
 use flowc::check::{check_paths, FsLoader};
+use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
-use flowc::runtime::dates::DateTime;
-use flowc::runtime::directory::MemoryDirectory;
+use flowc::runtime::report::session::RunFiles;
 use flowc::runtime::request::{Action, ActionKind, NewRequest, Runtime};
-use flowc::runtime::session::RunFiles;
+use flowc::runtime::values::dates::DateTime;
 use serde_json::{json, Value as Json};
 
 /// A small deterministic generator (no dependency, same sequence every run).

@@ -12,15 +12,15 @@ use rust_decimal::Decimal;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 
-use super::dates::{Date, DateTime, Time};
-use super::directory::Directory;
-use super::error::RuntimeError;
-use super::layout::Layout;
-use super::money;
-use super::value::{FormData, RefKind, Value};
 use crate::check::types::FieldKind;
 use crate::diag::Code;
 use crate::ir::{Field, Form, Loc};
+use crate::org::Directory;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::values::dates::{Date, DateTime, Time};
+use crate::runtime::values::layout::Layout;
+use crate::runtime::values::money;
+use crate::runtime::values::value::{FormData, RefKind, Value};
 
 /// The decimal places a numeric field keeps.
 pub fn scale_of(kind: &FieldKind) -> Option<u32> {

@@ -5,17 +5,17 @@
 
 use serde_json::Value as Json;
 
-use super::dates::DateTime;
-use super::error::RuntimeError;
-use super::eval::Env;
-use super::events::{ExitTried, Step};
-use super::field_values::{self, to_json};
-use super::formulas::recompute;
-use super::operators::{self, Resolution};
-use super::request::{internal, node_name, Action, Request, Runtime};
-use super::value::Value;
 use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::request::events::{ExitTried, Step};
+use crate::runtime::request::operators::{self, Resolution};
+use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
+use crate::runtime::values::dates::DateTime;
+use crate::runtime::values::eval::Env;
+use crate::runtime::values::field_values::{self, to_json};
+use crate::runtime::values::formulas::recompute;
+use crate::runtime::values::value::Value;
 use crate::syntax::ast::OperatorMode;
 
 impl<'a> Runtime<'a> {

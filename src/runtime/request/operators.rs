@@ -8,10 +8,10 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::error::RuntimeError;
-use super::eval::{scope_of, Env};
-use super::value::{RefKind, Value};
 use crate::ir::{Loc, Node, OperatorLine};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::values::eval::{scope_of, Env};
+use crate::runtime::values::value::{RefKind, Value};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resolution {

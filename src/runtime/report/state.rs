@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::dates::DateTime;
-use super::error::RuntimeError;
-use super::field_values::{form_to_json, read_form, Door, Ordered};
-use super::formulas::blank;
-use super::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
 use crate::diag::Code;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
+use crate::runtime::values::dates::DateTime;
+use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
+use crate::runtime::values::formulas::blank;
 
 /// The version of the state format.
 const FORMAT: u32 = 1;

@@ -5,15 +5,15 @@
 
 use rust_decimal::Decimal;
 
-use super::dates::{Date, DateTime};
-use super::directory::{Directory, Scope};
-use super::error::RuntimeError;
-use super::layout::Layout;
-use super::money;
-use super::value::{FormData, RefKind, Value};
 use crate::check::types::FieldKind;
 use crate::diag::Code;
 use crate::ir::{Expr, ExprKind, Form, Loc, Program};
+use crate::org::{Directory, Scope};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::values::dates::{Date, DateTime};
+use crate::runtime::values::layout::Layout;
+use crate::runtime::values::money;
+use crate::runtime::values::value::{FormData, RefKind, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
 pub type EvalResult<T> = Result<T, RuntimeError>;
@@ -340,7 +340,7 @@ impl<'a> Env<'a> {
         let reference = |kind: RefKind, id: Option<std::borrow::Cow<'_, str>>| {
             id.map_or(Value::Null, |id| Value::Ref(kind, id.into_owned()))
         };
-        let people = |list: super::directory::People<'_>| {
+        let people = |list: crate::org::People<'_>| {
             Value::List(list.iter().map(|id| Value::Ref(RefKind::Employee, id.to_owned())).collect())
         };
         let unknown = |kind: RefKind, id: &str| {
@@ -615,7 +615,7 @@ impl<'a> Env<'a> {
                     "department" => RefKind::Department,
                     _ => RefKind::Subcompany,
                 };
-                if !super::field_values::exists(self.directory, kind, &id) {
+                if !crate::runtime::values::field_values::exists(self.directory, kind, &id) {
                     return Err(RuntimeError::at(
                         Code::R0305,
                         format!("no {} with id `{id}` in the directory", kind.noun()),

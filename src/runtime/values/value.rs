@@ -8,7 +8,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::dates::{Date, DateTime, Time};
+use crate::runtime::values::dates::{Date, DateTime, Time};
 
 /// What a reference points at in the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

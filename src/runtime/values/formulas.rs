@@ -4,12 +4,12 @@
 
 use rust_decimal::Decimal;
 
-use super::error::RuntimeError;
-use super::eval::Env;
-use super::field_values::{scale_of, store_computed};
-use super::money::round_half_away;
-use super::value::{FormData, Value};
 use crate::ir::ExprKind;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::values::eval::Env;
+use crate::runtime::values::field_values::{scale_of, store_computed};
+use crate::runtime::values::money::round_half_away;
+use crate::runtime::values::value::{FormData, Value};
 use crate::syntax::ast::BinaryOp;
 
 /// Recomputes every formula of `env.form` into `data`. `env.data` is
@@ -144,7 +144,7 @@ pub fn blank(form: &crate::ir::Form) -> FormData {
         .iter()
         .map(|field| match field.options.iter().find(|option| option.default) {
             Some(option) if field.detail.is_none() => Value::Text(option.key.clone()),
-            _ => super::field_values::empty_of(&field.kind),
+            _ => crate::runtime::values::field_values::empty_of(&field.kind),
         })
         .collect();
     FormData { main, tables: vec![Vec::new(); form.details.len()] }

@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 use serde_json::Value as Json;
 
-use super::dates::DateTime;
-use super::request::{Change, ChangeSource, Runtime, Step};
-use super::session::RunResult;
+use crate::runtime::report::session::RunResult;
+use crate::runtime::request::{Change, ChangeSource, Runtime, Step};
+use crate::runtime::values::dates::DateTime;
 
 /// Renders the story; `error_report` is the refusal already rendered as a
 /// diagnostic (miette) by the caller, which owns the sources and colours.

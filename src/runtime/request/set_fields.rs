@@ -4,11 +4,11 @@
 
 use serde_json::Value as Json;
 
-use super::error::RuntimeError;
-use super::field_values::{self, read_form, read_form_text, Door, FormName};
-use super::request::{internal, Request, Runtime};
 use crate::diag::Code;
 use crate::ir::{Node, Workflow};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::request::{internal, Request, Runtime};
+use crate::runtime::values::field_values::{self, read_form, read_form_text, Door, FormName};
 
 /// Where `set` and a new request's form come from.
 #[derive(Clone, Copy)]

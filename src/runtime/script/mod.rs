@@ -58,12 +58,12 @@ use rhai::{
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::dates::{Date, DateTime, Time};
-use super::field_values::{empty_of, scale_of};
-use super::money::{rmb_upper, round_half_away};
-use super::value::{FormData, RefKind, Value};
 use crate::check::types::FieldKind;
 use crate::ir::{Field, Form};
+use crate::runtime::values::dates::{Date, DateTime, Time};
+use crate::runtime::values::field_values::{empty_of, scale_of};
+use crate::runtime::values::money::{rmb_upper, round_half_away};
+use crate::runtime::values::value::{FormData, RefKind, Value};
 
 /// The stack of the thread that compiles and runs a script: a base, plus room for values nested
 /// as deep as the size bounds allow (every array item or map entry can be one more level, and

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::field_values::{to_json, FormName};
-use super::operators::EmptyBatch;
-use super::request::Runtime;
-use super::value::{FormData, Value};
 use crate::ir::Workflow;
+use crate::runtime::request::operators::EmptyBatch;
+use crate::runtime::request::Runtime;
+use crate::runtime::values::field_values::{to_json, FormName};
+use crate::runtime::values::value::{FormData, Value};
 
 /// Above this many changed cells in one column, the log says how many instead of listing them.
 const CELLS_LOGGED_ONE_BY_ONE: usize = 200;

@@ -2,25 +2,32 @@
 //! applying one action as a pure transition, `request + action → new
 //! request + step`. Every action works on a copy; a refusal returns the
 //! error and the caller still holds the request exactly as it was.
+//! `submit` is the order of one submit and reject, `set_fields` what a node
+//! lets a person write, `operators` who handles a node (batches, `where`,
+//! `when`), `events` what an action did (steps, log lines, changes).
+
+pub mod events;
+pub mod operators;
+mod set_fields;
+mod submit;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::compiled::Compiled;
-use super::dates::DateTime;
-use super::directory::Directory;
-use super::error::RuntimeError;
-use super::eval::Env;
-use super::formulas::blank;
-use super::operators;
-use super::value::FormData;
 use crate::diag::Code;
 use crate::ir::{NodeKind, Workflow};
+use crate::org::Directory;
+use crate::runtime::compiled::Compiled;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::values::dates::DateTime;
+use crate::runtime::values::eval::Env;
+use crate::runtime::values::formulas::blank;
+use crate::runtime::values::value::FormData;
 
-pub use super::events::{Change, ChangeSource, ExitTried, LogEntry, Step};
-use super::set_fields::FormSource;
+pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
+use set_fields::FormSource;
 
 /// One request in flight.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,12 +7,12 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::dates::DateTime;
-use super::error::RuntimeError;
-use super::field_values::{self, form_to_json, Ordered};
-use super::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
-use super::value::Value;
 use crate::ir::TitlePart;
+use crate::runtime::error::RuntimeError;
+use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
+use crate::runtime::values::dates::DateTime;
+use crate::runtime::values::field_values::{self, form_to_json, Ordered};
+use crate::runtime::values::value::Value;
 
 /// Where a run starts.
 pub enum Start<'r> {
