@@ -22,6 +22,7 @@ pub use forms::{FieldInfo, FormInfo, Named};
 pub use modules::{FsLoader, Loader, Module, STDLIB};
 
 use crate::diag::{self, Code, Diagnostic};
+use crate::input_file::{FileError, FileKind, Problem};
 use crate::source::{FileId, FileSpan, SourceMap, Span};
 use crate::syntax::ast;
 use types::{SigTy, Ty};
@@ -54,7 +55,7 @@ pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
     let mut diagnostics = loaded.diagnostics;
     let (checked, index) = check_modules(&loaded.modules);
     diagnostics.extend(checked);
-    diagnostics.extend(scripts::missing_script_files(&loaded.modules, loader));
+    diagnostics.extend(scripts::script_file_problems(&loaded.modules, loader));
     diag::sort(&mut diagnostics);
     Analysis { sources, modules: loaded.modules, diagnostics, unreadable: loaded.unreadable, index }
 }
@@ -66,12 +67,11 @@ pub fn check_source(name: &str, text: &str) -> Analysis {
         text: &'t str,
     }
     impl Loader for OneFile<'_> {
-        fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        fn read(&self, path: &Path) -> Result<Vec<u8>, FileError> {
             if path == self.path {
                 Ok(self.text.as_bytes().to_vec())
             } else {
-                // Not `NotFound`: other files are unknown here, not missing (no W0112).
-                Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "only one file is loaded"))
+                Err(FileError { path: path.to_path_buf(), kind: FileKind::Flow, problem: Problem::Missing })
             }
         }
     }

@@ -6,21 +6,37 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Code, Diagnostic};
+use crate::input_file::{self, FileError, FileKind, Problem, ScriptProblem};
 use crate::source::{FileId, FileSpan, SourceFile, SourceMap};
 use crate::syntax::{self, ast};
 
 /// Where file text comes from: the disk for the CLI, open documents for the
-/// language server.
+/// language server. Files on disk are read through [`crate::input_file`], so
+/// only regular files within the size limit are read, and scripts are found
+/// without reading them.
 pub trait Loader {
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    /// The bytes of the `.flow` file at `path`.
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FileError>;
+
+    /// Where the script `written` (as in `script "…"`) of a `.flow` file in
+    /// `folder` is, without reading it, or why it cannot be used. The default
+    /// applies the path rule alone (no absolute path, no `..` out of the
+    /// folder), for loaders that have no file system.
+    fn find_script(&self, folder: &Path, written: &str) -> Result<PathBuf, ScriptProblem> {
+        input_file::script_relative_path(written).map(|relative| folder.join(relative)).map_err(ScriptProblem::Outside)
+    }
 }
 
 /// Reads files from disk.
 pub struct FsLoader;
 
 impl Loader for FsLoader {
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FileError> {
+        input_file::read(path, FileKind::Flow)
+    }
+
+    fn find_script(&self, folder: &Path, written: &str) -> Result<PathBuf, ScriptProblem> {
+        input_file::find_script(folder, written)
     }
 }
 
@@ -92,7 +108,7 @@ pub fn load(sources: &mut SourceMap, roots: &[PathBuf], loader: &dyn Loader) -> 
                     module.is_root = true;
                 }
             }
-            Err(error) => state.unreadable.push((root.clone(), error.to_string())),
+            Err(error) => state.unreadable.push((root.clone(), error.problem.to_string())),
         }
     }
     // Resolve `use` lines breadth first; new modules are appended as found.
@@ -195,14 +211,20 @@ impl LoadState {
             let names: Vec<&str> = use_item.path.iter().map(|segment| segment.name.as_str()).collect();
             let path_text = names.join("::");
             let resolved = if names.first() == Some(&"std") {
-                self.resolve_std(sources, &use_item)
+                self.resolve_std(sources, &use_item).ok_or(None)
             } else {
                 self.resolve_relative(sources, &use_item, dir.as_deref(), loader)
             };
             match resolved {
-                Some((target, item)) => imports.push(Import { use_span, module: Some(target), item }),
-                None => {
-                    let help = if names.first() == Some(&"std") {
+                Ok((target, item)) => imports.push(Import { use_span, module: Some(target), item }),
+                Err(unreadable) => {
+                    let (message, label) = match &unreadable {
+                        Some(_) => (format!("cannot read `{path_text}`"), "its file cannot be read"),
+                        None => (format!("cannot find `{path_text}`"), "no such module or item"),
+                    };
+                    let help = if let Some(error) = unreadable {
+                        format!("`{}` is there, but {}", error.path.display(), error.problem)
+                    } else if names.first() == Some(&"std") {
                         let available: Vec<String> = STDLIB.iter().map(|(name, _)| format!("`std::{name}`")).collect();
                         format!("the standard library has {}", available.join(", "))
                     } else {
@@ -219,16 +241,7 @@ impl LoadState {
                         .first()
                         .map(|first| first.span.to(use_item.path.last().map_or(first.span, |last| last.span)))
                         .unwrap_or(use_item.span);
-                    self.diagnostics.push(
-                        Diagnostic::in_file(
-                            Code::E0601,
-                            format!("cannot find `{path_text}`"),
-                            file,
-                            span,
-                            "no such module or item",
-                        )
-                        .with_help(help),
-                    );
+                    self.diagnostics.push(Diagnostic::in_file(Code::E0601, message, file, span, label).with_help(help));
                     imports.push(Import { use_span, module: None, item: None });
                 }
             }
@@ -246,35 +259,42 @@ impl LoadState {
         }
     }
 
+    /// The module (and item) a relative `use` names. Not found is `Err(None)`; a file that is
+    /// there but cannot be read (a FIFO, too large) is `Err(Some(why))`, and stops the search.
     fn resolve_relative(
         &mut self,
         sources: &mut SourceMap,
         use_item: &ast::UseItem,
         dir: Option<&Path>,
         loader: &dyn Loader,
-    ) -> Option<(usize, Option<ast::Ident>)> {
-        let dir = dir?;
+    ) -> Result<(usize, Option<ast::Ident>), Option<FileError>> {
+        let dir = dir.ok_or(None)?;
         let segments: Vec<&str> = use_item.path.iter().map(|segment| segment.name.as_str()).collect();
         let whole = path_of(dir, &segments);
-        if let Some(index) = self.open(sources, &whole, loader) {
-            return Some((index, None));
+        match self.open(sources, &whole, loader) {
+            Ok(index) => return Ok((index, None)),
+            Err(error) if !matches!(error.problem, Problem::Missing) => return Err(Some(error)),
+            Err(_) => {}
         }
-        let (item, parent) = use_item.path.split_last()?;
+        let (item, parent) = use_item.path.split_last().ok_or(None)?;
         if parent.is_empty() {
-            return None;
+            return Err(None);
         }
         let parent_names: Vec<&str> = parent.iter().map(|segment| segment.name.as_str()).collect();
-        let index = self.open(sources, &path_of(dir, &parent_names), loader)?;
-        Some((index, Some(item.clone())))
+        match self.open(sources, &path_of(dir, &parent_names), loader) {
+            Ok(index) => Ok((index, Some(item.clone()))),
+            Err(error) if !matches!(error.problem, Problem::Missing) => Err(Some(error)),
+            Err(_) => Err(None),
+        }
     }
 
-    fn open(&mut self, sources: &mut SourceMap, path: &Path, loader: &dyn Loader) -> Option<usize> {
+    fn open(&mut self, sources: &mut SourceMap, path: &Path, loader: &dyn Loader) -> Result<usize, FileError> {
         let key = module_key(path);
         if let Some(&index) = self.by_key.get(&key) {
-            return Some(index);
+            return Ok(index);
         }
-        let bytes = loader.read(path).ok()?;
-        Some(self.add_file(sources, path, &bytes))
+        let bytes = loader.read(path)?;
+        Ok(self.add_file(sources, path, &bytes))
     }
 
     /// Depth-first search over `use` edges; an edge back to a module on the

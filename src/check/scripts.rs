@@ -1,15 +1,17 @@
-//! `script "x.rhai"` files exist (W0112). The checker does not read scripts
-//! (the runtime compiles them), but a path that names no file is a mistake
-//! worth showing as the analyst types, not only when a request reaches the node.
-
-use std::io::ErrorKind;
+//! `script "x.rhai"` paths (W0112, E0113, E0114). The checker does not read
+//! scripts (the runtime compiles them), but it asks the loader where each one
+//! is, without reading it: a path that leaves the workflow's folder, a file
+//! that is missing, or one that is not a regular file of at most the script
+//! size limit is a mistake worth showing as the analyst types, not only when
+//! `flowc run` starts.
 
 use super::modules::{Loader, Module};
 use crate::diag::{Code, Diagnostic};
+use crate::input_file::{FileKind, Problem, ScriptProblem};
 use crate::syntax::ast::{Block, Item, Statement};
 
-/// A warning for each script statement whose file the loader reports as not found.
-pub fn missing_script_files(modules: &[Module], loader: &dyn Loader) -> Vec<Diagnostic> {
+/// A diagnostic for each script statement whose file cannot be used.
+pub fn script_file_problems(modules: &[Module], loader: &dyn Loader) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for module in modules.iter().filter(|module| !module.is_prelude) {
         let Some(dir) = &module.dir else { continue };
@@ -23,21 +25,38 @@ pub fn missing_script_files(modules: &[Module], loader: &dyn Loader) -> Vec<Diag
                     .chain(node.exits.iter().filter_map(|exit| exit.block.as_ref()));
                 for block in blocks {
                     visit(block, &mut |path, span| {
-                        let full = dir.join(path);
-                        if let Err(error) = loader.read(&full) {
-                            if error.kind() == ErrorKind::NotFound {
-                                out.push(
-                                    Diagnostic::in_file(
-                                        Code::W0112,
-                                        format!("script file `{path}` not found"),
-                                        module.file,
-                                        span,
-                                        format!("no file at {}", full.display()),
-                                    )
-                                    .with_help("script paths are relative to the .flow file that names them"),
-                                );
+                        let diagnostic = match loader.find_script(dir, path) {
+                            Ok(_) => return,
+                            // The message quotes the path as written, never where it leads.
+                            Err(ScriptProblem::Outside(error)) => {
+                                Diagnostic::in_file(Code::E0113, error.message(path), module.file, span, "outside the folder of this .flow file")
+                                    .with_help("script paths are relative to the .flow file that names them and stay inside its folder; put the script there, e.g. `scripts/ledger.rhai`")
                             }
-                        }
+                            Err(ScriptProblem::File(error)) => match error.problem {
+                                Problem::Missing => Diagnostic::in_file(
+                                    Code::W0112,
+                                    format!("script file `{path}` not found"),
+                                    module.file,
+                                    span,
+                                    format!("no file at {}", error.path.display()),
+                                )
+                                .with_help("script paths are relative to the .flow file that names them"),
+                                Problem::NotRegular(_) | Problem::TooLarge { .. } => Diagnostic::in_file(
+                                    Code::E0114,
+                                    format!("script `{path}` cannot be used: {}", error.problem),
+                                    module.file,
+                                    span,
+                                    "this script",
+                                )
+                                .with_help(format!(
+                                    "a script is a regular file of at most {} MiB",
+                                    FileKind::Script.limit() >> 20
+                                )),
+                                // Unreadable for another reason (permissions): `flowc run` says so.
+                                Problem::NotUtf8 | Problem::Other(_) => return,
+                            },
+                        };
+                        out.push(diagnostic);
                     });
                 }
             }

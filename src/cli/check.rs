@@ -1,12 +1,13 @@
 //! `flowc check FILE…`: exit 0 without errors (warnings allowed), 1 with
-//! errors (or warnings under `--deny warnings`), 2 for unreadable files.
+//! errors (or warnings under `--deny warnings`), 2 for unreadable files
+//! (under `--format json`, the error document).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{use_color, Deny, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
+use super::{use_color, Deny, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
 
@@ -27,9 +28,19 @@ pub struct CheckArgs {
 pub fn run(mut arguments: CheckArgs) -> u8 {
     arguments.files = expand_folders(&arguments.files);
     let analysis = check::check_paths(&arguments.files, &FsLoader);
-    if !analysis.unreadable.is_empty() {
-        for (path, reason) in &analysis.unreadable {
-            eprintln!("error: cannot read `{}`: {reason}", path.display());
+    if let Some((first, _)) = analysis.unreadable.first() {
+        let lines: Vec<String> = analysis
+            .unreadable
+            .iter()
+            .map(|(path, reason)| format!("cannot read `{}`: {reason}", path.display()))
+            .collect();
+        match arguments.format {
+            Format::Json => Failure::in_file(lines.join("\n"), first).report(Format::Json),
+            Format::Text => {
+                for line in lines {
+                    eprintln!("error: {line}");
+                }
+            }
         }
         return EXIT_BAD_USAGE;
     }

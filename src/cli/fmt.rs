@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use flowc::input_file::FileKind;
 
 use super::{EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 
@@ -27,7 +28,7 @@ pub fn run(arguments: FmtArgs) -> u8 {
     let mut changed = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for path in &arguments.files {
-        let text = match std::fs::read(path) {
+        let text = match flowc::input_file::read(path, FileKind::Flow) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(_) => {
@@ -37,7 +38,7 @@ pub fn run(arguments: FmtArgs) -> u8 {
                 }
             },
             Err(error) => {
-                eprintln!("error: cannot read `{}`: {error}", path.display());
+                eprintln!("error: cannot read `{}`: {}", path.display(), error.problem);
                 failed_to_read = true;
                 continue;
             }

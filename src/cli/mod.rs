@@ -7,6 +7,8 @@ mod fmt;
 mod lsp;
 mod run;
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -53,6 +55,18 @@ pub const EXIT_BAD_USAGE: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(error) if error.use_stderr() && json_on_command_line() => {
+            // The command line could not be understood, but it asked for JSON: the error
+            // document, with clap's first line as the message and the rest as help.
+            let rendered = error.render().to_string();
+            let mut lines = rendered.trim().lines();
+            let first = lines.next().unwrap_or("bad usage");
+            let message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+            let help = lines.collect::<Vec<_>>().join("\n").trim().to_owned();
+            let failure = Failure { message, file: None, code: None, help: Some(help).filter(|help| !help.is_empty()) };
+            print_json(&failure.document());
+            return ExitCode::from(EXIT_BAD_USAGE);
+        }
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(if error.use_stderr() { EXIT_BAD_USAGE } else { EXIT_OK });
@@ -79,4 +93,104 @@ pub fn main() -> ExitCode {
 pub fn use_color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Whether `--format json` (or `--format=json`) is anywhere on the command line, for a usage
+/// error found before the arguments could be parsed.
+fn json_on_command_line() -> bool {
+    let arguments: Vec<String> = std::env::args_os().map(|argument| argument.to_string_lossy().into_owned()).collect();
+    arguments.iter().any(|argument| argument == "--format=json")
+        || arguments.windows(2).any(|pair| matches!(pair, [option, value] if option == "--format" && value == "json"))
+}
+
+/// Why a command stopped before it had its own report to print: bad usage, or an input file
+/// that cannot be read or parsed (exit 2). Shown as `error: …` on stderr, or under
+/// `--format json` as the error document (docs/runtime.md, "The error document").
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    /// The input file at fault, when there is one.
+    pub file: Option<PathBuf>,
+    /// A diagnostic code (`R0502`), when the error has one.
+    pub code: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Failure {
+    pub fn in_file(message: impl Into<String>, file: &Path) -> Failure {
+        Failure { message: message.into(), file: Some(file.to_path_buf()), code: None, help: None }
+    }
+
+    /// The error document of this failure.
+    pub fn document(&self) -> serde_json::Value {
+        error_document(
+            self.code.as_deref(),
+            &self.message,
+            self.help.as_deref(),
+            self.file.as_deref(),
+            serde_json::Value::Null,
+        )
+    }
+
+    /// Prints the failure in `format`: text on stderr, or the error document on stdout.
+    pub fn report(&self, format: Format) {
+        match format {
+            Format::Json => print_json(&self.document()),
+            Format::Text => {
+                let code = self.code.as_ref().map(|code| format!("[{code}]")).unwrap_or_default();
+                let help = self.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
+                eprintln!("error{code}: {}{help}", self.message);
+            }
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, file: None, code: None, help: None }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure::from(message.to_owned())
+    }
+}
+
+impl From<flowc::input_file::FileError> for Failure {
+    fn from(error: flowc::input_file::FileError) -> Failure {
+        Failure::in_file(error.to_string(), &error.path)
+    }
+}
+
+/// The error document: what every command prints under `--format json` when it stops on an
+/// error before its own report (exit 2, and exit 1 for `run`'s errors before any action). One
+/// shape for all of them, described in docs/runtime.md: `status` is `"error"`, and `error`
+/// holds `code` (a diagnostic code or null), `message`, `help`, `file` (the input file at
+/// fault or null) and `diagnostic` (the error as a check diagnostic, when it points into a
+/// `.flow` file, or null).
+pub fn error_document(
+    code: Option<&str>,
+    message: &str,
+    help: Option<&str>,
+    file: Option<&Path>,
+    diagnostic: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "status": "error",
+        "error": {
+            "code": code,
+            "message": message,
+            "help": help,
+            "file": file.map(|file| file.display().to_string()),
+            "diagnostic": diagnostic,
+        },
+    })
+}
+
+/// Prints one JSON document on stdout.
+pub fn print_json(document: &serde_json::Value) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut stdout, document);
+    let _ = writeln!(stdout);
 }

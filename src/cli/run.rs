@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{use_color, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
+use super::{error_document, print_json, use_color, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
+use flowc::input_file::{self, FileKind};
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
 use flowc::runtime::report::session::{self, RunFiles, Start};
@@ -72,21 +73,22 @@ fn inputs(arguments: &RunArgs) -> Result<Inputs, String> {
     Ok(Inputs { flow, org, request, actions })
 }
 
-fn read(path: &Path, what: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|error| format!("cannot read the {what} `{}`: {error}", path.display()))
+/// An input file, through the one reader: a regular file within the kind's size limit.
+fn read(path: &Path, kind: FileKind) -> Result<String, Failure> {
+    Ok(input_file::read_to_string(path, kind)?)
 }
 
 pub fn run(arguments: RunArgs) -> u8 {
     match run_inner(&arguments) {
         Ok(status) => status,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(failure) => {
+            failure.report(arguments.format);
             EXIT_BAD_USAGE
         }
     }
 }
 
-fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
+fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
     let inputs = inputs(arguments)?;
     let now = match &arguments.now {
         Some(text) => DateTime::parse(text)
@@ -97,7 +99,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
 
     let analysis = check::check_paths(std::slice::from_ref(&inputs.flow), &FsLoader);
     if let Some((path, reason)) = analysis.unreadable.first() {
-        return Err(format!("cannot read `{}`: {reason}", path.display()));
+        return Err(Failure::in_file(format!("cannot read `{}`: {reason}", path.display()), path));
     }
     if analysis.error_count() > 0 && arguments.format == Format::Json {
         let diagnostics: Vec<_> = analysis
@@ -121,53 +123,61 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
         let _ = writeln!(stderr, "run stopped: the program has {} errors", analysis.error_count());
         return Ok(EXIT_FOUND_ERRORS);
     }
-    let compiled = match Compiled::new(&analysis, &|path| std::fs::read_to_string(path)) {
+    let compiled = match Compiled::new(&analysis, &input_file::read_script) {
         Ok(compiled) => compiled,
         Err(flowc::runtime::compiled::CompileError::Script(error)) => {
-            report_error_alone(&error, &analysis.sources, style, arguments.format);
+            report_error_alone(&error, None, &analysis.sources, style, arguments.format);
             return Ok(EXIT_FOUND_ERRORS);
         }
-        Err(error) => return Err(error.to_string()),
+        Err(error) => return Err(error.to_string().into()),
     };
-    let directory = MemoryDirectory::load(&inputs.org).map_err(|error| error.to_string())?;
+    let directory =
+        MemoryDirectory::load(&inputs.org).map_err(|error| Failure::in_file(error.to_string(), &inputs.org))?;
     let runtime = Runtime::new(&compiled, &directory);
 
     let actions: Vec<Action> = match &inputs.actions {
         Some(path) => {
-            let text = read(path, "actions")?;
-            serde_json::from_str(&text)
-                .map_err(|error| format!("`{}` is not a list of actions: {error}", path.display()))?
+            let text = read(path, FileKind::Actions)?;
+            serde_json::from_str(&text).map_err(|error| {
+                Failure::in_file(format!("`{}` is not a list of actions: {error}", path.display()), path)
+            })?
         }
         None => Vec::new(),
     };
     let saved = match &arguments.state {
-        Some(path) if path.exists() => Some(read(path, "state")?),
+        Some(path) if path.exists() => Some(read(path, FileKind::State)?),
         _ => None,
     };
-    let new_request: Option<NewRequest> = match (&saved, &inputs.request) {
-        (Some(_), _) => None,
-        (None, Some(path)) => {
-            let text = read(path, "request")?;
-            Some(
-                serde_json::from_str(&text)
-                    .map_err(|error| format!("`{}` is not a request: {error}", path.display()))?,
-            )
-        }
-        (None, None) => {
-            return Err("nothing to run: pass `--request FILE` (or `--state FILE` of a saved request)".into())
-        }
-    };
+    let new_request: Option<NewRequest> =
+        match (&saved, &inputs.request) {
+            (Some(_), _) => None,
+            (None, Some(path)) => {
+                let text = read(path, FileKind::Request)?;
+                Some(serde_json::from_str(&text).map_err(|error| {
+                    Failure::in_file(format!("`{}` is not a request: {error}", path.display()), path)
+                })?)
+            }
+            (None, None) => {
+                return Err("nothing to run: pass `--request FILE` (or `--state FILE` of a saved request)".into())
+            }
+        };
     let start = match (&saved, &new_request) {
         (Some(text), _) => match runtime.load_state(text, arguments.migrate, now) {
             Ok(request) => Start::Saved(Box::new(request)),
             Err(error) => {
-                report_error_alone(&error, &analysis.sources, style, arguments.format);
+                let file = arguments.state.as_deref();
+                report_error_alone(&error, file, &analysis.sources, style, arguments.format);
                 return Ok(if error.code == flowc::diag::Code::R0502 { EXIT_BAD_USAGE } else { EXIT_FOUND_ERRORS });
             }
         },
         (None, Some(new)) => {
             let name = arguments.workflow.as_deref().or(new.workflow.as_deref());
-            let workflow = compiled.workflow_index(name).map_err(|error| error.message.clone())?;
+            let workflow = compiled.workflow_index(name).map_err(|error| Failure {
+                message: error.message.clone(),
+                file: None,
+                code: Some(error.code.to_string()),
+                help: error.help.clone(),
+            })?;
             Start::New { workflow, request: new }
         }
         (None, None) => return Err("nothing to run".into()),
@@ -202,32 +212,37 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
 }
 
 /// An error before any action ran (a script that does not compile, a state that cannot be
-/// continued): as a diagnostic on stderr, or with `--format json` as the one JSON document.
+/// continued): as a diagnostic on stderr, or with `--format json` as the error document.
+/// `file` is the input file it is about, named in the message when no diagnostic points into
+/// the `.flow`.
 fn report_error_alone(
     error: &flowc::runtime::error::RuntimeError,
+    file: Option<&Path>,
     sources: &SourceMap,
     style: TextStyle,
     format: Format,
 ) {
+    let diagnostic = error.to_diagnostic();
+    let message = match (file, &diagnostic) {
+        (Some(file), None) => format!("`{}`: {}", file.display(), error.message),
+        _ => error.message.clone(),
+    };
     if format == Format::Json {
-        let diagnostic = error.to_diagnostic().map(|diagnostic| render::to_json(&diagnostic, sources));
-        let document = serde_json::json!({
-            "status": "error",
-            "error": { "code": error.code.to_string(), "message": error.message, "help": error.help, "diagnostic": diagnostic },
-        });
-        let mut stdout = std::io::stdout().lock();
-        let _ = serde_json::to_writer_pretty(&mut stdout, &document);
-        let _ = writeln!(stdout);
+        let diagnostic = diagnostic
+            .and_then(|diagnostic| serde_json::to_value(render::to_json(&diagnostic, sources)).ok())
+            .unwrap_or_default();
+        let code = error.code.to_string();
+        print_json(&error_document(Some(&code), &message, error.help.as_deref(), file, diagnostic));
         return;
     }
     let mut stderr = std::io::stderr().lock();
-    match error.to_diagnostic() {
+    match diagnostic {
         Some(diagnostic) => {
             let _ = writeln!(stderr, "{}", render::to_text(&diagnostic, sources, style));
         }
         None => {
             let help = error.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
-            let _ = writeln!(stderr, "error[{}]: {}{help}", error.code, error.message);
+            let _ = writeln!(stderr, "error[{}]: {message}{help}", error.code);
         }
     }
 }

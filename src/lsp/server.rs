@@ -11,6 +11,7 @@ use lsp_types as lsp;
 
 use super::convert;
 use crate::check::{self, Analysis, Loader};
+use crate::input_file::{self, FileError, FileKind, ScriptProblem};
 use crate::source::{FileId, SourceFile};
 
 pub struct Document {
@@ -40,7 +41,7 @@ struct Overlay<'a> {
 }
 
 impl Loader for Overlay<'_> {
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FileError> {
         if let Some(document) = self.documents.get(path) {
             return Ok(document.text.as_bytes().to_vec());
         }
@@ -48,7 +49,13 @@ impl Loader for Overlay<'_> {
         if let Some(document) = self.documents.get(&canonical) {
             return Ok(document.text.as_bytes().to_vec());
         }
-        std::fs::read(path)
+        // Like `flowc check`: a regular file within the limit, so a FIFO or a device that a
+        // `use` names cannot stall the server.
+        input_file::read(path, FileKind::Flow)
+    }
+
+    fn find_script(&self, folder: &Path, written: &str) -> Result<PathBuf, ScriptProblem> {
+        input_file::find_script(folder, written)
     }
 }
 

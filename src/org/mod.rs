@@ -789,7 +789,8 @@ struct RoleIndex {
 }
 
 impl MemoryDirectory {
-    /// Loads a directory file, TOML or JSON by its extension (`.toml`, `.json`, any case).
+    /// Loads a directory file, TOML or JSON by its extension (`.toml`, `.json`, any case): a
+    /// regular file of at most the directory size limit (`input_file::FileKind::Directory`).
     pub fn load(path: &Path) -> Result<Self, DirectoryError> {
         let extension = path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
         let format = match extension.as_deref() {
@@ -797,8 +798,8 @@ impl MemoryDirectory {
             Some("json") => Format::Json,
             _ => return Err(DirectoryError::UnknownFormat { path: path.to_owned() }),
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| DirectoryError::Read { path: path.to_owned(), message: error.to_string() })?;
+        let text = crate::input_file::read_to_string(path, crate::input_file::FileKind::Directory)
+            .map_err(|error| DirectoryError::Read { path: path.to_owned(), message: error.problem.to_string() })?;
         let loaded = match format {
             Format::Toml => Self::from_toml_str(&text),
             Format::Json => Self::from_json_str(&text),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::check::Analysis;
 use crate::diag::Code;
+use crate::input_file::{self, FileError};
 use crate::ir::{self, Loc, Program, Stmt};
 use crate::runtime::error::RuntimeError;
 use crate::runtime::script::{ScriptLimits, Scripts};
@@ -43,8 +44,9 @@ impl std::fmt::Display for CompileError {
 }
 
 impl Compiled {
-    /// Compiles a checked program; `read_script` reads a script by its path
-    /// (already resolved against the `.flow` file that names it).
+    /// Compiles a checked program; `read_script` reads a script by its path (already resolved
+    /// against the folder of the `.flow` file that names it, and checked to stay inside it).
+    /// [`input_file::read_script`] reads from disk with the size limit and the kind check.
     pub fn new(
         analysis: &Analysis,
         read_script: &dyn Fn(&Path) -> std::io::Result<String>,
@@ -86,14 +88,30 @@ impl Compiled {
                 continue;
             }
             let base = paths.get(at.file as usize).cloned().flatten();
-            let full = match base.as_deref().and_then(Path::parent) {
-                Some(directory) => directory.join(&path),
-                None => PathBuf::from(&path),
-            };
-            let source = read_script(&full).map_err(|error| {
+            let folder = base.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+            // The checker reports these (E0113); a host that compiles without that check, or a
+            // link changed since, is refused here before anything is read, and the message
+            // quotes the path as written, never the file it leads to.
+            let full = input_file::locate_script(folder, &path).map_err(|error| {
                 CompileError::Script(
-                    RuntimeError::at(Code::R0401, format!("cannot read script `{}`: {error}", full.display()), at)
-                        .with_label("this script"),
+                    RuntimeError::at(Code::R0401, error.message(&path), at)
+                        .with_label("this script")
+                        .with_help("script paths are relative to the .flow file and stay inside its folder"),
+                )
+            })?;
+            let source = read_script(&full).map_err(|error| {
+                // A reason from `input_file` without its own "cannot read …" prefix.
+                let reason = error
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<FileError>())
+                    .map_or_else(|| error.to_string(), |file| file.problem.to_string());
+                CompileError::Script(
+                    RuntimeError::at(
+                        Code::R0401,
+                        format!("cannot read script `{path}` (at {}): {reason}", full.display()),
+                        at,
+                    )
+                    .with_label("this script"),
                 )
             })?;
             hash.write(source.as_bytes());
