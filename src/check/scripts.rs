@@ -8,6 +8,7 @@
 use super::modules::{Loader, Module};
 use crate::diag::{Code, Diagnostic};
 use crate::input_file::{FileKind, Problem, ScriptProblem};
+use crate::source::{FileId, Span};
 use crate::syntax::ast::{Block, Item, Statement};
 
 /// A diagnostic for each script statement whose file cannot be used.
@@ -25,38 +26,9 @@ pub fn script_file_problems(modules: &[Module], loader: &dyn Loader) -> Vec<Diag
                     .chain(node.exits.iter().filter_map(|exit| exit.block.as_ref()));
                 for block in blocks {
                     visit(block, &mut |path, span| {
-                        let diagnostic = match loader.find_script(dir, path) {
-                            Ok(_) => return,
-                            // The message quotes the path as written, never where it leads.
-                            Err(ScriptProblem::Outside(error)) => {
-                                Diagnostic::in_file(Code::E0113, error.message(path), module.file, span, "outside the folder of this .flow file")
-                                    .with_help("script paths are relative to the .flow file that names them and stay inside its folder; put the script there, e.g. `scripts/ledger.rhai`")
-                            }
-                            Err(ScriptProblem::File(error)) => match error.problem {
-                                Problem::Missing => Diagnostic::in_file(
-                                    Code::W0112,
-                                    format!("script file `{path}` not found"),
-                                    module.file,
-                                    span,
-                                    format!("no file at {}", error.path.display()),
-                                )
-                                .with_help("script paths are relative to the .flow file that names them"),
-                                Problem::NotRegular(_) | Problem::TooLarge { .. } => Diagnostic::in_file(
-                                    Code::E0114,
-                                    format!("script `{path}` cannot be used: {}", error.problem),
-                                    module.file,
-                                    span,
-                                    "this script",
-                                )
-                                .with_help(format!(
-                                    "a script is a regular file of at most {} MiB",
-                                    FileKind::Script.limit() >> 20
-                                )),
-                                // Unreadable for another reason (permissions): `flowc run` says so.
-                                Problem::NotUtf8 | Problem::Other(_) => return,
-                            },
-                        };
-                        out.push(diagnostic);
+                        if let Err(problem) = loader.find_script(dir, path) {
+                            out.extend(diagnostic(&problem, path, module.file, span));
+                        }
                     });
                 }
             }
@@ -65,7 +37,42 @@ pub fn script_file_problems(modules: &[Module], loader: &dyn Loader) -> Vec<Diag
     out
 }
 
-fn visit(block: &Block, found: &mut dyn FnMut(&str, crate::source::Span)) {
+/// The diagnostic for a script that cannot be used; the message quotes the path as written,
+/// never where it leads.
+fn diagnostic(problem: &ScriptProblem, path: &str, file: FileId, span: Span) -> Option<Diagnostic> {
+    let diagnostic = match problem {
+        ScriptProblem::Outside(error) => {
+            Diagnostic::in_file(Code::E0113, error.message(path), file, span, "outside the folder of this .flow file")
+                .with_help(
+                    "script paths are relative to the .flow file that names them and stay inside its folder; \
+                     put the script there, e.g. `scripts/ledger.rhai`",
+                )
+        }
+        ScriptProblem::File(error) => match &error.problem {
+            Problem::Missing => Diagnostic::in_file(
+                Code::W0112,
+                format!("script file `{path}` not found"),
+                file,
+                span,
+                format!("no file at {}", error.path.display()),
+            )
+            .with_help("script paths are relative to the .flow file that names them"),
+            Problem::NotRegular(_) | Problem::TooLarge { .. } => Diagnostic::in_file(
+                Code::E0114,
+                format!("script `{path}` cannot be used: {}", error.problem),
+                file,
+                span,
+                "this script",
+            )
+            .with_help(format!("a script is a regular file of at most {} MiB", FileKind::Script.limit() >> 20)),
+            // Unreadable for another reason (permissions): `flowc run` says so when it reads it.
+            Problem::NotUtf8 | Problem::Other(_) => return None,
+        },
+    };
+    Some(diagnostic)
+}
+
+fn visit(block: &Block, found: &mut dyn FnMut(&str, Span)) {
     for statement in &block.statements {
         match statement {
             Statement::Script { path, .. } => found(&path.value, path.span),

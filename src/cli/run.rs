@@ -78,6 +78,12 @@ fn read(path: &Path, kind: FileKind) -> Result<String, Failure> {
     Ok(input_file::read_to_string(path, kind)?)
 }
 
+/// An input file's JSON; the error names the file.
+fn parse<T: serde::de::DeserializeOwned>(text: &str, path: &Path, what: &str) -> Result<T, Failure> {
+    serde_json::from_str(text)
+        .map_err(|error| Failure::in_file(format!("`{}` is not {what}: {error}", path.display()), path))
+}
+
 pub fn run(arguments: RunArgs) -> u8 {
     match run_inner(&arguments) {
         Ok(status) => status,
@@ -138,9 +144,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
     let actions: Vec<Action> = match &inputs.actions {
         Some(path) => {
             let text = read(path, FileKind::Actions)?;
-            serde_json::from_str(&text).map_err(|error| {
-                Failure::in_file(format!("`{}` is not a list of actions: {error}", path.display()), path)
-            })?
+            parse(&text, path, "a list of actions")?
         }
         None => Vec::new(),
     };
@@ -148,19 +152,16 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         Some(path) if path.exists() => Some(read(path, FileKind::State)?),
         _ => None,
     };
-    let new_request: Option<NewRequest> =
-        match (&saved, &inputs.request) {
-            (Some(_), _) => None,
-            (None, Some(path)) => {
-                let text = read(path, FileKind::Request)?;
-                Some(serde_json::from_str(&text).map_err(|error| {
-                    Failure::in_file(format!("`{}` is not a request: {error}", path.display()), path)
-                })?)
-            }
-            (None, None) => {
-                return Err("nothing to run: pass `--request FILE` (or `--state FILE` of a saved request)".into())
-            }
-        };
+    let new_request: Option<NewRequest> = match (&saved, &inputs.request) {
+        (Some(_), _) => None,
+        (None, Some(path)) => {
+            let text = read(path, FileKind::Request)?;
+            Some(parse(&text, path, "a request")?)
+        }
+        (None, None) => {
+            return Err("nothing to run: pass `--request FILE` (or `--state FILE` of a saved request)".into())
+        }
+    };
     let start = match (&saved, &new_request) {
         (Some(text), _) => match runtime.load_state(text, arguments.migrate, now) {
             Ok(request) => Start::Saved(Box::new(request)),
