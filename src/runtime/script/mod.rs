@@ -1217,7 +1217,13 @@ mod tests {
             let error = run_with(quick.clone(), source, &data()).unwrap_err();
             assert!(error.limit, "{source}: {error}");
         }
-        let small = ScriptLimits { max_array_len: 2_000, max_map_len: 2_000, ..ScriptLimits::default() };
+        // The size bound, not the time bound, must end these: give them time even on a loaded machine.
+        let small = ScriptLimits {
+            max_array_len: 2_000,
+            max_map_len: 2_000,
+            max_duration: Duration::from_secs(120),
+            ..ScriptLimits::default()
+        };
         let error = run_with(small.clone(), "let a = []; loop { a = [a]; }", &data()).unwrap_err();
         assert!(error.limit && error.message.contains("2000 array items"), "{error}");
         let error = run_with(small, "let m = #{}; loop { m = #{ inner: m }; }", &data()).unwrap_err();
