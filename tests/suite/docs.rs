@@ -130,7 +130,7 @@ fn split_page(text: &str) -> Page {
             continue;
         };
         let indent = line.len() - trimmed.len();
-        let marker_length = trimmed.chars().take_while(|&c| Some(c) == fence.chars().next()).count();
+        let marker_length = trimmed.chars().take_while(|&c| fence.starts_with(c)).count();
         let marker = &trimmed[..marker_length];
         let info = trimmed[marker_length..].split_whitespace().map(str::to_string).collect();
         let mut notes = Vec::new();
