@@ -1,4 +1,4 @@
-//! Members of directory entities (language.md §7): what `申请人.manager`
+//! Members of directory entities (docs/language.md §7.3): what `申请人.manager`
 //! or `合同.owner` mean. The language server's hover reads the same table.
 
 use super::types::Ty;

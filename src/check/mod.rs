@@ -1,6 +1,6 @@
 //! The checker: name resolution across files, the types of every
 //! expression, the formula rules and the manual's workflow rules
-//! (language.md §10). One source of truth for `check`, `run` and the
+//! (docs/language.md §10). One source of truth for `check`, `run` and the
 //! language server: they all call [`check_paths`] or [`check_source`].
 
 mod exprs;

@@ -73,7 +73,7 @@ impl Ty {
         matches!(self, Ty::Unknown | Ty::Any)
     }
 
-    /// Whether a value of this type means a set of people (language.md §7).
+    /// Whether a value of this type means a set of people (docs/language.md §7.2).
     pub fn is_people(&self) -> bool {
         match self {
             Ty::Employee | Ty::Department | Ty::Subcompany | Ty::Role | Ty::People | Ty::Unknown => true,
@@ -175,7 +175,7 @@ impl fmt::Display for Ty {
     }
 }
 
-/// How a field stores its value (language.md §4).
+/// How a field stores its value (docs/language.md §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {

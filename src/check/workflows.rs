@@ -1,6 +1,6 @@
 //! Workflows: settings, node kinds and their rules, operators with batches,
 //! `where` and `when`, node field settings, action blocks, exits and the
-//! graph (reachability both ways) — language.md §5–§7 and §10.
+//! graph (reachability both ways) — docs/language.md §5–§7 and §10.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 

@@ -1,5 +1,5 @@
 //! The command line: clap arguments, reading files, printing reports and
-//! choosing the exit status (runtime.md §1). Everything else is library.
+//! choosing the exit status (docs/runtime.md §1.6). Everything else is library.
 
 mod build;
 mod check;
@@ -45,7 +45,7 @@ pub enum Deny {
     Warnings,
 }
 
-/// Exit statuses of runtime.md §1.
+/// Exit statuses of docs/runtime.md §1.6.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FOUND_ERRORS: u8 = 1;
 pub const EXIT_BAD_USAGE: u8 = 2;

@@ -1,4 +1,4 @@
-//! `flowc run` (runtime.md §3): check and compile the workflow, load the
+//! `flowc run` (docs/runtime.md §3): check and compile the workflow, load the
 //! directory, create the request (or load `--state`), apply the actions and
 //! print the trace. Exit 0 when every action ran, 1 on a refusal, a runtime
 //! error or a program with errors, 2 for bad usage or an unreadable or

@@ -188,7 +188,7 @@ pub struct JsonSuggestion {
     pub message: String,
 }
 
-/// One diagnostic as `flowc check --format json` prints it (runtime.md §1).
+/// One diagnostic as `flowc check --format json` prints it (docs/runtime.md §1.7).
 #[derive(Debug, Serialize)]
 pub struct JsonDiagnostic {
     pub code: &'static str,

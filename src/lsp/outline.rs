@@ -184,7 +184,7 @@ const OPERATOR: u32 = 12;
 const STRUCT: u32 = 13;
 const ENUM_MEMBER: u32 = 14;
 
-/// Words that are keywords only where they stand (language.md §2).
+/// Words that are keywords only where they stand (docs/language.md §2.4).
 const CONTEXTUAL_KEYWORDS: &[&str] = &[
     "create",
     "approve",

@@ -164,7 +164,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
-/// The reserved words of language.md §2.
+/// The reserved words of docs/language.md §2.4.
 pub const RESERVED: &[&str] = &[
     "use",
     "form",

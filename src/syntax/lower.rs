@@ -16,7 +16,7 @@ use super::{FlowParser, Rule};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-/// The precedence table of language.md §8, loosest first.
+/// The precedence table of docs/language.md §8.1, loosest first.
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::op_or, Assoc::Left))

@@ -1,4 +1,4 @@
-//! String literals: escape decoding (language.md §2) and `title`
+//! String literals: escape decoding (docs/language.md §2.5) and `title`
 //! interpolation, where `{expr}` is a hole and `{{`/`}}` are braces.
 
 use crate::source::Span;

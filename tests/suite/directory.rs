@@ -1,4 +1,4 @@
-//! The organisation directory (runtime.md §2, language.md §7): loading TOML and JSON, the
+//! The organisation directory (docs/runtime.md §2, docs/language.md §7): loading TOML and JSON, the
 //! lookups and member lists, the role scoping rule, validation messages, and load time.
 
 use std::borrow::Cow;

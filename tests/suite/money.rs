@@ -1,6 +1,6 @@
 //! Oracle vectors for the money functions (src/runtime/money.rs): `tests/data/money/*.tsv`,
 //! written by `tests/data/money/generate.py` from Python's decimal module and from cn2an
-//! converted to language.md §8's choices. Every line is checked and all mismatches are
+//! converted to docs/language.md §8.7's choices. Every line is checked and all mismatches are
 //! reported at once.
 
 use std::str::FromStr;

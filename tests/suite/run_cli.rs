@@ -1,4 +1,4 @@
-//! `flowc run` as a process: exit statuses (runtime.md §1), bad input files
+//! `flowc run` as a process: exit statuses (docs/runtime.md §1.6), bad input files
 //! of every kind (exit 2, a message naming the file, never a panic), the
 //! JSON document, and `--state`: saved atomically, continued, refused when
 //! the workflow changed unless `--migrate`.

@@ -1,4 +1,4 @@
-//! A host's own HR data behind the `Directory` trait (runtime.md §5): a
+//! A host's own HR data behind the `Directory` trait (docs/runtime.md §5): a
 //! directory that answers with owned records and plain id lists, found by
 //! scanning (as rows fetched from a database would be), implementing only
 //! the required methods. Every example runs through it to the same end,

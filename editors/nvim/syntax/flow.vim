@@ -19,7 +19,7 @@ syn iskeyword @,48-57,_,192-255
 syn match flowOperator /->\|==\|!=\|<=\|>=\|[<>=+\-*/%?]/
 syn match flowDelimiter /::\|[,;:.]/
 
-" Reserved words (language.md §2).
+" Reserved words (docs/language.md §2.4).
 syn keyword flowKeyword use form detail workflow node operators batch before after validate fn const test
 syn keyword flowConditional if then else when where
 syn keyword flowStatement exit return

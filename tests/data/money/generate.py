@@ -14,7 +14,7 @@ writes the same files):
 - thousands.tsv  value, places, thousands(value, places): the same rounding, then Python's
                  format(value, ",.Nf"); a value that rounds to zero has no minus sign.
 - rmb_upper.tsv  amount, rmb_upper(amount): cn2an.an2cn(amount, "rmb") as the oracle, with the
-                 post-processing of `to_language_md` where language.md §8 chose the other of two
+                 post-processing of `to_language_md` where docs/language.md §8.7 chose the other of two
                  allowed forms. An amount too large to write has the expectation `error: too large`.
 """
 
@@ -42,9 +42,9 @@ def round_half_away(value: Decimal, places: int) -> Decimal:
 
 
 def to_language_md(amount: Decimal, cn2an_text: str) -> str:
-    """Converts cn2an's reading of `amount` (already rounded to 分) to language.md's choices.
+    """Converts cn2an's reading of `amount` (already rounded to 分) to docs/language.md's choices.
 
-    Where cn2an and language.md agree nothing is done: a leading 拾 is 壹拾 in cn2an's "up"
+    Where cn2an and docs/language.md agree nothing is done: a leading 拾 is 壹拾 in cn2an's "up"
     digits too (it only drops the 一 of 一十 in lower-case mode); 整 follows an amount that stops
     at 元 and not one that stops at 角; an amount under one 元 has no leading 零 and no 元
     (0.05 -> 伍分, 0.50 -> 伍角); a zero 角 before a non-zero 分 is 零 (柒元零壹分); negatives
@@ -57,7 +57,7 @@ def to_language_md(amount: Decimal, cn2an_text: str) -> str:
     # Rule "zeros at the end of a 万 or 亿 group are silent; one 零 marks any other run of
     # zeros". cn2an deletes every 零 between 万/亿 and a following 仟 digit (its regex
     # `([万亿])零(X仟)`), which is right when the zeros are the end of the group before
-    # (107000 -> 壹拾万柒仟) but wrong when a whole group of zeros lies between: language.md's
+    # (107000 -> 壹拾万柒仟) but wrong when a whole group of zeros lies between: docs/language.md's
     # 100001000 -> 壹亿零壹仟. Where cn2an wrote the 仟 right after the unit, the run was a
     # whole group when
     # - the unit is the 亿 of 万亿 (the 亿 group is zero): 1000010000000 -> 壹万亿零壹仟万;
