@@ -32,6 +32,7 @@ use std::path::{Component, Path, PathBuf};
 
 use flowc::check::{check_paths, Loader};
 use flowc::diag::ALL_CODES;
+use flowc::input_file::{FileError, FileKind, Problem, ScriptProblem};
 
 #[test]
 fn every_code_has_a_docs_page_with_the_four_sections() {
@@ -378,11 +379,23 @@ struct Folder {
 }
 
 impl Loader for Folder {
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such block in the page"))
+    fn read(&self, path: &Path) -> Result<Vec<u8>, FileError> {
+        self.files.get(path).cloned().ok_or_else(|| FileError {
+            path: path.to_path_buf(),
+            kind: FileKind::Flow,
+            problem: Problem::Other("no such block in the page".into()),
+        })
+    }
+
+    /// A script is found when the page has a block of that name (the path rule first, as on disk).
+    fn find_script(&self, folder: &Path, written: &str) -> Result<PathBuf, ScriptProblem> {
+        let relative = flowc::input_file::script_relative_path(written).map_err(ScriptProblem::Outside)?;
+        let path = folder.join(relative);
+        if self.files.contains_key(&path) {
+            Ok(path)
+        } else {
+            Err(ScriptProblem::File(FileError { path, kind: FileKind::Script, problem: Problem::Missing }))
+        }
     }
 }
 
