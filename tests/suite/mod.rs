@@ -1,3 +1,4 @@
+mod adversarial_state;
 mod check_cases;
 mod cli;
 mod directory;
@@ -13,6 +14,7 @@ mod run_cases;
 mod run_cli;
 mod run_host_directory;
 mod run_random;
+mod run_state;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
