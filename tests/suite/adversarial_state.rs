@@ -136,7 +136,7 @@ fn edit(state: &mut Json, palette: &Palette, random: &mut Lcg) -> Edit {
             let Some(form) = state["form"].as_object_mut() else { return made("no form".into()) };
             let tables: Vec<String> = form
                 .iter()
-                .filter(|(_, value)| value.as_array().is_some_and(|rows| !rows.is_empty()))
+                .filter(|(_, value)| value.as_array().is_some_and(|rows| rows.first().is_some_and(Json::is_object)))
                 .map(|(name, _)| name.clone())
                 .collect();
             if tables.is_empty() {
