@@ -265,7 +265,11 @@ fn a_state_of_the_first_format_is_refused_and_moved_by_migrate() {
     // The whole history is kept: the first format's five lines, then the six actions.
     let log = moved["log"].as_array().expect("log").len() + moved["start"]["log"].as_array().map_or(0, Vec::len);
     assert_eq!(log, 11, "{moved:#}");
-    // Once moved, it is checked like any other: an edit is refused.
+    // Once moved, it loads as it is (its later lines replayed from the start)…
+    let no_actions = write(&dir, "none.json", "[]");
+    let (status, _, stderr) = run(&["--state", &path, "--actions", &no_actions]);
+    assert_eq!(status, 0, "{stderr}");
+    // …and is checked like any other: an edit is refused.
     assert_refused(&dir, &moved, "/start/pending", json!(["E0001"]), "R0503");
 }
 
