@@ -6,6 +6,7 @@ mod check;
 mod fmt;
 mod lsp;
 mod run;
+mod state_file;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

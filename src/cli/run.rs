@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::state_file::StateFile;
 use super::{error_document, print_json, use_color, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
@@ -148,9 +149,11 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         }
         None => Vec::new(),
     };
-    let saved = match &arguments.state {
-        Some(path) if path.exists() => Some(read(path, FileKind::State)?),
-        _ => None,
+    // From here to the save, no other run may touch the state (runs at once would lose actions).
+    let state_file = arguments.state.as_deref().map(StateFile::lock).transpose()?;
+    let saved = match &state_file {
+        Some(state_file) => state_file.read()?,
+        None => None,
     };
     let new_request: Option<NewRequest> = match (&saved, &inputs.request) {
         (Some(_), _) => None,
@@ -185,10 +188,11 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
     };
 
     let result = runtime.run(start, &actions, now);
-    if let (Some(path), Some(request)) = (&arguments.state, &result.request) {
+    if let (Some(state_file), Some(request)) = (&state_file, &result.request) {
         let text = runtime.save_state(request).map_err(|error| error.message.clone())?;
-        write_atomically(path, &text)?;
+        state_file.write(&text)?;
     }
+    drop(state_file);
     let mut stdout = std::io::stdout().lock();
     match arguments.format {
         Format::Json => {
@@ -246,23 +250,6 @@ fn report_error_alone(
             let _ = writeln!(stderr, "error[{}]: {message}{help}", error.code);
         }
     }
-}
-
-/// Writes to a temporary file next to `path`, then renames it over `path`,
-/// so a crash leaves the old state or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state".into());
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    };
-    write().map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot save the state to `{}`: {error}", path.display())
-    })
 }
 
 /// The clock, read once, at UTC+8 (the manual's users); `--now` overrides it.

@@ -94,6 +94,7 @@ codes! {
     R0402 = "R0402", Error, "script broke a limit";
     R0501 = "R0501", Error, "state belongs to another workflow or version";
     R0502 = "R0502", Error, "malformed request, action or state";
+    R0503 = "R0503", Error, "state does not match its log";
 }
 
 impl std::fmt::Display for Code {

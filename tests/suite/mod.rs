@@ -1,4 +1,5 @@
 mod adversarial_files;
+mod adversarial_state;
 mod check_cases;
 mod cli;
 mod directory;
@@ -14,6 +15,7 @@ mod run_cases;
 mod run_cli;
 mod run_host_directory;
 mod run_random;
+mod run_state;
 mod snapshots;
 
 use std::path::{Path, PathBuf};

@@ -127,7 +127,7 @@ impl<'a> Runtime<'a> {
             forwarded: request.forwarded.clone(),
             notified: request.notified.clone(),
             form: form.unwrap_or_default(),
-            log: request.log.clone(),
+            log: request.log.to_vec(),
         }
     }
 }

@@ -1,29 +1,53 @@
 //! The saved request (`--state FILE`, runtime.md §3): readable JSON with
 //! the form by field name, the current node by name, pending operators,
-//! the log, and the source hash of the workflow that wrote it. Loading
-//! refuses a state from another workflow or a changed source (unless
-//! migrating) and never trusts computed values: they are recomputed.
+//! the source hash of the workflow that wrote it, and the log, each line
+//! with what its action was given (the creation's form, an action's `set`).
+//!
+//! A state is only ever what its actions made it: loading replays the log
+//! through the runtime (`replay`) and refuses a state whose content differs
+//! from what the log gives (R0503, the first difference named). Computed
+//! values are not compared: they are recomputed. Format 1 kept no input,
+//! so it is refused unless `--migrate`, which takes its content as the
+//! starting point (`start`) that later actions are replayed from. A state of
+//! a changed source is refused unless `--migrate`, which replays its
+//! actions under the current source.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::diag::Code;
+use crate::ir::Workflow;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
+use crate::runtime::request::{
+    node_name, node_operators_by_name, Continued, Given, Log, LogEntry, LogLine, Request, Runtime,
+};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
 use crate::runtime::values::formulas::blank;
 
-/// The version of the state format.
-const FORMAT: u32 = 1;
+/// The version of the state format (`flowc_state`). 1: content and log
+/// lines only; 2: each log line with its input, and `start` for a state
+/// moved from format 1.
+pub const FORMAT: u32 = 2;
 
 #[derive(Debug, Serialize)]
 struct StateOut<'r> {
     flowc_state: u32,
     workflow: &'r str,
     source_hash: &'r str,
+    #[serde(flatten)]
+    content: ContentOut<'r>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<StartOut<'r>>,
+    log: Vec<LineOut<'r>>,
+}
+
+/// What a request holds at one moment, by name.
+#[derive(Debug, Serialize)]
+struct ContentOut<'r> {
     creator: &'r str,
     created_at: String,
     node: &'r str,
@@ -35,9 +59,29 @@ struct StateOut<'r> {
     notified: &'r [String],
     node_operators: BTreeMap<String, String>,
     form: Ordered,
-    log: &'r [LogEntry],
 }
 
+/// Where replay begins in a state moved from format 1: its content then, and its log then.
+#[derive(Debug, Serialize)]
+struct StartOut<'r> {
+    at: String,
+    #[serde(flatten)]
+    content: ContentOut<'r>,
+    log: Vec<&'r LogEntry>,
+}
+
+#[derive(Debug, Serialize)]
+struct LineOut<'r> {
+    #[serde(flatten)]
+    entry: &'r LogEntry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<Box<RawValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    set: Option<&'r serde_json::Map<String, Json>>,
+}
+
+// No `#[serde(flatten)]` on the way in: it cannot refuse unknown fields and
+// would buffer the log lines, which are read as raw text.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StateIn {
@@ -57,24 +101,162 @@ struct StateIn {
     notified: Vec<String>,
     #[serde(default)]
     node_operators: BTreeMap<String, String>,
+    /// Read only from format 1 (format 2 is replayed, and this is compared as text).
+    form: Box<RawValue>,
+    #[serde(default)]
+    start: Option<StartIn>,
+    /// Each line as text: a line of format 1 is a `LogEntry`, of format 2 a `LineIn`.
+    #[serde(default)]
+    log: Vec<Box<RawValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartIn {
+    at: String,
+    creator: String,
+    created_at: String,
+    node: String,
+    archived: bool,
+    operators: Vec<String>,
+    pending: Vec<String>,
+    batch: Option<u64>,
+    #[serde(default)]
+    forwarded: Vec<String>,
+    #[serde(default)]
+    notified: Vec<String>,
+    #[serde(default)]
+    node_operators: BTreeMap<String, String>,
     form: serde_json::Map<String, Json>,
     #[serde(default)]
     log: Vec<LogEntry>,
+}
+
+/// A request's content as a state holds it, by name.
+struct ContentIn {
+    creator: String,
+    created_at: String,
+    node: String,
+    archived: bool,
+    operators: Vec<String>,
+    pending: Vec<String>,
+    batch: Option<u64>,
+    forwarded: Vec<String>,
+    notified: Vec<String>,
+    node_operators: BTreeMap<String, String>,
+    form: serde_json::Map<String, Json>,
+}
+
+impl StateIn {
+    fn content(&mut self) -> Result<ContentIn, RuntimeError> {
+        let form = serde_json::from_str(self.form.get())
+            .map_err(|error| malformed(format!("the state's `form` is not an object of fields: {error}")))?;
+        Ok(ContentIn {
+            creator: std::mem::take(&mut self.creator),
+            created_at: std::mem::take(&mut self.created_at),
+            node: std::mem::take(&mut self.node),
+            archived: self.archived,
+            operators: std::mem::take(&mut self.operators),
+            pending: std::mem::take(&mut self.pending),
+            batch: self.batch,
+            forwarded: std::mem::take(&mut self.forwarded),
+            notified: std::mem::take(&mut self.notified),
+            node_operators: std::mem::take(&mut self.node_operators),
+            form,
+        })
+    }
+}
+
+impl StartIn {
+    fn content(self) -> (ContentIn, Vec<LogEntry>) {
+        let content = ContentIn {
+            creator: self.creator,
+            created_at: self.created_at,
+            node: self.node,
+            archived: self.archived,
+            operators: self.operators,
+            pending: self.pending,
+            batch: self.batch,
+            forwarded: self.forwarded,
+            notified: self.notified,
+            node_operators: self.node_operators,
+            form: self.form,
+        };
+        (content, self.log)
+    }
+}
+
+/// What replay reads of a line: who did what, with what, when. The rest of
+/// the line (where, what changed, which exit) is what replay must give.
+#[derive(Debug, Deserialize)]
+pub(super) struct LineIn {
+    pub time: String,
+    pub by: String,
+    #[serde(rename = "do")]
+    pub action: String,
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub opinion: Option<String>,
+    #[serde(default)]
+    pub form: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub set: Option<serde_json::Map<String, Json>>,
+    #[serde(default)]
+    pub to: Vec<String>,
+}
+
+fn malformed(message: String) -> RuntimeError {
+    RuntimeError::new(Code::R0502, message)
 }
 
 impl<'a> Runtime<'a> {
     /// The request as the text of a state file.
     pub fn save_state(&self, request: &Request) -> Result<String, RuntimeError> {
         let workflow = self.workflow(request)?;
-        let form = self.compiled.program.forms.get(workflow.form);
-        let layout = self.compiled.layouts.get(workflow.form);
-        let (Some(form), Some(layout)) = (form, layout) else {
-            return Err(RuntimeError::new(Code::R0502, "internal error: unknown form"));
-        };
+        let start = request.log.start();
+        let replayed_from = start.map_or(0, |start| start.request.log.len());
+        let mut log = Vec::with_capacity(request.log.len());
+        for line in request.log.lines().into_iter().skip(replayed_from) {
+            let (form, set) = match &line.given {
+                Given::Form(text) => (
+                    Some(RawValue::from_string(text.clone()).map_err(|error| {
+                        malformed(format!("cannot write the state: the creation's form is not JSON: {error}"))
+                    })?),
+                    None,
+                ),
+                Given::Set(set) => (None, set.as_ref()),
+                Given::Unrecorded => (None, None),
+            };
+            log.push(LineOut { entry: &line.entry, form, set });
+        }
         let state = StateOut {
             flowc_state: FORMAT,
             workflow: &workflow.name,
             source_hash: &self.compiled.source_hash,
+            content: self.content_out(workflow, request)?,
+            start: match start {
+                Some(start) => Some(StartOut {
+                    at: start.at.to_string(),
+                    content: self.content_out(workflow, &start.request)?,
+                    log: start.request.log.entries(),
+                }),
+                None => None,
+            },
+            log,
+        };
+        serde_json::to_string_pretty(&state)
+            .map(|text| text + "\n")
+            .map_err(|error| malformed(format!("cannot write the state: {error}")))
+    }
+
+    fn content_out<'r>(&self, workflow: &'r Workflow, request: &'r Request) -> Result<ContentOut<'r>, RuntimeError> {
+        let form = self.compiled.program.forms.get(workflow.form);
+        let layout = self.compiled.layouts.get(workflow.form);
+        let (Some(form), Some(layout)) = (form, layout) else {
+            return Err(malformed("internal error: unknown form".into()));
+        };
+        Ok(ContentOut {
             creator: &request.creator,
             created_at: request.created_at.to_string(),
             node: node_name(workflow, request.node),
@@ -86,24 +268,32 @@ impl<'a> Runtime<'a> {
             notified: &request.notified,
             node_operators: node_operators_by_name(workflow, request),
             form: form_to_json(form, layout, &request.form),
-            log: &request.log,
-        };
-        serde_json::to_string_pretty(&state)
-            .map(|text| text + "\n")
-            .map_err(|error| RuntimeError::new(Code::R0502, format!("cannot write the state: {error}")))
+        })
     }
 
-    /// A request from the text of a state file. `migrate` accepts a state
-    /// written by another version of the workflow's source.
+    /// A request from the text of a state file: the request its log gives,
+    /// when the state's content is that request. `migrate` continues a state
+    /// of a changed source (its actions replayed under the current one) or
+    /// of format 1 (its content taken as the start).
     pub fn load_state(&self, text: &str, migrate: bool, now: DateTime) -> Result<Request, RuntimeError> {
-        let bad = |message: String| RuntimeError::new(Code::R0502, message);
-        let state: StateIn =
-            serde_json::from_str(text).map_err(|error| bad(format!("the state file is not a flowc state: {error}")))?;
-        if state.flowc_state != FORMAT {
-            return Err(bad(format!(
-                "state format {} is not supported (this flowc writes {FORMAT})",
-                state.flowc_state
-            )));
+        let mut state: StateIn = serde_json::from_str(text)
+            .map_err(|error| malformed(format!("the state file is not a flowc state: {error}")))?;
+        match state.flowc_state {
+            1 if !migrate => {
+                return Err(RuntimeError::new(
+                    Code::R0501,
+                    "the state is of format 1, written by an earlier flowc, which kept no record of what each \
+                     action was given, so it cannot be checked against its log",
+                )
+                .with_help(
+                    "pass `--migrate` to move it to format 2: its content is taken as it is, as the start that \
+                     later actions are replayed from",
+                ))
+            }
+            1 | FORMAT => {}
+            other => {
+                return Err(malformed(format!("state format {other} is not supported (this flowc writes {FORMAT})")))
+            }
         }
         let workflow_index =
             self.compiled.program.workflows.iter().position(|workflow| workflow.name == state.workflow).ok_or_else(
@@ -122,21 +312,72 @@ impl<'a> Runtime<'a> {
                     state.source_hash, self.compiled.source_hash
                 ),
             )
-            .with_help("pass `--migrate` to continue it under the current source"));
+            .with_help("pass `--migrate` to replay its actions under the current source"));
         }
+        let mut request = if state.flowc_state == 1 {
+            let mut entries = Vec::with_capacity(state.log.len());
+            for line in &state.log {
+                entries.push(
+                    serde_json::from_str::<LogEntry>(line.get())
+                        .map_err(|error| malformed(format!("a log line of the state is malformed: {error}")))?,
+                );
+            }
+            let mut start = self.read_content(workflow_index, state.content()?, entries)?;
+            let workflow = self.workflow(&start)?;
+            self.recompute(workflow, &mut start, now)?;
+            let mut request = start.clone();
+            request.log = Log::continuing(Continued { request: start, at: now });
+            request
+        } else {
+            let start = match state.start.take() {
+                Some(start) => {
+                    let at = DateTime::parse(&start.at)
+                        .ok_or_else(|| malformed(format!("`start.at` `{}` is not a datetime", start.at)))?;
+                    let (content, log) = start.content();
+                    let mut request = self.read_content(workflow_index, content, log)?;
+                    let workflow = self.workflow(&request)?;
+                    self.recompute(workflow, &mut request, at)?;
+                    Some(Continued { request, at })
+                }
+                None => None,
+            };
+            let mut lines = Vec::with_capacity(state.log.len());
+            for (index, line) in state.log.iter().enumerate() {
+                lines.push(serde_json::from_str::<LineIn>(line.get()).map_err(|error| {
+                    malformed(format!("line {} of the state's log is malformed: {error}", index + 1))
+                })?);
+            }
+            let replayed = self.replay(workflow_index, start, lines)?;
+            if !migrate {
+                self.check_against_log(text, &replayed)?;
+            }
+            replayed
+        };
+        let workflow = self.workflow(&request)?;
+        self.recompute(workflow, &mut request, now)?;
+        Ok(request)
+    }
+
+    /// A request as a state's content says it is (format 1, or the `start` of a moved one).
+    fn read_content(
+        &self,
+        workflow_index: usize,
+        content: ContentIn,
+        log: Vec<LogEntry>,
+    ) -> Result<Request, RuntimeError> {
         let workflow =
-            self.compiled.program.workflows.get(workflow_index).ok_or_else(|| bad("unknown workflow".into()))?;
-        let node = workflow.nodes.iter().position(|node| node.name == state.node).ok_or_else(|| {
+            self.compiled.program.workflows.get(workflow_index).ok_or_else(|| malformed("unknown workflow".into()))?;
+        let node = workflow.nodes.iter().position(|node| node.name == content.node).ok_or_else(|| {
             RuntimeError::new(
                 Code::R0501,
-                format!("the state is at node `{}`, which the workflow no longer has", state.node),
+                format!("the state is at node `{}`, which the workflow no longer has", content.node),
             )
         })?;
-        let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| bad("unknown form".into()))?;
-        let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| bad("unknown layout".into()))?;
-        let created_at = DateTime::parse(&state.created_at)
-            .ok_or_else(|| bad(format!("`created_at` `{}` is not a datetime", state.created_at)))?;
-        for person in std::iter::once(&state.creator).chain(&state.operators).chain(&state.pending) {
+        let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| malformed("unknown form".into()))?;
+        let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| malformed("unknown layout".into()))?;
+        let created_at = DateTime::parse(&content.created_at)
+            .ok_or_else(|| malformed(format!("`created_at` `{}` is not a datetime", content.created_at)))?;
+        for person in std::iter::once(&content.creator).chain(&content.operators).chain(&content.pending) {
             if self.directory.employee(person).is_none() {
                 return Err(RuntimeError::new(
                     Code::R0305,
@@ -145,7 +386,7 @@ impl<'a> Runtime<'a> {
             }
         }
         let mut node_operators = vec![None; workflow.nodes.len()];
-        for (name, person) in state.node_operators {
+        for (name, person) in content.node_operators {
             if let Some(slot) =
                 workflow.nodes.iter().position(|node| node.name == name).and_then(|index| node_operators.get_mut(index))
             {
@@ -153,23 +394,25 @@ impl<'a> Runtime<'a> {
             }
         }
         let mut data = blank(form);
-        read_form(form, layout, &state.form, self.directory, Door::Stored, &mut data, |_| {})?;
-        let mut request = Request {
+        read_form(form, layout, &content.form, self.directory, Door::Stored, &mut data, |_| {})?;
+        let mut kept = Log::new();
+        for entry in log {
+            kept.push(LogLine { entry, given: Given::Unrecorded });
+        }
+        Ok(Request {
             workflow: workflow_index,
-            creator: state.creator,
+            creator: content.creator,
             created_at,
             node,
-            archived: state.archived,
-            operators: state.operators,
-            pending: state.pending,
-            batch: state.batch,
-            forwarded: state.forwarded,
-            notified: state.notified,
+            archived: content.archived,
+            operators: content.operators,
+            pending: content.pending,
+            batch: content.batch,
+            forwarded: content.forwarded,
+            notified: content.notified,
             node_operators,
             form: data,
-            log: state.log,
-        };
-        self.recompute(workflow, &mut request, now)?;
-        Ok(request)
+            log: kept,
+        })
     }
 }

@@ -4,9 +4,11 @@
 //! error and the caller still holds the request exactly as it was.
 //! `submit` is the order of one submit and reject, `set_fields` what a node
 //! lets a person write, `operators` who handles a node (batches, `where`,
-//! `when`), `events` what an action did (steps, log lines, changes).
+//! `when`), `events` what an action did (steps, log lines, changes), `log`
+//! how the log is held (shared between copies, each line with its input).
 
 pub mod events;
+pub mod log;
 pub mod operators;
 mod set_fields;
 mod submit;
@@ -27,6 +29,7 @@ use crate::runtime::values::formulas::blank;
 use crate::runtime::values::value::FormData;
 
 pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
+pub use log::{Continued, Given, Log, LogLine};
 use set_fields::FormSource;
 
 /// One request in flight.
@@ -49,7 +52,8 @@ pub struct Request {
     /// Who submitted each node most recently, by node index.
     pub node_operators: Vec<Option<String>>,
     pub form: FormData,
-    pub log: Vec<LogEntry>,
+    /// The history, each line with what its action was given; copies share it.
+    pub log: Log,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -195,7 +199,7 @@ impl<'a> Runtime<'a> {
             notified: Vec::new(),
             node_operators: vec![None; workflow.nodes.len()],
             form: blank(form),
-            log: Vec::new(),
+            log: Log::new(),
         };
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
@@ -220,7 +224,7 @@ impl<'a> Runtime<'a> {
         self.recompute(workflow, &mut request, now)?;
         self.run_block(workflow, &create.before, &mut request, now)?;
         let changed = self.changes(workflow, &before, &request.form, &entered);
-        request.log.push(LogEntry {
+        let entry = LogEntry {
             time: now.to_string(),
             by: new.creator.clone(),
             action: "create".into(),
@@ -230,7 +234,12 @@ impl<'a> Runtime<'a> {
             exit: None,
             to_node: None,
             to: Vec::new(),
-        });
+        };
+        let form_given = match &new.form {
+            FormInput::Text(text) => text.clone(),
+            FormInput::Fields(fields) => Json::Object(fields.clone()).to_string(),
+        };
+        request.log.push(LogLine { entry, given: Given::Form(form_given) });
         let step = Step {
             changed,
             operators: request.operators.clone(),
@@ -333,7 +342,7 @@ impl<'a> Runtime<'a> {
         step.changed = self.changes(workflow, &before, &next.form, &entered);
         step.pending = next.pending.clone();
         step.archived = next.archived;
-        next.log.push(LogEntry {
+        let entry = LogEntry {
             time: now.to_string(),
             by: action.by.clone(),
             action: action.kind.as_str().into(),
@@ -343,7 +352,8 @@ impl<'a> Runtime<'a> {
             exit: step.exit.clone(),
             to_node: step.to.clone(),
             to: step.people.clone(),
-        });
+        };
+        next.log.push(LogLine { entry, given: Given::Set(action.set.clone()) });
         Ok((next, step))
     }
 
