@@ -107,24 +107,6 @@ pub(crate) fn compile(flow: &Path) -> Result<(Analysis, Program), Result<u8, Str
     }
 }
 
-/// The route of the workflow named (or the only one).
-pub(crate) fn route(analysis: &Analysis, program: &Program, name: Option<&str>) -> Result<Route, String> {
-    let names =
-        || program.workflows.iter().map(|workflow| format!("`{}`", workflow.name)).collect::<Vec<_>>().join(", ");
-    let index = match name {
-        Some(name) => program
-            .workflows
-            .iter()
-            .position(|workflow| workflow.name == name)
-            .ok_or_else(|| format!("no workflow `{name}` in the program (it has {})", names()))?,
-        None if program.workflows.len() == 1 => 0,
-        None if program.workflows.is_empty() => return Err("the program has no workflow to draw".into()),
-        None => return Err(format!("the program has several workflows ({}); name one with `--workflow`", names())),
-    };
-    let texts: Vec<std::sync::Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
-    Route::new(program, index, &texts).ok_or_else(|| "the workflow cannot be drawn".into())
-}
-
 /// How a person is shown: by name in the picture, with the id on the page.
 pub(crate) struct Names<'d> {
     directory: Option<&'d dyn Directory>,
@@ -183,8 +165,9 @@ fn run_inner(arguments: &GraphArgs) -> Result<u8, String> {
         .workflow
         .clone()
         .or_else(|| trace.as_ref().and_then(|trace| trace.workflow.clone()))
-        .or_else(|| coverage.as_ref().and_then(|coverage| coverage.workflow.clone()));
-    let route = route(&analysis, &program, name.as_deref())?;
+        .or_else(|| coverage.as_ref().and_then(|coverage| coverage.workflow.clone()))
+        .or_else(|| found.request.as_deref().and_then(requested_workflow));
+    let route = flowc::graph::route_of(&analysis, &program, name.as_deref())?;
     let directory = match (&arguments.org, &found.org, &trace) {
         (Some(path), _, _) => Some(MemoryDirectory::load(path).map_err(|error| error.to_string())?),
         // A run folder's directory names the people of a trace; when it does not load, ids do.
@@ -222,6 +205,13 @@ fn run_inner(arguments: &GraphArgs) -> Result<u8, String> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The workflow a run folder's request.json names, if it reads.
+fn requested_workflow(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("workflow")?.as_str().map(str::to_owned)
 }
 
 #[cfg(feature = "png")]

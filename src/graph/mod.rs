@@ -19,6 +19,7 @@ pub mod text;
 
 use std::sync::Arc;
 
+use crate::check::Analysis;
 use crate::ir::{Loc, NodeKind, Program};
 use crate::syntax::ast::{ExitKind, OperatorMode};
 
@@ -79,7 +80,7 @@ impl Route {
         let workflow = program.workflows.get(workflow)?;
         let source = |at: Loc| -> String {
             let text = texts.get(at.file as usize).and_then(|text| text.get(at.start as usize..at.end as usize));
-            text.unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
+            one_line(text.unwrap_or(""))
         };
         let nodes = workflow
             .nodes
@@ -133,6 +134,55 @@ impl Route {
     pub fn edge_named(&self, from: usize, name: &str, kind: ExitKind) -> Option<usize> {
         self.edges.iter().position(|edge| edge.from == from && edge.name == name && edge.kind == kind)
     }
+}
+
+/// The route of the workflow called `name` (or the only one) of a checked,
+/// lowered program.
+pub fn route_of(analysis: &Analysis, program: &Program, name: Option<&str>) -> Result<Route, String> {
+    let names =
+        || program.workflows.iter().map(|workflow| format!("`{}`", workflow.name)).collect::<Vec<_>>().join(", ");
+    let index = match name {
+        Some(name) => program
+            .workflows
+            .iter()
+            .position(|workflow| workflow.name == name)
+            .ok_or_else(|| format!("no workflow `{name}` in the program (it has {})", names()))?,
+        None if program.workflows.len() == 1 => 0,
+        None if program.workflows.is_empty() => return Err("the program has no workflow to draw".into()),
+        None => return Err(format!("the program has several workflows ({}); name one with `--workflow`", names())),
+    };
+    let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
+    Route::new(program, index, &texts).ok_or_else(|| "the workflow cannot be drawn".into())
+}
+
+/// The SVG picture of a route with its marks.
+pub fn draw_svg(route: &Route, marks: &Marks) -> String {
+    svg::render(route, &layout::layout(route, marks), marks)
+}
+
+/// Source text on one line: comments dropped (they may end an operator
+/// line's span), runs of white space made one space.
+fn one_line(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    for line in text.lines() {
+        let mut in_string = false;
+        let mut previous = '\0';
+        let mut cut = line.len();
+        for (at, character) in line.char_indices() {
+            match character {
+                '"' if previous != '\\' => in_string = !in_string,
+                '/' if !in_string && previous == '/' => {
+                    cut = at - 1;
+                    break;
+                }
+                _ => {}
+            }
+            previous = character;
+        }
+        kept.push_str(line.get(..cut).unwrap_or(line));
+        kept.push(' ');
+    }
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The kind of a node as the e-cology designer names it.
@@ -195,5 +245,14 @@ impl Marks {
 
     pub fn edge(&self, index: usize) -> Mark {
         self.edges.get(index).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_line_drops_comments_but_not_strings() {
+        assert_eq!(super::one_line("role(\"总经理\") // 马总签字\n  , x"), "role(\"总经理\") , x");
+        assert_eq!(super::one_line("a == \"http://x\""), "a == \"http://x\"");
     }
 }

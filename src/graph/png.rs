@@ -68,10 +68,16 @@ fn draws_chinese(data: &[u8], index: u32) -> bool {
         .is_ok_and(|font| "审批流程".chars().all(|character| font.charmap().map(character).is_some()))
 }
 
-/// Draws `svg` (as [`super::svg::render`] writes it) to PNG bytes.
+/// Draws `svg` (as [`super::svg::render`] writes it) to PNG bytes with the system's fonts.
 pub fn render(svg: &str) -> Result<Vec<u8>, PngError> {
-    let mut options = usvg::Options::default();
-    options.fontdb_mut().load_system_fonts();
+    let mut fonts = fontdb::Database::new();
+    fonts.load_system_fonts();
+    render_with_fonts(svg, fonts)
+}
+
+/// As [`render`], with the fonts of `fonts`.
+pub fn render_with_fonts(svg: &str, fonts: fontdb::Database) -> Result<Vec<u8>, PngError> {
+    let mut options = usvg::Options { fontdb: std::sync::Arc::new(fonts), ..usvg::Options::default() };
     let needs_cjk = svg.chars().any(super::text::is_wide);
     match cjk_family(options.fontdb.as_ref()) {
         Some(family) => {
