@@ -123,12 +123,26 @@ pub struct LabelBox {
 
 #[derive(Debug, Clone)]
 pub struct EdgePath {
-    /// From a point on the source's border to a point on the target's border.
-    /// Consecutive points either share `x` (a run inside a band) or lie on the
-    /// two sides of a gap between bands.
+    /// From a point on the source's border to a point on the target's border,
+    /// or to a point of its trunk. Consecutive points either share `x` (a run
+    /// inside a band) or lie on the two sides of a gap between bands.
     pub points: Vec<Point>,
     /// Drawn going up: a return or an exit that closes a cycle.
     pub back: bool,
+    /// The trunk (an index of `Layout::trunks`) the line ends on, which takes it to its target.
+    pub trunk: Option<usize>,
+}
+
+/// The line that the edges going back to one node share: from the node's
+/// bottom border down to the lowest point where one of them joins it.
+#[derive(Debug, Clone)]
+pub struct Trunk {
+    pub target: usize,
+    /// Returns (dashed) or exits that close a cycle.
+    pub returns: bool,
+    pub points: Vec<Point>,
+    /// The edges that join it.
+    pub edges: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +154,7 @@ pub struct Layout {
     /// By edge index of the route.
     pub labels: Vec<LabelBox>,
     pub edges: Vec<EdgePath>,
+    pub trunks: Vec<Trunk>,
     /// Each node's layer, 0 at the top.
     pub layers: Vec<usize>,
     /// The main route: from the create node, each node's last exit that goes down
@@ -489,6 +504,7 @@ pub fn layout(route: &Route, marks: &Marks) -> Layout {
     // Each edge's chain of vertices from source to target, and the links between them.
     let mut chains: Vec<(Vec<usize>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); route.edges.len()];
     let mut back = vec![false; route.edges.len()];
+    let mut joins: Vec<Option<(usize, bool)>> = vec![None; route.edges.len()];
     for &index in &edge_order {
         let Some(edge) = route.edges.get(index) else { continue };
         let (width, height) = labels.get(index).map_or((0.0, 0.0), |label| (label.rect.width, label.rect.height));
@@ -520,22 +536,26 @@ pub fn layout(route: &Route, marks: &Marks) -> Layout {
             if to == from {
                 links.push(graph.link(label, target));
                 chain.push(target);
-            } else if let Some((trunk, trunk_links)) = trunks.get(&(edge.to, edge.is_return())) {
+            } else if let Some((trunk, _)) = trunks.get(&(edge.to, edge.is_return())) {
                 // Join the trunk in the band above the label, then climb it to the target.
                 let join = from - 2 - to;
                 let joint = trunk.get(join).copied().unwrap_or(target);
-                links.push(graph.link(joint, label));
+                let link = graph.link(joint, label);
+                // The label comes to the trunk rather than bending it.
+                graph.boost(link, 0.25);
+                links.push(link);
                 chain.push(joint);
-                for step in (0..join).rev() {
-                    chain.push(trunk.get(step).copied().unwrap_or(target));
-                    links.push(trunk_links.get(step).copied().unwrap_or(0));
+                if join > 0 {
+                    if let Some(slot) = joins.get_mut(index) {
+                        *slot = Some((edge.to, edge.is_return()));
+                    }
                 }
             }
         }
         if main_edges.contains(&index) {
             // The main route runs straight down the picture.
             for &link in &links {
-                graph.boost(link, 4.0);
+                graph.boost(link, 16.0);
             }
         }
         if let Some(slot) = chains.get_mut(index) {
@@ -596,12 +616,31 @@ pub fn layout(route: &Route, marks: &Marks) -> Layout {
     }
 
     let ports = ports(&graph, &nodes);
+    let mut trunk_paths: Vec<Trunk> = Vec::new();
+    let mut trunk_index: BTreeMap<(usize, bool), usize> = BTreeMap::new();
+    for (&(target, returns), (vertices, links)) in &trunks {
+        if vertices.len() < 2 {
+            continue;
+        }
+        trunk_index.insert((target, returns), trunk_paths.len());
+        trunk_paths.push(Trunk {
+            target,
+            returns,
+            points: polyline(&graph, &nodes, &ports, &band_top, &band_height, vertices, links),
+            edges: Vec::new(),
+        });
+    }
     let edges = chains
         .iter()
         .zip(&back)
-        .map(|((chain, links), &back)| EdgePath {
-            points: polyline(&graph, &nodes, &ports, &band_top, &band_height, chain, links),
-            back,
+        .zip(&joins)
+        .enumerate()
+        .map(|(index, (((chain, links), &back), join))| {
+            let trunk = join.and_then(|key| trunk_index.get(&key).copied());
+            if let Some(trunk) = trunk.and_then(|trunk| trunk_paths.get_mut(trunk)) {
+                trunk.edges.push(index);
+            }
+            EdgePath { points: polyline(&graph, &nodes, &ports, &band_top, &band_height, chain, links), back, trunk }
         })
         .collect();
     Layout {
@@ -610,6 +649,7 @@ pub fn layout(route: &Route, marks: &Marks) -> Layout {
         nodes,
         labels,
         edges,
+        trunks: trunk_paths,
         layers: layer,
         main_route: main_nodes,
         crossings,

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::layout::{Layout, LineRole, Point, LABEL_OFFSET, PAD_X, PAD_Y, TAG_SIZE};
+use super::layout::{Layout, LineRole, Point, PAD_X, PAD_Y, TAG_SIZE};
 use super::text::{self, LINE_HEIGHT, TEXT_SIZE, TITLE_SIZE};
 use super::{Mark, Marks, Route};
 use crate::ir::NodeKind;
@@ -111,42 +111,67 @@ fn edges(out: &mut String, route: &Route, layout: &Layout, marks: &Marks) {
     order.sort_by_key(|&index| marks.edge(index) != Mark::Plain);
     for index in order {
         let (Some(path), Some(edge)) = (layout.edges.get(index), route.edges.get(index)) else { continue };
-        if path.points.len() < 2 {
-            continue;
-        }
         let color = edge_color(route, marks, index);
         let width = if marks.edge(index) == Mark::Plain { "1.4" } else { "2.6" };
-        let dash = if edge.is_return() { r#" stroke-dasharray="6 4""# } else { "" };
-        // A line that goes back is drawn from its target, so lines sharing a trunk share their dashes.
-        let mut points = path.points.clone();
-        if path.back {
-            points.reverse();
-        }
-        let (tip, before) = if path.back {
-            (points.first().copied(), points.get(1).copied())
-        } else {
-            (points.last().copied(), points.len().checked_sub(2).and_then(|index| points.get(index)).copied())
-        };
-        let (Some(tip), Some(before)) = (tip, before) else { continue };
-        let direction = if before.y < tip.y { 1.0 } else { -1.0 };
-        let trimmed = Point { x: tip.x, y: tip.y - direction * ARROW };
-        if path.back {
-            if let Some(first) = points.first_mut() {
-                *first = trimmed;
-            }
-        } else if let Some(last) = points.last_mut() {
-            *last = trimmed;
-        }
         let title = match &edge.condition {
             Some(condition) => format!("{} when {condition}", edge.name),
             None => edge.name.clone(),
         };
-        let _ = writeln!(
-            out,
-            r#"<path d="{}" fill="none" stroke="{color}" stroke-width="{width}"{dash}><title>{}</title></path>"#,
-            path_data(&points),
-            escape(&title)
-        );
+        let mut points = path.points.clone();
+        // A line going back is drawn from its target end; one that ends on a trunk has no arrow (the trunk has it).
+        let arrow = if path.back {
+            points.reverse();
+            if path.trunk.is_some() {
+                Arrow::None
+            } else {
+                Arrow::Start
+            }
+        } else {
+            Arrow::End
+        };
+        line(out, &points, arrow, color, width, edge.is_return(), &title);
+    }
+    for trunk in &layout.trunks {
+        let taken = trunk.edges.iter().any(|&edge| matches!(marks.edge(edge), Mark::Taken | Mark::Current));
+        let untested = !trunk.edges.is_empty() && trunk.edges.iter().all(|&edge| marks.edge(edge) == Mark::Untested);
+        let (color, width) = match (taken, untested, trunk.returns) {
+            (true, _, _) => (TRACE_COLOR, "2.6"),
+            (_, true, _) => (UNTESTED_COLOR, "2.6"),
+            (_, _, true) => (RETURN_COLOR, "1.4"),
+            _ => (EXIT_COLOR, "1.4"),
+        };
+        let title = route.nodes.get(trunk.target).map_or(String::new(), |node| format!("back to {}", node.name));
+        line(out, &trunk.points, Arrow::Start, color, width, trunk.returns, &title);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arrow {
+    None,
+    Start,
+    End,
+}
+
+/// One line, with an arrowhead at its start or end pointing into the border it touches.
+fn line(out: &mut String, points: &[Point], arrow: Arrow, color: &str, width: &str, dashed: bool, title: &str) {
+    if points.len() < 2 {
+        return;
+    }
+    let mut points = points.to_vec();
+    let tip_and_before = match arrow {
+        Arrow::None => None,
+        Arrow::Start => points.first().copied().zip(points.get(1).copied()),
+        Arrow::End => {
+            points.last().copied().zip(points.len().checked_sub(2).and_then(|index| points.get(index)).copied())
+        }
+    };
+    if let Some((tip, before)) = tip_and_before {
+        let direction = if before.y < tip.y { 1.0 } else { -1.0 };
+        let trimmed = Point { x: tip.x, y: tip.y - direction * ARROW };
+        let end = if arrow == Arrow::Start { points.first_mut() } else { points.last_mut() };
+        if let Some(end) = end {
+            *end = trimmed;
+        }
         let _ = writeln!(
             out,
             r#"<path d="M{} {} L{} {} L{} {} Z" fill="{color}"/>"#,
@@ -158,6 +183,13 @@ fn edges(out: &mut String, route: &Route, layout: &Layout, marks: &Marks) {
             num(tip.y - direction * ARROW)
         );
     }
+    let dash = if dashed { r#" stroke-dasharray="6 4""# } else { "" };
+    let _ = writeln!(
+        out,
+        r#"<path d="{}" fill="none" stroke="{color}" stroke-width="{width}"{dash}><title>{}</title></path>"#,
+        path_data(&points),
+        escape(title)
+    );
 }
 
 /// Straight runs inside bands, smooth S-curves across the gaps between them
@@ -220,7 +252,6 @@ fn labels(out: &mut String, route: &Route, layout: &Layout, marks: &Marks) {
             );
         }
         out.push_str("</text>\n");
-        let _ = LABEL_OFFSET;
     }
 }
 

@@ -142,7 +142,23 @@ fn assert_geometry(route: &Route, layout: &Layout, context: &str) {
         let source = layout.nodes[edge.from].rect;
         let target = layout.nodes[edge.to].rect;
         assert!(source.on_border(first, 0.01), "{context}: {name} starts at {first:?}, not on {source:?}");
-        assert!(target.on_border(last, 0.01), "{context}: {name} ends at {last:?}, not on {target:?}");
+        match path.trunk {
+            // A line joining a trunk ends on it, and the trunk ends on the target's border.
+            Some(trunk) => {
+                let trunk = &layout.trunks[trunk];
+                assert_eq!(trunk.target, edge.to, "{context}: {name}");
+                assert!(trunk.edges.contains(&index), "{context}: {name}");
+                assert!(target.on_border(trunk.points[0], 0.01), "{context}: trunk of {name} starts off {target:?}");
+                let on_trunk = trunk.points.windows(2).any(|run| {
+                    (run[0].x - last.x).abs() < 0.01
+                        && (run[1].x - last.x).abs() < 0.01
+                        && last.y >= run[0].y.min(run[1].y) - 0.01
+                        && last.y <= run[0].y.max(run[1].y) + 0.01
+                });
+                assert!(on_trunk, "{context}: {name} ends at {last:?}, off its trunk");
+            }
+            None => assert!(target.on_border(last, 0.01), "{context}: {name} ends at {last:?}, not on {target:?}"),
+        }
         // The arrow meets the border square: the last run is vertical.
         let before = path.points[path.points.len() - 2];
         assert!((before.x - last.x).abs() < 0.01 || before.y != last.y, "{context}: {name} ends sideways");
@@ -165,6 +181,19 @@ fn assert_geometry(route: &Route, layout: &Layout, context: &str) {
                             && span.y < rect.bottom()
                             && rect.y < span.bottom());
                 assert!(!crosses, "{context}: {name} passes through {other} ({a:?} → {b:?})");
+            }
+        }
+    }
+
+    for trunk in &layout.trunks {
+        for pair in trunk.points.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            for (other, rect) in &sorted {
+                let inside_x = a.x.min(b.x) < rect.right() - 0.5 && a.x.max(b.x) > rect.x + 0.5;
+                let inside_y = a.y.min(b.y) < rect.bottom() - 0.5 && a.y.max(b.y) > rect.y + 0.5;
+                if layout.edges.len() < 400 {
+                    assert!(!(inside_x && inside_y), "{context}: a trunk passes through {other}");
+                }
             }
         }
     }
