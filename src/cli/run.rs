@@ -182,7 +182,8 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
         write_atomically(path, &text)?;
     }
     if let Some(path) = &arguments.html {
-        write_html(path, &analysis, &compiled, &runtime, &result, now, &directory)?;
+        let workflow = arguments.workflow.as_deref().or(new_request.as_ref().and_then(|new| new.workflow.as_deref()));
+        write_html(path, workflow, &analysis, &compiled, &runtime, &result, now, &directory)?;
     }
     let mut stdout = std::io::stdout().lock();
     match arguments.format {
@@ -208,8 +209,10 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, String> {
 }
 
 /// `--html OUT.html`: the run's JSON report drawn over the route, as `flowc graph --format html --trace` draws it.
+#[allow(clippy::too_many_arguments)]
 fn write_html(
     path: &Path,
+    workflow: Option<&str>,
     analysis: &check::Analysis,
     compiled: &Compiled,
     runtime: &Runtime<'_>,
@@ -220,7 +223,7 @@ fn write_html(
     let report = serde_json::to_value(session::report(runtime, result, now, &analysis.sources))
         .map_err(|error| format!("cannot draw the run: {error}"))?;
     let trace = flowc::graph::overlay::Trace::from_value(&report)?;
-    let route = flowc::graph::route_of(analysis, &compiled.program, trace.workflow.as_deref())?;
+    let route = flowc::graph::route_of(analysis, &compiled.program, trace.workflow.as_deref().or(workflow))?;
     let page = super::graph::run_page(&route, &trace, Some(directory));
     std::fs::write(path, page).map_err(|error| format!("cannot write `{}`: {error}", path.display()))
 }
