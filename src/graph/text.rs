@@ -93,8 +93,13 @@ pub fn wrap(text: &str, size: f64, max: f64, max_lines: usize) -> Vec<String> {
     if lines.len() > max_lines.max(1) {
         lines.truncate(max_lines.max(1));
         if let Some(last) = lines.last_mut() {
-            let marked = format!("{last}…");
-            *last = if width(&marked, size) <= max { marked } else { truncate(last, size, max) };
+            // Text was left over: the last line ends with `…`, shortened until it fits.
+            let mut kept: Vec<char> = last.chars().collect();
+            while !kept.is_empty() && width(&kept.iter().collect::<String>(), size) + char_width('…', size) > max {
+                kept.pop();
+            }
+            kept.push('…');
+            *last = kept.into_iter().collect();
         }
     }
     lines
