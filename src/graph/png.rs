@@ -38,8 +38,7 @@ impl std::error::Error for PngError {}
 /// The family of the first font in `database` that draws `审批` (in the order
 /// of the families the SVG asks for, then any).
 pub fn cjk_family(database: &fontdb::Database) -> Option<String> {
-    let draws_cjk =
-        |id: fontdb::ID| database.with_face_data(id, |data, index| draws_chinese(data, index)).unwrap_or(false);
+    let draws_cjk = |id: fontdb::ID| database.with_face_data(id, draws_chinese).unwrap_or(false);
     let preferred = [
         "Noto Sans CJK SC",
         "Source Han Sans SC",
