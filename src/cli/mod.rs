@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod fmt;
+mod graph;
 mod lsp;
 mod run;
 mod state_file;
@@ -31,6 +32,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
+    /// Draw a workflow's route (SVG, PNG, HTML, Mermaid, DOT), with a run's path or test coverage over it.
+    Graph(graph::GraphArgs),
     /// Run the language server (LSP over stdio) for editors.
     Lsp,
 }
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Build(arguments) => build::run(arguments),
         Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
+        Command::Graph(arguments) => graph::run(arguments),
         Command::Lsp => lsp::run(),
     });
     let status = match worker.map(|handle| handle.join()) {

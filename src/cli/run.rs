@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write one self-contained HTML page: the route's picture with the request's path, and its story.
+    #[arg(long, value_name = "OUT.html")]
+    html: Option<PathBuf>,
 }
 
 /// The files of a run, after a folder is expanded.
@@ -193,6 +196,10 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         state_file.write(&text)?;
     }
     drop(state_file);
+    if let Some(path) = &arguments.html {
+        let workflow = arguments.workflow.as_deref().or(new_request.as_ref().and_then(|new| new.workflow.as_deref()));
+        write_html(path, workflow, &analysis, &compiled, &runtime, &result, now, &directory)?;
+    }
     let mut stdout = std::io::stdout().lock();
     match arguments.format {
         Format::Json => {
@@ -214,6 +221,26 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         }
     }
     Ok(if result.error.is_some() { EXIT_FOUND_ERRORS } else { EXIT_OK })
+}
+
+/// `--html OUT.html`: the run's JSON report drawn over the route, as `flowc graph --format html --trace` draws it.
+#[allow(clippy::too_many_arguments)]
+fn write_html(
+    path: &Path,
+    workflow: Option<&str>,
+    analysis: &check::Analysis,
+    compiled: &Compiled,
+    runtime: &Runtime<'_>,
+    result: &session::RunResult,
+    now: DateTime,
+    directory: &MemoryDirectory,
+) -> Result<(), String> {
+    let report = serde_json::to_value(session::report(runtime, result, now, &analysis.sources))
+        .map_err(|error| format!("cannot draw the run: {error}"))?;
+    let trace = flowc::graph::overlay::Trace::from_value(&report)?;
+    let route = flowc::graph::route_of(analysis, &compiled.program, trace.workflow.as_deref().or(workflow))?;
+    let page = super::graph::run_page(&route, &trace, Some(directory));
+    std::fs::write(path, page).map_err(|error| format!("cannot write `{}`: {error}", path.display()))
 }
 
 /// An error before any action ran (a script that does not compile, a state that cannot be

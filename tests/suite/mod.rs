@@ -6,6 +6,7 @@ mod directory;
 mod docs;
 mod format;
 mod generated;
+mod graph;
 mod ir;
 mod lsp;
 mod lsp_features;
