@@ -47,8 +47,23 @@ impl SourceCode for SharedText {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        self.0.as_ref().read_span(span, context_lines_before, context_lines_after)
+        let contents = self.0.as_ref().read_span(span, context_lines_before, context_lines_after)?;
+        if context_lines_before > 0 {
+            return Ok(contents);
+        }
+        Ok(Box::new(columns_in_characters(&self.0, contents.as_ref())))
     }
+}
+
+/// miette counts the column of a span's start (the `file:line:column` of the
+/// header) in bytes; the JSON report, the docs and editors count characters,
+/// so a line of Chinese text would show two different columns. The contents
+/// are the same, with the column counted in characters.
+fn columns_in_characters<'a>(text: &'a str, contents: &dyn SpanContents<'a>) -> miette::MietteSpanContents<'a> {
+    let start = contents.span().offset();
+    let line_start = text.get(..start).and_then(|before| before.rfind(['\n', '\r'])).map_or(0, |newline| newline + 1);
+    let column = text.get(line_start..start).map_or(contents.column(), |prefix| prefix.chars().count());
+    miette::MietteSpanContents::new(contents.data(), *contents.span(), contents.line(), column, contents.line_count())
 }
 
 struct MietteView {

@@ -2,6 +2,7 @@ mod check_cases;
 mod cli;
 mod directory;
 mod docs;
+mod expected_sets;
 mod format;
 mod generated;
 mod ir;
