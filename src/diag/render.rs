@@ -24,11 +24,14 @@ impl TextStyle {
     }
 }
 
-/// Renders one diagnostic as miette's graphical report.
+/// Renders one diagnostic as miette's graphical report. Its message, labels
+/// and help can quote values from people and the directory, so their
+/// control characters are escaped (`terminal::escape_controls`).
 pub fn to_text(diagnostic: &Diagnostic, sources: &SourceMap, style: TextStyle) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
-    let view = MietteView::new(diagnostic, sources);
+    let mut view = MietteView::new(diagnostic, sources);
+    view.escape_controls();
     let mut out = String::new();
     if handler.render_report(&mut out, &view).is_err() {
         out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
@@ -129,6 +132,26 @@ impl MietteView {
             help,
             labels,
             source: file.map(|file| miette::NamedSource::new(file.name.clone(), SharedText(file.text.clone()))),
+        }
+    }
+}
+
+impl MietteView {
+    fn escape_controls(&mut self) {
+        use super::terminal::escape_controls;
+        self.message = escape_controls(&self.message).into_owned();
+        if let Some(help) = &mut self.help {
+            *help = escape_controls(help).into_owned();
+        }
+        for label in &mut self.labels {
+            if let Some(text) = label.label().map(|text| escape_controls(text).into_owned()) {
+                let span = *label.inner();
+                *label = if label.primary() {
+                    LabeledSpan::new_primary_with_span(Some(text), span)
+                } else {
+                    LabeledSpan::new_with_span(Some(text), span)
+                };
+            }
         }
     }
 }

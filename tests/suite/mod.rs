@@ -14,6 +14,7 @@ mod run_cases;
 mod run_cli;
 mod run_host_directory;
 mod run_random;
+mod run_trace;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
