@@ -156,6 +156,8 @@ fn big_tables_are_summarized_column_by_column_in_json_unless_all_rows() {
         })
     );
     assert_eq!(document["request"]["form"]["合计"], amount);
+    let at = |name: &str| stdout.find(&format!("\"{name}\": {{")).unwrap_or(usize::MAX);
+    assert!(at("数量") < at("单价") && at("单价") < at("金额") && at("金额") < at("备注"), "columns in written order");
     assert!(stdout.len() < 10_000, "the report stays small: {} bytes", stdout.len());
     let (status, stdout, _) = flowc(&["run", &folder, "--now", NOW, "--format", "json", "--all-rows"]);
     assert_eq!(status, 0);

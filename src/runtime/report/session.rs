@@ -130,7 +130,7 @@ impl<'a> Runtime<'a> {
             let form = self.compiled.program.forms.get(workflow.form)?;
             let layout = self.compiled.layouts.get(workflow.form)?;
             Some(match rows {
-                Rows::All => form_to_json(form, layout, &request.form),
+                Rows::All => FormView { fields: form_to_json(form, layout, &request.form), summaries: Vec::new() },
                 Rows::SummarizeBig => summarized_form(form, layout, &request.form),
             })
         });
@@ -172,7 +172,7 @@ pub struct RequestView {
     pub forwarded: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notified: Vec<String>,
-    pub form: Ordered,
+    pub form: FormView,
     /// Fields hidden from the current node's operators (`hidden`): a host shows them the form without these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
@@ -247,27 +247,85 @@ pub fn report_with<'r>(
     }
 }
 
-/// The form as JSON with each table of more than `BIG_TABLE_ROWS` rows
-/// replaced by its summary: `{"rows": N, "columns": {"金额": {"filled": N,
-/// "sum": "…"}, …}}` (`sum` for number columns). The big tables' rows are
-/// never turned into JSON values.
+/// The form as the JSON report shows it: its fields in written order, a big
+/// table as its summary.
+#[derive(Debug, Clone, Default)]
+pub struct FormView {
+    pub fields: Ordered,
+    /// The tables shown as a summary, by name (their rows are not in `fields`).
+    pub summaries: Vec<(String, TableSummary)>,
+}
+
+/// A big table: how many rows, and each column (in written order) with how
+/// many cells are filled and, for numbers, their sum as the column shows a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSummary {
+    pub rows: usize,
+    pub columns: Vec<(String, ColumnSummary)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnSummary {
+    pub filled: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sum: Option<Json>,
+}
+
+impl Serialize for FormView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.0.len()))?;
+        for (name, value) in &self.fields.0 {
+            match (self.summaries.iter().find(|(table, _)| table == name), value) {
+                (Some((_, summary)), _) => map.serialize_entry(name, summary)?,
+                (None, OrderedValue::Json(json)) => map.serialize_entry(name, json)?,
+                (None, OrderedValue::Rows(rows)) => map.serialize_entry(name, rows)?,
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for TableSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Columns<'c>(&'c [(String, ColumnSummary)]);
+        impl Serialize for Columns<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (name, column) in self.0 {
+                    map.serialize_entry(name, column)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("rows", &self.rows)?;
+        map.serialize_entry("columns", &Columns(&self.columns))?;
+        map.end()
+    }
+}
+
+/// The form with each table of more than `BIG_TABLE_ROWS` rows replaced by
+/// its summary: `{"rows": N, "columns": {"金额": {"filled": N, "sum": "…"},
+/// …}}`. The big tables' rows are never turned into JSON values.
 fn summarized_form(
     form: &crate::ir::Form,
     layout: &crate::runtime::values::layout::Layout,
     data: &FormData,
-) -> Ordered {
+) -> FormView {
     let big = |rows: &Vec<Vec<Value>>| rows.len() > BIG_TABLE_ROWS;
     if !data.tables.iter().any(big) {
-        return form_to_json(form, layout, data);
+        return FormView { fields: form_to_json(form, layout, data), summaries: Vec::new() };
     }
     let small = FormData {
         main: data.main.clone(),
         tables: data.tables.iter().map(|rows| if big(rows) { Vec::new() } else { rows.clone() }).collect(),
     };
-    let mut out = form_to_json(form, layout, &small);
+    let mut summaries = Vec::new();
     for (table, detail) in form.details.iter().enumerate() {
         let Some(rows) = data.tables.get(table).filter(|rows| big(rows)) else { continue };
-        let mut columns = serde_json::Map::new();
+        let mut columns = Vec::new();
         for (position, &column) in detail.columns.iter().enumerate() {
             let Some(field) = form.fields.get(column) else { continue };
             if matches!(field.kind, crate::check::types::FieldKind::Link | crate::check::types::FieldKind::Note) {
@@ -288,19 +346,13 @@ fn summarized_form(
                     _ => {}
                 }
             }
-            let mut summary = serde_json::Map::new();
-            summary.insert("filled".into(), Json::from(filled));
-            if let (true, Some(total)) = (numbers && filled > 0, sum) {
-                summary.insert("sum".into(), field_values::to_json(field, &Value::Number(total)));
-            }
-            columns.insert(field.name.clone(), Json::Object(summary));
+            let sum =
+                sum.filter(|_| numbers && filled > 0).map(|total| field_values::to_json(field, &Value::Number(total)));
+            columns.push((field.name.clone(), ColumnSummary { filled, sum }));
         }
-        let summary = serde_json::json!({ "rows": rows.len(), "columns": columns });
-        if let Some(entry) = out.0.iter_mut().find(|(name, _)| name == &detail.name) {
-            entry.1 = OrderedValue::Json(summary);
-        }
+        summaries.push((detail.name.clone(), TableSummary { rows: rows.len(), columns }));
     }
-    out
+    FormView { fields: form_to_json(form, layout, &small), summaries }
 }
 
 /// The files of a run. A folder holds one `.flow` (or takes its parent's,
