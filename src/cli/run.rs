@@ -12,6 +12,7 @@ use clap::Args;
 use super::{use_color, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
+use flowc::diag::terminal::escape_controls;
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
 use flowc::runtime::report::session::{self, RunFiles, Start};
@@ -86,7 +87,7 @@ pub fn run(arguments: RunArgs) -> u8 {
     match run_inner(&arguments) {
         Ok(status) => status,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", escape_controls(&message));
             EXIT_BAD_USAGE
         }
     }
@@ -241,7 +242,8 @@ fn report_error_alone(
         }
         None => {
             let help = error.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
-            let _ = writeln!(stderr, "error[{}]: {}{help}", error.code, error.message);
+            let text = format!("error[{}]: {}{help}", error.code, error.message);
+            let _ = writeln!(stderr, "{}", escape_controls(&text));
         }
     }
 }
