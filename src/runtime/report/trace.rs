@@ -65,11 +65,9 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
         if !step.people.is_empty() {
             let _ = writeln!(out, "   to: {}", shown(&runtime.people_names(&step.people)));
         }
-        for (label, source) in [
-            ("set", ChangeSource::Set),
-            ("computed", ChangeSource::Formula),
-            ("node actions set", ChangeSource::Action),
-        ] {
+        for (label, source) in
+            [("set", ChangeSource::Set), ("computed", ChangeSource::Formula), ("also changed", ChangeSource::Action)]
+        {
             let line = changes_line(step.changed.iter().filter(|change| change.by == source));
             if !line.is_empty() {
                 let _ = writeln!(out, "   {label}: {line}");
