@@ -31,6 +31,8 @@ pub enum FileKind {
     Actions,
     /// A saved request (`--state`, JSON).
     State,
+    /// A run folder's settings (`run.toml`: the clock).
+    Settings,
 }
 
 const MIB: u64 = 1 << 20;
@@ -43,7 +45,7 @@ impl FileKind {
     pub const fn limit(self) -> u64 {
         match self {
             FileKind::Flow => 64 * MIB,
-            FileKind::Script => MIB,
+            FileKind::Script | FileKind::Settings => MIB,
             FileKind::Directory | FileKind::Request | FileKind::Actions => 128 * MIB,
             FileKind::State => 256 * MIB,
         }
@@ -58,6 +60,7 @@ impl FileKind {
             FileKind::Request => "request",
             FileKind::Actions => "actions",
             FileKind::State => "state",
+            FileKind::Settings => "run settings",
         }
     }
 }

@@ -8,8 +8,8 @@ pub mod check;
 pub mod diag;
 /// The token-based formatter behind `flowc fmt` and the language server's formatting.
 pub mod format;
-pub mod input_file;
 pub mod graph;
+pub mod input_file;
 pub mod ir;
 pub mod lsp;
 /// The organisation: people, departments, roles, the `Directory` trait.

@@ -144,7 +144,11 @@ impl Failure {
             Format::Text => {
                 let code = self.code.as_ref().map(|code| format!("[{code}]")).unwrap_or_default();
                 let help = self.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
-                eprintln!("error{code}: {}{help}", self.message);
+                // The message may quote an input (a file name, a value): never raw control characters.
+                eprintln!(
+                    "{}",
+                    flowc::diag::terminal::escape_controls(&format!("error{code}: {}{help}", self.message))
+                );
             }
         }
     }

@@ -13,6 +13,7 @@ use super::state_file::StateFile;
 use super::{error_document, print_json, use_color, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
+use flowc::diag::terminal::escape_controls;
 use flowc::input_file::{self, FileKind};
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
@@ -25,7 +26,7 @@ use flowc::source::SourceMap;
 #[derive(Args)]
 pub struct RunArgs {
     /// The .flow file, or a folder holding one .flow file with org.toml (or org.json),
-    /// request.json and actions.json.
+    /// request.json and actions.json, and optionally run.toml (`now = …`).
     path: PathBuf,
     /// The directory (组织架构), TOML or JSON by extension.
     #[arg(long)]
@@ -45,7 +46,8 @@ pub struct RunArgs {
     /// Continue a state saved by another version of the workflow's source.
     #[arg(long)]
     migrate: bool,
-    /// Fix the clock (RFC 3339, e.g. 2026-11-28T09:00:00+08:00) for today(), now() and log times.
+    /// Fix the clock (RFC 3339, e.g. 2026-11-28T09:00:00+08:00) for today(), now() and log times;
+    /// overrides a folder's run.toml.
     #[arg(long)]
     now: Option<String>,
     /// Output format.
@@ -54,6 +56,10 @@ pub struct RunArgs {
     /// Also write one self-contained HTML page: the route's picture with the request's path, and its story.
     #[arg(long, value_name = "OUT.html")]
     html: Option<PathBuf>,
+    /// With --format json: every row of every detail table, where a table of more than 200 rows
+    /// is otherwise summarized column by column.
+    #[arg(long)]
+    all_rows: bool,
 }
 
 /// The files of a run, after a folder is expanded.
@@ -62,6 +68,7 @@ struct Inputs {
     org: PathBuf,
     request: Option<PathBuf>,
     actions: Option<PathBuf>,
+    settings: Option<PathBuf>,
 }
 
 fn inputs(arguments: &RunArgs) -> Result<Inputs, String> {
@@ -74,7 +81,7 @@ fn inputs(arguments: &RunArgs) -> Result<Inputs, String> {
         .ok_or("no directory: pass `--org FILE` (or put org.toml next to the .flow and run the folder)")?;
     let request = arguments.request.clone().or(found.request);
     let actions = arguments.actions.clone().or(found.actions);
-    Ok(Inputs { flow, org, request, actions })
+    Ok(Inputs { flow, org, request, actions, settings: found.settings })
 }
 
 /// An input file, through the one reader: a regular file within the kind's size limit.
@@ -100,10 +107,15 @@ pub fn run(arguments: RunArgs) -> u8 {
 
 fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
     let inputs = inputs(arguments)?;
+    let settings = match &inputs.settings {
+        Some(path) => session::RunSettings::parse(&read(path, FileKind::Settings)?)
+            .map_err(|error| format!("`{}`: {error}", path.display()))?,
+        None => session::RunSettings::default(),
+    };
     let now = match &arguments.now {
         Some(text) => DateTime::parse(text)
             .ok_or_else(|| format!("`--now {text}` is not a datetime (write 2026-11-28T09:00:00+08:00)"))?,
-        None => system_now(),
+        None => settings.now.unwrap_or_else(system_now),
     };
     let style = TextStyle { color: use_color(), width: 100 };
 
@@ -200,10 +212,12 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         let workflow = arguments.workflow.as_deref().or(new_request.as_ref().and_then(|new| new.workflow.as_deref()));
         write_html(path, workflow, &analysis, &compiled, &runtime, &result, now, &directory)?;
     }
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: stdout flushes at every newline, a write call per line of a long report.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     match arguments.format {
         Format::Json => {
-            let document = session::report(&runtime, &result, now, &analysis.sources);
+            let rows = if arguments.all_rows { session::Rows::All } else { session::Rows::SummarizeBig };
+            let document = session::report_with(&runtime, &result, now, &analysis.sources, rows);
             let _ = serde_json::to_writer_pretty(&mut stdout, &document);
             let _ = writeln!(stdout);
         }
@@ -220,6 +234,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
             let _ = write!(stdout, "{}", trace::render(&runtime, &result, now, report.as_deref()));
         }
     }
+    let _ = stdout.flush();
     Ok(if result.error.is_some() { EXIT_FOUND_ERRORS } else { EXIT_OK })
 }
 
@@ -274,7 +289,8 @@ fn report_error_alone(
         }
         None => {
             let help = error.help.as_ref().map(|help| format!("\n  help: {help}")).unwrap_or_default();
-            let _ = writeln!(stderr, "error[{}]: {message}{help}", error.code);
+            let text = format!("error[{}]: {message}{help}", error.code);
+            let _ = writeln!(stderr, "{}", escape_controls(&text));
         }
     }
 }

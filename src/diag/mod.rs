@@ -1,10 +1,12 @@
 //! The one diagnostic model shared by `check`, `run` and the language server,
-//! the registry of stable codes, and the renderers (miette text, JSON).
+//! the registry of stable codes, and the renderers (miette text, JSON; text
+//! made safe for a terminal by `terminal`).
 //!
 //! Stages build [`Diagnostic`]s; only `render` turns them into text.
 
 mod codes;
 pub mod render;
+pub mod terminal;
 
 pub use codes::{Code, ALL_CODES};
 

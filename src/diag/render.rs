@@ -24,11 +24,14 @@ impl TextStyle {
     }
 }
 
-/// Renders one diagnostic as miette's graphical report.
+/// Renders one diagnostic as miette's graphical report. Its message, labels
+/// and help can quote values from people and the directory, so their
+/// control characters are escaped (`terminal::escape_controls`).
 pub fn to_text(diagnostic: &Diagnostic, sources: &SourceMap, style: TextStyle) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
-    let view = MietteView::new(diagnostic, sources);
+    let mut view = MietteView::new(diagnostic, sources);
+    view.escape_controls();
     let mut out = String::new();
     if handler.render_report(&mut out, &view).is_err() {
         out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
@@ -47,8 +50,23 @@ impl SourceCode for SharedText {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        self.0.as_ref().read_span(span, context_lines_before, context_lines_after)
+        let contents = self.0.as_ref().read_span(span, context_lines_before, context_lines_after)?;
+        if context_lines_before > 0 {
+            return Ok(contents);
+        }
+        Ok(Box::new(columns_in_characters(&self.0, contents.as_ref())))
     }
+}
+
+/// miette counts the column of a span's start (the `file:line:column` of the
+/// header) in bytes; the JSON report, the docs and editors count characters,
+/// so a line of Chinese text would show two different columns. The contents
+/// are the same, with the column counted in characters.
+fn columns_in_characters<'a>(text: &'a str, contents: &dyn SpanContents<'a>) -> miette::MietteSpanContents<'a> {
+    let start = contents.span().offset();
+    let line_start = text.get(..start).and_then(|before| before.rfind(['\n', '\r'])).map_or(0, |newline| newline + 1);
+    let column = text.get(line_start..start).map_or(contents.column(), |prefix| prefix.chars().count());
+    miette::MietteSpanContents::new(contents.data(), *contents.span(), contents.line(), column, contents.line_count())
 }
 
 struct MietteView {
@@ -114,6 +132,26 @@ impl MietteView {
             help,
             labels,
             source: file.map(|file| miette::NamedSource::new(file.name.clone(), SharedText(file.text.clone()))),
+        }
+    }
+}
+
+impl MietteView {
+    fn escape_controls(&mut self) {
+        use super::terminal::escape_controls;
+        self.message = escape_controls(&self.message).into_owned();
+        if let Some(help) = &mut self.help {
+            *help = escape_controls(help).into_owned();
+        }
+        for label in &mut self.labels {
+            if let Some(text) = label.label().map(|text| escape_controls(text).into_owned()) {
+                let span = *label.inner();
+                *label = if label.primary() {
+                    LabeledSpan::new_primary_with_span(Some(text), span)
+                } else {
+                    LabeledSpan::new_with_span(Some(text), span)
+                };
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ mod check_cases;
 mod cli;
 mod directory;
 mod docs;
+mod expected_sets;
 mod format;
 mod generated;
 mod graph;
@@ -17,6 +18,7 @@ mod run_cli;
 mod run_host_directory;
 mod run_random;
 mod run_state;
+mod run_trace;
 mod snapshots;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Running requests, as data. Each folder of `tests/data/run/` is a case —
 //! a `.flow` (or its parent's), `org.toml` (or its parent's), `request.json`,
-//! `actions.json` and `expect.json` — and so is every example folder with a
-//! `request.json`. For each case:
+//! `actions.json` and `expect.json` (and optionally `run.toml`, the clock) —
+//! and so is every example folder with a `request.json`. For each case:
 //! - `expect.json` is asserted: `status`, and when given `error` (the code),
 //!   `step`, `node`, `pending`, `form` (a subset of field values);
 //! - the JSON trace is snapshot-tested (`tests/snapshots/run__<case>.snap`);
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use flowc::check::{check_paths, FsLoader};
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
-use flowc::runtime::report::session::{report, RunFiles, Start};
+use flowc::runtime::report::session::{report, RunFiles, RunSettings, Start};
 use flowc::runtime::request::{Action, NewRequest, Runtime};
 use flowc::runtime::values::dates::DateTime;
 use serde_json::Value as Json;
@@ -76,8 +76,17 @@ fn run_case(folder: &Path) -> String {
     } else {
         panic!("{}: every test case needs an expect.json", folder.display())
     };
-    let now = expect.get("now").and_then(Json::as_str).unwrap_or(DEFAULT_NOW);
-    let now = DateTime::parse(now).expect("a datetime");
+    // The clock: the case's expect.json, else its run.toml (as `flowc run FOLDER` reads it), else the default.
+    let settings = files.settings.as_ref().map(|path| {
+        RunSettings::parse(&std::fs::read_to_string(path).expect("run.toml"))
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    });
+    let now = match expect.get("now").and_then(Json::as_str) {
+        Some(text) => DateTime::parse(text).expect("a datetime"),
+        None => settings
+            .and_then(|settings| settings.now)
+            .unwrap_or_else(|| DateTime::parse(DEFAULT_NOW).expect("a datetime")),
+    };
     let request_path = files.request.as_deref().expect("request.json");
     let new: NewRequest = serde_json::from_str(&std::fs::read_to_string(request_path).expect("request.json"))
         .unwrap_or_else(|error| panic!("{}: request.json: {error}", folder.display()));
@@ -147,15 +156,28 @@ fn run_cases() {
     });
 }
 
-/// The text trace of every example, reviewed: the story an analyst reads.
+/// The text trace of every example and of the trace cases (`tests/data/run/trace/`), reviewed:
+/// the story an analyst reads. Run as `flowc run FOLDER` with no `--now`: the folders' `run.toml`
+/// fixes the clock, so the stories are the same on any day.
 #[test]
-fn example_text_traces() {
-    for folder in case_folders().into_iter().filter(|folder| folder.starts_with("examples")) {
+fn text_traces() {
+    let folders = case_folders();
+    let traced: Vec<&PathBuf> = folders
+        .iter()
+        .filter(|folder| folder.starts_with("examples") || folder.starts_with("tests/data/run/trace"))
+        .collect();
+    assert!(traced.len() >= 12, "the examples and the trace cases are found");
+    for folder in traced {
         let folder_text = folder.to_string_lossy().into_owned();
-        let (status, stdout, stderr) = super::flowc(&["run", &folder_text, "--now", DEFAULT_NOW]);
-        assert_eq!(status, 0, "{folder_text}: {stderr}\n{stdout}");
+        let expected_status = match std::fs::read_to_string(folder.join("expect.json")) {
+            Ok(text) if text.contains("\"refused\"") => 1,
+            _ => 0,
+        };
+        let (status, stdout, stderr) = super::flowc(&["run", &folder_text]);
+        assert_eq!(status, expected_status, "{folder_text}: {stderr}\n{stdout}");
+        assert!(!stdout.contains('\u{1b}') && !stdout.contains('\r'), "{folder_text}: a control character got through");
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
-            insta::assert_snapshot!(format!("trace__{}", case_name(&folder)), stdout);
+            insta::assert_snapshot!(format!("trace__{}", case_name(folder)), stdout);
         });
     }
 }

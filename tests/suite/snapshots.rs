@@ -20,3 +20,40 @@ fn rendered_reports() {
         });
     });
 }
+
+/// Each `file:line:column` of the text report is where one of the labels of
+/// the JSON report starts, counted in characters (as editors count), on
+/// every error case — most of them have Chinese text before the place they
+/// point at.
+#[test]
+fn text_and_json_reports_agree_on_columns() {
+    let mut compared = 0;
+    let mut after_chinese = 0;
+    for path in super::flow_files("tests/data/check/err") {
+        let analysis = check_paths(std::slice::from_ref(&path), &FsLoader);
+        for diagnostic in &analysis.diagnostics {
+            let text = to_text(diagnostic, &analysis.sources, TextStyle::plain());
+            let json = flowc::diag::render::to_json(diagnostic, &analysis.sources);
+            let starts: Vec<(usize, usize)> =
+                json.labels.iter().map(|label| (label.range.line, label.range.column)).collect();
+            for header in text.lines().filter_map(|line| line.split_once("╭─[").map(|(_, rest)| rest)) {
+                let mut parts = header.trim_end_matches(']').rsplitn(3, ':');
+                let column: usize = parts.next().and_then(|part| part.parse().ok()).expect("a column");
+                let line: usize = parts.next().and_then(|part| part.parse().ok()).expect("a line");
+                assert!(
+                    starts.contains(&(line, column)),
+                    "{}: {line}:{column} is not in {starts:?}\n{text}",
+                    path.display()
+                );
+                let file = analysis.sources.get(diagnostic.file()).expect("the file");
+                let line_text = file.text.lines().nth(line - 1).unwrap_or("");
+                if line_text.chars().take(column - 1).any(|character| !character.is_ascii()) {
+                    after_chinese += 1;
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 50, "only {compared} reports compared");
+    assert!(after_chinese > 20, "only {after_chinese} reports point after Chinese text");
+}

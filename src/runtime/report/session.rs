@@ -2,17 +2,18 @@
 //! create the request or take a saved one, apply the actions in order, stop
 //! at the first refusal. The result holds the steps that succeeded, the
 //! request after the last of them, and the refusal — the material of both
-//! traces (runtime.md §3).
+//! traces (runtime.md §3). The JSON report summarizes a big detail table
+//! column by column (as the text trace does) unless asked for every row.
 
 use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
+use crate::runtime::request::{node_name, route, Action, LogEntry, NewRequest, Request, RouteStop, Runtime, Step};
 use crate::runtime::values::dates::DateTime;
-use crate::runtime::values::field_values::{self, form_to_json, Ordered};
-use crate::runtime::values::value::Value;
+use crate::runtime::values::field_values::{self, form_to_json, Ordered, OrderedValue};
+use crate::runtime::values::value::{FormData, Value};
 
 /// Where a run starts.
 pub enum Start<'r> {
@@ -27,6 +28,16 @@ pub struct RunResult {
     pub steps: Vec<Step>,
     /// The refusal, with the number (1-based) of the action refused (0: the creation).
     pub error: Option<(usize, RuntimeError)>,
+    /// Where a run from a saved request took it up.
+    pub resumed: Option<Resumed>,
+}
+
+/// Where a run from a saved state started: the node the request was at and
+/// how many actions its log already held (the run's steps are numbered after them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resumed {
+    pub node: String,
+    pub after_step: usize,
 }
 
 impl RunResult {
@@ -43,14 +54,19 @@ impl<'a> Runtime<'a> {
     /// Runs `actions` in order from `start`, with the clock at `now`.
     pub fn run(&self, start: Start<'_>, actions: &[Action], now: DateTime) -> RunResult {
         let mut steps = Vec::new();
+        let mut resumed = None;
         let mut request = match start {
-            Start::Saved(request) => *request,
+            Start::Saved(request) => {
+                let node = self.workflow(&request).map(|workflow| node_name(workflow, request.node)).unwrap_or("");
+                resumed = Some(Resumed { node: node.to_owned(), after_step: request.log.actions() });
+                *request
+            }
             Start::New { workflow, request } => match self.create(workflow, request, now) {
                 Ok((created, step)) => {
                     steps.push(step);
                     created
                 }
-                Err(error) => return RunResult { request: None, steps, error: Some((0, error)) },
+                Err(error) => return RunResult { request: None, steps, error: Some((0, error)), resumed },
             },
         };
         for (index, action) in actions.iter().enumerate() {
@@ -59,10 +75,12 @@ impl<'a> Runtime<'a> {
                     request = next;
                     steps.push(step);
                 }
-                Err(error) => return RunResult { request: Some(request), steps, error: Some((index + 1, error)) },
+                Err(error) => {
+                    return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed }
+                }
             }
         }
-        RunResult { request: Some(request), steps, error: None }
+        RunResult { request: Some(request), steps, error: None, resumed }
     }
 
     /// The request's title (`title "…{expr}…"`), or the workflow's label.
@@ -98,15 +116,21 @@ impl<'a> Runtime<'a> {
             .collect()
     }
 
-    /// The request as runtime.md §3's JSON shows it.
+    /// The request as runtime.md §3's JSON shows it, every row of every table.
     pub fn request_view(&self, request: &Request, now: DateTime) -> RequestView {
+        self.request_view_with(request, now, Rows::All)
+    }
+
+    /// The request as runtime.md §3's JSON shows it, big tables as `rows` asks.
+    pub fn request_view_with(&self, request: &Request, now: DateTime, rows: Rows) -> RequestView {
         let workflow = self.workflow(request).ok();
         let form = workflow.and_then(|workflow| {
-            Some(form_to_json(
-                self.compiled.program.forms.get(workflow.form)?,
-                self.compiled.layouts.get(workflow.form)?,
-                &request.form,
-            ))
+            let form = self.compiled.program.forms.get(workflow.form)?;
+            let layout = self.compiled.layouts.get(workflow.form)?;
+            Some(match rows {
+                Rows::All => FormView { fields: form_to_json(form, layout, &request.form), summaries: Vec::new() },
+                Rows::SummarizeBig => summarized_form(form, layout, &request.form),
+            })
         });
         let node = workflow.and_then(|workflow| workflow.nodes.get(request.node));
         let hidden = match (workflow.and_then(|workflow| self.compiled.program.forms.get(workflow.form)), node) {
@@ -146,7 +170,7 @@ pub struct RequestView {
     pub forwarded: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notified: Vec<String>,
-    pub form: Ordered,
+    pub form: FormView,
     /// Fields hidden from the current node's operators (`hidden`): a host shows them the form without these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
@@ -160,15 +184,48 @@ pub struct RequestView {
 pub struct Report<'r> {
     pub status: &'static str,
     pub request: Option<RequestView>,
+    /// A run from a saved state: where it took the request up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<Resumed>,
     pub steps: &'r [Step],
+    /// The nodes the request went through, from its creation (its whole log,
+    /// so a resumed run shows the route before it too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub route: Vec<RouteStop>,
     pub error: Option<ErrorView>,
 }
 
+/// How the JSON report shows a detail table's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Every row (`flowc run --all-rows`).
+    All,
+    /// Every row of a table of at most `BIG_TABLE_ROWS`; a bigger one column by column.
+    SummarizeBig,
+}
+
+/// Above this many rows, the JSON report summarizes a table column by column
+/// (as the log and the text trace summarize its changes), so a million-row
+/// request gives a report of a few lines, not of a hundred megabytes.
+pub const BIG_TABLE_ROWS: usize = 200;
+
+/// The JSON report, big tables summarized.
 pub fn report<'r>(
     runtime: &Runtime<'_>,
     result: &'r RunResult,
     now: DateTime,
     sources: &crate::source::SourceMap,
+) -> Report<'r> {
+    report_with(runtime, result, now, sources, Rows::SummarizeBig)
+}
+
+/// The JSON report, with the rows of big tables as `rows` asks.
+pub fn report_with<'r>(
+    runtime: &Runtime<'_>,
+    result: &'r RunResult,
+    now: DateTime,
+    sources: &crate::source::SourceMap,
+    rows: Rows,
 ) -> Report<'r> {
     let error = result.error.as_ref().map(|(step, error)| ErrorView {
         code: error.code.to_string(),
@@ -180,22 +237,166 @@ pub fn report<'r>(
     });
     Report {
         status: result.status(),
-        request: result.request.as_ref().map(|request| runtime.request_view(request, now)),
+        request: result.request.as_ref().map(|request| runtime.request_view_with(request, now, rows)),
+        resumed: result.resumed.clone(),
         steps: &result.steps,
+        route: result.request.as_ref().map(|request| route(request.log.entries())).unwrap_or_default(),
         error,
     }
 }
 
+/// The form as the JSON report shows it: its fields in written order, a big
+/// table as its summary.
+#[derive(Debug, Clone, Default)]
+pub struct FormView {
+    pub fields: Ordered,
+    /// The tables shown as a summary, by name (their rows are not in `fields`).
+    pub summaries: Vec<(String, TableSummary)>,
+}
+
+/// A big table: how many rows, and each column (in written order) with how
+/// many cells are filled and, for numbers, their sum as the column shows a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSummary {
+    pub rows: usize,
+    pub columns: Vec<(String, ColumnSummary)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnSummary {
+    pub filled: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sum: Option<Json>,
+}
+
+impl Serialize for FormView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.0.len()))?;
+        for (name, value) in &self.fields.0 {
+            match (self.summaries.iter().find(|(table, _)| table == name), value) {
+                (Some((_, summary)), _) => map.serialize_entry(name, summary)?,
+                (None, OrderedValue::Json(json)) => map.serialize_entry(name, json)?,
+                (None, OrderedValue::Rows(rows)) => map.serialize_entry(name, rows)?,
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for TableSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Columns<'c>(&'c [(String, ColumnSummary)]);
+        impl Serialize for Columns<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (name, column) in self.0 {
+                    map.serialize_entry(name, column)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("rows", &self.rows)?;
+        map.serialize_entry("columns", &Columns(&self.columns))?;
+        map.end()
+    }
+}
+
+/// The form with each table of more than `BIG_TABLE_ROWS` rows replaced by
+/// its summary: `{"rows": N, "columns": {"金额": {"filled": N, "sum": "…"},
+/// …}}`. The big tables' rows are never turned into JSON values.
+fn summarized_form(
+    form: &crate::ir::Form,
+    layout: &crate::runtime::values::layout::Layout,
+    data: &FormData,
+) -> FormView {
+    let big = |rows: &Vec<Vec<Value>>| rows.len() > BIG_TABLE_ROWS;
+    if !data.tables.iter().any(big) {
+        return FormView { fields: form_to_json(form, layout, data), summaries: Vec::new() };
+    }
+    let small = FormData {
+        main: data.main.clone(),
+        tables: data.tables.iter().map(|rows| if big(rows) { Vec::new() } else { rows.clone() }).collect(),
+    };
+    let mut summaries = Vec::new();
+    for (table, detail) in form.details.iter().enumerate() {
+        let Some(rows) = data.tables.get(table).filter(|rows| big(rows)) else { continue };
+        let mut columns = Vec::new();
+        for (position, &column) in detail.columns.iter().enumerate() {
+            let Some(field) = form.fields.get(column) else { continue };
+            if matches!(field.kind, crate::check::types::FieldKind::Link | crate::check::types::FieldKind::Note) {
+                continue;
+            }
+            let mut filled = 0usize;
+            let mut sum = Some(rust_decimal::Decimal::ZERO);
+            let mut numbers = true;
+            for cells in rows {
+                match cells.get(position) {
+                    Some(value) if !value.is_empty() => {
+                        filled += 1;
+                        match value {
+                            Value::Number(number) => sum = sum.and_then(|total| total.checked_add(*number)),
+                            _ => numbers = false,
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let sum =
+                sum.filter(|_| numbers && filled > 0).map(|total| field_values::to_json(field, &Value::Number(total)));
+            columns.push((field.name.clone(), ColumnSummary { filled, sum }));
+        }
+        summaries.push((detail.name.clone(), TableSummary { rows: rows.len(), columns }));
+    }
+    FormView { fields: form_to_json(form, layout, &small), summaries }
+}
+
 /// The files of a run. A folder holds one `.flow` (or takes its parent's,
 /// so one process can keep several cases in subfolders), `org.toml` or
-/// `org.json` (also looked for in the parent), `request.json` and
-/// `actions.json`.
+/// `org.json` (also looked for in the parent), `request.json`,
+/// `actions.json`, and optionally `run.toml` (also looked for in the
+/// parent) with the run's settings.
 #[derive(Debug, Clone, Default)]
 pub struct RunFiles {
     pub flow: Option<std::path::PathBuf>,
     pub org: Option<std::path::PathBuf>,
     pub request: Option<std::path::PathBuf>,
     pub actions: Option<std::path::PathBuf>,
+    pub settings: Option<std::path::PathBuf>,
+}
+
+/// A folder's `run.toml`: what a run of the folder takes that no input file
+/// holds. Today one setting, `now = 2026-11-28T09:00:00+08:00` (a TOML
+/// datetime or a string in the `--now` format), so a folder whose workflow
+/// reads `today()` runs the same every day; `--now` overrides it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSettings {
+    pub now: Option<DateTime>,
+}
+
+impl RunSettings {
+    /// Reads `run.toml`'s text; the error names what is wrong, for the caller to prefix with the file.
+    pub fn parse(text: &str) -> Result<RunSettings, String> {
+        let table: toml::Table = toml::from_str(text).map_err(|error| error.message().to_owned())?;
+        let mut settings = RunSettings::default();
+        for (key, value) in &table {
+            match (key.as_str(), value) {
+                ("now", toml::Value::Datetime(datetime)) => {
+                    settings.now = Some(parse_now(&datetime.to_string())?);
+                }
+                ("now", toml::Value::String(text)) => settings.now = Some(parse_now(text)?),
+                ("now", _) => return Err("`now` is a datetime (now = 2026-11-28T09:00:00+08:00)".into()),
+                (other, _) => return Err(format!("unknown setting `{other}` (the settings are: now)")),
+            }
+        }
+        Ok(settings)
+    }
+}
+
+fn parse_now(text: &str) -> Result<DateTime, String> {
+    DateTime::parse(text).ok_or_else(|| format!("`now = {text}` is not a datetime (write 2026-11-28T09:00:00+08:00)"))
 }
 
 impl RunFiles {
@@ -223,6 +424,7 @@ impl RunFiles {
             org: find(&["org.toml", "org.json"]),
             request: local("request.json"),
             actions: local("actions.json"),
+            settings: find(&["run.toml"]),
         })
     }
 }

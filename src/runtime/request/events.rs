@@ -1,6 +1,8 @@
-//! What an action did, as data: the step a host shows (exits tried, the
-//! batch and operators of the next node, why earlier batches were empty),
-//! the log line kept with the request, and the fields it changed and by whom.
+//! What an action did, as data: the step a host shows (its number in the
+//! request's history, the fields the actor set, each block that ran with
+//! what it changed, exits tried, the batch and operators of the next node,
+//! why earlier batches were empty), the log line kept with the request, the
+//! fields it changed and by whom, and the route the log records.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -63,14 +65,24 @@ fn source_of(entered: bool, computed: bool) -> ChangeSource {
 /// What one successful action did: the event a host shows or stores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
+    /// Its place in the request's history: 0 for the creation, then 1, 2, …
+    /// counting every action the request took (a run resumed from a saved
+    /// state goes on from the state's last step).
+    pub number: usize,
     pub by: String,
     #[serde(rename = "do")]
     pub action: String,
     pub from: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opinion: Option<String>,
+    /// What the actor's `set` (at creation: the request's form) changed, and
+    /// the formulas it recomputed. What a block changed is in `blocks`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<Change>,
+    /// Each block that ran (a node's `after`, the exit's block, the next
+    /// node's `before`), in the order it ran, with what it changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<BlockRun>,
     /// Each exit (or return) tried, in written order, up to the one taken.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exits_tried: Vec<ExitTried>,
@@ -99,11 +111,13 @@ impl Step {
     /// A step that has done nothing yet.
     pub(super) fn new(by: &str, action: &str, from: &str, opinion: Option<String>) -> Step {
         Step {
+            number: 0,
             by: by.to_owned(),
             action: action.to_owned(),
             from: from.to_owned(),
             opinion,
             changed: Vec::new(),
+            blocks: Vec::new(),
             exits_tried: Vec::new(),
             exit: None,
             to: None,
@@ -116,6 +130,58 @@ impl Step {
             archived: false,
         }
     }
+}
+
+/// Which block ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockKind {
+    /// The `after` of the node being left.
+    After,
+    /// The block of the exit taken.
+    Exit,
+    /// The `before` of the node entered.
+    Before,
+}
+
+/// One block that ran during an action, and the fields it changed (those it
+/// assigned, by `action`, and the formulas recomputed after it, by `formula`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockRun {
+    pub block: BlockKind,
+    /// The node whose block it is (for an exit's block, the node it leaves).
+    pub node: String,
+    /// The exit, for an exit's block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<String>,
+    pub changed: Vec<Change>,
+}
+
+/// One stop of the route a request took: the node it reached, and the exit
+/// or return that brought it there (none for the node it was created at).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteStop {
+    pub node: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<String>,
+    #[serde(rename = "return", skip_serializing_if = "Option::is_none")]
+    pub returned_by: Option<String>,
+}
+
+/// The route in a request's log: where it was created, then each node an
+/// action moved it to, by exit or by return.
+pub fn route<'a>(log: impl IntoIterator<Item = &'a LogEntry>) -> Vec<RouteStop> {
+    let mut stops = Vec::new();
+    for entry in log {
+        if entry.action == "create" {
+            stops.push(RouteStop { node: entry.node.clone(), exit: None, returned_by: None });
+        } else if let Some(to) = &entry.to_node {
+            let (exit, returned_by) =
+                if entry.action == "reject" { (None, entry.exit.clone()) } else { (entry.exit.clone(), None) };
+            stops.push(RouteStop { node: to.clone(), exit, returned_by });
+        }
+    }
+    stops
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -47,6 +47,8 @@ pub struct Continued {
 pub struct Log {
     newest: Option<Arc<Link>>,
     len: usize,
+    // The lines that are actions, not the creation: a step's number, kept so it costs nothing.
+    actions: usize,
     start: Option<Arc<Continued>>,
 }
 
@@ -85,8 +87,26 @@ impl Log {
     /// Appends a line; the copies this log was cloned from do not see it.
     pub fn push(&mut self, line: LogLine) {
         let previous = self.newest.take();
+        if line.entry.action != "create" {
+            self.actions += 1;
+        }
         self.newest = Some(Arc::new(Link { line, previous }));
         self.len += 1;
+    }
+
+    /// How many actions the log records (its creation not counted).
+    pub fn actions(&self) -> usize {
+        self.actions
+    }
+
+    /// The entries, newest first, without collecting them (a search from the end stops early).
+    pub fn newest_first(&self) -> impl Iterator<Item = &LogEntry> {
+        let mut link = self.newest.as_deref();
+        std::iter::from_fn(move || {
+            let current = link?;
+            link = current.previous.as_deref();
+            Some(&current.line.entry)
+        })
     }
 
     pub fn last(&self) -> Option<&LogLine> {

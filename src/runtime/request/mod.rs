@@ -25,10 +25,11 @@ use crate::runtime::compiled::Compiled;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::eval::Env;
+use crate::runtime::values::field_values;
 use crate::runtime::values::formulas::blank;
 use crate::runtime::values::value::FormData;
 
-pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
+pub use events::{route, BlockKind, BlockRun, Change, ChangeSource, ExitTried, LogEntry, RouteStop, Step};
 pub use log::{Continued, Given, Log, LogLine};
 use set_fields::FormSource;
 
@@ -222,15 +223,17 @@ impl<'a> Runtime<'a> {
         };
         self.write_fields(workflow, create, &mut request, source, &mut entered)?;
         self.recompute(workflow, &mut request, now)?;
-        self.run_block(workflow, &create.before, &mut request, now)?;
-        let changed = self.changes(workflow, &before, &request.form, &entered);
+        let mut step = Step::new(&new.creator, "create", &create.name, None);
+        step.changed = self.changes(workflow, &before, &request.form, &entered);
+        self.run_named_block(workflow, &create.before, &mut request, now, &mut step, BlockKind::Before, create, None)?;
+        let changed = self.net_changes(workflow, &before, &request.form, &entered, &step);
         let entry = LogEntry {
             time: now.to_string(),
             by: new.creator.clone(),
             action: "create".into(),
             node: create.name.clone(),
             opinion: None,
-            changed: changed.clone(),
+            changed,
             exit: None,
             to_node: None,
             to: Vec::new(),
@@ -240,12 +243,8 @@ impl<'a> Runtime<'a> {
             FormInput::Fields(fields) => Json::Object(fields.clone()).to_string(),
         };
         request.log.push(LogLine { entry, given: Given::Form(form_given) });
-        let step = Step {
-            changed,
-            operators: request.operators.clone(),
-            pending: request.pending.clone(),
-            ..Step::new(&new.creator, "create", &create.name, None)
-        };
+        step.operators = request.operators.clone();
+        step.pending = request.pending.clone();
         Ok((request, step))
     }
 
@@ -272,6 +271,9 @@ impl<'a> Runtime<'a> {
             ActionKind::Forward | ActionKind::Cc => is_pending,
         };
         if !allowed {
+            if let Some(error) = self.already_submitted(node, request, action) {
+                return Err(error);
+            }
             let who = self.person_name(&action.by);
             let pending = self.people_names(&request.pending);
             return Err(RuntimeError::at(
@@ -315,6 +317,10 @@ impl<'a> Runtime<'a> {
             self.recompute(workflow, &mut next, now)?;
         }
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
+        step.number = request.log.actions() + 1;
+        if action.set.is_some() {
+            step.changed = self.changes(workflow, &before, &next.form, &entered);
+        }
         match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
@@ -339,22 +345,82 @@ impl<'a> Runtime<'a> {
                 step.people = action.to.clone();
             }
         }
-        step.changed = self.changes(workflow, &before, &next.form, &entered);
         step.pending = next.pending.clone();
         step.archived = next.archived;
+        let changed = self.net_changes(workflow, &before, &next.form, &entered, &step);
         let entry = LogEntry {
             time: now.to_string(),
             by: action.by.clone(),
             action: action.kind.as_str().into(),
             node: node.name.clone(),
             opinion: action.opinion.clone(),
-            changed: step.changed.clone(),
+            changed,
             exit: step.exit.clone(),
             to_node: step.to.clone(),
             to: step.people.clone(),
         };
         next.log.push(LogLine { entry, given: Given::Set(action.set.clone()) });
         Ok((next, step))
+    }
+
+    /// What the log keeps of an action: every field it changed, from the
+    /// value before it to the value after it (the step shows the same split
+    /// by source; with no block run, the two are the same list).
+    fn net_changes(
+        &self,
+        workflow: &Workflow,
+        before: &FormData,
+        after: &FormData,
+        entered: &[field_values::FormName],
+        step: &Step,
+    ) -> Vec<Change> {
+        if step.blocks.is_empty() {
+            step.changed.clone()
+        } else {
+            self.changes(workflow, before, after, entered)
+        }
+    }
+
+    /// R0203 for an operator of an `all` (会签) or `sequential` node who has
+    /// already submitted there: "already submitted", not "waiting for".
+    fn already_submitted(&self, node: &crate::ir::Node, request: &Request, action: &Action) -> Option<RuntimeError> {
+        use crate::syntax::ast::OperatorMode;
+        if !matches!(action.kind, ActionKind::Submit | ActionKind::Reject) {
+            return None;
+        }
+        let position = request.operators.iter().position(|person| person == &action.by)?;
+        let submitted = match node.mode {
+            OperatorMode::All => !request.pending.contains(&action.by),
+            OperatorMode::Sequential => request
+                .pending
+                .first()
+                .and_then(|next| request.operators.iter().position(|person| person == next))
+                .is_some_and(|next| position < next),
+            OperatorMode::Any => false,
+        };
+        if !submitted {
+            return None;
+        }
+        let when = request
+            .log
+            .newest_first()
+            .find(|entry| entry.by == action.by && entry.node == node.name && entry.action == "submit")
+            .map(|entry| format!(" on {}", entry.time))
+            .unwrap_or_default();
+        let how = match node.mode {
+            OperatorMode::Sequential => "each operator of a `sequential` node submits once, in order",
+            _ => "each operator of an `all` node (会签) submits once",
+        };
+        let pending = self.people_names(&request.pending);
+        Some(
+            RuntimeError::at(
+                Code::R0203,
+                format!("{} already submitted at `{}`{when}", self.person_name(&action.by), node.name),
+                node.at,
+            )
+            .with_label("the current node")
+            .with_help(format!("{how}; still waiting for {pending}")),
+        )
     }
 
     pub fn person_name(&self, id: &str) -> String {

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::events::{ExitTried, Step};
+use crate::runtime::request::events::{BlockKind, BlockRun, ExitTried, Step};
 use crate::runtime::request::operators::{self, Resolution};
 use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
@@ -51,7 +51,7 @@ impl<'a> Runtime<'a> {
         if !finished {
             return Ok(());
         }
-        self.run_block(workflow, &node.after, request, now)?;
+        self.run_named_block(workflow, &node.after, request, now, step, BlockKind::After, node, None)?;
         self.leave(workflow, node, &node.exits, request, now, step)
     }
 
@@ -66,7 +66,7 @@ impl<'a> Runtime<'a> {
         step: &mut Step,
     ) -> Result<(), RuntimeError> {
         let exit = self.choose(workflow, node, exits, request, now, step)?;
-        self.run_block(workflow, &exit.block, request, now)?;
+        self.run_named_block(workflow, &exit.block, request, now, step, BlockKind::Exit, node, Some(&exit.name))?;
         self.enter(workflow, exit, request, now, step)
     }
 
@@ -136,25 +136,29 @@ impl<'a> Runtime<'a> {
             // language.md §4: a comparison with an empty value is false, so a
             // rule over a field that may be empty says so (`is_empty(x) or x > 0`).
             let check = |env: Env<'_>| env.holds(&validate.condition);
-            let holds = match validate.detail {
-                None => check(env)?,
+            // `Some(None)`: the rule fails on the main fields; `Some(Some((table, row)))`: on that row.
+            let failed = match validate.detail {
+                None => (!check(env)?).then_some(None),
                 Some(table) => {
                     let rows = request.form.tables.get(table).map_or(0, Vec::len);
-                    let mut all = true;
+                    let mut first_failed = None;
                     for row in 0..rows {
-                        all &= check(env.with_row(table, row))?;
+                        if !check(env.with_row(table, row))? && first_failed.is_none() {
+                            first_failed = Some(Some((table, row)));
+                        }
                     }
-                    all
+                    first_failed
                 }
             };
-            if !holds {
-                let values = self.values_read(workflow, &validate.condition, request);
+            if let Some(row) = failed {
+                let values = self.values_read(workflow, &validate.condition, request, now, row);
                 let values = values.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>();
+                let place = row.map(|(_, row)| format!(" in row {}", row + 1)).unwrap_or_default();
                 return Err(RuntimeError::at(Code::R0303, validate.message.clone(), validate.condition.at).with_label(
                     if values.is_empty() {
-                        "does not hold".into()
+                        format!("does not hold{place}")
                     } else {
-                        format!("does not hold: {}", values.join(", "))
+                        format!("does not hold{place}: {}", values.join(", "))
                     },
                 ));
             }
@@ -186,7 +190,7 @@ impl<'a> Runtime<'a> {
                 values: exit
                     .condition
                     .as_ref()
-                    .map(|condition| self.values_read(workflow, condition, request))
+                    .map(|condition| self.values_read(workflow, condition, request, now, None))
                     .unwrap_or_default(),
             });
             if held {
@@ -235,7 +239,7 @@ impl<'a> Runtime<'a> {
             request.pending.clear();
             return Ok(());
         }
-        self.run_block(workflow, &target.before, request, now)?;
+        self.run_named_block(workflow, &target.before, request, now, step, BlockKind::Before, target, None)?;
         if target.kind == NodeKind::Create {
             // A request returned to its create node goes back to its creator.
             request.operators = vec![request.creator.clone()];
@@ -275,6 +279,34 @@ impl<'a> Runtime<'a> {
             OperatorMode::Any | OperatorMode::All => resolution.people.clone(),
         };
         request.operators = resolution.people;
+        Ok(())
+    }
+
+    /// Runs one of a node's blocks (or an exit's) and records in the step
+    /// what it changed, under its name; an empty block does not run.
+    #[allow(clippy::too_many_arguments)] // the block, where it runs, and how it is named
+    pub(super) fn run_named_block(
+        &self,
+        workflow: &'a Workflow,
+        block: &'a [Stmt],
+        request: &mut Request,
+        now: DateTime,
+        step: &mut Step,
+        kind: BlockKind,
+        node: &Node,
+        exit: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        if block.is_empty() {
+            return Ok(());
+        }
+        let before = request.form.clone();
+        self.run_block(workflow, block, request, now)?;
+        step.blocks.push(BlockRun {
+            block: kind,
+            node: node.name.clone(),
+            exit: exit.map(str::to_owned),
+            changed: self.changes(workflow, &before, &request.form, &[]),
+        });
         Ok(())
     }
 
@@ -387,25 +419,37 @@ impl<'a> Runtime<'a> {
         result
     }
 
-    /// The fields an expression reads, with their current values.
+    /// What an expression read, with the values it saw: the fields (in a
+    /// detail rule checked on `row`, that row's cells too), the nodes'
+    /// `.operator`, and `today()` and `now()` when it (or a function it
+    /// calls) asks for the clock.
     pub(super) fn values_read(
         &self,
         workflow: &'a Workflow,
         expr: &crate::ir::Expr,
         request: &Request,
+        now: DateTime,
+        row: Option<(usize, usize)>,
     ) -> Vec<(String, Json)> {
         let Some(form) = self.compiled.program.forms.get(workflow.form) else { return Vec::new() };
+        let layout = self.compiled.layouts.get(workflow.form);
         let mut fields = Vec::new();
         expr.fields_read(&mut fields);
         fields.dedup();
         let mut out: Vec<(String, Json)> = Vec::new();
         for index in fields {
             let Some(field) = form.fields.get(index) else { continue };
-            if field.detail.is_some() || out.iter().any(|(name, _)| name == &field.name) {
+            if out.iter().any(|(name, _)| name == &field.name) {
                 continue;
             }
-            let value = request.form.main.get(index).unwrap_or(&Value::Null);
-            out.push((field.name.clone(), to_json(field, value)));
+            let value = match (field.detail, layout.and_then(|layout| layout.column_of(index)), row) {
+                (None, _, _) => request.form.main.get(index),
+                (Some(_), Some((table, column)), Some((row_table, row))) if table == row_table => {
+                    request.form.tables.get(table).and_then(|rows| rows.get(row)).and_then(|cells| cells.get(column))
+                }
+                _ => continue,
+            };
+            out.push((field.name.clone(), to_json(field, value.unwrap_or(&Value::Null))));
         }
         let mut nodes = Vec::new();
         operator_reads(expr, &mut nodes);
@@ -417,8 +461,48 @@ impl<'a> Runtime<'a> {
             let operator = request.node_operators.get(node).cloned().flatten();
             out.push((name, operator.map_or(Json::Null, Json::String)));
         }
+        let clock = clock_reads(expr, &self.compiled.program.functions);
+        if clock.today {
+            out.push(("today()".into(), Json::String(Value::Date(now.date).to_string())));
+        }
+        if clock.now {
+            out.push(("now()".into(), Json::String(now.to_string())));
+        }
         out
     }
+}
+
+/// Which of `today()` and `now()` an expression calls.
+#[derive(Debug, Default, Clone, Copy)]
+struct ClockReads {
+    today: bool,
+    now: bool,
+}
+
+/// The clock calls of an expression and of the functions it calls, each
+/// function looked into once (so recursion, refused by the checker anyway,
+/// cannot loop here).
+fn clock_reads(expr: &crate::ir::Expr, functions: &[crate::ir::Function]) -> ClockReads {
+    use crate::ir::ExprKind;
+    let mut reads = ClockReads::default();
+    let mut seen = vec![false; functions.len()];
+    let mut pending = vec![expr];
+    while let Some(next) = pending.pop() {
+        next.walk(&mut |part| match &part.kind {
+            ExprKind::CallBuiltin(name, _) if name == "today" => reads.today = true,
+            ExprKind::CallBuiltin(name, _) if name == "now" => reads.now = true,
+            ExprKind::CallFunction(index, _) => {
+                if let (Some(function), Some(slot)) = (functions.get(*index), seen.get_mut(*index)) {
+                    if !*slot {
+                        *slot = true;
+                        pending.push(&function.body);
+                    }
+                }
+            }
+            _ => {}
+        });
+    }
+    reads
 }
 
 /// The nodes whose `.operator` an expression reads.
