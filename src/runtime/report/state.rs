@@ -7,13 +7,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 use crate::diag::Code;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
-use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
+use crate::runtime::values::field_values::{form_to_json, read_form_text, Door, Ordered};
 use crate::runtime::values::formulas::blank;
 
 /// The version of the state format.
@@ -57,7 +56,8 @@ struct StateIn {
     notified: Vec<String>,
     #[serde(default)]
     node_operators: BTreeMap<String, String>,
-    form: serde_json::Map<String, Json>,
+    /// Read from its text, so numbers keep every digit (`read_form_text`).
+    form: Box<serde_json::value::RawValue>,
     #[serde(default)]
     log: Vec<LogEntry>,
 }
@@ -153,7 +153,7 @@ impl<'a> Runtime<'a> {
             }
         }
         let mut data = blank(form);
-        read_form(form, layout, &state.form, self.directory, Door::Stored, &mut data, |_| {})?;
+        read_form_text(form, layout, state.form.get(), self.directory, Door::Stored, &mut data, |_| Ok(()))?;
         let mut request = Request {
             workflow: workflow_index,
             creator: state.creator,

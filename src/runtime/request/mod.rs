@@ -27,7 +27,6 @@ use crate::runtime::values::formulas::blank;
 use crate::runtime::values::value::FormData;
 
 pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
-use set_fields::FormSource;
 
 /// One request in flight.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +60,9 @@ pub struct Action {
     pub kind: ActionKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opinion: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set: Option<serde_json::Map<String, Json>>,
+    /// The fields to write, kept as JSON text so numbers are read exactly (like a request's form).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "set_text")]
+    pub set: Option<FormInput>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
 }
@@ -100,10 +100,11 @@ pub struct NewRequest {
     pub form: FormInput,
 }
 
-/// The form of a new request: values a host built, or the JSON text of a
-/// request file, read row by row without building its JSON tree (a request
-/// of a million rows costs the rows).
-#[derive(Debug, Clone)]
+/// The form of a new request, or an action's `set`: values a host built, or
+/// the JSON text of a request or actions file. The text is read row by row
+/// without building its JSON tree (a request of a million rows costs the
+/// rows), and its numbers are read exactly, from their digits.
+#[derive(Debug, Clone, PartialEq)]
 pub enum FormInput {
     Fields(serde_json::Map<String, Json>),
     Text(String),
@@ -115,12 +116,46 @@ impl Default for FormInput {
     }
 }
 
+impl Serialize for FormInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FormInput::Fields(fields) => fields.serialize(serializer),
+            FormInput::Text(text) => serde_json::from_str::<&serde_json::value::RawValue>(text)
+                .map_err(|error| serde::ser::Error::custom(format_args!("the form is not JSON: {error}")))?
+                .serialize(serializer),
+        }
+    }
+}
+
 /// The form is kept as its JSON text: parse a `NewRequest` with
 /// `serde_json::from_str` (a host that builds the values itself makes a
-/// `FormInput::Fields` instead).
+/// `FormInput::Fields` instead). Anything but an object is refused here,
+/// with the file's line and column, like any other malformed request.
 fn form_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<FormInput, D::Error> {
     let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
-    Ok(FormInput::Text(raw.get().to_owned()))
+    object_text(raw.get()).map(FormInput::Text)
+}
+
+/// An action's `set`, as text like a request's form; `null` is no `set`.
+fn set_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<FormInput>, D::Error> {
+    let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+    match raw.get().trim() {
+        "null" => Ok(None),
+        text => object_text(text).map(|text| Some(FormInput::Text(text))),
+    }
+}
+
+fn object_text<E: serde::de::Error>(text: &str) -> Result<String, E> {
+    let text = text.trim();
+    let found = match text.as_bytes().first() {
+        Some(b'{') => return Ok(text.to_owned()),
+        Some(b'[') => serde::de::Unexpected::Seq,
+        Some(b'"') => serde::de::Unexpected::Other("text"),
+        Some(b't' | b'f') => serde::de::Unexpected::Other("a boolean"),
+        Some(b'n') => serde::de::Unexpected::Unit,
+        _ => serde::de::Unexpected::Other("a number"),
+    };
+    Err(E::invalid_type(found, &"an object of field values"))
 }
 
 /// Runs requests of one compiled program against one directory.
@@ -212,11 +247,7 @@ impl<'a> Runtime<'a> {
         }
         let before = request.form.clone();
         let mut entered = Vec::new();
-        let source = match &new.form {
-            FormInput::Fields(fields) => FormSource::Fields(fields),
-            FormInput::Text(text) => FormSource::Text(text),
-        };
-        self.write_fields(workflow, create, &mut request, source, &mut entered)?;
+        self.write_fields(workflow, create, &mut request, &new.form, &mut entered)?;
         self.recompute(workflow, &mut request, now)?;
         self.run_block(workflow, &create.before, &mut request, now)?;
         let changed = self.changes(workflow, &before, &request.form, &entered);
@@ -302,7 +333,7 @@ impl<'a> Runtime<'a> {
         let before = request.form.clone();
         let mut entered = Vec::new();
         if let Some(set) = &action.set {
-            self.write_fields(workflow, node, &mut next, FormSource::Fields(set), &mut entered)?;
+            self.write_fields(workflow, node, &mut next, set, &mut entered)?;
             self.recompute(workflow, &mut next, now)?;
         }
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
