@@ -79,6 +79,14 @@ fn read(path: &Path, what: &str) -> Result<String, String> {
 pub fn run(arguments: RunArgs) -> u8 {
     match run_inner(&arguments) {
         Ok(status) => status,
+        // With `--format json` standard output is always one JSON document, a bad input file too.
+        Err(message) if arguments.format == Format::Json => {
+            let document = serde_json::json!({ "status": "error", "error": { "code": null, "message": message } });
+            let mut stdout = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut stdout, &document);
+            let _ = writeln!(stdout);
+            EXIT_BAD_USAGE
+        }
         Err(message) => {
             eprintln!("error: {message}");
             EXIT_BAD_USAGE
