@@ -1,3 +1,4 @@
+mod adversarial_json;
 mod check_cases;
 mod cli;
 mod directory;
