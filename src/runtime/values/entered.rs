@@ -8,6 +8,7 @@
 //! every number into a map inside serde's untagged enums, and the language server's messages
 //! are untagged enums with integer ids.)
 
+use std::borrow::Cow;
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -19,33 +20,34 @@ use serde_json::value::RawValue;
 /// form, table, row, list of ids); the reader recurses once per level.
 const MAX_DEPTH: usize = 32;
 
-/// A JSON value with every number as written.
+/// A JSON value with every number as written. Text and numbers borrow from the JSON text when
+/// they can (no escapes), so reading a million rows allocates for what is kept, not per cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Entered {
+pub enum Entered<'a> {
     Null,
     Bool(bool),
     /// The number's JSON text, exactly as written (`-1.5e3`, `0.10`).
-    Number(String),
-    Text(String),
-    List(Vec<Entered>),
+    Number(Cow<'a, str>),
+    Text(Cow<'a, str>),
+    List(Vec<Entered<'a>>),
     /// Members in written order; a key given twice is kept twice, for the reader to refuse.
-    Object(Vec<(String, Entered)>),
+    Object(Vec<(Cow<'a, str>, Entered<'a>)>),
 }
 
-impl Entered {
+impl Entered<'_> {
     pub fn is_null(&self) -> bool {
         matches!(self, Entered::Null)
     }
 }
 
 /// Compact JSON, as serde_json shows a value: messages quote what was entered.
-impl fmt::Display for Entered {
+impl fmt::Display for Entered<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Entered::Null => formatter.write_str("null"),
             Entered::Bool(flag) => write!(formatter, "{flag}"),
             Entered::Number(text) => formatter.write_str(text),
-            Entered::Text(text) => write!(formatter, "{}", serde_json::Value::from(text.as_str())),
+            Entered::Text(text) => write!(formatter, "{}", serde_json::Value::from(text.as_ref())),
             Entered::List(items) => {
                 formatter.write_str("[")?;
                 for (position, item) in items.iter().enumerate() {
@@ -62,7 +64,7 @@ impl fmt::Display for Entered {
                     if position > 0 {
                         formatter.write_str(",")?;
                     }
-                    write!(formatter, "{}:{value}", serde_json::Value::from(key.as_str()))?;
+                    write!(formatter, "{}:{value}", serde_json::Value::from(key.as_ref()))?;
                 }
                 formatter.write_str("}")
             }
@@ -70,8 +72,9 @@ impl fmt::Display for Entered {
     }
 }
 
-/// Reads through the raw text, so numbers are exact. Only JSON deserializers can give raw text.
-impl<'de> Deserialize<'de> for Entered {
+/// Reads through the raw text, so numbers are exact: from JSON text (`serde_json::from_str`),
+/// whose raw values the reader borrows.
+impl<'de> Deserialize<'de> for Entered<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Exact { depth: 0 }.deserialize(deserializer)
     }
@@ -84,10 +87,10 @@ struct Exact {
 }
 
 impl<'de> DeserializeSeed<'de> for Exact {
-    type Value = Entered;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Entered, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let text = raw.get().trim_start();
+    type Value = Entered<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Entered<'de>, D::Error> {
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        let text = raw.get().trim();
         match text.as_bytes().first() {
             Some(b'{' | b'[') => {
                 if self.depth >= MAX_DEPTH {
@@ -100,14 +103,44 @@ impl<'de> DeserializeSeed<'de> for Exact {
                     .map_err(|error| de::Error::custom(bare_message(&error)))?;
                 Ok(value)
             }
-            Some(b'"') => serde_json::from_str::<String>(text)
-                .map(Entered::Text)
-                .map_err(|error| de::Error::custom(bare_message(&error))),
+            // Without escapes the text between the quotes is the string (the parser checked it).
+            Some(b'"') => match text.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')) {
+                Some(plain) if !plain.contains('\\') => Ok(Entered::Text(Cow::Borrowed(plain))),
+                _ => serde_json::from_str::<String>(text)
+                    .map(|text| Entered::Text(Cow::Owned(text)))
+                    .map_err(|error| de::Error::custom(bare_message(&error))),
+            },
             Some(b't') => Ok(Entered::Bool(true)),
             Some(b'f') => Ok(Entered::Bool(false)),
             Some(b'n') => Ok(Entered::Null),
-            _ => Ok(Entered::Number(text.trim_end().to_owned())),
+            _ => Ok(Entered::Number(Cow::Borrowed(text))),
         }
+    }
+}
+
+/// A key, borrowed from the text unless it has escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(key.to_owned()))
     }
 }
 
@@ -127,29 +160,29 @@ impl Members {
 }
 
 impl<'de> DeserializeSeed<'de> for Members {
-    type Value = Entered;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Entered, D::Error> {
+    type Value = Entered<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Entered<'de>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Members {
-    type Value = Entered;
+    type Value = Entered<'de>;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entered, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entered<'de>, A::Error> {
         let mut members = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             let value = map.next_value_seed(Exact { depth: self.depth })?;
             members.push((key, value));
         }
         Ok(Entered::Object(members))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entered, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entered<'de>, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(Exact { depth: self.depth })? {
             items.push(item);
@@ -157,31 +190,31 @@ impl<'de> Visitor<'de> for Members {
         Ok(Entered::List(items))
     }
 
-    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Entered, E> {
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Entered<'de>, E> {
         Ok(Entered::Bool(flag))
     }
 
-    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Entered, E> {
-        Ok(Entered::Number(number.to_string()))
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Entered<'de>, E> {
+        Ok(Entered::Number(Cow::Owned(number.to_string())))
     }
 
-    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Entered, E> {
-        Ok(Entered::Number(number.to_string()))
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Entered<'de>, E> {
+        Ok(Entered::Number(Cow::Owned(number.to_string())))
     }
 
-    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Entered, E> {
-        Ok(Entered::Number(serde_json::Value::from(number).to_string()))
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Entered<'de>, E> {
+        Ok(Entered::Number(Cow::Owned(serde_json::Value::from(number).to_string())))
     }
 
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Entered, E> {
-        Ok(Entered::Text(text.to_owned()))
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Entered<'de>, E> {
+        Ok(Entered::Text(Cow::Borrowed(text)))
     }
 
-    fn visit_string<E: de::Error>(self, text: String) -> Result<Entered, E> {
-        Ok(Entered::Text(text))
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Entered<'de>, E> {
+        Ok(Entered::Text(Cow::Owned(text.to_owned())))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Entered, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Entered<'de>, E> {
         Ok(Entered::Null)
     }
 }
@@ -195,12 +228,16 @@ pub fn bare_message(error: &serde_json::Error) -> String {
 }
 
 /// A decimal number as written, before a field decides whether it can hold it:
-/// `± digits × 10^(−places)`, with no leading or trailing zeros in `digits` (empty for zero),
-/// and `places` below zero for a number written with an exponent (`1e3`: digits 1, places −3).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `± digits × 10^(−places)`, the digits without leading or trailing zeros (none for zero), and
+/// `places` below zero for a number written with an exponent (`1e3`: digits 1, places −3).
+/// Parsed without allocating: a million rows of numbers cost no strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
     negative: bool,
-    digits: String,
+    /// The significant digits as a number; `None` past 38 of them (no decimal holds those).
+    digits: Option<u128>,
+    /// How many significant digits there are.
+    count: u64,
     places: i64,
 }
 
@@ -222,19 +259,32 @@ impl Written {
             None => (unsigned, 0),
         };
         let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
-        if whole.len() + fraction.len() == 0 || !all_digits(whole) || !all_digits(fraction) {
+        if whole.is_empty() && fraction.is_empty() {
             return None;
         }
-        let digits = format!("{whole}{fraction}");
-        let significant = digits.trim_start_matches('0');
-        let trimmed = significant.trim_end_matches('0');
-        if trimmed.is_empty() {
-            return Some(Written { negative: false, digits: String::new(), places: 0 });
+        // Significant digits: leading zeros skipped, zeros held back until a digit follows them,
+        // so trailing zeros end up in `pending` and out of the number.
+        let (mut digits, mut count, mut pending) = (Some(0_u128), 0_u64, 0_u64);
+        for byte in whole.bytes().chain(fraction.bytes()) {
+            match byte {
+                b'0' if count > 0 => pending += 1,
+                b'0' => {}
+                b'1'..=b'9' => {
+                    for _ in 0..pending {
+                        digits = digits.and_then(|digits| digits.checked_mul(10));
+                    }
+                    digits = digits.and_then(|digits| digits.checked_mul(10)?.checked_add(u128::from(byte - b'0')));
+                    count += pending + 1;
+                    pending = 0;
+                }
+                _ => return None,
+            }
         }
-        let trailing = i64::try_from(significant.len() - trimmed.len()).ok()?;
-        let places = i64::try_from(fraction.len()).ok()? - power - trailing;
-        Some(Written { negative, digits: trimmed.to_owned(), places })
+        if count == 0 {
+            return Some(Written { negative: false, digits: Some(0), count: 0, places: 0 });
+        }
+        let places = i64::try_from(fraction.len()).ok()? - power - i64::try_from(pending).ok()?;
+        Some(Written { negative, digits, count, places })
     }
 
     /// The decimal places the number needs (0 for a whole number).
@@ -244,24 +294,21 @@ impl Written {
 
     /// The digits before the decimal point (0 for zero and for numbers below one).
     pub fn whole_digits(&self) -> u64 {
-        let digits = i64::try_from(self.digits.len()).unwrap_or(i64::MAX);
-        u64::try_from(digits.saturating_sub(self.places)).unwrap_or(0)
+        let count = i64::try_from(self.count).unwrap_or(i64::MAX);
+        u64::try_from(count.saturating_sub(self.places)).unwrap_or(0)
     }
 
     /// The number as a decimal, exactly; `None` when no decimal holds it (more than 28 decimal
     /// places, or more than 79228162514264337593543950335 in its digits).
     pub fn to_decimal(&self) -> Option<Decimal> {
-        if self.digits.is_empty() {
+        if self.count == 0 {
             return Some(Decimal::ZERO);
         }
         let scale = u32::try_from(self.places.max(0)).ok().filter(|&scale| scale <= Decimal::MAX_SCALE)?;
-        let zeros = usize::try_from((-self.places).max(0)).ok()?;
-        if self.digits.len().saturating_add(zeros) > 29 {
-            return None;
-        }
-        let mantissa: i128 = format!("{}{}", self.digits, "0".repeat(zeros)).parse().ok()?;
-        let mantissa = if self.negative { -mantissa } else { mantissa };
-        Decimal::try_from_i128_with_scale(mantissa, scale).ok()
+        let zeros = u32::try_from((-self.places).max(0)).ok().filter(|&zeros| zeros <= 29)?;
+        let mantissa = self.digits?.checked_mul(10_u128.checked_pow(zeros)?)?;
+        let mantissa = i128::try_from(mantissa).ok()?;
+        Decimal::try_from_i128_with_scale(if self.negative { -mantissa } else { mantissa }, scale).ok()
     }
 }
 
@@ -323,6 +370,9 @@ mod tests {
         assert_eq!(exact("1000000000000000.001").as_deref(), Some("1000000000000000.001"));
         assert_eq!(exact("-1.5e3").as_deref(), Some("-1500"));
         assert_eq!(exact("1.50").as_deref(), Some("1.5"));
+        assert_eq!(exact("100").as_deref(), Some("100"));
+        assert_eq!(exact("10.50").as_deref(), Some("10.5"));
+        assert_eq!(exact("00012.3400e1").as_deref(), Some("123.4"));
         assert_eq!(exact("0.000").as_deref(), Some("0"));
         assert_eq!(exact("-0").as_deref(), Some("0"));
         assert_eq!(exact("12e-2").as_deref(), Some("0.12"));
@@ -348,6 +398,10 @@ mod tests {
     fn sizes() {
         let written = Written::parse("660000000000000000000", true).unwrap();
         assert_eq!((written.whole_digits(), written.decimals()), (21, 0));
+        let written = Written::parse("1000000000000000000000000000000000000000", true).unwrap();
+        assert_eq!((written.whole_digits(), written.to_decimal()), (40, None));
+        let written = Written::parse("1234567890123456789012345678901234567890.5", true).unwrap();
+        assert_eq!((written.whole_digits(), written.decimals(), written.to_decimal()), (40, 1, None));
         let written = Written::parse("0.125", true).unwrap();
         assert_eq!((written.whole_digits(), written.decimals()), (0, 3));
         let big: Decimal = "660000000000000000000.5".parse().unwrap();

@@ -11,6 +11,8 @@
 //! - values **leave** as JSON: decimals as strings with the field's scale,
 //!   `money_upper` in Chinese capitals, references as ids.
 
+use std::borrow::Cow;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 
@@ -209,7 +211,7 @@ pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -
         return Ok(Value::Number(number));
     }
     let text = || match json {
-        Entered::Text(text) => Ok(text.clone()),
+        Entered::Text(text) => Ok(text.to_string()),
         other => Err(bad(format!("expected text, found `{other}`"))),
     };
     match &field.kind {
@@ -248,11 +250,11 @@ pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -
                 .ok_or_else(|| bad(format!("`{text}` is not a datetime (write 2026-11-28T09:30:00+08:00)")))
         }
         FieldKind::Attachment => match json {
-            Entered::Text(file) => Ok(Value::List(vec![Value::Text(file.clone())])),
+            Entered::Text(file) => Ok(Value::List(vec![Value::Text(file.to_string())])),
             Entered::List(files) => files
                 .iter()
                 .map(|file| match file {
-                    Entered::Text(file) => Ok(Value::Text(file.clone())),
+                    Entered::Text(file) => Ok(Value::Text(file.to_string())),
                     other => Err(bad(format!("an attachment is a file name, found `{other}`"))),
                 })
                 .collect::<Result<_, _>>()
@@ -277,7 +279,7 @@ pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -
                         format!("`{name}`: no {} with id `{id}` in the directory", wanted.noun()),
                     ));
                 }
-                refs.push(Value::Ref(wanted, id.clone()));
+                refs.push(Value::Ref(wanted, id.to_string()));
             }
             Ok(if many { Value::List(refs) } else { refs.pop().unwrap_or(Value::Null) })
         }
@@ -514,19 +516,19 @@ pub fn read_form_text(
             Ok(Err(not_rows(self.name, &Entered::Object(Vec::new()))))
         }
         fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Entered::Text(value.to_owned()))))
+            Ok(Err(not_rows(self.name, &Entered::Text(Cow::Borrowed(value)))))
         }
         fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
             Ok(Err(not_rows(self.name, &Entered::Bool(value))))
         }
         fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Entered::Number(value.to_string()))))
+            Ok(Err(not_rows(self.name, &Entered::Number(Cow::Owned(value.to_string())))))
         }
         fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Entered::Number(value.to_string()))))
+            Ok(Err(not_rows(self.name, &Entered::Number(Cow::Owned(value.to_string())))))
         }
         fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Entered::Number(Json::from(value).to_string()))))
+            Ok(Err(not_rows(self.name, &Entered::Number(Cow::Owned(Json::from(value).to_string())))))
         }
         fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
             Ok(Err(not_rows(self.name, &Entered::Null)))
@@ -593,7 +595,7 @@ impl FormReader<'_> {
         &self,
         table: usize,
         row_number: usize,
-        cells: &[(String, Entered)],
+        cells: &[(Cow<'_, str>, Entered<'_>)],
         data: &FormData,
     ) -> Result<Vec<Value>, RuntimeError> {
         let (form, door) = (self.form, self.door);
@@ -611,7 +613,8 @@ impl FormReader<'_> {
                 .map(|&column| form.fields.get(column).map_or(Value::Null, |field| empty_of(&field.kind)))
                 .collect(),
         };
-        let mut given = vec![false; detail.columns.len()];
+        // The columns this row gave: a bit each (no allocation per row), a list past 128 columns.
+        let (mut given, mut given_beyond) = (0_u128, Vec::new());
         for (column_name, cell) in cells {
             let position = detail
                 .columns
@@ -623,7 +626,19 @@ impl FormReader<'_> {
                         format!("`{name}` has no column `{column_name}`{}", suggestion(form, column_name)),
                     )
                 })?;
-            if given.get_mut(position).is_some_and(|given| std::mem::replace(given, true)) {
+            let twice = match u32::try_from(position).ok().and_then(|bit| 1_u128.checked_shl(bit)) {
+                Some(bit) => {
+                    let seen = given & bit != 0;
+                    given |= bit;
+                    seen
+                }
+                None if given_beyond.contains(&position) => true,
+                None => {
+                    given_beyond.push(position);
+                    false
+                }
+            };
+            if twice {
                 return Err(given_twice(column_name, Some((name, row_number))));
             }
             let column = detail.columns.get(position).copied().unwrap_or_default();
