@@ -722,7 +722,10 @@ impl<'a> Checker<'a> {
                 }
                 match (op, &left_ty, &right_ty) {
                     (BinaryOp::Add, Ty::Text | Ty::Select(_), Ty::Text | Ty::Select(_)) => Ty::Text,
-                    (BinaryOp::Add | BinaryOp::Sub, Ty::Date, Ty::Int) => Ty::Date,
+                    (BinaryOp::Add | BinaryOp::Sub, Ty::Date, Ty::Int) => {
+                        self.index.borrow_mut().date_shifts.insert(self.at(env.module, whole.span));
+                        Ty::Date
+                    }
                     _ => {
                         self.operand_mismatch(env, whole, op, left, &left_ty, right, &right_ty);
                         Ty::Unknown

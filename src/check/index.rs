@@ -3,7 +3,7 @@
 //! language server's go-to-definition, references, rename and hover agree
 //! with the diagnostics by construction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::source::{FileId, FileSpan};
 use crate::syntax::ast::SettingMode;
@@ -92,6 +92,9 @@ pub struct Index {
     pub references: Vec<(FileSpan, FileSpan)>,
     pub members: Vec<MemberUse>,
     pub settings: Vec<SettingUse>,
+    /// Every `+` or `-` the checker typed as a date moved by days (`开始 + 3`): the IR makes
+    /// them `add_days`, so an empty date stays empty, as the function says.
+    pub date_shifts: HashSet<FileSpan>,
 }
 
 impl Index {

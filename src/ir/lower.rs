@@ -502,6 +502,18 @@ impl<'a> Lowering<'a> {
             }
             ast::ExprKind::Index(target, index) => ExprKind::Index(boxed(target)?, boxed(index)?),
             ast::ExprKind::Unary(op, operand) => ExprKind::Unary(*op, boxed(operand)?),
+            // `date ± days` is `add_days`, so the operator and the function agree (an empty
+            // date stays empty); the checker typed which `+` and `-` these are.
+            ast::ExprKind::Binary(op @ (BinaryOp::Add | BinaryOp::Sub), left, right)
+                if self.analysis.index.date_shifts.contains(&FileSpan::new(file, expr.span)) =>
+            {
+                let days = self.expr(file, right, in_where)?;
+                let days = match op {
+                    BinaryOp::Sub => Expr { at: days.at, kind: ExprKind::Unary(UnaryOp::Neg, Box::new(days)) },
+                    _ => days,
+                };
+                ExprKind::CallBuiltin("add_days".into(), vec![self.expr(file, left, in_where)?, days])
+            }
             ast::ExprKind::Binary(op, left, right) => ExprKind::Binary(*op, boxed(left)?, boxed(right)?),
             ast::ExprKind::If(condition, then_value, else_value) => {
                 ExprKind::If(boxed(condition)?, boxed(then_value)?, boxed(else_value)?)

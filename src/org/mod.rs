@@ -55,7 +55,8 @@
 //! Not checked, on purpose: a department's subcompany may differ from its parent's, a head need
 //! not be a member of the department they head, and an employee need not have a manager (the
 //! top of the company has none). `security` defaults to 0 and `roles`, `members` and `contacts`
-//! to empty when left out.
+//! to empty when left out. `security` is a whole number read exactly: one with a fraction, an
+//! exponent or more than 64 bits is refused, never rounded (JSON parsers read those as `f64`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -137,7 +138,7 @@ pub struct Employee {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<String>,
     /// The security level (安全级别); 0 when left out.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "security_level")]
     pub security: i64,
     /// The roles held, each unscoped or scoped to a department or a subcompany.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -225,6 +226,39 @@ pub struct MeetingRoom {
     pub id: String,
     pub name: String,
     pub admin: String,
+}
+
+/// A security level, read exactly: a whole number that fits 64 bits. serde_json hands a number
+/// with a fraction, an exponent or more than 64 bits over as an `f64`, whose digits may not be
+/// the file's (`18446744073709551617` arrives as 18446744073709552000), so such a number is
+/// refused without quoting a value the file never held.
+fn security_level<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Level;
+
+    impl<'de> Visitor<'de> for Level {
+        type Value = i64;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a security level: a whole number from -9223372036854775808 to 9223372036854775807")
+        }
+
+        fn visit_i64<E: de::Error>(self, level: i64) -> Result<i64, E> {
+            Ok(level)
+        }
+
+        fn visit_u64<E: de::Error>(self, level: u64) -> Result<i64, E> {
+            i64::try_from(level).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(level), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<i64, E> {
+            Err(E::invalid_type(
+                de::Unexpected::Other("a number with a fraction, an exponent or more than 64 bits"),
+                &self,
+            ))
+        }
+    }
+
+    deserializer.deserialize_i64(Level)
 }
 
 const ROLE_FIELDS: &[&str] = &["role", "department", "subcompany"];

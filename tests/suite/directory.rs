@@ -305,7 +305,7 @@ fn a_wrong_type_is_a_parse_error() {
     assert_eq!(
         load_error("wrong_type.toml").to_string(),
         "invalid TOML directory `tests/data/directory/bad/wrong_type.toml` at line 16, column 12: invalid type: \
-         string \"高\", expected i64"
+         string \"高\", expected a security level: a whole number from -9223372036854775808 to 9223372036854775807"
     );
     assert_eq!(
         load_error("role_both_scopes.toml").to_string(),

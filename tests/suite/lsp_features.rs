@@ -310,6 +310,18 @@ fn completion_after_an_employee_field_offers_employee_members() {
 }
 
 #[test]
+fn completion_after_a_semicolon_in_operators_is_completion_on_a_new_line() {
+    // `;` separates operator lines (docs/language-extensions.md): the line after it completes
+    // as a line of its own, members and names alike.
+    let items = complete(&edit(&expense(), "batch 2 { 申请人.manager }", "batch 2 { 申请人.manager; 申请人.‸ }"));
+    assert_offers(&items, &["manager", "department"]);
+    let items = complete(&edit(&expense(), "batch 2 { 申请人.manager }", "batch 2 { 申请人.manager; ‸ }"));
+    let on_a_new_line = complete(&edit(&expense(), "batch 2 { 申请人.manager }", "batch 2 { 申请人.manager\n‸ }"));
+    assert_eq!(labels(&items), labels(&on_a_new_line));
+    assert_offers(&items, &["申请人"]);
+}
+
+#[test]
 fn completion_after_a_member_chain_follows_the_types() {
     let items = complete(&edit(
         &expense(),

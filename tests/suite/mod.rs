@@ -1,3 +1,4 @@
+mod adversarial_json;
 mod adversarial_files;
 mod adversarial_state;
 mod check_cases;

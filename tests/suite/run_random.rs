@@ -8,7 +8,7 @@ use flowc::check::{check_paths, FsLoader};
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
 use flowc::runtime::report::session::RunFiles;
-use flowc::runtime::request::{Action, ActionKind, NewRequest, Runtime};
+use flowc::runtime::request::{Action, ActionKind, FormInput, NewRequest, Runtime};
 use flowc::runtime::values::dates::DateTime;
 use serde_json::{json, Value as Json};
 
@@ -84,7 +84,7 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                 let set = random.next().is_multiple_of(4).then(|| {
                     let mut set = serde_json::Map::new();
                     set.insert(random.pick(&names).clone(), random.pick(&values).clone());
-                    set
+                    FormInput::Fields(set)
                 });
                 let to = vec![random.pick(&people).clone()];
                 let action = Action { by, kind: *random.pick(&kinds), opinion: Some("意见".into()), set, to };

@@ -100,7 +100,8 @@ impl<'a> Runtime<'a> {
                 let workflow = self.workflow(&request)?;
                 self.recompute(workflow, &mut request, time)?;
             }
-            let action = Action { by: line.by, kind, opinion: line.opinion, set: line.set, to: line.to };
+            let set = line.set.map(|raw| FormInput::Text(raw.get().to_owned()));
+            let action = Action { by: line.by, kind, opinion: line.opinion, set, to: line.to };
             request = match self.apply(&request, &action, time) {
                 Ok((next, _)) => next,
                 Err(error) => {

@@ -16,16 +16,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::Value as Json;
 
 use crate::diag::Code;
 use crate::ir::Workflow;
 use crate::runtime::error::RuntimeError;
+use crate::runtime::request::FormInput;
 use crate::runtime::request::{
     node_name, node_operators_by_name, Continued, Given, Log, LogEntry, LogLine, Request, Runtime,
 };
 use crate::runtime::values::dates::DateTime;
-use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
+use crate::runtime::values::field_values::{form_to_json, read_form_text, Door, Ordered};
 use crate::runtime::values::formulas::blank;
 
 /// The version of the state format (`flowc_state`). 1: content and log
@@ -77,7 +77,7 @@ struct LineOut<'r> {
     #[serde(skip_serializing_if = "Option::is_none")]
     form: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    set: Option<&'r serde_json::Map<String, Json>>,
+    set: Option<&'r FormInput>,
 }
 
 // No `#[serde(flatten)]` on the way in: it cannot refuse unknown fields and
@@ -127,7 +127,8 @@ struct StartIn {
     notified: Vec<String>,
     #[serde(default)]
     node_operators: BTreeMap<String, String>,
-    form: serde_json::Map<String, Json>,
+    /// Read from its text, so numbers keep every digit (`read_form_text`).
+    form: Box<RawValue>,
     #[serde(default)]
     log: Vec<LogEntry>,
 }
@@ -144,13 +145,13 @@ struct ContentIn {
     forwarded: Vec<String>,
     notified: Vec<String>,
     node_operators: BTreeMap<String, String>,
-    form: serde_json::Map<String, Json>,
+    /// The form as text, read with `read_form_text` so numbers keep every digit.
+    form: Box<RawValue>,
 }
 
 impl StateIn {
     fn content(&mut self) -> Result<ContentIn, RuntimeError> {
-        let form = serde_json::from_str(self.form.get())
-            .map_err(|error| malformed(format!("the state's `form` is not an object of fields: {error}")))?;
+        let form = self.form.clone();
         Ok(ContentIn {
             creator: std::mem::take(&mut self.creator),
             created_at: std::mem::take(&mut self.created_at),
@@ -200,8 +201,9 @@ pub(super) struct LineIn {
     pub opinion: Option<String>,
     #[serde(default)]
     pub form: Option<Box<RawValue>>,
+    /// As text, like an action's `set` (numbers keep every digit).
     #[serde(default)]
-    pub set: Option<serde_json::Map<String, Json>>,
+    pub set: Option<Box<RawValue>>,
     #[serde(default)]
     pub to: Vec<String>,
 }
@@ -394,7 +396,7 @@ impl<'a> Runtime<'a> {
             }
         }
         let mut data = blank(form);
-        read_form(form, layout, &content.form, self.directory, Door::Stored, &mut data, |_| {})?;
+        read_form_text(form, layout, content.form.get(), self.directory, Door::Stored, &mut data, |_| Ok(()))?;
         let mut kept = Log::new();
         for entry in log {
             kept.push(LogLine { entry, given: Given::Unrecorded });

@@ -9,10 +9,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value as Json;
 
 use crate::runtime::request::events::LogEntry;
-use crate::runtime::request::Request;
+use crate::runtime::request::{FormInput, Request};
 use crate::runtime::values::dates::DateTime;
 
 /// What an action was given, beside what it did: enough to apply it again.
@@ -21,7 +20,7 @@ pub enum Given {
     /// The creation: the form as the creator filled it, as JSON text.
     Form(String),
     /// An action (`by`, `do`, `opinion`, `to` are on its line): the fields it set.
-    Set(Option<serde_json::Map<String, Json>>),
+    Set(Option<FormInput>),
     /// A line of a state that kept no input (format 1): it cannot be replayed.
     Unrecorded,
 }

@@ -31,7 +31,6 @@ use crate::runtime::values::value::FormData;
 
 pub use events::{route, BlockKind, BlockRun, Change, ChangeSource, ExitTried, LogEntry, RouteStop, Step};
 pub use log::{Continued, Given, Log, LogLine};
-use set_fields::FormSource;
 
 /// One request in flight.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,8 +65,9 @@ pub struct Action {
     pub kind: ActionKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opinion: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set: Option<serde_json::Map<String, Json>>,
+    /// The fields to write, kept as JSON text so numbers are read exactly (like a request's form).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "set_text")]
+    pub set: Option<FormInput>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
 }
@@ -105,10 +105,11 @@ pub struct NewRequest {
     pub form: FormInput,
 }
 
-/// The form of a new request: values a host built, or the JSON text of a
-/// request file, read row by row without building its JSON tree (a request
-/// of a million rows costs the rows).
-#[derive(Debug, Clone)]
+/// The form of a new request, or an action's `set`: values a host built, or
+/// the JSON text of a request or actions file. The text is read row by row
+/// without building its JSON tree (a request of a million rows costs the
+/// rows), and its numbers are read exactly, from their digits.
+#[derive(Debug, Clone, PartialEq)]
 pub enum FormInput {
     Fields(serde_json::Map<String, Json>),
     Text(String),
@@ -120,12 +121,46 @@ impl Default for FormInput {
     }
 }
 
+impl Serialize for FormInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FormInput::Fields(fields) => fields.serialize(serializer),
+            FormInput::Text(text) => serde_json::from_str::<&serde_json::value::RawValue>(text)
+                .map_err(|error| serde::ser::Error::custom(format_args!("the form is not JSON: {error}")))?
+                .serialize(serializer),
+        }
+    }
+}
+
 /// The form is kept as its JSON text: parse a `NewRequest` with
 /// `serde_json::from_str` (a host that builds the values itself makes a
-/// `FormInput::Fields` instead).
+/// `FormInput::Fields` instead). Anything but an object is refused here,
+/// with the file's line and column, like any other malformed request.
 fn form_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<FormInput, D::Error> {
     let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
-    Ok(FormInput::Text(raw.get().to_owned()))
+    object_text(raw.get()).map(FormInput::Text)
+}
+
+/// An action's `set`, as text like a request's form; `null` is no `set`.
+fn set_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<FormInput>, D::Error> {
+    let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+    match raw.get().trim() {
+        "null" => Ok(None),
+        text => object_text(text).map(|text| Some(FormInput::Text(text))),
+    }
+}
+
+fn object_text<E: serde::de::Error>(text: &str) -> Result<String, E> {
+    let text = text.trim();
+    let found = match text.as_bytes().first() {
+        Some(b'{') => return Ok(text.to_owned()),
+        Some(b'[') => serde::de::Unexpected::Seq,
+        Some(b'"') => serde::de::Unexpected::Other("text"),
+        Some(b't' | b'f') => serde::de::Unexpected::Other("a boolean"),
+        Some(b'n') => serde::de::Unexpected::Unit,
+        _ => serde::de::Unexpected::Other("a number"),
+    };
+    Err(E::invalid_type(found, &"an object of field values"))
 }
 
 /// Runs requests of one compiled program against one directory.
@@ -217,11 +252,7 @@ impl<'a> Runtime<'a> {
         }
         let before = request.form.clone();
         let mut entered = Vec::new();
-        let source = match &new.form {
-            FormInput::Fields(fields) => FormSource::Fields(fields),
-            FormInput::Text(text) => FormSource::Text(text),
-        };
-        self.write_fields(workflow, create, &mut request, source, &mut entered)?;
+        self.write_fields(workflow, create, &mut request, &new.form, &mut entered)?;
         self.recompute(workflow, &mut request, now)?;
         let mut step = Step::new(&new.creator, "create", &create.name, None);
         step.changed = self.changes(workflow, &before, &request.form, &entered);
@@ -313,7 +344,7 @@ impl<'a> Runtime<'a> {
         let before = request.form.clone();
         let mut entered = Vec::new();
         if let Some(set) = &action.set {
-            self.write_fields(workflow, node, &mut next, FormSource::Fields(set), &mut entered)?;
+            self.write_fields(workflow, node, &mut next, set, &mut entered)?;
             self.recompute(workflow, &mut next, now)?;
         }
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());

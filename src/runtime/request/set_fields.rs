@@ -2,20 +2,11 @@
 //! person write (`editable`, `required`, whole tables or single columns),
 //! and reading the values through `field_values`.
 
-use serde_json::Value as Json;
-
 use crate::diag::Code;
 use crate::ir::{Node, Workflow};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{internal, Request, Runtime};
-use crate::runtime::values::field_values::{self, read_form, read_form_text, Door, FormName};
-
-/// Where `set` and a new request's form come from.
-#[derive(Clone, Copy)]
-pub(super) enum FormSource<'j> {
-    Fields(&'j serde_json::Map<String, Json>),
-    Text(&'j str),
-}
+use crate::runtime::request::{internal, FormInput, Request, Runtime};
+use crate::runtime::values::field_values::{read_form_text, Door, FormName};
 
 /// `set` may write a field only where the node lists it (`editable`, `required`); a table
 /// when it or one of its columns is listed. Computed fields are refused by the reader.
@@ -56,35 +47,32 @@ impl<'a> Runtime<'a> {
         workflow: &'a Workflow,
         node: &'a Node,
         request: &mut Request,
-        values: FormSource<'_>,
+        values: &FormInput,
         entered: &mut Vec<FormName>,
     ) -> Result<(), RuntimeError> {
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
-        if let FormSource::Fields(fields) = values {
-            for name in fields.keys() {
-                check_editable(form, node, field_values::find_field(form, name)?)?;
+        // Values a host built are read as the text they make, so both kinds follow one path.
+        let built;
+        let text = match values {
+            FormInput::Text(text) => text.as_str(),
+            FormInput::Fields(fields) => {
+                built = serde_json::to_string(fields).map_err(|error| {
+                    RuntimeError::new(Code::R0502, format!("the form is not a JSON object of fields: {error}"))
+                })?;
+                built.as_str()
             }
-        }
+        };
         // A table whose only some columns are editable keeps the others as they were.
         let previous = request.form.clone();
         let partial: Vec<usize> =
             (0..form.details.len()).filter(|table| !node.editable_tables.contains(table)).collect();
         let door = Door::Entered { merge_tables: &partial };
-        let first_entered = entered.len();
-        match values {
-            FormSource::Fields(fields) => {
-                read_form(form, layout, fields, self.directory, door, &mut request.form, |index| entered.push(index))?
-            }
-            FormSource::Text(text) => {
-                read_form_text(form, layout, text, self.directory, door, &mut request.form, |index| {
-                    entered.push(index)
-                })?;
-                for &index in entered.get(first_entered..).unwrap_or_default() {
-                    check_editable(form, node, index)?;
-                }
-            }
-        }
+        read_form_text(form, layout, text, self.directory, door, &mut request.form, |name| {
+            check_editable(form, node, name)?;
+            entered.push(name);
+            Ok(())
+        })?;
         for (table, detail) in form.details.iter().enumerate() {
             if !entered.contains(&FormName::Table(table)) || node.editable_tables.contains(&table) {
                 continue;

@@ -597,13 +597,7 @@ impl<'a> Env<'a> {
                 })?)
             }
             "add_days" => match date(0)? {
-                Some(day) => {
-                    let days = number(1)?;
-                    let moved = i64::try_from(days.trunc().mantissa()).ok().and_then(|days| day.add_days(days));
-                    Value::Date(moved.ok_or_else(|| {
-                        RuntimeError::at(Code::R0104, format!("{day} plus {days} days is outside the calendar"), at)
-                    })?)
-                }
+                Some(day) => add_days(day, number(1)?, at)?,
                 None => Value::Null,
             },
             "year" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(day.ymd().0))),
@@ -682,14 +676,9 @@ pub fn arithmetic(op: BinaryOp, left: Value, right: Value, at: Loc) -> EvalResul
             Ok(Value::Text(a))
         }
         (other, Value::Text(b)) if op == BinaryOp::Add => Ok(Value::Text(format!("{other}{b}"))),
-        (Value::Date(day), Value::Number(days)) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
-            let outside = || {
-                RuntimeError::at(Code::R0104, format!("{day} {} {days} days is outside the calendar", op.symbol()), at)
-            };
-            let count = i64::try_from(days.trunc().mantissa()).map_err(|_| outside())?;
-            let count = if op == BinaryOp::Sub { -count } else { count };
-            day.add_days(count).map(Value::Date).ok_or_else(outside)
-        }
+        // The checker's dates become `add_days` calls in the IR; this serves values it could not type.
+        (Value::Date(day), Value::Number(days)) if op == BinaryOp::Add => add_days(day, days, at),
+        (Value::Date(day), Value::Number(days)) if op == BinaryOp::Sub => add_days(day, -days, at),
         (Value::Date(a), Value::Date(b)) if op == BinaryOp::Sub => {
             Ok(Value::Number(Decimal::from(i64::from(a.0) - i64::from(b.0))))
         }
@@ -702,6 +691,14 @@ pub fn arithmetic(op: BinaryOp, left: Value, right: Value, at: Loc) -> EvalResul
             at,
         )),
     }
+}
+
+/// `add_days(day, days)` and `day ± days`: whole days (a fraction is dropped), within the calendar.
+fn add_days(day: Date, days: Decimal, at: Loc) -> EvalResult<Value> {
+    let moved = i64::try_from(days.trunc().mantissa()).ok().and_then(|count| day.add_days(count));
+    moved
+        .map(Value::Date)
+        .ok_or_else(|| RuntimeError::at(Code::R0104, format!("{day} plus {days} days is outside the calendar"), at))
 }
 
 fn numbers(op: BinaryOp, a: Decimal, b: Decimal, at: Loc) -> EvalResult<Decimal> {

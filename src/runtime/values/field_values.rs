@@ -1,14 +1,18 @@
 //! Values in and out of fields. Three doors, three rules (language.md §4,
 //! runtime.md §3):
 //! - a value a **formula or action** stores is rounded half away from zero
-//!   to the field's scale and must fit (`text(N)`, integers);
+//!   to the field's scale and must fit (`text(N)`, integers, and the scale
+//!   itself: a number that would need more than a decimal's 28 significant
+//!   digits to keep it is refused, R0102, never stored with fewer decimals);
 //! - a value a **person enters** (request JSON, `set`) must already fit:
-//!   more decimals than the scale, an unknown option, an unknown id are
-//!   refused, never silently changed;
+//!   numbers are read from their text, exactly (`entered`); more decimals
+//!   than the scale, a number too large for the scale, an unknown option,
+//!   an unknown id are refused, never silently changed;
 //! - values **leave** as JSON: decimals as strings with the field's scale,
 //!   `money_upper` in Chinese capitals, references as ids.
 
-use rust_decimal::Decimal;
+use std::borrow::Cow;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 
@@ -18,6 +22,7 @@ use crate::ir::{Field, Form, Loc};
 use crate::org::Directory;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::values::dates::{Date, DateTime, Time};
+use crate::runtime::values::entered::{self, bare_message, Entered, Members, Written};
 use crate::runtime::values::layout::Layout;
 use crate::runtime::values::money;
 use crate::runtime::values::value::{FormData, RefKind, Value};
@@ -75,6 +80,11 @@ pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, Run
             Value::Number(number) => money::round_half_away(number, scale),
             other => return Err(mismatch(&other)),
         };
+        if !entered::fits_scale(number, scale) {
+            let message = entered::too_large(&format!("`{number}`"), entered::whole_digits(number), scale);
+            return Err(RuntimeError::at(Code::R0102, format!("`{}`: {message}", field.name), at)
+                .with_label("this value is too large for the field"));
+        }
         if field.kind == FieldKind::MoneyUpper {
             if let Err(error) = money::rmb_upper(number) {
                 return Err(RuntimeError::at(Code::R0102, format!("`{}`: {error}", field.name), at)
@@ -171,37 +181,37 @@ fn option_list(field: &Field) -> String {
 }
 
 /// A value a person entered, from JSON (runtime.md §3): numbers as JSON
-/// numbers or strings, select values as keys or labels, references as ids
-/// that must exist. Returns the code and message of a refusal.
-pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> Result<Value, (Code, String)> {
+/// numbers or strings, read exactly, select values as keys or labels,
+/// references as ids that must exist. Returns the code and message of a refusal.
+pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -> Result<Value, (Code, String)> {
     let name = &field.name;
     let bad = |what: String| (Code::R0304, format!("`{name}` ({}): {what}", field.kind));
     if json.is_null() {
         return Ok(empty_of(&field.kind));
     }
     if let Some(scale) = scale_of(&field.kind) {
-        let number = match json {
-            Json::Number(number) => number.to_string().parse::<Decimal>().ok(),
-            Json::String(text) => text.trim().replace(',', "").parse::<Decimal>().ok(),
+        let written = match json {
+            Entered::Number(text) => Written::parse(text, true),
+            Entered::Text(text) => Written::parse(&text.trim().replace(',', ""), false),
             _ => None,
-        }
-        .or_else(|| match json {
-            Json::Number(number) => Decimal::from_scientific(&number.to_string()).ok(),
-            _ => None,
-        });
-        let Some(number) = number else { return Err(bad(format!("`{json}` is not a number"))) };
-        let number = number.normalize();
-        if number.scale() > scale {
+        };
+        let Some(written) = written else { return Err(bad(format!("`{json}` is not a number"))) };
+        if written.decimals() > u64::from(scale) {
             let unit = if scale == 0 { "a whole number".to_owned() } else { format!("at most {scale} decimal places") };
             return Err(bad(format!("`{json}` has more decimals than the field keeps ({unit})")));
         }
+        let number = written.to_decimal().filter(|&number| entered::fits_scale(number, scale));
+        let Some(number) = number else {
+            let message = entered::too_large(&format!("`{json}`"), written.whole_digits(), scale);
+            return Err((Code::R0102, format!("`{name}` ({}): {message}", field.kind)));
+        };
         if matches!(field.kind, FieldKind::MoneyUpper) && money::rmb_upper(number).is_err() {
             return Err((Code::R0102, format!("`{name}`: {number} is too large to write in Chinese capitals")));
         }
         return Ok(Value::Number(number));
     }
     let text = || match json {
-        Json::String(text) => Ok(text.clone()),
+        Entered::Text(text) => Ok(text.to_string()),
         other => Err(bad(format!("expected text, found `{other}`"))),
     };
     match &field.kind {
@@ -212,7 +222,7 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
         }
         FieldKind::Textarea => Ok(Value::Text(text()?)),
         FieldKind::Check => match json {
-            Json::Bool(flag) => Ok(Value::Bool(*flag)),
+            Entered::Bool(flag) => Ok(Value::Bool(*flag)),
             other => Err(bad(format!("expected true or false, found `{other}`"))),
         },
         FieldKind::Select => {
@@ -240,11 +250,11 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
                 .ok_or_else(|| bad(format!("`{text}` is not a datetime (write 2026-11-28T09:30:00+08:00)")))
         }
         FieldKind::Attachment => match json {
-            Json::String(file) => Ok(Value::List(vec![Value::Text(file.clone())])),
-            Json::Array(files) => files
+            Entered::Text(file) => Ok(Value::List(vec![Value::Text(file.to_string())])),
+            Entered::List(files) => files
                 .iter()
                 .map(|file| match file {
-                    Json::String(file) => Ok(Value::Text(file.clone())),
+                    Entered::Text(file) => Ok(Value::Text(file.to_string())),
                     other => Err(bad(format!("an attachment is a file name, found `{other}`"))),
                 })
                 .collect::<Result<_, _>>()
@@ -255,21 +265,21 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
         FieldKind::Link | FieldKind::Note => Err(bad("display-only fields hold no value".into())),
         kind => {
             let Some((wanted, many)) = ref_kind(kind) else { return Err(bad("unsupported field".into())) };
-            let ids: Vec<&Json> = match (json, many) {
-                (Json::Array(items), true) => items.iter().collect(),
-                (Json::String(_), _) => vec![json],
+            let ids: Vec<&Entered> = match (json, many) {
+                (Entered::List(items), true) => items.iter().collect(),
+                (Entered::Text(_), _) => vec![json],
                 (other, _) => return Err(bad(format!("expected {} id, found `{other}`", wanted.noun()))),
             };
             let mut refs = Vec::new();
             for id in ids {
-                let Json::String(id) = id else { return Err(bad(format!("expected an id, found `{id}`"))) };
+                let Entered::Text(id) = id else { return Err(bad(format!("expected an id, found `{id}`"))) };
                 if !exists(directory, wanted, id) {
                     return Err((
                         Code::R0305,
                         format!("`{name}`: no {} with id `{id}` in the directory", wanted.noun()),
                     ));
                 }
-                refs.push(Value::Ref(wanted, id.clone()));
+                refs.push(Value::Ref(wanted, id.to_string()));
             }
             Ok(if many { Value::List(refs) } else { refs.pop().unwrap_or(Value::Null) })
         }
@@ -394,46 +404,12 @@ pub enum Door<'m> {
     Stored,
 }
 
-/// Reads a form object (`{"类别": "差旅", "明细": [{…}]}`) into `data`,
-/// field by field. Unknown names are refused with a did-you-mean.
-pub fn read_form(
-    form: &Form,
-    layout: &Layout,
-    json: &serde_json::Map<String, Json>,
-    directory: &dyn Directory,
-    door: Door<'_>,
-    data: &mut FormData,
-    mut on_write: impl FnMut(FormName),
-) -> Result<(), RuntimeError> {
-    let reader = FormReader { form, layout, directory, door };
-    for (name, value) in json {
-        let written = find_field(form, name)?;
-        if let FormName::Table(table) = written {
-            let Json::Array(rows) = value else {
-                return Err(not_rows(name, value));
-            };
-            let mut new_rows = Vec::with_capacity(rows.len());
-            for (row_number, row) in rows.iter().enumerate() {
-                let Json::Object(cells) = row else { return Err(not_a_row(name, row_number, row)) };
-                new_rows.push(reader.row(table, row_number, cells, data)?);
-            }
-            if let Some(slot) = data.tables.get_mut(table) {
-                *slot = new_rows;
-            }
-            on_write(written);
-        } else if let FormName::Field(index) = written {
-            if reader.main_field(index, name, value, data)? {
-                on_write(written);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Reads a form object from JSON text without building the whole JSON tree
-/// first: a detail table's rows are converted one by one as they are parsed,
-/// so a request of a million rows costs the rows, not a million JSON maps.
-/// Same rules and errors as [`read_form`].
+/// Reads a form object from its JSON text (`{"类别": "差旅", "明细": [{…}]}`) into `data`,
+/// field by field, without building the whole JSON tree first: a detail table's rows are
+/// converted one by one as they are parsed, so a request of a million rows costs the rows, not a
+/// million JSON maps. Values are read exactly ([`Entered`]). `admit` sees each name before its
+/// value is read and may refuse it (a field not editable here). An unknown name is refused with a
+/// did-you-mean; a name given twice, in the form or in a row, with R0502.
 pub fn read_form_text(
     form: &Form,
     layout: &Layout,
@@ -441,30 +417,39 @@ pub fn read_form_text(
     directory: &dyn Directory,
     door: Door<'_>,
     data: &mut FormData,
-    mut on_write: impl FnMut(FormName),
+    mut admit: impl FnMut(FormName) -> Result<(), RuntimeError>,
 ) -> Result<(), RuntimeError> {
     use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
-    struct Streaming<'r, 'f> {
+    struct Streaming<'r, 'f, Admit> {
         reader: &'r FormReader<'f>,
         data: &'r mut FormData,
-        written: &'r mut Vec<FormName>,
+        admit: &'r mut Admit,
         failure: &'r mut Option<RuntimeError>,
+        /// The name whose value is being parsed, to name it when the parser cannot read it.
+        reading: &'r mut Option<String>,
     }
 
-    impl<'de> Visitor<'de> for Streaming<'_, '_> {
+    impl<'de, Admit: FnMut(FormName) -> Result<(), RuntimeError>> Visitor<'de> for Streaming<'_, '_, Admit> {
         type Value = ();
         fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             formatter.write_str("an object of field values")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
             let reader = self.reader;
+            let failure = self.failure;
             let mut fail = |error: RuntimeError| {
-                *self.failure = Some(error);
+                *failure = Some(error);
                 A::Error::custom("refused")
             };
+            let mut given = std::collections::HashSet::new();
             while let Some(name) = map.next_key::<String>()? {
                 let written = find_field(reader.form, &name).map_err(&mut fail)?;
+                if !given.insert(written) {
+                    return Err(fail(given_twice(&name, None)));
+                }
+                (self.admit)(written).map_err(&mut fail)?;
+                *self.reading = Some(name.clone());
                 match written {
                     FormName::Table(table) => {
                         let seed = Rows { reader, table, name: &name, data: self.data, failure: None };
@@ -472,15 +457,13 @@ pub fn read_form_text(
                         if let Some(slot) = self.data.tables.get_mut(table) {
                             *slot = rows;
                         }
-                        self.written.push(written);
                     }
                     FormName::Field(index) => {
-                        let value: Json = map.next_value()?;
-                        if reader.main_field(index, &name, &value, self.data).map_err(&mut fail)? {
-                            self.written.push(written);
-                        }
+                        let value: Entered = map.next_value()?;
+                        reader.main_field(index, &name, &value, self.data).map_err(&mut fail)?;
                     }
                 }
+                *self.reading = None;
             }
             Ok(())
         }
@@ -509,12 +492,12 @@ pub fn read_form_text(
         }
         fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-            while let Some(row) = seq.next_element::<Json>()? {
+            while let Some(row) = seq.next_element_seed(Members::top())? {
                 if self.failure.is_some() {
                     continue;
                 }
                 let result = match &row {
-                    Json::Object(cells) => self.reader.row(self.table, rows.len(), cells, self.data),
+                    Entered::Object(cells) => self.reader.row(self.table, rows.len(), cells, self.data),
                     other => Err(not_a_row(self.name, rows.len(), other)),
                 };
                 match result {
@@ -527,60 +510,78 @@ pub fn read_form_text(
                 None => Ok(rows),
             })
         }
-        // Anything but a list is the same refusal as `read_form` gives.
+        // Anything but a list is refused, and shown as it was written.
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
-            Ok(Err(not_rows(self.name, &Json::Object(serde_json::Map::new()))))
+            Ok(Err(not_rows(self.name, &Entered::Object(Vec::new()))))
         }
         fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Json::String(value.to_owned()))))
+            Ok(Err(not_rows(self.name, &Entered::Text(Cow::Borrowed(value)))))
         }
         fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Json::Bool(value))))
+            Ok(Err(not_rows(self.name, &Entered::Bool(value))))
         }
         fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Json::from(value))))
+            Ok(Err(not_rows(self.name, &Entered::Number(Cow::Owned(value.to_string())))))
         }
         fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Json::from(value))))
+            Ok(Err(not_rows(self.name, &Entered::Number(Cow::Owned(value.to_string())))))
         }
         fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Json::from(value))))
+            Ok(Err(not_rows(self.name, &Entered::Number(Cow::Owned(Json::from(value).to_string())))))
         }
         fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Err(not_rows(self.name, &Json::Null)))
+            Ok(Err(not_rows(self.name, &Entered::Null)))
         }
     }
 
     let reader = FormReader { form, layout, directory, door };
-    let mut written = Vec::new();
     let mut failure = None;
+    let mut reading = None;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = deserializer
-        .deserialize_map(Streaming { reader: &reader, data, written: &mut written, failure: &mut failure })
+        .deserialize_map(Streaming {
+            reader: &reader,
+            data,
+            admit: &mut admit,
+            failure: &mut failure,
+            reading: &mut reading,
+        })
         .and_then(|()| deserializer.end());
-    written.into_iter().for_each(&mut on_write);
-    match (failure, parsed) {
-        (Some(error), _) => Err(error),
-        (None, Err(error)) => {
+    match (failure, parsed, reading) {
+        (Some(error), _, _) => Err(error),
+        (None, Err(error), Some(name)) => Err(RuntimeError::new(
+            Code::R0502,
+            format!("the value of `{name}` cannot be read: {}", bare_message(&error)),
+        )),
+        (None, Err(error), None) => {
             Err(RuntimeError::new(Code::R0502, format!("the form is not a JSON object of fields: {error}")))
         }
-        (None, Ok(())) => Ok(()),
+        (None, Ok(()), _) => Ok(()),
     }
 }
 
-fn not_rows(name: &str, value: &Json) -> RuntimeError {
+fn not_rows(name: &str, value: &Entered) -> RuntimeError {
     RuntimeError::new(Code::R0304, format!("`{name}` is a detail table: give a list of rows, found `{value}`"))
 }
 
-fn not_a_row(name: &str, row_number: usize, row: &Json) -> RuntimeError {
+fn not_a_row(name: &str, row_number: usize, row: &Entered) -> RuntimeError {
     RuntimeError::new(
         Code::R0304,
         format!("row {} of `{name}` must be an object of column values, found `{row}`", row_number + 1),
     )
 }
 
-/// What reading a form's values needs, shared by the map and the streaming readers.
+/// A key given twice: JSON readers keep the last silently, so neither value is taken.
+fn given_twice(name: &str, row: Option<(&str, usize)>) -> RuntimeError {
+    let message = match row {
+        Some((table, row_number)) => format!("row {} of `{table}` gives `{name}` twice", row_number + 1),
+        None => format!("`{name}` is given twice"),
+    };
+    RuntimeError::new(Code::R0502, message).with_help("give each field once")
+}
+
+/// What reading a form's values needs.
 struct FormReader<'f> {
     form: &'f Form,
     layout: &'f Layout,
@@ -594,7 +595,7 @@ impl FormReader<'_> {
         &self,
         table: usize,
         row_number: usize,
-        cells: &serde_json::Map<String, Json>,
+        cells: &[(Cow<'_, str>, Entered<'_>)],
         data: &FormData,
     ) -> Result<Vec<Value>, RuntimeError> {
         let (form, door) = (self.form, self.door);
@@ -612,18 +613,35 @@ impl FormReader<'_> {
                 .map(|&column| form.fields.get(column).map_or(Value::Null, |field| empty_of(&field.kind)))
                 .collect(),
         };
+        // The columns this row gave: a bit each (no allocation per row), a list past 128 columns.
+        let (mut given, mut given_beyond) = (0_u128, Vec::new());
         for (column_name, cell) in cells {
-            let column = detail
+            let position = detail
                 .columns
                 .iter()
-                .copied()
-                .find(|&column| form.fields.get(column).is_some_and(|field| &field.name == column_name))
+                .position(|&column| form.fields.get(column).is_some_and(|field| &field.name == column_name))
                 .ok_or_else(|| {
                     RuntimeError::new(
                         Code::R0306,
                         format!("`{name}` has no column `{column_name}`{}", suggestion(form, column_name)),
                     )
                 })?;
+            let twice = match u32::try_from(position).ok().and_then(|bit| 1_u128.checked_shl(bit)) {
+                Some(bit) => {
+                    let seen = given & bit != 0;
+                    given |= bit;
+                    seen
+                }
+                None if given_beyond.contains(&position) => true,
+                None => {
+                    given_beyond.push(position);
+                    false
+                }
+            };
+            if twice {
+                return Err(given_twice(column_name, Some((name, row_number))));
+            }
+            let column = detail.columns.get(position).copied().unwrap_or_default();
             let field = form.fields.get(column).ok_or_else(|| RuntimeError::new(Code::R0306, "bad column"))?;
             if field.formula.is_some() && (door == Door::Stored || cell.is_null()) {
                 continue;
@@ -646,8 +664,8 @@ impl FormReader<'_> {
         Ok(new_row)
     }
 
-    /// A main field; `false` when the value was skipped (computed or display-only, from a state).
-    fn main_field(&self, index: usize, name: &str, value: &Json, data: &mut FormData) -> Result<bool, RuntimeError> {
+    /// A main field. From a state, computed and display-only values are skipped (recomputed).
+    fn main_field(&self, index: usize, name: &str, value: &Entered, data: &mut FormData) -> Result<(), RuntimeError> {
         let field = self.form.fields.get(index).ok_or_else(|| RuntimeError::new(Code::R0306, "bad field"))?;
         if field.detail.is_some() {
             return Err(RuntimeError::new(
@@ -658,7 +676,7 @@ impl FormReader<'_> {
         if self.door == Door::Stored
             && (field.formula.is_some() || matches!(field.kind, FieldKind::Link | FieldKind::Note))
         {
-            return Ok(false);
+            return Ok(());
         }
         if field.formula.is_some() {
             return Err(RuntimeError::at(
@@ -673,12 +691,12 @@ impl FormReader<'_> {
         if let Some(slot) = data.main.get_mut(index) {
             *slot = value;
         }
-        Ok(true)
+        Ok(())
     }
 }
 
 /// What a name in a form object means: a field (by index) or a whole detail table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FormName {
     Field(usize),
     Table(usize),
