@@ -305,7 +305,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
             },
             set: match line.get("set") {
                 None => None,
-                Some(set) => Some(set.as_object()?.clone()),
+                Some(set) => Some(flowc::runtime::request::FormInput::Fields(set.as_object()?.clone())),
             },
             to: serde_json::from_value(line.get("to").cloned().unwrap_or(json!([]))).ok()?,
         };

@@ -1,5 +1,5 @@
-mod adversarial_json;
 mod adversarial_files;
+mod adversarial_json;
 mod adversarial_state;
 mod check_cases;
 mod cli;

@@ -15,7 +15,7 @@ use crate::runtime::request::{FormInput, Request};
 use crate::runtime::values::dates::DateTime;
 
 /// What an action was given, beside what it did: enough to apply it again.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Given {
     /// The creation: the form as the creator filled it, as JSON text.
     Form(String),
@@ -23,6 +23,52 @@ pub enum Given {
     Set(Option<FormInput>),
     /// A line of a state that kept no input (format 1): it cannot be replayed.
     Unrecorded,
+}
+
+/// Two givens are the same when their JSON texts are, but for the whitespace between tokens: a
+/// state file re-indents what it keeps, and the digits (which must not change) are compared as text.
+impl PartialEq for Given {
+    fn eq(&self, other: &Given) -> bool {
+        fn text(input: &FormInput) -> std::borrow::Cow<'_, str> {
+            match input {
+                FormInput::Text(text) => std::borrow::Cow::Borrowed(text),
+                FormInput::Fields(fields) => {
+                    std::borrow::Cow::Owned(serde_json::Value::Object(fields.clone()).to_string())
+                }
+            }
+        }
+        match (self, other) {
+            (Given::Form(one), Given::Form(two)) => same_json_text(one, two),
+            (Given::Set(None), Given::Set(None)) | (Given::Unrecorded, Given::Unrecorded) => true,
+            (Given::Set(Some(one)), Given::Set(Some(two))) => same_json_text(&text(one), &text(two)),
+            _ => false,
+        }
+    }
+}
+
+/// The JSON texts without the whitespace outside strings are equal.
+fn same_json_text(one: &str, two: &str) -> bool {
+    fn tokens(text: &str) -> impl Iterator<Item = char> + '_ {
+        let (mut in_string, mut escaped) = (false, false);
+        text.chars().filter(move |&character| {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if character == '\\' {
+                    escaped = true;
+                } else if character == '"' {
+                    in_string = false;
+                }
+                true
+            } else if character == '"' {
+                in_string = true;
+                true
+            } else {
+                !character.is_whitespace()
+            }
+        })
+    }
+    one == two || tokens(one).eq(tokens(two))
 }
 
 /// A line of the log: what happened, and what the action was given.

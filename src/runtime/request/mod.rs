@@ -390,7 +390,12 @@ impl<'a> Runtime<'a> {
             to_node: step.to.clone(),
             to: step.people.clone(),
         };
-        next.log.push(LogLine { entry, given: Given::Set(action.set.clone()) });
+        // Kept as text, as a state holds it, so a request and its saved-and-loaded copy are equal.
+        let given = action.set.as_ref().map(|set| match set {
+            FormInput::Text(text) => FormInput::Text(text.clone()),
+            FormInput::Fields(fields) => FormInput::Text(Json::Object(fields.clone()).to_string()),
+        });
+        next.log.push(LogLine { entry, given: Given::Set(given) });
         Ok((next, step))
     }
 
