@@ -1,3 +1,4 @@
+mod adversarial_lsp;
 mod check_cases;
 mod cli;
 mod directory;
