@@ -15,6 +15,7 @@ mod run_cli;
 mod run_host_directory;
 mod run_random;
 mod snapshots;
+mod speed;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
