@@ -9,9 +9,15 @@
 //! * `check`     — `flowc::check::check_source` (what `flowc check` does);
 //! * `toml`      — the `toml` crate parsing a TOML document of the same size.
 //!
+//! And on files full of mistakes, one diagnostic a line (issue: 8,000
+//! diagnostics in under 1 s, as text and as JSON): `mistakes_text` and
+//! `mistakes_json` check and render every diagnostic as `flowc check` does.
+//!
 //! At startup the inputs are written to `target/bench-input-{250,500,1000}.{flow,toml}`
 //! (and the scale-1 pair again as `target/bench-input.{flow,toml}`) for
-//! whole-process timing (hyperfine, `/usr/bin/time -v`); see benches/README.md.
+//! whole-process timing (hyperfine, `/usr/bin/time -v`), and the files full of
+//! mistakes as `target/bench-{unknown-8000,never-filled-8000,never-filled-40000}.flow`;
+//! see benches/README.md.
 
 mod generate;
 
@@ -74,6 +80,9 @@ fn write_inputs() {
     let scale1 = input(1000);
     files.push(("bench-input.flow".to_string(), &scale1.flow));
     files.push(("bench-input.toml".to_string(), &scale1.toml));
+    for name in MISTAKES {
+        files.push((format!("bench-{name}.flow"), mistakes(name)));
+    }
     for (name, text) in files {
         let path = dir.join(name);
         if let Err(error) = std::fs::write(&path, text) {
@@ -114,4 +123,50 @@ fn check(bencher: Bencher, scale: u32) {
 fn toml(bencher: Bencher, scale: u32) {
     let text = input(scale).toml.as_str();
     bencher.counter(BytesCount::new(text.len())).bench(|| toml::from_str::<toml::Table>(black_box(text)));
+}
+
+/// Files full of mistakes: `unknown-N` has N unknown names (each with a
+/// did-you-mean), `never-filled-N` N fields that no node fills.
+const MISTAKES: [&str; 3] = ["unknown-8000", "never-filled-8000", "never-filled-40000"];
+
+fn mistakes(name: &str) -> &'static str {
+    static TEXTS: OnceLock<Vec<(&str, String)>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        vec![
+            ("unknown-8000", generate::unknown_names(8000)),
+            ("never-filled-8000", generate::never_filled(8000)),
+            ("never-filled-40000", generate::never_filled(40000)),
+        ]
+    });
+    texts.iter().find(|(known, _)| *known == name).map_or("", |(_, text)| text.as_str())
+}
+
+#[divan::bench(args = MISTAKES, sample_count = 5, sample_size = 1)]
+fn mistakes_text(bencher: Bencher, name: &str) {
+    let text = mistakes(name);
+    let style = flowc::diag::render::TextStyle::plain();
+    bencher.bench(|| {
+        let analysis = flowc::check::check_source("bench.flow", black_box(text));
+        assert!(analysis.diagnostics.len() >= 8000);
+        let mut out = String::new();
+        for diagnostic in &analysis.diagnostics {
+            out.push_str(&flowc::diag::render::to_text(diagnostic, &analysis.sources, style));
+        }
+        out.len()
+    });
+}
+
+#[divan::bench(args = MISTAKES, sample_count = 5, sample_size = 1)]
+fn mistakes_json(bencher: Bencher, name: &str) {
+    let text = mistakes(name);
+    bencher.bench(|| {
+        let analysis = flowc::check::check_source("bench.flow", black_box(text));
+        assert!(analysis.diagnostics.len() >= 8000);
+        let rendered: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .map(|diagnostic| flowc::diag::render::to_json(diagnostic, &analysis.sources))
+            .collect();
+        serde_json::to_string(&rendered).map(|json| json.len()).unwrap_or(0)
+    });
 }

@@ -18,6 +18,9 @@
 //! * [`toml`] writes a TOML document of the same structure (a table per
 //!   field, an array of tables per node with its exits) grown to a given
 //!   byte size, for the `toml` crate baseline.
+//! * [`unknown_names`] and [`never_filled`] write files full of mistakes,
+//!   one diagnostic a line, for the speed of did-you-mean and of the
+//!   renderers (and of the language server on a broken file).
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -477,5 +480,44 @@ pub fn toml(size: Size, bytes: usize) -> String {
         w!(out);
         j += 1;
     }
+    out
+}
+
+/// A form of `count` computed fields, each reading a misspelled name
+/// (`字段7: int "字段7" = 字断7 + 1`): `count` E0501 diagnostics, each with a
+/// did-you-mean among `count` field names, on `count + 2` lines.
+pub fn unknown_names(count: usize) -> String {
+    let mut out = String::with_capacity(count * 48);
+    w!(out, "form 表 \"表\" {{");
+    for n in 0..count {
+        w!(out, "  字段{n}: int \"字段{n}\" = 字断{n} + 1");
+    }
+    w!(out, "}}");
+    out
+}
+
+/// A form of `count` fields that no node fills, and a workflow on it:
+/// `count` W0305 warnings, one a line.
+pub fn never_filled(count: usize) -> String {
+    let mut out = String::with_capacity(count * 32 + 400);
+    w!(out, "form 表 \"表\" {{");
+    w!(out, "  申请人: employee \"申请人\" = creator");
+    for n in 0..count {
+        w!(out, "  字段{n}: int \"字段{n}\"");
+    }
+    w!(out, "}}");
+    w!(out);
+    w!(out, "workflow 流程 \"流程\" {{");
+    w!(out, "  form 表");
+    w!(out, "  node 填写: create {{");
+    w!(out, "    operators {{ everyone }}");
+    w!(out, "    exit 提交 -> 审批");
+    w!(out, "  }}");
+    w!(out, "  node 审批: approve {{");
+    w!(out, "    operators {{ 申请人.manager }}");
+    w!(out, "    exit 同意 -> 归档");
+    w!(out, "  }}");
+    w!(out, "  node 归档: archive");
+    w!(out, "}}");
     out
 }

@@ -72,15 +72,51 @@ pub struct SourceFile {
     pub path: Option<PathBuf>,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Offsets of `\r` not followed by `\n`: miette counts them as line
+    /// breaks, so [`SourceFile::lines_around`] must too (almost always empty).
+    lone_carriage_returns: Vec<u32>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0u32];
-        line_starts
-            .extend(text.bytes().enumerate().filter(|(_, byte)| *byte == b'\n').map(|(index, _)| clamp_u32(index + 1)));
-        SourceFile { name: name.into(), path, text, line_starts }
+        let mut lone_carriage_returns = Vec::new();
+        let mut after_carriage_return = false;
+        for (index, byte) in text.bytes().enumerate() {
+            if after_carriage_return && byte != b'\n' {
+                lone_carriage_returns.push(clamp_u32(index - 1));
+            }
+            if byte == b'\n' {
+                line_starts.push(clamp_u32(index + 1));
+            }
+            after_carriage_return = byte == b'\r';
+        }
+        if after_carriage_return {
+            lone_carriage_returns.push(clamp_u32(text.len() - 1));
+        }
+        SourceFile { name: name.into(), path, text, line_starts, lone_carriage_returns }
+    }
+
+    /// The whole lines around the bytes `start..end`: from `before` lines
+    /// above the line of the byte before `start` (miette looks one byte
+    /// back) to `after + 1` lines below the line of `end`, and how many line
+    /// breaks come before them, counted as miette counts them (`\n`, `\r\n`
+    /// and a lone `\r`). Binary searches, no scan: the renderer quotes a
+    /// diagnostic from this neighbourhood alone.
+    pub fn lines_around(
+        &self,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> (std::ops::Range<usize>, usize) {
+        let first = self.line_index(start.saturating_sub(1)).saturating_sub(before);
+        let last = self.line_index(end.max(start)).saturating_add(after).saturating_add(1);
+        let from = self.line_starts.get(first).map_or(0, |&start| start as usize);
+        let to = self.line_starts.get(last.saturating_add(1)).map_or(self.text.len(), |&next| next as usize);
+        let lone_before = self.lone_carriage_returns.partition_point(|&offset| (offset as usize) < from);
+        (from..to, first + lone_before)
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -366,21 +366,24 @@ impl<'a> Checker<'a> {
             return;
         }
         let mut candidates: Vec<&str> = Vec::new();
-        if env.mode == Mode::Where {
-            candidates.extend(members::EMPLOYEE.iter().map(|member| member.name));
-        }
-        candidates.extend(env.locals.iter().map(|(name, _, _)| *name));
-        if env.in_request() {
-            if let Some(form) = env.form {
-                candidates.extend(form.names.keys().copied());
+        // Gathering the scope costs its size: skipped once suggestions are spent.
+        if !self.suggester.exhausted() {
+            if env.mode == Mode::Where {
+                candidates.extend(members::EMPLOYEE.iter().map(|member| member.name));
             }
-            if let Some(nodes) = env.nodes {
-                candidates.extend(nodes.keys().copied());
+            candidates.extend(env.locals.iter().map(|(name, _, _)| *name));
+            if env.in_request() {
+                if let Some(form) = env.form {
+                    candidates.extend(form.names.keys().copied());
+                }
+                if let Some(nodes) = env.nodes {
+                    candidates.extend(nodes.keys().copied());
+                }
+                candidates.extend(self.builtin_values.keys().copied());
             }
-            candidates.extend(self.builtin_values.keys().copied());
-        }
-        if let Some(scope) = self.scopes.get(env.module) {
-            candidates.extend(scope.keys().copied());
+            if let Some(scope) = self.scopes.get(env.module) {
+                candidates.extend(scope.keys().copied());
+            }
         }
         let (code, message, label) = if env.mode == Mode::Where {
             (Code::E0403, format!("`{}` is not a person attribute", ident.name), "not an attribute of the person")
@@ -388,7 +391,7 @@ impl<'a> Checker<'a> {
             (Code::E0501, format!("unknown name `{}`", ident.name), "not found in this scope")
         };
         let mut diagnostic = Diagnostic::new(code, message, self.at(env.module, ident.span), label);
-        if let Some(best) = suggest::best(&ident.name, candidates.iter().copied()) {
+        if let Some(best) = self.suggester.best(&ident.name, candidates.iter().copied()) {
             diagnostic = diagnostic.with_replacement(best);
         } else if env.mode == Mode::Where {
             diagnostic = diagnostic.with_help("inside `where`, bare names are the person's attributes: id, name, manager, department, subcompany, security, roles, subordinates");
@@ -533,7 +536,7 @@ impl<'a> Checker<'a> {
                 self.at(env.module, name.span),
                 "no such function",
             );
-            diagnostic = match suggest::best(&name.name, candidates) {
+            diagnostic = match self.suggester.best(&name.name, candidates) {
                 Some(best) => diagnostic.with_replacement(best),
                 None => diagnostic.with_help("the built-in functions are declared in `stdlib/prelude.flow`"),
             };
@@ -782,7 +785,7 @@ impl<'a> Checker<'a> {
             self.at(env.module, other.span),
             "not an option of this select",
         );
-        let best = suggest::best(text, keys.iter().copied().chain(labels));
+        let best = self.suggester.best(text, keys.iter().copied().chain(labels));
         let listing =
             format!("the options are {}", keys.iter().map(|key| format!("\"{key}\"")).collect::<Vec<_>>().join(", "));
         if let Some(best) = best {

@@ -160,7 +160,8 @@ impl<'a> Checker<'a> {
             self.at(module, column.span),
             "no such column",
         );
-        if let Some(best) = suggest::best(&column.name, columns().map(|(_, field)| field.decl.name.name.as_str())) {
+        if let Some(best) = self.suggester.best(&column.name, columns().map(|(_, field)| field.decl.name.name.as_str()))
+        {
             diagnostic = diagnostic.with_replacement(best);
         }
         self.report(diagnostic);

@@ -119,6 +119,8 @@ pub(crate) struct Checker<'a> {
     /// How many constants are being typed inside one another right now.
     pub const_depth: std::cell::Cell<usize>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
+    /// Did-you-mean over names of the file (bounded work per check).
+    pub suggester: suggest::Suggester,
 }
 
 pub(crate) fn check_modules(modules: &[Module]) -> (Vec<Diagnostic>, index::Index) {
@@ -136,6 +138,7 @@ pub(crate) fn check_modules(modules: &[Module]) -> (Vec<Diagnostic>, index::Inde
         index: RefCell::new(index::Index::default()),
         const_depth: std::cell::Cell::new(0),
         diagnostics: RefCell::new(Vec::new()),
+        suggester: suggest::Suggester::default(),
     };
     checker.collect_builtins();
     checker.build_scopes();
@@ -333,7 +336,7 @@ impl<'a> Checker<'a> {
                             FileSpan::new(module.file, wanted.span),
                             "not found in that module",
                         );
-                        if let Some(best) = suggest::best(&wanted.name, candidates) {
+                        if let Some(best) = self.suggester.best(&wanted.name, candidates) {
                             diagnostic = diagnostic.with_replacement(best);
                         }
                         self.report(diagnostic);

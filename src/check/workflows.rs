@@ -214,7 +214,7 @@ impl<'a> Checker<'a> {
                     self.at(module, name.span),
                     "no such form",
                 );
-                diagnostic = match suggest::best(&name.name, candidates.iter().copied()) {
+                diagnostic = match self.suggester.best(&name.name, candidates.iter().copied()) {
                     Some(best) => diagnostic.with_replacement(best),
                     None => {
                         diagnostic.with_help("declare the form in this file, or bring it in with `use path::to::form`")
@@ -558,7 +558,7 @@ impl<'a> Checker<'a> {
                     self.at(module, first.span),
                     "no such field",
                 );
-                if let Some(best) = suggest::best(&first.name, form.names.keys().copied()) {
+                if let Some(best) = self.suggester.best(&first.name, form.names.keys().copied()) {
                     diagnostic = diagnostic.with_replacement(best);
                 }
                 self.report(diagnostic);
@@ -671,7 +671,7 @@ impl<'a> Checker<'a> {
                     self.at(module, first.span),
                     "no such field",
                 );
-                if let Some(best) = suggest::best(&first.name, form.names.keys().copied()) {
+                if let Some(best) = self.suggester.best(&first.name, form.names.keys().copied()) {
                     diagnostic = diagnostic.with_replacement(best);
                 }
                 self.report(diagnostic);
@@ -735,7 +735,7 @@ impl<'a> Checker<'a> {
                     self.at(module, exit.target.span),
                     "no such node",
                 );
-                diagnostic = match suggest::best(&exit.target.name, node_names.keys().copied()) {
+                diagnostic = match self.suggester.best(&exit.target.name, node_names.keys().copied()) {
                     Some(best) => diagnostic.with_replacement(best),
                     None => diagnostic.with_help("an exit leads to a node declared in the same workflow"),
                 };

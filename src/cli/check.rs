@@ -58,13 +58,16 @@ pub fn run(mut arguments: CheckArgs) -> u8 {
                 "ok": !failed,
                 "diagnostics": diagnostics,
             });
-            let mut stdout = std::io::stdout().lock();
+            // Buffered: stdout is line-buffered, and a syscall per line of
+            // pretty JSON cost more than the check on files full of errors.
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let _ = serde_json::to_writer_pretty(&mut stdout, &document);
             let _ = writeln!(stdout);
+            let _ = stdout.flush();
         }
         Format::Text => {
             let style = TextStyle { color: use_color(), width: terminal_width() };
-            let mut stderr = std::io::stderr().lock();
+            let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
             for diagnostic in &analysis.diagnostics {
                 let _ = write!(stderr, "{}", render::to_text(diagnostic, &analysis.sources, style));
                 let _ = writeln!(stderr);
@@ -74,6 +77,7 @@ pub fn run(mut arguments: CheckArgs) -> u8 {
             let summary =
                 format!("{}, {} in {}", plural(errors, "error"), plural(warnings, "warning"), plural(files, "file"));
             let _ = writeln!(stderr, "{}: {summary}", if failed { "check failed" } else { "check passed" });
+            let _ = stderr.flush();
         }
     }
     // The process ends now: freeing the trees and the index piece by piece

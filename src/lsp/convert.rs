@@ -1,6 +1,9 @@
 //! Conversions between the checker's byte spans and LSP's UTF-16 positions,
 //! and from the one diagnostic model to LSP diagnostics.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use lsp_types as lsp;
 
 use crate::check::Analysis;
@@ -47,9 +50,19 @@ pub fn location(analysis: &Analysis, at: FileSpan) -> Option<lsp::Location> {
 /// Where a code's page lives, as a link for `codeDescription`.
 pub fn docs_url(code: &str) -> Option<lsp::Url> {
     // The pages ship with the source tree; an installed binary whose tree
-    // is gone gives no link rather than a broken one.
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics").join(format!("{code}.md"));
-    path.exists().then(|| lsp::Url::from_file_path(path).ok()).flatten()
+    // is gone gives no link rather than a broken one. Looked up once per
+    // code, not once per diagnostic: a file full of errors has thousands.
+    static PAGES: OnceLock<Mutex<HashMap<String, Option<lsp::Url>>>> = OnceLock::new();
+    let pages = PAGES.get_or_init(Mutex::default);
+    let mut pages = pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pages
+        .entry(code.to_string())
+        .or_insert_with(|| {
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics").join(format!("{code}.md"));
+            path.exists().then(|| lsp::Url::from_file_path(path).ok()).flatten()
+        })
+        .clone()
 }
 
 pub fn diagnostic(analysis: &Analysis, diagnostic: &Diagnostic) -> Option<lsp::Diagnostic> {

@@ -1,7 +1,9 @@
 //! The bundled language server (`flowc lsp`, LSP over stdio). The only
 //! module that knows LSP types. It keeps open documents in memory and
 //! re-checks them all on every change with the same checker as
-//! `flowc check`; requests are answered from that analysis.
+//! `flowc check`; requests are answered from that analysis. Frames are
+//! read and written by `transport.rs`, which answers malformed input with
+//! a JSON-RPC error instead of ending the server.
 
 mod actions;
 mod complete;
@@ -11,15 +13,17 @@ mod hover;
 mod navigate;
 mod outline;
 mod server;
+mod transport;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use serde_json::Value;
 
 pub use server::Server;
+pub use transport::MAX_MESSAGE_BYTES;
 
 /// What the server can do, sent in answer to `initialize`.
 pub fn capabilities() -> lsp::ServerCapabilities {
@@ -55,44 +59,111 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// Runs the server on stdin/stdout until the client says `exit`.
+/// Where the server is in the life cycle the protocol prescribes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lifecycle {
+    /// Before `initialize`: requests get -32002, notifications are dropped.
+    Uninitialized,
+    Running,
+    /// After `shutdown`: requests are refused until `exit`.
+    ShuttingDown,
+}
+
+/// Runs the server on stdin/stdout until the client says `exit` or closes
+/// stdin. Fails only when stdout cannot be written, or when `exit` comes
+/// without `shutdown` (the protocol asks for exit status 1 then).
 pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let (connection, io_threads) = Connection::stdio();
-    let capabilities = serde_json::to_value(capabilities())?;
-    let initialize = serde_json::json!({ "capabilities": capabilities, "serverInfo": { "name": "flowc", "version": env!("CARGO_PKG_VERSION") } });
-    let (id, _params) = connection.initialize_start()?;
-    connection.initialize_finish(id, initialize)?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    serve(stdin.lock(), stdout.lock())
+}
+
+/// The message loop, on any input and output (tests give it bytes).
+pub fn serve(
+    input: impl std::io::BufRead,
+    output: impl std::io::Write,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut reader = transport::Reader::new(input);
+    let mut writer = transport::Writer::new(output);
     let mut server = Server::new();
-    for message in &connection.receiver {
+    let mut lifecycle = Lifecycle::Uninitialized;
+    while let Some(incoming) = reader.next()? {
+        let message = match incoming {
+            transport::Incoming::Message(message) => message,
+            transport::Incoming::Rejected(rejection) => {
+                writer.reject(&rejection)?;
+                continue;
+            }
+        };
         match message {
             Message::Request(request) => {
-                if connection.handle_shutdown(&request)? {
-                    break;
-                }
-                let id = request.id.clone();
-                let response = match catch_unwind(AssertUnwindSafe(|| handle_request(&mut server, request))) {
-                    Ok(response) => response,
-                    Err(_) => {
-                        Response::new_err(id, ErrorCode::InternalError as i32, "flowc failed on this request".into())
+                let response = match (lifecycle, request.method.as_str()) {
+                    (Lifecycle::Uninitialized, "initialize") => {
+                        lifecycle = Lifecycle::Running;
+                        Response::new_ok(request.id, initialize_result())
+                    }
+                    (Lifecycle::Uninitialized, _) => Response::new_err(
+                        request.id,
+                        ErrorCode::ServerNotInitialized as i32,
+                        "the server has not received `initialize` yet".into(),
+                    ),
+                    (Lifecycle::ShuttingDown, _) => Response::new_err(
+                        request.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "the server is shutting down".into(),
+                    ),
+                    (Lifecycle::Running, "initialize") => Response::new_err(
+                        request.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "the server is already initialized".into(),
+                    ),
+                    (Lifecycle::Running, "shutdown") => {
+                        lifecycle = Lifecycle::ShuttingDown;
+                        Response::new_ok(request.id, Value::Null)
+                    }
+                    (Lifecycle::Running, _) => {
+                        let id = request.id.clone();
+                        match catch_unwind(AssertUnwindSafe(|| handle_request(&mut server, request))) {
+                            Ok(response) => response,
+                            Err(_) => Response::new_err(
+                                id,
+                                ErrorCode::InternalError as i32,
+                                "flowc failed on this request".into(),
+                            ),
+                        }
                     }
                 };
-                connection.sender.send(Message::Response(response))?;
+                writer.send(&Message::Response(response))?;
             }
             Message::Notification(notification) => {
+                if notification.method == lsp::notification::Exit::METHOD {
+                    if lifecycle == Lifecycle::ShuttingDown {
+                        return Ok(());
+                    }
+                    return Err("the client sent `exit` without `shutdown`".into());
+                }
+                if lifecycle != Lifecycle::Running {
+                    continue;
+                }
                 let published = catch_unwind(AssertUnwindSafe(|| handle_notification(&mut server, notification)))
                     .unwrap_or_default();
                 for params in published {
                     let notification = Notification::new(lsp::notification::PublishDiagnostics::METHOD.into(), params);
-                    connection.sender.send(Message::Notification(notification))?;
+                    writer.send(&Message::Notification(notification))?;
                 }
             }
             Message::Response(_) => {}
         }
     }
-    // The writer thread ends when the connection's sender is dropped.
-    drop(connection);
-    io_threads.join()?;
     Ok(())
+}
+
+/// The answer to `initialize`.
+fn initialize_result() -> Value {
+    serde_json::json!({
+        "capabilities": serde_json::to_value(capabilities()).unwrap_or(Value::Null),
+        "serverInfo": { "name": "flowc", "version": env!("CARGO_PKG_VERSION") },
+    })
 }
 
 /// Document notifications; returns the diagnostics to publish.

@@ -1,5 +1,6 @@
 mod adversarial_files;
 mod adversarial_json;
+mod adversarial_lsp;
 mod adversarial_state;
 mod check_cases;
 mod cli;
@@ -21,6 +22,7 @@ mod run_random;
 mod run_state;
 mod run_trace;
 mod snapshots;
+mod speed;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
