@@ -11,6 +11,7 @@ pub mod members;
 pub mod modules;
 mod scripts;
 pub mod suggest;
+mod tests;
 pub mod types;
 mod workflows;
 
@@ -186,7 +187,7 @@ impl<'a> Checker<'a> {
             let file = module.file;
             for item in &module.ast.items {
                 match item {
-                    ast::Item::Use(_) => {}
+                    ast::Item::Use(_) | ast::Item::Test(_) => {}
                     ast::Item::Const(constant) => {
                         let kind = if module.is_prelude { Kind::BuiltinValue } else { Kind::Constant };
                         self.declare_symbol(kind, &constant.name, file, None);
@@ -483,6 +484,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                     ast::Item::Workflow(workflow) => self.check_workflow(module_index, workflow),
+                    ast::Item::Test(test) => self.check_test(module_index, test),
                     ast::Item::Use(_) => {}
                 }
             }
