@@ -7,6 +7,7 @@ mod fmt;
 mod lsp;
 mod run;
 mod state_file;
+mod test;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
+    /// Run the `test` items and folder cases under the paths; optionally report route coverage.
+    Test(test::TestArgs),
     /// Run the language server (LSP over stdio) for editors.
     Lsp,
 }
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Build(arguments) => build::run(arguments),
         Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
+        Command::Test(arguments) => test::run(arguments),
         Command::Lsp => lsp::run(),
     });
     let status = match worker.map(|handle| handle.join()) {
