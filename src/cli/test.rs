@@ -290,13 +290,19 @@ fn org_of(case: &Case, flow: &Path, given: Option<&Path>) -> Result<PathBuf, Fai
     if let Some(given) = given {
         return Ok(given.to_path_buf());
     }
-    RunFiles::from_folder(if base.as_os_str().is_empty() { Path::new(".") } else { &base })?.org.ok_or_else(|| {
-        Failure::from(format!(
-            "test `{}` has no directory: write `org \"org.toml\"` in it, pass `--org FILE`, or put org.toml next to {}",
-            case.name,
-            flow.display()
-        ))
-    })
+    let parent = base.parent().map(Path::to_path_buf);
+    [Some(base.clone()), parent]
+        .into_iter()
+        .flatten()
+        .flat_map(|folder| [folder.join("org.toml"), folder.join("org.json")])
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            Failure::from(format!(
+                "test `{}` has no directory: write `org \"org.toml\"` in it, pass `--org FILE`, or put org.toml next to {}",
+                case.name,
+                flow.display()
+            ))
+        })
 }
 
 fn where_of(case: &Case) -> String {
