@@ -17,6 +17,7 @@ mod run_host_directory;
 mod run_random;
 mod run_state;
 mod snapshots;
+mod test_runner;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
