@@ -160,7 +160,7 @@ pub fn lcov(workflows: &[WorkflowCoverage]) -> String {
             *files.entry(point.file.clone()).or_default().entry(point.line).or_default() += point.hits;
         }
     }
-    let mut out = String::from("TN:flowc-test\n");
+    let mut out = String::from("TN:flowc_test\n");
     for (file, lines) in files {
         let _ = writeln!(out, "SF:{}", file.display());
         for (line, hits) in &lines {

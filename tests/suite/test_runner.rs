@@ -159,7 +159,8 @@ fn lcov_reads_back() {
     if let Ok(output) = std::process::Command::new("lcov").args(["--summary", out_text.as_str()]).output() {
         let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         assert!(output.status.success(), "{text}");
-        assert!(text.contains("lines"), "{text}");
+        assert!(text.contains("lines......: 100.0%"), "{text}");
+        assert!(!text.contains("WARNING"), "{text}");
     }
     let _ = std::fs::remove_file(&out);
 }
