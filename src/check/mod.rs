@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use forms::{FieldInfo, FormInfo, Named};
 pub use modules::{FsLoader, Loader, Module, STDLIB};
+pub use tests::STATUSES as TEST_STATUSES;
 
 use crate::diag::{self, Code, Diagnostic};
 use crate::input_file::{FileError, FileKind, Problem};

@@ -1302,3 +1302,37 @@ fn select_options_hover_and_find_their_uses_but_do_not_rename() {
         session.raw("textDocument/prepareRename", json!({ "textDocument": { "uri": uri }, "position": declaration }));
     assert_eq!(refused.result, Some(Value::Null), "options are not renamed: {refused:?}");
 }
+
+// ---------------------------------------------------------------- tests (docs/testing.md)
+
+/// The expense example with a test after it, `‸` replacing `hole` in the test.
+fn expense_with_test(hole: &str) -> String {
+    let test = "\ntest 招待 {\n  workflow 费用报销\n  creator \"E0123\"\n  form { 类别 = \"招待\" }\n  submit \"E0123\"\n  expect node 部门审批, exit 提交\n  submit \"E0121\" refused R0203\n}\n";
+    format!("{}{}", expense(), test.replacen(hole, "‸", 1))
+}
+
+#[test]
+fn completion_in_a_test_offers_its_keywords_workflows_nodes_exits_fields_and_codes() {
+    let items = complete(&expense_with_test("submit \"E0123\"\n"));
+    assert_offers(&items, &["submit", "reject", "expect", "creator", "form"]);
+    assert_not_offered(&items, &["if", "script"]);
+
+    let items = complete(&expense_with_test("费用报销"));
+    assert_offers(&items, &["费用报销"]);
+
+    let items = complete(&expense_with_test("部门审批"));
+    assert_offers(&items, &["部门审批", "财务审核", "归档"]);
+
+    let items = complete(&expense_with_test("提交\n"));
+    assert_offers(&items, &["提交", "招待", "退回财务"]);
+
+    let items = complete(&expense_with_test("R0203"));
+    assert_offers(&items, &["R0203", "R0302"]);
+    assert_not_offered(&items, &["E0101"]);
+
+    let items = complete(&expense_with_test("类别 = "));
+    assert_offers(&items, &["类别", "事由", "明细"]);
+
+    let items = complete(&expense_with_test("node 部门审批"));
+    assert_offers(&items, &["node", "pending", "status", "exit", "合计"]);
+}
