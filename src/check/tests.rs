@@ -118,20 +118,17 @@ impl<'a> Checker<'a> {
         if let Some(Item::Workflow(workflow)) = found {
             return Some(workflow);
         }
+        // Candidates from every file (the one a test `use`s is the likely one).
         let workflows: Vec<&str> = self
             .modules
-            .get(module)
-            .map(|m| {
-                m.ast
-                    .items
-                    .iter()
-                    .filter_map(|item| match item {
-                        Item::Workflow(workflow) => Some(workflow.name.name.as_str()),
-                        _ => None,
-                    })
-                    .collect()
+            .iter()
+            .filter(|m| !m.is_prelude)
+            .flat_map(|m| &m.ast.items)
+            .filter_map(|item| match item {
+                Item::Workflow(workflow) => Some(workflow.name.name.as_str()),
+                _ => None,
             })
-            .unwrap_or_default();
+            .collect();
         let mut diagnostic = Diagnostic::new(
             Code::E0901,
             format!("there is no workflow `{}`", name.name),
