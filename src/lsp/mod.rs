@@ -11,6 +11,7 @@ mod hover;
 mod navigate;
 mod outline;
 mod server;
+mod untested;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

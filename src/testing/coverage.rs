@@ -23,6 +23,9 @@ pub struct Point {
     pub file: PathBuf,
     pub line: usize,
     pub hits: u64,
+    /// The declaration, for the language server's hints.
+    #[serde(skip)]
+    pub at: Loc,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +53,7 @@ impl WorkflowCoverage {
         };
         let point = |name: String, at: Loc| {
             let (file, line) = place(at);
-            Point { name, file, line, hits: 0 }
+            Point { name, file, line, hits: 0, at }
         };
         let file = workflow.nodes.first().map(|node| place(node.at).0).unwrap_or_default();
         let mut coverage = WorkflowCoverage {

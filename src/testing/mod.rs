@@ -256,6 +256,19 @@ pub fn folder_case(folder: &Path) -> Result<Case, String> {
     })
 }
 
+/// The directory file of a case that names none with `org` and is given none on the command
+/// line: `org.toml` or `org.json` in its folder (a folder case's own folder, a `.flow` file's
+/// folder) or the folder's parent.
+pub fn default_org(case: &Case) -> Option<PathBuf> {
+    let base = if case.file.is_dir() { case.file.clone() } else { case.file.parent().map(Path::to_path_buf)? };
+    let parent = base.parent().map(Path::to_path_buf);
+    [Some(base), parent]
+        .into_iter()
+        .flatten()
+        .flat_map(|folder| [folder.join("org.toml"), folder.join("org.json")])
+        .find(|path| path.is_file())
+}
+
 /// One expectation that did not hold.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Difference {

@@ -1336,3 +1336,31 @@ fn completion_in_a_test_offers_its_keywords_workflows_nodes_exits_fields_and_cod
     let items = complete(&expense_with_test("node 部门审批"));
     assert_offers(&items, &["node", "pending", "status", "exit", "合计"]);
 }
+
+#[test]
+fn an_exit_no_test_takes_is_a_hint_on_the_workflow() {
+    let mut session = Session::new();
+    session.write("org.toml", &std::fs::read_to_string("examples/expense/org.toml").expect("org"));
+    std::fs::create_dir_all(session.dir.join("scripts")).expect("scripts folder");
+    let script = std::fs::read_to_string("examples/expense/scripts/post_to_ledger.rhai").expect("script");
+    session.write("scripts/post_to_ledger.rhai", &script);
+    let expense = example("expense");
+    // One test, beside the workflow: it takes 提交 and 部门审批's 退回, nothing else.
+    session.write(
+        "expense.test.flow",
+        "use expense\n\ntest 退回 {\n  workflow 费用报销\n  creator \"E0123\"\n  form { 日期 = \"2026-11-12\"; 类别 = \"差旅\"; 发票 = [\"a.pdf\"]; 明细 = [{ 费用日期: \"2026-11-10\", 数量: 1, 单价: \"100.00\", 张数: 1 }] }\n  submit \"E0123\"\n  reject \"E0121\"\n  expect exit 退回\n}\n",
+    );
+    let (_, diagnostics) = session.open("expense.flow", &expense);
+    let hints: Vec<&str> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Some(lsp::DiagnosticSeverity::HINT))
+        .map(|diagnostic| diagnostic.message.as_str())
+        .collect();
+    assert!(
+        hints.contains(&"no test takes exit `招待` of `财务审核` (flowc test --coverage)"),
+        "{hints:?} {diagnostics:?}"
+    );
+    assert!(!hints.iter().any(|hint| hint.contains("`提交`")), "{hints:?}");
+    assert!(!hints.iter().any(|hint| hint.contains("`退回` of `部门审批`")), "{hints:?}");
+    assert_eq!(hints.len(), 9, "{hints:?}");
+}
