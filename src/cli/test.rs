@@ -246,8 +246,8 @@ fn run_inner(arguments: &TestArgs) -> Result<u8, Failure> {
                 "failed": failed,
                 "tests": tests,
             });
-            if want_coverage {
-                document["coverage"] = serde_json::json!({ "percent": total, "workflows": coverages });
+            if let (true, Some(members)) = (want_coverage, document.as_object_mut()) {
+                members.insert("coverage".into(), serde_json::json!({ "percent": total, "workflows": coverages }));
             }
             let _ = serde_json::to_writer_pretty(&mut stdout, &document);
             let _ = writeln!(stdout);

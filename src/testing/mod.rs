@@ -317,7 +317,7 @@ pub fn run_case(runtime: &Runtime<'_>, directory: &dyn Directory, case: &Case, n
         if directory.employee(id).is_none() {
             outcome.differences.push(Difference {
                 line,
-                expected: format!("a person of the directory"),
+                expected: "a person of the directory".to_owned(),
                 actual: format!("`{id}` is not in the directory"),
             });
         }
