@@ -269,8 +269,10 @@ fn find(folder: &Path, flows: &mut Vec<PathBuf>, folders: &mut Vec<PathBuf>) -> 
     entries.sort();
     for path in entries {
         let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        // A linked folder is not followed: a link to an ancestor would never end.
+        let linked = std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.file_type().is_symlink());
         if path.is_dir() {
-            if !name.starts_with('.') && name != "target" {
+            if !linked && !name.starts_with('.') && name != "target" {
                 find(&path, flows, folders)?;
             }
         } else if path.extension().is_some_and(|extension| extension == "flow") {
