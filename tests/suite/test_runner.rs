@@ -195,3 +195,21 @@ fn a_folder_with_a_test_file_still_runs_its_workflow() {
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("status: archived at 归档"), "{stdout}");
 }
+
+#[test]
+fn a_test_file_with_check_errors_fails_with_its_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("flowc-test-runner-{}-errors", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let source = std::fs::read_to_string(format!("{KNOWN_FAILURES}/leave.flow")).expect("leave.flow");
+    let broken =
+        source.replacen("  expect node 审批, pending [\"E0141\"]", "  expect node 审核, pending [\"E0141\"]", 1);
+    assert_ne!(source, broken);
+    std::fs::write(dir.join("leave.flow"), broken).expect("write");
+    let dir_text = dir.to_string_lossy().into_owned();
+    let (status, _, stderr) = flowc(&["test", dir_text.as_str(), "--org", "examples/leave/org.toml"]);
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("E0902") && stderr.contains("did you mean `审批`?"), "{stderr}");
+    assert!(stderr.contains("1 errors; its tests did not run"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
