@@ -15,7 +15,6 @@ use crate::check::Analysis;
 use crate::org::Directory;
 use crate::runtime::request::{node_name, Action, ActionKind, NewRequest, Request, Runtime, Step};
 use crate::runtime::values::dates::DateTime;
-use crate::source::FileId;
 use crate::syntax::ast::{ExpectKind, Item, TestItem, TestMember, TestValue, TestValueKind};
 
 /// One test case, whichever way it was written.
@@ -605,9 +604,4 @@ fn step_line(number: u64, step: &Step) -> String {
         line.push_str(&format!(" ({})", notes.join(", ")));
     }
     line
-}
-
-/// The file id of a path in the analysis, for messages.
-pub fn file_of(analysis: &Analysis, path: &Path) -> Option<FileId> {
-    analysis.sources.find_by_path(path)
 }
