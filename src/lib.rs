@@ -17,3 +17,5 @@ pub mod org;
 pub mod runtime;
 pub mod source;
 pub mod syntax;
+/// `flowc test`: test cases, running them, route coverage.
+pub mod testing;

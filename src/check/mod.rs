@@ -11,6 +11,7 @@ pub mod members;
 pub mod modules;
 mod scripts;
 pub mod suggest;
+mod tests;
 pub mod types;
 mod workflows;
 
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use forms::{FieldInfo, FormInfo, Named};
 pub use modules::{FsLoader, Loader, Module, STDLIB};
+pub use tests::STATUSES as TEST_STATUSES;
 
 use crate::diag::{self, Code, Diagnostic};
 use crate::input_file::{FileError, FileKind, Problem};
@@ -189,7 +191,7 @@ impl<'a> Checker<'a> {
             let file = module.file;
             for item in &module.ast.items {
                 match item {
-                    ast::Item::Use(_) => {}
+                    ast::Item::Use(_) | ast::Item::Test(_) => {}
                     ast::Item::Const(constant) => {
                         let kind = if module.is_prelude { Kind::BuiltinValue } else { Kind::Constant };
                         self.declare_symbol(kind, &constant.name, file, None);
@@ -486,6 +488,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                     ast::Item::Workflow(workflow) => self.check_workflow(module_index, workflow),
+                    ast::Item::Test(test) => self.check_test(module_index, test),
                     ast::Item::Use(_) => {}
                 }
             }

@@ -8,6 +8,7 @@ mod graph;
 mod lsp;
 mod run;
 mod state_file;
+mod test;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Draw a workflow's route (SVG, PNG, HTML, Mermaid, DOT), with a run's path or test coverage over it.
     Graph(graph::GraphArgs),
+    /// Run the `test` items and folder cases under the paths; optionally report route coverage.
+    Test(test::TestArgs),
     /// Run the language server (LSP over stdio) for editors.
     Lsp,
 }
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
         Command::Graph(arguments) => graph::run(arguments),
+        Command::Test(arguments) => test::run(arguments),
         Command::Lsp => lsp::run(),
     });
     let status = match worker.map(|handle| handle.join()) {

@@ -74,6 +74,11 @@ codes! {
     E0506 = "E0506", Error, "only fields can be assigned";
     E0601 = "E0601", Error, "`use` target not found";
     E0602 = "E0602", Error, "`use` cycle";
+    E0901 = "E0901", Error, "a test names no workflow, or one that does not exist";
+    E0902 = "E0902", Error, "a test expects a node or exit its workflow does not have";
+    E0903 = "E0903", Error, "a test names a field its workflow's form does not have";
+    E0904 = "E0904", Error, "a test expects a refusal code or status that does not exist";
+    E0905 = "E0905", Error, "a test has no creator, or gives a setting twice";
     R0101 = "R0101", Error, "division by zero";
     R0102 = "R0102", Error, "number out of range";
     R0103 = "R0103", Error, "text too long for its field";

@@ -266,8 +266,11 @@ fn spaces_between(previous: &Item, next: &Item) -> usize {
         return 1;
     }
     if matches!(next.kind, LParen | LBracket) {
-        let callee =
-            matches!(previous.kind, RParen | RBracket) || (previous.kind == Ident && !is_reserved(&previous.text));
+        // A test's `to [..]` and `pending [..]` are lists, not indexing; the formatter sees only
+        // tokens, so the two words decide (an index written after them still parses the same).
+        let list_after_word = next.kind == LBracket && matches!(&*previous.text, "to" | "pending");
+        let callee = matches!(previous.kind, RParen | RBracket)
+            || (previous.kind == Ident && !is_reserved(&previous.text) && !list_after_word);
         return usize::from(!callee);
     }
     if (matches!(previous.kind, RParen | RBracket) || previous.role == Role::TypeClose) && is_word(next.kind) {

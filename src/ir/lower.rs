@@ -78,7 +78,7 @@ pub fn lower(analysis: &Analysis) -> Result<Program> {
                 }
                 ast::Item::Form(form) => program.forms.push(lowering.form(module.file, form)?),
                 ast::Item::Workflow(workflow) => program.workflows.push(lowering.workflow(module.file, workflow)?),
-                ast::Item::Use(_) => {}
+                ast::Item::Use(_) | ast::Item::Test(_) => {}
             }
         }
     }
@@ -157,7 +157,7 @@ impl<'a> Lowering<'a> {
                             self.targets.insert(FileSpan::new(file, node.name.span), Target::Node(index));
                         }
                     }
-                    ast::Item::Use(_) => {}
+                    ast::Item::Use(_) | ast::Item::Test(_) => {}
                 }
             }
         }

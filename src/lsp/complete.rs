@@ -24,6 +24,10 @@ enum Block {
     Operators,
     Options,
     Statements,
+    /// A `test NAME { … }` item (docs/testing.md).
+    Test,
+    /// A `form { … }` or `set { … }` inside a test: field names.
+    TestValues,
 }
 
 struct Context<'a> {
@@ -114,7 +118,11 @@ fn blocks(text: &str, tokens: &[Token]) -> Vec<Block> {
         match token.kind {
             TokenKind::LBrace => {
                 let head = tokens.get(statement_start..index).unwrap_or(&[]);
-                let block = classify(text, head, stack.is_empty());
+                let block = if matches!(stack.last(), Some(Block::Test | Block::TestValues)) {
+                    Block::TestValues
+                } else {
+                    classify(text, head, stack.is_empty())
+                };
                 stack.push(block);
                 statement_start = index + 1;
             }
@@ -130,6 +138,9 @@ fn blocks(text: &str, tokens: &[Token]) -> Vec<Block> {
 
 fn classify(text: &str, head: &[Token], top_level: bool) -> Block {
     let words: Vec<&str> = head.iter().map(|token| word(text, token)).collect();
+    if top_level && words.first() == Some(&"test") {
+        return Block::Test;
+    }
     let tail = |keyword: &str| -> Option<String> {
         let position = words.iter().rposition(|candidate| *candidate == keyword)?;
         (words.len() - position <= 3).then(|| words.get(position + 1).map(|name| name.to_string())).flatten()
@@ -184,6 +195,14 @@ impl<'a> Context<'a> {
     }
 
     fn workflow(&self) -> Option<&'a WorkflowItem> {
+        if matches!(self.blocks.first(), Some(Block::Test)) {
+            let name = self.test_workflow_name()?;
+            // A test's workflow is usually in the file it `use`s.
+            return self.analysis.modules.iter().flat_map(|module| &module.ast.items).find_map(|item| match item {
+                Item::Workflow(workflow) if workflow.name.name == name => Some(workflow),
+                _ => None,
+            });
+        }
         let name = self.blocks.iter().find_map(|block| match block {
             Block::Workflow(name) => Some(name.as_str()),
             _ => None,
@@ -229,8 +248,125 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// `workflow NAME` in the test around the cursor, read from tokens (the test may not parse yet).
+    fn test_workflow_name(&self) -> Option<String> {
+        let tokens: Vec<Token> =
+            lexer::tokenize(self.text).into_iter().filter(|token| !token.kind.is_trivia()).collect();
+        let mut depth = 0usize;
+        let mut test_start = None;
+        for (index, token) in tokens.iter().enumerate() {
+            if token.span.start as usize >= self.offset && test_start.is_some() && depth == 0 {
+                break;
+            }
+            match token.kind {
+                TokenKind::LBrace => depth += 1,
+                TokenKind::RBrace => depth = depth.saturating_sub(1),
+                TokenKind::Ident if depth == 0 && word(self.text, token) == "test" => test_start = Some(index),
+                _ => {}
+            }
+        }
+        let start = test_start?;
+        let mut depth = 0usize;
+        for pair in tokens.get(start..)?.windows(2) {
+            let [first, second] = pair else { continue };
+            match first.kind {
+                TokenKind::LBrace => depth += 1,
+                TokenKind::RBrace if depth <= 1 => return None,
+                TokenKind::RBrace => depth -= 1,
+                TokenKind::Ident if depth == 1 && word(self.text, first) == "workflow" => {
+                    return Some(word(self.text, second).to_owned());
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Completion inside a `test` item: its keywords, workflows, nodes, exits, fields, codes.
+    fn test_items(&self, previous: &str) -> Vec<lsp::CompletionItem> {
+        let workflow = self.workflow();
+        match previous {
+            "workflow" => {
+                return self
+                    .analysis
+                    .modules
+                    .iter()
+                    .filter(|module| !module.is_prelude)
+                    .flat_map(|module| &module.ast.items)
+                    .filter_map(|item| match item {
+                        Item::Workflow(workflow) => Some(item_of_workflow(workflow)),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            "node" => return self.node_names(),
+            "exit" => {
+                return workflow
+                    .map(|workflow| {
+                        workflow
+                            .nodes
+                            .iter()
+                            .flat_map(|node| {
+                                node.exits.iter().map(move |exit| {
+                                    item(
+                                        &exit.name.name,
+                                        lsp::CompletionItemKind::EVENT,
+                                        Some(format!("exit of {}", node.name.name)),
+                                    )
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            "refused" => {
+                return crate::diag::ALL_CODES
+                    .iter()
+                    .filter(|code| code.as_str().starts_with('R'))
+                    .map(|code| item(code.as_str(), lsp::CompletionItemKind::CONSTANT, Some(code.summary().to_owned())))
+                    .collect()
+            }
+            "status" => return keywords(crate::check::TEST_STATUSES),
+            "expect" | "," if self.in_expect_line() => {
+                let mut items = keywords(&["node", "pending", "status", "exit", "batch"]);
+                items.extend(self.field_names(true));
+                return items;
+            }
+            _ => {}
+        }
+        if matches!(self.innermost(), Some(Block::TestValues)) {
+            return self.field_names(true);
+        }
+        if self.at_line_start() {
+            return keywords(&[
+                "workflow", "creator", "form", "org", "now", "submit", "reject", "comment", "forward", "cc", "expect",
+            ]);
+        }
+        keywords(&["opinion", "set", "to", "refused"])
+    }
+
+    /// Whether the cursor is in an `expect …, …` line.
+    fn in_expect_line(&self) -> bool {
+        for token in self.tokens.iter().rev() {
+            if token.kind == TokenKind::Ident && word(self.text, token) == "expect" {
+                return true;
+            }
+            let gap_has_newline =
+                self.text.get(token.span.end as usize..self.offset).is_some_and(|gap| gap.contains('\n'));
+            if matches!(token.kind, TokenKind::LBrace | TokenKind::RBrace)
+                || (gap_has_newline && token.kind != TokenKind::Comma)
+            {
+                return false;
+            }
+        }
+        false
+    }
+
     fn items(&self) -> Vec<lsp::CompletionItem> {
         let previous = self.previous(0).unwrap_or("");
+        if matches!(self.blocks.first(), Some(Block::Test)) {
+            return self.test_items(previous);
+        }
         match previous {
             "->" => return self.node_names(),
             "." => return self.members(),
@@ -263,7 +399,7 @@ impl<'a> Context<'a> {
         }
         if self.at_line_start() {
             let statement_keywords: Option<&[&str]> = match self.innermost() {
-                None => Some(&["use", "const", "fn", "form", "workflow"]),
+                None => Some(&["use", "const", "fn", "form", "workflow", "test"]),
                 Some(Block::Workflow(_)) => {
                     Some(&["node", "category", "form", "title", "remind", "portal", "inactive"])
                 }
@@ -273,7 +409,7 @@ impl<'a> Context<'a> {
                 Some(Block::Form(_)) => Some(&["detail", "validate"]),
                 Some(Block::Detail(_)) => Some(&["validate"]),
                 Some(Block::Options) => Some(&["default", "folder"]),
-                Some(Block::Statements) | Some(Block::Operators) => None,
+                Some(Block::Statements) | Some(Block::Operators) | Some(Block::Test) | Some(Block::TestValues) => None,
             };
             if let Some(words) = statement_keywords {
                 let mut items = keywords(words);
@@ -666,4 +802,8 @@ fn function_item(name: &str, parameters: &usize, doc: Option<String>, builtin: b
     completion.insert_text = Some(if *parameters == 0 { format!("{name}()") } else { format!("{name}($1)") });
     completion.insert_text_format = Some(lsp::InsertTextFormat::SNIPPET);
     completion
+}
+
+fn item_of_workflow(workflow: &WorkflowItem) -> lsp::CompletionItem {
+    item(&workflow.name.name, lsp::CompletionItemKind::CLASS, workflow.label.as_ref().map(|label| label.value.clone()))
 }

@@ -25,7 +25,7 @@ pub fn items(analysis: &Analysis, file: FileId) -> &[Item] {
 pub fn find(analysis: &Analysis, at: FileSpan) -> Option<Decl<'_>> {
     for item in items(analysis, at.file) {
         match item {
-            Item::Use(_) => {}
+            Item::Use(_) | Item::Test(_) => {}
             Item::Const(constant) if constant.name.span == at.span => return Some(Decl::Constant(constant)),
             Item::Const(_) => {}
             Item::Fn(function) => {

@@ -14,6 +14,7 @@ mod navigate;
 mod outline;
 mod server;
 mod transport;
+mod untested;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -48,6 +48,15 @@ pub fn document_symbols(analysis: &Analysis, file: FileId) -> Vec<lsp::DocumentS
     for item in super::decls::items(analysis, file) {
         match item {
             Item::Use(_) => {}
+            Item::Test(test) => symbols.push(symbol(
+                source,
+                &test.name.name,
+                test.label.as_ref().map(|label| label.value.clone()),
+                lsp::SymbolKind::METHOD,
+                test.span,
+                test.name.span,
+                Vec::new(),
+            )),
             Item::Const(constant) => symbols.push(symbol(
                 source,
                 &constant.name.name,

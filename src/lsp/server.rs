@@ -112,7 +112,11 @@ impl Server {
     /// entries clearing documents that had diagnostics before.
     pub fn analyze(&mut self) -> Vec<lsp::PublishDiagnosticsParams> {
         let mut roots: Vec<PathBuf> = self.documents.keys().cloned().collect();
+        // The tests beside an open workflow (`*.test.flow`) run for the untested-exit hints.
+        let siblings: Vec<PathBuf> = roots.iter().filter_map(|path| path.parent()).flat_map(test_files).collect();
+        roots.extend(siblings);
         roots.sort();
+        roots.dedup();
         let analysis = check::check_paths(&roots, &Overlay { documents: &self.documents });
         let mut by_url: HashMap<lsp::Url, Vec<lsp::Diagnostic>> = HashMap::new();
         for document in self.documents.values() {
@@ -135,6 +139,10 @@ impl Server {
             if let Some(converted) = convert::diagnostic(&analysis, diagnostic) {
                 by_url.entry(url).or_default().push(converted);
             }
+        }
+        for (file, hints) in super::untested::hints(&analysis) {
+            let Some(url) = self.url_for(file) else { continue };
+            by_url.entry(url).or_default().extend(hints);
         }
         let mut published = Vec::new();
         let mut now_published = HashSet::new();
@@ -185,4 +193,16 @@ impl Server {
             range: convert::range(source, at.span.start as usize, at.span.end as usize),
         })
     }
+}
+
+/// The `*.test.flow` files of a folder.
+fn test_files(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.flow") && path.is_file())
+        .filter_map(|path| std::fs::canonicalize(&path).ok())
+        .collect();
+    files.sort();
+    files
 }

@@ -34,10 +34,11 @@ pub enum Item {
     Fn(FnItem),
     Form(FormItem),
     Workflow(WorkflowItem),
+    Test(TestItem),
 }
 
 impl Item {
-    /// The declared name (`None` for `use`).
+    /// The declared name (`None` for `use` and `test`).
     pub fn name(&self) -> Option<&Ident> {
         match self {
             Item::Use(_) => None,
@@ -45,6 +46,8 @@ impl Item {
             Item::Fn(item) => Some(&item.name),
             Item::Form(item) => Some(&item.name),
             Item::Workflow(item) => Some(&item.name),
+            // Tests live in their own namespace: no name of a scope.
+            Item::Test(_) => None,
         }
     }
 
@@ -55,6 +58,7 @@ impl Item {
             Item::Fn(item) => item.span,
             Item::Form(item) => item.span,
             Item::Workflow(item) => item.span,
+            Item::Test(item) => item.span,
         }
     }
 }
@@ -425,4 +429,113 @@ pub enum ExprKind {
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// Stands for an expression that could not be built (a diagnostic was given).
     Error,
+}
+
+/// `test name "label" { … }`: a case for `flowc test` (docs/testing.md).
+#[derive(Debug, Clone)]
+pub struct TestItem {
+    pub name: Ident,
+    pub label: Option<StrLit>,
+    pub members: Vec<TestMember>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum TestMember {
+    Workflow(Ident),
+    Org(StrLit),
+    Now(StrLit),
+    Creator(StrLit),
+    Form(TestValue),
+    Action(TestAction),
+    Expect(Vec<Expectation>),
+}
+
+/// One action of a test, with the fields of an `actions.json` entry.
+#[derive(Debug, Clone)]
+pub struct TestAction {
+    /// `submit`, `reject`, `comment`, `forward` or `cc`.
+    pub kind: Ident,
+    pub by: StrLit,
+    pub opinion: Option<StrLit>,
+    pub set: Option<TestValue>,
+    pub to: Option<TestValue>,
+    /// `refused CODE`: the action must be refused with this code.
+    pub refused: Option<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub kind: ExpectKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExpectKind {
+    Node(Ident),
+    Pending(TestValue),
+    /// `archived` or `pending`.
+    Status(Ident),
+    Exit(Ident),
+    Batch(String, Span),
+    Field(Ident, TestValue),
+}
+
+/// A JSON-like literal: it means what the same value means in a JSON file.
+#[derive(Debug, Clone)]
+pub struct TestValue {
+    pub kind: TestValueKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum TestValueKind {
+    Str(String),
+    /// The number as written, so it reaches the JSON readers unchanged.
+    Number(String),
+    Bool(bool),
+    Null,
+    List(Vec<TestValue>),
+    Object(Vec<(Ident, TestValue)>),
+}
+
+impl TestValue {
+    /// The literal as JSON text (numbers keep their digits).
+    pub fn to_json_text(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    fn write_json(&self, out: &mut String) {
+        match &self.kind {
+            TestValueKind::Str(text) => out.push_str(&serde_json::Value::String(text.clone()).to_string()),
+            TestValueKind::Number(text) => out.push_str(text),
+            TestValueKind::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
+            TestValueKind::Null => out.push_str("null"),
+            TestValueKind::List(values) => {
+                out.push('[');
+                for (position, value) in values.iter().enumerate() {
+                    if position > 0 {
+                        out.push(',');
+                    }
+                    value.write_json(out);
+                }
+                out.push(']');
+            }
+            TestValueKind::Object(entries) => {
+                out.push('{');
+                for (position, (key, value)) in entries.iter().enumerate() {
+                    if position > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(key.name.clone()).to_string());
+                    out.push(':');
+                    value.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
 }

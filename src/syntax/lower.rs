@@ -58,7 +58,7 @@ impl<'a> Lowerer<'a> {
 
     /// The pair's span without trailing whitespace (pest includes the
     /// whitespace skipped before a failed optional part).
-    fn span(&self, pair: &Pair<Rule>) -> Span {
+    pub(super) fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
         let trailing = span.as_str().len() - span.as_str().trim_end().len();
         Span::new(span.start() + self.base, span.end() - trailing + self.base)
@@ -94,12 +94,12 @@ impl<'a> Lowerer<'a> {
         Some(lines.join("\n"))
     }
 
-    fn ident(&self, pair: Pair<Rule>) -> Ident {
+    pub(super) fn ident(&self, pair: Pair<Rule>) -> Ident {
         Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
     }
 
     /// A `string` pair: decodes escapes, reporting bad ones.
-    fn string(&self, pair: Pair<Rule>) -> StrLit {
+    pub(super) fn string(&self, pair: Pair<Rule>) -> StrLit {
         let span = self.span(&pair);
         let body = pair.into_inner().next().map(|body| body.as_str()).unwrap_or("");
         let mut problems = Vec::new();
@@ -130,6 +130,7 @@ impl<'a> Lowerer<'a> {
             Rule::fn_item => Item::Fn(self.fn_item(pair)),
             Rule::form_item => Item::Form(self.form_item(pair)),
             Rule::workflow_item => Item::Workflow(self.workflow_item(pair)),
+            Rule::test_item => Item::Test(self.test_item(pair)),
             _ => return None,
         })
     }

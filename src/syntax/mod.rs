@@ -10,6 +10,7 @@ pub mod ast;
 mod errors;
 pub mod lexer;
 mod lower;
+mod lower_test;
 mod recovery;
 mod strings;
 

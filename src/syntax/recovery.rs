@@ -23,7 +23,7 @@ use crate::source::{FileId, Span};
 /// Members parsed per pest call on the fast path.
 const MEMBERS_PER_CALL: usize = 64;
 
-const ITEM_KEYWORDS: &[&str] = &["use", "const", "fn", "form", "workflow"];
+const ITEM_KEYWORDS: &[&str] = &["use", "const", "fn", "form", "workflow", "test"];
 const WORKFLOW_SETTINGS: &[&str] = &["category", "form", "title", "remind", "portal", "inactive"];
 
 /// How sure a split must be.

@@ -21,7 +21,8 @@ fn errors_exit_one_and_render_code_and_help() {
 fn a_folder_checks_its_flow_files() {
     let (status, _, stderr) = flowc(&["check", "examples/expense", "examples/leave"]);
     assert_eq!(status, 0, "{stderr}");
-    assert!(stderr.contains("in 2 files"), "{stderr}");
+    // Each example folder holds its workflow and its `*.test.flow`.
+    assert!(stderr.contains("in 4 files"), "{stderr}");
     assert_eq!(flowc(&["check", "tests/data"]).0, 2, "a folder without .flow files is unreadable");
 }
 

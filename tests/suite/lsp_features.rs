@@ -1314,3 +1314,65 @@ fn select_options_hover_and_find_their_uses_but_do_not_rename() {
         session.raw("textDocument/prepareRename", json!({ "textDocument": { "uri": uri }, "position": declaration }));
     assert_eq!(refused.result, Some(Value::Null), "options are not renamed: {refused:?}");
 }
+
+// ---------------------------------------------------------------- tests (docs/testing.md)
+
+/// The expense example with a test after it, `‸` replacing `hole` in the test.
+fn expense_with_test(hole: &str) -> String {
+    let test = "\ntest 招待 {\n  workflow 费用报销\n  creator \"E0123\"\n  form { 类别 = \"招待\" }\n  submit \"E0123\"\n  expect node 部门审批, exit 提交\n  submit \"E0121\" refused R0203\n}\n";
+    format!("{}{}", expense(), test.replacen(hole, "‸", 1))
+}
+
+#[test]
+fn completion_in_a_test_offers_its_keywords_workflows_nodes_exits_fields_and_codes() {
+    let items = complete(&expense_with_test("submit \"E0123\"\n"));
+    assert_offers(&items, &["submit", "reject", "expect", "creator", "form"]);
+    assert_not_offered(&items, &["if", "script"]);
+
+    let items = complete(&expense_with_test("费用报销"));
+    assert_offers(&items, &["费用报销"]);
+
+    let items = complete(&expense_with_test("部门审批"));
+    assert_offers(&items, &["部门审批", "财务审核", "归档"]);
+
+    let items = complete(&expense_with_test("提交\n"));
+    assert_offers(&items, &["提交", "招待", "退回财务"]);
+
+    let items = complete(&expense_with_test("R0203"));
+    assert_offers(&items, &["R0203", "R0302"]);
+    assert_not_offered(&items, &["E0101"]);
+
+    let items = complete(&expense_with_test("类别 = "));
+    assert_offers(&items, &["类别", "事由", "明细"]);
+
+    let items = complete(&expense_with_test("node 部门审批"));
+    assert_offers(&items, &["node", "pending", "status", "exit", "合计"]);
+}
+
+#[test]
+fn an_exit_no_test_takes_is_a_hint_on_the_workflow() {
+    let mut session = Session::new();
+    session.write("org.toml", &std::fs::read_to_string("examples/expense/org.toml").expect("org"));
+    std::fs::create_dir_all(session.dir.join("scripts")).expect("scripts folder");
+    let script = std::fs::read_to_string("examples/expense/scripts/post_to_ledger.rhai").expect("script");
+    session.write("scripts/post_to_ledger.rhai", &script);
+    let expense = example("expense");
+    // One test, beside the workflow: it takes 提交 and 部门审批's 退回, nothing else.
+    session.write(
+        "expense.test.flow",
+        "use expense\n\ntest 退回 {\n  workflow 费用报销\n  creator \"E0123\"\n  form { 日期 = \"2026-11-12\"; 类别 = \"差旅\"; 发票 = [\"a.pdf\"]; 明细 = [{ 费用日期: \"2026-11-10\", 数量: 1, 单价: \"100.00\", 张数: 1 }] }\n  submit \"E0123\"\n  reject \"E0121\"\n  expect exit 退回\n}\n",
+    );
+    let (_, diagnostics) = session.open("expense.flow", &expense);
+    let hints: Vec<&str> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Some(lsp::DiagnosticSeverity::HINT))
+        .map(|diagnostic| diagnostic.message.as_str())
+        .collect();
+    assert!(
+        hints.contains(&"no test takes exit `招待` of `财务审核` (flowc test --coverage)"),
+        "{hints:?} {diagnostics:?}"
+    );
+    assert!(!hints.iter().any(|hint| hint.contains("`提交`")), "{hints:?}");
+    assert!(!hints.iter().any(|hint| hint.contains("`退回` of `部门审批`")), "{hints:?}");
+    assert_eq!(hints.len(), 9, "{hints:?}");
+}

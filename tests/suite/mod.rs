@@ -23,6 +23,7 @@ mod run_state;
 mod run_trace;
 mod snapshots;
 mod speed;
+mod test_runner;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

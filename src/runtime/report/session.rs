@@ -353,7 +353,7 @@ fn summarized_form(
     FormView { fields: form_to_json(form, layout, &small), summaries }
 }
 
-/// The files of a run. A folder holds one `.flow` (or takes its parent's,
+/// The files of a run. A folder holds one `.flow` besides any `*.test.flow` (or takes its parent's,
 /// so one process can keep several cases in subfolders), `org.toml` or
 /// `org.json` (also looked for in the parent), `request.json`,
 /// `actions.json`, and optionally `run.toml` (also looked for in the
@@ -434,6 +434,8 @@ fn single_flow(folder: &std::path::Path) -> Result<Option<std::path::PathBuf>, S
     let mut flows: Vec<std::path::PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|extension| extension == "flow") && path.is_file())
+        // `*.test.flow` files hold `test` items for `flowc test`, not the workflow to run.
+        .filter(|path| !path.to_string_lossy().ends_with(".test.flow"))
         .collect();
     flows.sort();
     match flows.len() {
