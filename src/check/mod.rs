@@ -9,6 +9,7 @@ mod graph;
 pub mod index;
 pub mod members;
 pub mod modules;
+mod node_rules;
 mod scripts;
 pub mod suggest;
 pub mod types;

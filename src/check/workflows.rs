@@ -97,6 +97,7 @@ impl<'a> Checker<'a> {
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
                 self.check_operators(module, node, &env, &where_env);
                 self.check_field_settings(module, &workflow.name.name, node, form, &mut filled);
+                self.check_node_rules(&env, node);
                 for block in node.before.iter().chain(&node.after) {
                     self.check_block(&env, form, block, &mut filled);
                 }
@@ -294,7 +295,8 @@ impl<'a> Checker<'a> {
                 .map(|operators| (operators.keyword, "operators"))
                 .or_else(|| node.exits.first().map(|exit| (exit.span, "exits")))
                 .or_else(|| node.before.first().map(|block| (block.span, "actions")))
-                .or_else(|| node.after.first().map(|block| (block.span, "actions")));
+                .or_else(|| node.after.first().map(|block| (block.span, "actions")))
+                .or_else(|| node.validates.first().map(|validate| (validate.span, "validate rules")));
             if let Some((span, what)) = offending {
                 self.report(
                     Diagnostic::new(

@@ -48,6 +48,7 @@ codes! {
     W0112 = "W0112", Warning, "script file not found";
     E0113 = "E0113", Error, "script path leaves the workflow's folder";
     E0114 = "E0114", Error, "script is not a regular file within the size limit";
+    E0115 = "E0115", Error, "only `required` takes a `when` condition";
     E0201 = "E0201", Error, "column rule type does not match the detail column";
     E0202 = "E0202", Error, "a detail column's aggregate is assigned to more than one main field";
     E0203 = "E0203", Error, "a row rule may use only numeric fields of its own row and main fields";

@@ -313,6 +313,8 @@ impl<'a> Lowering<'a> {
             after: Vec::new(),
             exits: Vec::new(),
             returns: Vec::new(),
+            validates: Vec::new(),
+            required_when: Vec::new(),
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {
@@ -333,6 +335,26 @@ impl<'a> Lowering<'a> {
             lowered.batches.sort_by_key(|batch| batch.number);
         }
         for setting in &node.field_settings {
+            if let (ast::SettingMode::Required, Some(condition)) = (setting.mode, &setting.condition) {
+                let mut rule = RequiredWhen {
+                    condition: self.expr(file, condition, false)?,
+                    fields: Vec::new(),
+                    tables: Vec::new(),
+                    at: loc(file, setting.span),
+                };
+                for path in &setting.fields {
+                    let (fields, table) = self.setting_path(file, path)?;
+                    match table {
+                        // A required table needs rows; its columns are not each required.
+                        Some(table) => rule.tables.push(table),
+                        None => rule.fields.extend(fields.iter().copied()),
+                    }
+                    lowered.editable.extend(fields);
+                    lowered.editable_tables.extend(table);
+                }
+                lowered.required_when.push(rule);
+                continue;
+            }
             for path in &setting.fields {
                 let (fields, table) = self.setting_path(file, path)?;
                 match setting.mode {
@@ -364,6 +386,13 @@ impl<'a> Lowering<'a> {
         ] {
             list.sort_unstable();
             list.dedup();
+        }
+        for validate in &node.validates {
+            lowered.validates.push(Validate {
+                condition: self.expr(file, &validate.condition, false)?,
+                message: validate.message.value.clone(),
+                detail: None,
+            });
         }
         for block in &node.before {
             lowered.before.extend(self.block(file, block)?);

@@ -146,6 +146,23 @@ pub struct Node {
     pub exits: Vec<Exit>,
     /// `return`s, tried in written order by `reject`.
     pub returns: Vec<Exit>,
+    /// `validate` rules written in the node: checked at its submits, after the form's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validates: Vec<Validate>,
+    /// `required … when …`: fields (and tables) required only when the condition holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_when: Vec<RequiredWhen>,
+    pub at: Loc,
+}
+
+/// `required 发票号, 明细 when 金额 > 1000` at one node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequiredWhen {
+    pub condition: Expr,
+    /// Fields that must be non-empty (a column: in every row).
+    pub fields: Vec<usize>,
+    /// Detail tables that must have at least one row.
+    pub tables: Vec<usize>,
     pub at: Loc,
 }
 

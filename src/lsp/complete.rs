@@ -267,9 +267,17 @@ impl<'a> Context<'a> {
                 Some(Block::Workflow(_)) => {
                     Some(&["node", "category", "form", "title", "remind", "portal", "inactive"])
                 }
-                Some(Block::Node) => {
-                    Some(&["operators", "editable", "required", "hidden", "before", "after", "exit", "return"])
-                }
+                Some(Block::Node) => Some(&[
+                    "operators",
+                    "editable",
+                    "required",
+                    "hidden",
+                    "validate",
+                    "before",
+                    "after",
+                    "exit",
+                    "return",
+                ]),
                 Some(Block::Form(_)) => Some(&["detail", "validate"]),
                 Some(Block::Detail(_)) => Some(&["validate"]),
                 Some(Block::Options) => Some(&["default", "folder"]),

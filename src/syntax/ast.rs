@@ -236,6 +236,8 @@ pub struct Node {
     pub before: Vec<Block>,
     pub after: Vec<Block>,
     pub exits: Vec<Exit>,
+    /// `validate` rules written inside the node: checked at its submits only.
+    pub validates: Vec<Validate>,
     pub span: Span,
 }
 
@@ -296,6 +298,8 @@ impl SettingMode {
 pub struct FieldSetting {
     pub mode: SettingMode,
     pub fields: Vec<FieldPath>,
+    /// `required 发票号 when 金额 > 1000`: required only when this holds at submit.
+    pub condition: Option<Expr>,
     pub span: Span,
 }
 

@@ -526,6 +526,7 @@ impl<'a> Lowerer<'a> {
             before: Vec::new(),
             after: Vec::new(),
             exits: Vec::new(),
+            validates: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -565,6 +566,7 @@ impl<'a> Lowerer<'a> {
             }
             Rule::exit_decl => node.exits.push(self.exit(pair, ExitKind::Exit)),
             Rule::return_decl => node.exits.push(self.exit(pair, ExitKind::Return)),
+            Rule::validate_decl => node.validates.push(self.validate_decl(pair)),
             _ => {}
         }
     }
@@ -627,6 +629,7 @@ impl<'a> Lowerer<'a> {
         let span = self.span(&pair);
         let mut mode = SettingMode::Editable;
         let mut fields = Vec::new();
+        let mut condition = None;
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::setting_kind => {
@@ -637,10 +640,11 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Rule::field_path => fields.push(self.field_path(inner)),
+                Rule::when_clause => condition = self.clause_expr(inner),
                 _ => {}
             }
         }
-        FieldSetting { mode, fields, span }
+        FieldSetting { mode, fields, condition, span }
     }
 
     fn field_path(&self, pair: Pair<Rule>) -> FieldPath {

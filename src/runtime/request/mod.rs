@@ -7,6 +7,7 @@
 //! `when`), `events` what an action did (steps, log lines, changes).
 
 pub mod events;
+mod node_rules;
 pub mod operators;
 mod set_fields;
 mod submit;

@@ -9,6 +9,7 @@ use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::events::{ExitTried, Step};
+use crate::runtime::request::node_rules::field_missing;
 use crate::runtime::request::operators::{self, Resolution};
 use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
@@ -100,14 +101,7 @@ impl<'a> Runtime<'a> {
         let env = self.env(workflow, request, now)?;
         for &field_index in &node.required {
             let Some(field) = env.form.fields.get(field_index) else { continue };
-            let empty = match env.layout.column_of(field_index) {
-                None => request.form.main.get(field_index).is_none_or(Value::is_empty),
-                Some((table, column)) => {
-                    let rows = request.form.tables.get(table).map(Vec::as_slice).unwrap_or_default();
-                    rows.iter().any(|row| row.get(column).is_none_or(Value::is_empty))
-                }
-            };
-            if empty {
+            if field_missing(&env, request, field_index) {
                 return Err(RuntimeError::at(
                     Code::R0302,
                     format!("`{}` ({}) is required at `{}` and is empty", field.name, field.label, node.name),
@@ -132,6 +126,7 @@ impl<'a> Runtime<'a> {
                 .with_label("required here"));
             }
         }
+        self.check_required_when(workflow, node, request, now)?;
         for validate in &env.form.validates {
             // language.md §4: a comparison with an empty value is false, so a
             // rule over a field that may be empty says so (`is_empty(x) or x > 0`).
@@ -148,18 +143,10 @@ impl<'a> Runtime<'a> {
                 }
             };
             if !holds {
-                let values = self.values_read(workflow, &validate.condition, request);
-                let values = values.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>();
-                return Err(RuntimeError::at(Code::R0303, validate.message.clone(), validate.condition.at).with_label(
-                    if values.is_empty() {
-                        "does not hold".into()
-                    } else {
-                        format!("does not hold: {}", values.join(", "))
-                    },
-                ));
+                return Err(self.validate_error(workflow, validate, request));
             }
         }
-        Ok(())
+        self.check_node_validates(workflow, node, request, now)
     }
 
     /// The first exit whose condition holds, recording each one tried.

@@ -1,0 +1,115 @@
+//! Rules written inside one node (issue 10): `required … when …`, fields
+//! required only when a condition holds at submit, and the node's own
+//! `validate` rules, checked after the form's at this node's submits only.
+//! Also what "empty" means for a required field, shared with `required`.
+
+use crate::diag::Code;
+use crate::ir::{Node, Validate, Workflow};
+use crate::runtime::error::RuntimeError;
+use crate::runtime::request::{Request, Runtime};
+use crate::runtime::values::dates::DateTime;
+use crate::runtime::values::eval::Env;
+use crate::runtime::values::value::Value;
+
+/// Whether a required field counts as not filled in: empty (for a detail
+/// column, empty in some row).
+pub(super) fn field_missing(env: &Env<'_>, request: &Request, field_index: usize) -> bool {
+    match env.layout.column_of(field_index) {
+        None => request.form.main.get(field_index).is_none_or(Value::is_empty),
+        Some((table, column)) => {
+            let rows = request.form.tables.get(table).map(Vec::as_slice).unwrap_or_default();
+            rows.iter().any(|row| row.get(column).is_none_or(Value::is_empty))
+        }
+    }
+}
+
+impl<'a> Runtime<'a> {
+    /// `required … when …` of the node: each rule whose condition holds.
+    pub(super) fn check_required_when(
+        &self,
+        workflow: &'a Workflow,
+        node: &'a Node,
+        request: &Request,
+        now: DateTime,
+    ) -> Result<(), RuntimeError> {
+        if node.required_when.is_empty() {
+            return Ok(());
+        }
+        let env = self.env(workflow, request, now)?;
+        for rule in &node.required_when {
+            if !env.holds(&rule.condition)? {
+                continue;
+            }
+            let condition = self.compiled.source_text(rule.condition.at);
+            let values = self.values_read(workflow, &rule.condition, request);
+            let values = values.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>();
+            let because = if values.is_empty() {
+                format!("`{condition}` holds")
+            } else {
+                format!("`{condition}` holds ({})", values.join(", "))
+            };
+            for &field_index in &rule.fields {
+                let Some(field) = env.form.fields.get(field_index) else { continue };
+                if field_missing(&env, request, field_index) {
+                    return Err(RuntimeError::at(
+                        Code::R0302,
+                        format!(
+                            "`{}` ({}) is required at `{}` when {because}, and is empty",
+                            field.name, field.label, node.name
+                        ),
+                        rule.at,
+                    )
+                    .with_label("required here")
+                    .with_note(field.at, "the field")
+                    .with_help(format!("give `{}` a value with `set` in the same action", field.name)));
+                }
+            }
+            for &table in &rule.tables {
+                if request.form.tables.get(table).is_none_or(Vec::is_empty) {
+                    let detail = env.form.details.get(table).map_or("", |detail| detail.name.as_str());
+                    return Err(RuntimeError::at(
+                        Code::R0302,
+                        format!("the table `{detail}` is required at `{}` when {because}, and has no rows", node.name),
+                        rule.at,
+                    )
+                    .with_label("required here"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The node's own `validate` rules.
+    pub(super) fn check_node_validates(
+        &self,
+        workflow: &'a Workflow,
+        node: &'a Node,
+        request: &Request,
+        now: DateTime,
+    ) -> Result<(), RuntimeError> {
+        if node.validates.is_empty() {
+            return Ok(());
+        }
+        let env = self.env(workflow, request, now)?;
+        for validate in &node.validates {
+            if !env.holds(&validate.condition)? {
+                return Err(self.validate_error(workflow, validate, request));
+            }
+        }
+        Ok(())
+    }
+
+    /// R0303 for a rule that does not hold, with the values it read.
+    pub(super) fn validate_error(
+        &self,
+        workflow: &'a Workflow,
+        validate: &Validate,
+        request: &Request,
+    ) -> RuntimeError {
+        let values = self.values_read(workflow, &validate.condition, request);
+        let values = values.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>();
+        RuntimeError::at(Code::R0303, validate.message.clone(), validate.condition.at).with_label(
+            if values.is_empty() { "does not hold".into() } else { format!("does not hold: {}", values.join(", ")) },
+        )
+    }
+}
