@@ -12,6 +12,7 @@ pub mod modules;
 mod node_rules;
 mod scripts;
 pub mod suggest;
+mod supervisors;
 pub mod types;
 mod workflows;
 

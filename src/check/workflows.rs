@@ -79,6 +79,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        if let Some(form) = form {
+            let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
+            self.check_supervisors(&request_env(), &where_env, workflow);
+        }
         for (node, kind) in workflow.nodes.iter().zip(&kinds) {
             self.check_node_shape(module, node, *kind);
             self.check_exits(
@@ -415,7 +419,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_operator_line(&self, env: &Env<'_, 'a>, where_env: &Env<'_, 'a>, line: &'a ast::OperatorLine) {
+    pub(super) fn check_operator_line(&self, env: &Env<'_, 'a>, where_env: &Env<'_, 'a>, line: &'a ast::OperatorLine) {
         let people = self.expr(env, &line.people);
         if !people.is_people() {
             self.report(

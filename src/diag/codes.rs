@@ -85,6 +85,9 @@ codes! {
     R0204 = "R0204", Error, "no operator resolved for the next node";
     R0205 = "R0205", Error, "the request is archived";
     R0206 = "R0206", Error, "this person may not create requests of this workflow";
+    R0207 = "R0207", Error, "the request cannot be taken back now";
+    R0208 = "R0208", Error, "not a supervisor of this workflow nor an administrator";
+    R0209 = "R0209", Error, "this action needs an opinion";
     R0301 = "R0301", Error, "field is not editable here";
     R0302 = "R0302", Error, "required field is empty";
     R0303 = "R0303", Error, "a validate rule does not hold";

@@ -257,6 +257,7 @@ impl<'a> Lowering<'a> {
             inactive: false,
             create: 0,
             nodes: Vec::new(),
+            supervisors: Vec::new(),
         };
         for setting in &workflow.settings {
             match &setting.kind {
@@ -275,6 +276,10 @@ impl<'a> Lowering<'a> {
                 }
                 ast::SettingKind::Remind(channels) => {
                     lowered.remind = channels.iter().map(|channel| channel.name.clone()).collect()
+                }
+                ast::SettingKind::Supervisors(lines) => {
+                    lowered.supervisors =
+                        lines.iter().map(|line| self.operator_line(file, line)).collect::<Result<_>>()?
                 }
                 ast::SettingKind::Portal => lowered.portal = true,
                 ast::SettingKind::Inactive => lowered.inactive = true,

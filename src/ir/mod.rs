@@ -104,6 +104,9 @@ pub struct Workflow {
     pub inactive: bool,
     pub create: usize,
     pub nodes: Vec<Node>,
+    /// `supervisors { … }`: who may supervise (督办), force-archive and force-return requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supervisors: Vec<OperatorLine>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

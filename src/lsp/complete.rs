@@ -152,7 +152,9 @@ fn classify(text: &str, head: &[Token], top_level: bool) -> Block {
     if let Some(name) = tail("workflow") {
         return Block::Workflow(name);
     }
-    if let Some(position) = words.iter().rposition(|candidate| *candidate == "operators" || *candidate == "batch") {
+    if let Some(position) =
+        words.iter().rposition(|candidate| matches!(*candidate, "operators" | "batch" | "supervisors"))
+    {
         if words.len() - position <= 2 {
             return Block::Operators;
         }
@@ -265,7 +267,7 @@ impl<'a> Context<'a> {
             let statement_keywords: Option<&[&str]> = match self.innermost() {
                 None => Some(&["use", "const", "fn", "form", "workflow"]),
                 Some(Block::Workflow(_)) => {
-                    Some(&["node", "category", "form", "title", "remind", "portal", "inactive"])
+                    Some(&["node", "category", "form", "title", "remind", "portal", "inactive", "supervisors"])
                 }
                 Some(Block::Node) => Some(&[
                     "operators",

@@ -99,6 +99,10 @@ pub struct DirectoryFile {
     /// `[[meeting_room]]` — 会议室.
     #[serde(default, rename = "meeting_room", skip_serializing_if = "Vec::is_empty")]
     pub meeting_rooms: Vec<MeetingRoom>,
+    /// `administrators = ["E0001"]` — the workflow administrators (流程管理员), who may
+    /// supervise, force-archive and force-return any request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub administrators: Vec<String>,
 }
 
 /// A subcompany (分部). Its members follow from its departments.
@@ -554,6 +558,12 @@ pub trait Directory {
     fn meeting_room_admin(&self, meeting_room: &str) -> Option<Cow<'_, str>> {
         Some(field(self.meeting_room(meeting_room)?, |record| record.admin.as_str()))
     }
+
+    /// Whether the employee is a workflow administrator (流程管理员): they may supervise,
+    /// force-archive and force-return any request. Nobody is, unless the directory says so.
+    fn is_administrator(&self, _employee: &str) -> bool {
+        false
+    }
 }
 
 /// A field of a record that may be borrowed or owned, borrowed or owned alike.
@@ -593,6 +603,8 @@ pub enum RecordKind {
     Asset,
     Customer,
     MeetingRoom,
+    /// An entry of `administrators`.
+    Administrator,
 }
 
 impl fmt::Display for RecordKind {
@@ -606,6 +618,7 @@ impl fmt::Display for RecordKind {
             RecordKind::Asset => "asset",
             RecordKind::Customer => "customer",
             RecordKind::MeetingRoom => "meeting room",
+            RecordKind::Administrator => "administrator",
         })
     }
 }
@@ -1001,6 +1014,19 @@ impl MemoryDirectory {
             }
         }
 
+        for (position, administrator) in records.administrators.iter().enumerate() {
+            if !exists(&employee_index, administrator) {
+                problems.push(
+                    RecordKind::Administrator,
+                    position,
+                    "",
+                    &format!("entry {}", position + 1),
+                    "administrators",
+                    format!("employee `{administrator}` does not exist"),
+                );
+            }
+        }
+
         let department_parents: Vec<Option<usize>> = records
             .departments
             .iter()
@@ -1213,6 +1239,9 @@ impl Directory for MemoryDirectory {
         self.list_at(&self.customer_index, &self.contact_managers, customer)
     }
 
+    fn is_administrator(&self, employee: &str) -> bool {
+        self.records.administrators.iter().any(|administrator| administrator == employee)
+    }
     fn role_holders(&self, role: &str, scope: Option<Scope<'_>>) -> People<'_> {
         let Some(index) = self.roles.get(role) else {
             return People::empty();

@@ -187,6 +187,8 @@ pub enum SettingKind {
     Remind(Vec<Ident>),
     Portal,
     Inactive,
+    /// `supervisors { … }`: people lines, as in `operators`.
+    Supervisors(Vec<OperatorLine>),
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +208,7 @@ impl Setting {
             SettingKind::Remind(_) => "remind",
             SettingKind::Portal => "portal",
             SettingKind::Inactive => "inactive",
+            SettingKind::Supervisors(_) => "supervisors",
         }
     }
 }

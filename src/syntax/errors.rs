@@ -265,6 +265,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::wf_remind | Rule::remind_kw => "`remind`",
         Rule::wf_portal => "`portal`",
         Rule::wf_inactive => "`inactive`",
+        Rule::wf_supervisors | Rule::supervisors_kw => "`supervisors`",
         Rule::param => "a parameter",
         Rule::EOI => "the end of the file",
         _ => "",

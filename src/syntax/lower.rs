@@ -459,6 +459,12 @@ impl<'a> Lowerer<'a> {
             Rule::wf_remind => SettingKind::Remind(
                 inner.filter(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part)).collect(),
             ),
+            Rule::wf_supervisors => SettingKind::Supervisors(
+                inner
+                    .filter(|part| part.as_rule() == Rule::operator_line)
+                    .map(|part| self.operator_line(part))
+                    .collect(),
+            ),
             Rule::wf_portal => SettingKind::Portal,
             Rule::wf_inactive => SettingKind::Inactive,
             _ => return,

@@ -1302,3 +1302,19 @@ fn select_options_hover_and_find_their_uses_but_do_not_rename() {
         session.raw("textDocument/prepareRename", json!({ "textDocument": { "uri": uri }, "position": declaration }));
     assert_eq!(refused.result, Some(Value::Null), "options are not renamed: {refused:?}");
 }
+
+// ---------------------------------------------------------------- issue 10 keywords
+
+#[test]
+fn completion_offers_the_issue_10_keywords_where_they_stand() {
+    // A workflow member at a line start: `supervisors` among the settings.
+    let items = complete(&edit(&expense(), "  form 报销单\n", "  form 报销单\n  ‸\n"));
+    assert_offers(&items, &["supervisors", "node", "remind"]);
+    // A node member at a line start: `validate` among them.
+    let items = complete(&edit(&expense(), "    exit 提交 -> 部门审批", "    ‸\n    exit 提交 -> 部门审批"));
+    assert_offers(&items, &["validate", "required", "exit", "return"]);
+    // Inside `supervisors { … }`: people, as inside `operators { … }`.
+    let items = complete(&edit(&expense(), "  form 报销单\n", "  form 报销单\n  supervisors { ‸ }\n"));
+    assert_offers(&items, &["role", "申请人"]);
+    assert_not_offered(&items, &["node", "supervisors"]);
+}

@@ -8,6 +8,7 @@ mod generated;
 mod ir;
 mod lsp;
 mod lsp_features;
+mod manual_actions;
 mod money;
 mod robustness;
 mod run_cases;

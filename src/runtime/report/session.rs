@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
+use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Reminder, Request, Runtime, Step};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered};
 use crate::runtime::values::value::Value;
@@ -128,6 +128,7 @@ impl<'a> Runtime<'a> {
             notified: request.notified.clone(),
             form: form.unwrap_or_default(),
             log: request.log.clone(),
+            outbox: request.outbox.clone(),
         }
     }
 }
@@ -151,6 +152,9 @@ pub struct RequestView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
     pub log: Vec<LogEntry>,
+    /// Reminders asked for (`supervise`) that a host is to deliver.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<Reminder>,
 }
 
 /// The JSON trace of runtime.md §3: status, the request after the last

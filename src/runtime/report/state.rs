@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use crate::diag::Code;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
+use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, OpinionType, Reminder, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
 use crate::runtime::values::formulas::blank;
@@ -36,6 +36,8 @@ struct StateOut<'r> {
     node_operators: BTreeMap<String, String>,
     form: Ordered,
     log: &'r [LogEntry],
+    #[serde(skip_serializing_if = "<[Reminder]>::is_empty")]
+    outbox: &'r [Reminder],
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +62,8 @@ struct StateIn {
     form: serde_json::Map<String, Json>,
     #[serde(default)]
     log: Vec<LogEntry>,
+    #[serde(default)]
+    outbox: Vec<Reminder>,
 }
 
 impl<'a> Runtime<'a> {
@@ -87,6 +91,7 @@ impl<'a> Runtime<'a> {
             node_operators: node_operators_by_name(workflow, request),
             form: form_to_json(form, layout, &request.form),
             log: &request.log,
+            outbox: &request.outbox,
         };
         serde_json::to_string_pretty(&state)
             .map(|text| text + "\n")
@@ -168,7 +173,15 @@ impl<'a> Runtime<'a> {
             node_operators,
             form: data,
             log: state.log,
+            outbox: state.outbox,
         };
+        // A state written before log lines had types: each takes the type its `do` names.
+        for entry in &mut request.log {
+            if entry.opinion_type.is_none() {
+                let kind = workflow.nodes.iter().find(|node| node.name == entry.node).map(|node| node.kind);
+                entry.opinion_type = OpinionType::of_logged(&entry.action, kind);
+            }
+        }
         self.recompute(workflow, &mut request, now)?;
         Ok(request)
     }

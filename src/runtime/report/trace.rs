@@ -31,6 +31,10 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                 "comment" => "comments on",
                 "forward" => "forwards",
                 "cc" => "copies",
+                "withdraw" => "withdraws the request from",
+                "supervise" => "supervises (督办) at",
+                "force_archive" => "force-archives (强制归档) the request at",
+                "force_return" => "force-returns (强制收回) the request from",
                 other => other,
             };
             let index =
@@ -42,6 +46,9 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
         }
         if !step.people.is_empty() {
             let _ = writeln!(out, "   to: {}", runtime.people_names(&step.people));
+        }
+        for reminder in &step.reminders {
+            let _ = writeln!(out, "   reminds {} by {}", runtime.people_names(&reminder.to), reminder.channel);
         }
         for (label, source) in [
             ("set", ChangeSource::Set),

@@ -7,6 +7,8 @@ use serde_json::Value as Json;
 
 use crate::ir::Workflow;
 use crate::runtime::request::operators::EmptyBatch;
+use crate::runtime::request::opinions::OpinionType;
+use crate::runtime::request::reminders::Reminder;
 use crate::runtime::request::Runtime;
 use crate::runtime::values::field_values::{to_json, FormName};
 use crate::runtime::values::value::{FormData, Value};
@@ -19,8 +21,15 @@ const CELLS_LOGGED_ONE_BY_ONE: usize = 200;
 pub struct LogEntry {
     pub time: String,
     pub by: String,
+    /// The person's department when they acted (the opinion record's 部门名称 is its name).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub department: Option<String>,
     #[serde(rename = "do")]
     pub action: String,
+    /// 提交, 批准, 转发, 批注, 抄送, 退回, 督办, 强制归档, 强制收回, 撤回 or 创建 (manual 5.5.4);
+    /// filled in from `do` when a state written before types is loaded.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
+    pub opinion_type: Option<OpinionType>,
     pub node: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub opinion: Option<String>,
@@ -90,6 +99,9 @@ pub struct Step {
     /// forward/cc: the people named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<String>,
+    /// Reminders the action sent (`supervise`): also kept in the request's outbox for a host.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<Reminder>,
     /// Who still has to act at the node afterwards (`all`, `sequential`).
     pub pending: Vec<String>,
     pub archived: bool,
@@ -112,6 +124,7 @@ impl Step {
             mode: None,
             empty_batches: Vec::new(),
             people: Vec::new(),
+            reminders: Vec::new(),
             pending: Vec::new(),
             archived: false,
         }

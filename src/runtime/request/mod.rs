@@ -9,8 +9,12 @@
 pub mod events;
 mod node_rules;
 pub mod operators;
+pub mod opinions;
+pub mod reminders;
 mod set_fields;
 mod submit;
+mod supervise;
+mod withdraw;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +32,8 @@ use crate::runtime::values::formulas::blank;
 use crate::runtime::values::value::FormData;
 
 pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
+pub use opinions::OpinionType;
+pub use reminders::Reminder;
 use set_fields::FormSource;
 
 /// One request in flight.
@@ -51,6 +57,8 @@ pub struct Request {
     pub node_operators: Vec<Option<String>>,
     pub form: FormData,
     pub log: Vec<LogEntry>,
+    /// Reminders asked for and not yet delivered (a host takes them out).
+    pub outbox: Vec<Reminder>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -69,16 +77,36 @@ pub struct Action {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Submit,
     Reject,
     Comment,
     Forward,
     Cc,
+    /// 撤回: the creator takes the request back before anyone at the next node acted.
+    Withdraw,
+    /// 督办: a supervisor comments and reminds the pending people.
+    Supervise,
+    /// 强制归档: a supervisor or administrator ends the request.
+    ForceArchive,
+    /// 强制收回: a supervisor or administrator sends it back to the create node.
+    ForceReturn,
 }
 
 impl ActionKind {
+    pub const ALL: [ActionKind; 9] = [
+        ActionKind::Submit,
+        ActionKind::Reject,
+        ActionKind::Comment,
+        ActionKind::Forward,
+        ActionKind::Cc,
+        ActionKind::Withdraw,
+        ActionKind::Supervise,
+        ActionKind::ForceArchive,
+        ActionKind::ForceReturn,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::Submit => "submit",
@@ -86,7 +114,25 @@ impl ActionKind {
             ActionKind::Comment => "comment",
             ActionKind::Forward => "forward",
             ActionKind::Cc => "cc",
+            ActionKind::Withdraw => "withdraw",
+            ActionKind::Supervise => "supervise",
+            ActionKind::ForceArchive => "force_archive",
+            ActionKind::ForceReturn => "force_return",
         }
+    }
+
+    /// The action a log line's `do` names.
+    pub fn from_name(name: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Actions taken by someone other than the node's operators: the creator (withdraw),
+    /// supervisors and administrators. They write no fields.
+    pub fn is_oversight(self) -> bool {
+        matches!(
+            self,
+            ActionKind::Withdraw | ActionKind::Supervise | ActionKind::ForceArchive | ActionKind::ForceReturn
+        )
     }
 }
 
@@ -197,6 +243,7 @@ impl<'a> Runtime<'a> {
             node_operators: vec![None; workflow.nodes.len()],
             form: blank(form),
             log: Vec::new(),
+            outbox: Vec::new(),
         };
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
@@ -224,7 +271,9 @@ impl<'a> Runtime<'a> {
         request.log.push(LogEntry {
             time: now.to_string(),
             by: new.creator.clone(),
+            department: self.directory.department_of(&new.creator).map(Into::into),
             action: "create".into(),
+            opinion_type: Some(OpinionType::Create),
             node: create.name.clone(),
             opinion: None,
             changed: changed.clone(),
@@ -262,6 +311,8 @@ impl<'a> Runtime<'a> {
             ActionKind::Submit | ActionKind::Reject => is_pending,
             ActionKind::Comment => may_comment,
             ActionKind::Forward | ActionKind::Cc => is_pending,
+            // Who may take these is their own rule (withdraw.rs, supervise.rs).
+            kind => kind.is_oversight(),
         };
         if !allowed {
             let who = self.person_name(&action.by);
@@ -287,7 +338,9 @@ impl<'a> Runtime<'a> {
                 _ => "only a pending operator of the current node may submit or reject",
             }));
         }
-        if action.set.is_some() && !is_pending {
+        if action.kind.is_oversight() {
+            self.check_oversight(workflow, node, request, action, now)?;
+        } else if action.set.is_some() && !is_pending {
             return Err(RuntimeError::at(
                 Code::R0301,
                 format!(
@@ -310,6 +363,9 @@ impl<'a> Runtime<'a> {
         match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
+            ActionKind::Withdraw | ActionKind::ForceReturn => self.back_to_creator(workflow, &mut next, &mut step)?,
+            ActionKind::ForceArchive => self.force_archive(workflow, &mut next, &mut step)?,
+            ActionKind::Supervise => self.supervise(workflow, node, &mut next, action, now, &mut step),
             ActionKind::Comment => {}
             ActionKind::Forward | ActionKind::Cc => {
                 if action.to.is_empty() {
@@ -337,7 +393,9 @@ impl<'a> Runtime<'a> {
         next.log.push(LogEntry {
             time: now.to_string(),
             by: action.by.clone(),
+            department: self.directory.department_of(&action.by).map(Into::into),
             action: action.kind.as_str().into(),
+            opinion_type: Some(OpinionType::of(action.kind, node.kind)),
             node: node.name.clone(),
             opinion: action.opinion.clone(),
             changed: step.changed.clone(),

@@ -42,7 +42,13 @@ impl<'a> Runtime<'a> {
             }
             let condition = self.compiled.source_text(rule.condition.at);
             let values = self.values_read(workflow, &rule.condition, request);
-            let values = values.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>();
+            let values = values
+                .iter()
+                .map(|(name, value)| match value {
+                    serde_json::Value::String(text) => format!("{name} = {text}"),
+                    other => format!("{name} = {other}"),
+                })
+                .collect::<Vec<_>>();
             let because = if values.is_empty() {
                 format!("`{condition}` holds")
             } else {

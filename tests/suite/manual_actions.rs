@@ -1,0 +1,91 @@
+//! The manual's remaining actions and rules (issue 10), beyond the data cases of
+//! `tests/data/run/{node-rules,oversight,…}`: the text traces of the new actions, and states
+//! saved before log lines had types.
+
+use flowc::check::{check_paths, FsLoader};
+use flowc::org::MemoryDirectory;
+use flowc::runtime::compiled::Compiled;
+use flowc::runtime::report::session::{RunFiles, Start};
+use flowc::runtime::request::{Action, NewRequest, OpinionType, Runtime};
+use flowc::runtime::values::dates::DateTime;
+use serde_json::Value as Json;
+
+const NOW: &str = "2026-11-28T09:00:00+08:00";
+
+/// The text trace of a case folder, as `flowc run` prints it.
+fn text_trace(folder: &str) -> String {
+    let (status, stdout, stderr) = super::flowc(&["run", folder, "--now", NOW]);
+    assert!(status == 0 || status == 1, "{folder}: {stderr}");
+    stdout
+}
+
+#[test]
+fn text_traces_of_the_new_actions() {
+    for case in [
+        "tests/data/run/oversight/opinion-record-types",
+        "tests/data/run/oversight/withdraw-before-anyone-acts",
+        "tests/data/run/oversight/force-return-by-supervisor",
+        "tests/data/run/oversight/force-archive-by-administrator",
+        "tests/data/run/node-rules/required-when-holds-and-empty",
+    ] {
+        let trace = text_trace(case);
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("trace__{}", case.replace('/', "__")), trace);
+        });
+    }
+}
+
+/// A runtime over one case folder, the request it creates and its actions.
+fn case(folder: &str) -> (Compiled, MemoryDirectory, NewRequest, Vec<Action>) {
+    let files = RunFiles::from_folder(std::path::Path::new(folder)).expect("files");
+    let analysis = check_paths(&[files.flow.clone().expect("flow")], &FsLoader);
+    assert_eq!(analysis.error_count(), 0);
+    let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path)).expect("compiles");
+    let directory = MemoryDirectory::load(files.org.as_deref().expect("org")).expect("org");
+    let new: NewRequest =
+        serde_json::from_str(&std::fs::read_to_string(files.request.expect("request")).expect("read")).expect("json");
+    let actions: Vec<Action> =
+        serde_json::from_str(&std::fs::read_to_string(files.actions.expect("actions")).expect("read")).expect("json");
+    (compiled, directory, new, actions)
+}
+
+#[test]
+fn a_state_saved_before_opinion_types_loads_with_its_types_filled_in() {
+    let (compiled, directory, new, actions) = case("tests/data/run/oversight/opinion-record-types");
+    let runtime = Runtime::new(&compiled, &directory);
+    let now = DateTime::parse(NOW).expect("now");
+    let workflow = compiled.workflow_index(None).expect("workflow");
+    let run = runtime.run(Start::New { workflow, request: &new }, &actions[..6], now);
+    assert!(run.error.is_none());
+    let request = run.request.expect("a request");
+    let saved = runtime.save_state(&request).expect("save");
+
+    // What the flowc before issue 10 wrote: no `type`, no `department`, no outbox.
+    let mut old: Json = serde_json::from_str(&saved).expect("json");
+    for entry in old["log"].as_array_mut().expect("a log") {
+        let entry = entry.as_object_mut().expect("an entry");
+        assert!(entry.remove("type").is_some() && entry.remove("department").is_some());
+    }
+    old.as_object_mut().expect("state").remove("outbox");
+    let old_text = serde_json::to_string_pretty(&old).expect("text");
+
+    let loaded = runtime.load_state(&old_text, false, now).expect("an old state loads");
+    let types: Vec<OpinionType> = loaded.log.iter().map(|entry| entry.opinion_type.expect("a type")).collect();
+    assert_eq!(
+        types,
+        [
+            OpinionType::Create,
+            OpinionType::Submit,
+            OpinionType::Cc,
+            OpinionType::Forward,
+            OpinionType::Comment,
+            OpinionType::Supervise,
+            OpinionType::Return
+        ]
+    );
+    assert!(loaded.log.iter().all(|entry| entry.department.is_none()), "departments are not invented");
+    assert!(loaded.outbox.is_empty());
+    // And it goes on.
+    let (next, _) = runtime.apply(&loaded, &actions[6], now).expect("the next action");
+    assert_eq!(next.log.last().and_then(|entry| entry.department.as_deref()), Some("SALES"));
+}
