@@ -3,6 +3,8 @@
 //! The file format is runtime.md §2: TOML or JSON, arrays of `subcompany`, `department`,
 //! `employee`, `document`, `project`, `asset`, `customer` and `meeting_room` records whose ids are
 //! strings. [`DirectoryFile`] and the record types mirror it exactly; unknown keys are errors.
+//! Two more keys hold who oversees and who stands in (issue 10): `administrators = ["E0001"]`
+//! (workflow administrators) and `[[deputies]]` (stand-ins, 代理, see `deputies`).
 //!
 //! The runtime asks the [`Directory`] trait, so a host can answer from its own HR database;
 //! [`MemoryDirectory`] is the implementation the command line loads from `--org FILE`.
@@ -57,6 +59,10 @@
 //! top of the company has none). `security` defaults to 0 and `roles`, `members` and `contacts`
 //! to empty when left out.
 
+mod deputies;
+
+pub use deputies::Deputy;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -103,6 +109,9 @@ pub struct DirectoryFile {
     /// supervise, force-archive and force-return any request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub administrators: Vec<String>,
+    /// `[[deputies]]` — stand-ins (代理): who acts for whom, from which day to which.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deputies: Vec<Deputy>,
 }
 
 /// A subcompany (分部). Its members follow from its departments.
@@ -564,6 +573,12 @@ pub trait Directory {
     fn is_administrator(&self, _employee: &str) -> bool {
         false
     }
+
+    /// Who stands in for the employee on `day` (`YYYY-MM-DD`), if anyone (代理). Nobody does,
+    /// unless the directory says so.
+    fn deputy_on(&self, _employee: &str, _day: &str) -> Option<Cow<'_, str>> {
+        None
+    }
 }
 
 /// A field of a record that may be borrowed or owned, borrowed or owned alike.
@@ -605,6 +620,8 @@ pub enum RecordKind {
     MeetingRoom,
     /// An entry of `administrators`.
     Administrator,
+    /// An entry of `deputies`.
+    Deputy,
 }
 
 impl fmt::Display for RecordKind {
@@ -619,6 +636,7 @@ impl fmt::Display for RecordKind {
             RecordKind::Customer => "customer",
             RecordKind::MeetingRoom => "meeting room",
             RecordKind::Administrator => "administrator",
+            RecordKind::Deputy => "stand-in",
         })
     }
 }
@@ -787,6 +805,8 @@ pub struct MemoryDirectory {
     contact_managers: Vec<Vec<usize>>,
     /// By role name.
     roles: IdMap<RoleIndex>,
+    /// By person: the positions of their stand-ins in `records.deputies`.
+    deputies_by_person: IdMap<Vec<usize>>,
 }
 
 /// The holders of one role. Positions are employee positions, ascending, each once per list.
@@ -1027,6 +1047,8 @@ impl MemoryDirectory {
             }
         }
 
+        let deputies_by_person = deputies::validate(&records.deputies, &employee_index, &mut problems);
+
         let department_parents: Vec<Option<usize>> = records
             .departments
             .iter()
@@ -1164,6 +1186,7 @@ impl MemoryDirectory {
             subordinates,
             contact_managers,
             roles,
+            deputies_by_person,
         })
     }
 
@@ -1241,6 +1264,10 @@ impl Directory for MemoryDirectory {
 
     fn is_administrator(&self, employee: &str) -> bool {
         self.records.administrators.iter().any(|administrator| administrator == employee)
+    }
+    fn deputy_on(&self, employee: &str, day: &str) -> Option<Cow<'_, str>> {
+        let positions = self.deputies_by_person.get(employee)?;
+        deputies::active(&self.records.deputies, positions, day).map(Cow::Borrowed)
     }
     fn role_holders(&self, role: &str, scope: Option<Scope<'_>>) -> People<'_> {
         let Some(index) = self.roles.get(role) else {

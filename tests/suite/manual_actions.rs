@@ -89,3 +89,76 @@ fn a_state_saved_before_opinion_types_loads_with_its_types_filled_in() {
     let (next, _) = runtime.apply(&loaded, &actions[6], now).expect("the next action");
     assert_eq!(next.log.last().and_then(|entry| entry.department.as_deref()), Some("SALES"));
 }
+
+#[test]
+fn administrators_and_stand_ins_are_validated_with_the_directory() {
+    let text = r#"
+administrators = ["E1", "E9"]
+
+[[subcompany]]
+id = "HQ"
+name = "总部"
+
+[[department]]
+id = "D"
+name = "部门"
+subcompany = "HQ"
+
+[[employee]]
+id = "E1"
+name = "甲"
+department = "D"
+
+[[employee]]
+id = "E2"
+name = "乙"
+department = "D"
+
+[[deputies]]
+person = "E1"
+deputy = "E2"
+from = 2026-11-01
+to = "2026-11-30"
+
+[[deputies]]
+person = "E1"
+deputy = "E2"
+from = "2026-11-30"
+to = "2026-12-05"
+
+[[deputies]]
+person = "E2"
+deputy = "E2"
+from = "2026-02-30"
+to = "2026-01-01"
+
+[[deputies]]
+person = "E3"
+deputy = "E1"
+from = "2026-12-05"
+to = "2026-12-01"
+"#;
+    let error = MemoryDirectory::from_toml_str(text).expect_err("invalid");
+    let problems: Vec<String> = error.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "administrator (entry 2): employee `E9` does not exist",
+            "stand-in (E1 → E2): overlaps the stand-in by `E2` from 2026-11-01 to 2026-11-30: a person has one deputy a day",
+            "stand-in (E2 → E2): a person cannot stand in for themselves",
+            "stand-in (E2 → E2): `2026-02-30` is not a date (write 2026-11-01)",
+            "stand-in (E3 → E1): employee `E3` does not exist",
+        ]
+    );
+
+    // A sound one: the deputy on a day inside the range (both ends included), nobody outside.
+    let sound = text.split("[[deputies]]").next().expect("head").replace(r#", "E9""#, "")
+        + "[[deputies]]\nperson = \"E1\"\ndeputy = \"E2\"\nfrom = 2026-11-01\nto = \"2026-11-30\"\n";
+    let directory = MemoryDirectory::from_toml_str(&sound).expect("valid");
+    use flowc::org::Directory;
+    assert!(directory.is_administrator("E1") && !directory.is_administrator("E2"));
+    assert_eq!(directory.deputy_on("E1", "2026-11-01").as_deref(), Some("E2"));
+    assert_eq!(directory.deputy_on("E1", "2026-11-30").as_deref(), Some("E2"));
+    assert_eq!(directory.deputy_on("E1", "2026-12-01"), None);
+    assert_eq!(directory.deputy_on("E2", "2026-11-15"), None);
+}

@@ -33,7 +33,10 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
         .map(|example| std::path::PathBuf::from("examples").join(example))
         .into_iter()
         // Supervisors, administrators and the creator's withdraw (issue 10).
-        .chain([std::path::PathBuf::from("tests/data/run/oversight/opinion-record-types")]);
+        .chain([
+            std::path::PathBuf::from("tests/data/run/oversight/opinion-record-types"),
+            std::path::PathBuf::from("tests/data/run/stand-ins/deputy-acts-for-away-manager"),
+        ]);
     for folder in folders {
         let example = folder.display().to_string();
         let files = RunFiles::from_folder(&folder).expect("files");
@@ -133,6 +136,11 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                         assert!(
                             next.pending.iter().all(|person| next.operators.contains(person)),
                             "{example}: {step:?}"
+                        );
+                        assert!(
+                            next.stand_ins.iter().all(|stand_in| next.operators.contains(&stand_in.deputy)
+                                && !next.operators.contains(&stand_in.person)),
+                            "{example}: a deputy replaces the person they stand in for: {step:?}"
                         );
                         assert!(!next.archived || next.pending.is_empty(), "{example}");
                         request = next;

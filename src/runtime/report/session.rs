@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Reminder, Request, Runtime, Step};
+use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Reminder, Request, Runtime, StandIn, Step};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered};
 use crate::runtime::values::value::Value;
@@ -129,6 +129,7 @@ impl<'a> Runtime<'a> {
             form: form.unwrap_or_default(),
             log: request.log.clone(),
             outbox: request.outbox.clone(),
+            stand_ins: request.stand_ins.clone(),
         }
     }
 }
@@ -155,6 +156,9 @@ pub struct RequestView {
     /// Reminders asked for (`supervise`) that a host is to deliver.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outbox: Vec<Reminder>,
+    /// Who stands in for whom (代理) among the current node's operators.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<StandIn>,
 }
 
 /// The JSON trace of runtime.md §3: status, the request after the last

@@ -11,7 +11,9 @@ use serde_json::Value as Json;
 
 use crate::diag::Code;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, OpinionType, Reminder, Request, Runtime};
+use crate::runtime::request::{
+    node_name, node_operators_by_name, LogEntry, OpinionType, Reminder, Request, Runtime, StandIn,
+};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
 use crate::runtime::values::formulas::blank;
@@ -38,6 +40,8 @@ struct StateOut<'r> {
     log: &'r [LogEntry],
     #[serde(skip_serializing_if = "<[Reminder]>::is_empty")]
     outbox: &'r [Reminder],
+    #[serde(skip_serializing_if = "<[StandIn]>::is_empty")]
+    stand_ins: &'r [StandIn],
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +68,8 @@ struct StateIn {
     log: Vec<LogEntry>,
     #[serde(default)]
     outbox: Vec<Reminder>,
+    #[serde(default)]
+    stand_ins: Vec<StandIn>,
 }
 
 impl<'a> Runtime<'a> {
@@ -92,6 +98,7 @@ impl<'a> Runtime<'a> {
             form: form_to_json(form, layout, &request.form),
             log: &request.log,
             outbox: &request.outbox,
+            stand_ins: &request.stand_ins,
         };
         serde_json::to_string_pretty(&state)
             .map(|text| text + "\n")
@@ -141,7 +148,8 @@ impl<'a> Runtime<'a> {
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| bad("unknown layout".into()))?;
         let created_at = DateTime::parse(&state.created_at)
             .ok_or_else(|| bad(format!("`created_at` `{}` is not a datetime", state.created_at)))?;
-        for person in std::iter::once(&state.creator).chain(&state.operators).chain(&state.pending) {
+        let standing_in = state.stand_ins.iter().flat_map(|stand_in| [&stand_in.deputy, &stand_in.person]);
+        for person in std::iter::once(&state.creator).chain(&state.operators).chain(&state.pending).chain(standing_in) {
             if self.directory.employee(person).is_none() {
                 return Err(RuntimeError::new(
                     Code::R0305,
@@ -174,6 +182,7 @@ impl<'a> Runtime<'a> {
             form: data,
             log: state.log,
             outbox: state.outbox,
+            stand_ins: state.stand_ins,
         };
         // A state written before log lines had types: each takes the type its `do` names.
         for entry in &mut request.log {

@@ -39,7 +39,11 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
             };
             let index =
                 if run.steps.first().is_some_and(|first| first.action == "create") { number } else { number + 1 };
-            let _ = writeln!(out, "\n{index}. {} {verb} {}", name(&step.by), step.from);
+            let by = match step.on_behalf_of.as_slice() {
+                [] => name(&step.by),
+                away => format!("{} for {}", name(&step.by), runtime.people_names(away)),
+            };
+            let _ = writeln!(out, "\n{index}. {by} {verb} {}", step.from);
         }
         if let Some(opinion) = &step.opinion {
             let _ = writeln!(out, "   opinion: “{opinion}”");
@@ -131,7 +135,7 @@ fn write_route(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
         if step.archived {
             let _ = writeln!(out, "   {target}: archived");
         } else {
-            let people = runtime.people_names(&step.operators);
+            let people = names_with_stand_ins(runtime, step);
             let _ = match step.batch {
                 Some(batch) => {
                     let how = match step.mode {
@@ -163,4 +167,21 @@ fn show(value: &Json) -> String {
         Json::Null => "(empty)".into(),
         other => other.to_string(),
     }
+}
+
+/// The next node's operators, each deputy with whom they stand in for: `李四 (E11) for 张三 (E10)`.
+fn names_with_stand_ins(runtime: &Runtime<'_>, step: &Step) -> String {
+    let name = |person: &String| {
+        let away: Vec<String> = step
+            .stand_ins
+            .iter()
+            .filter(|stand_in| &stand_in.deputy == person)
+            .map(|stand_in| stand_in.person.clone())
+            .collect();
+        match away.as_slice() {
+            [] => runtime.person_name(person),
+            away => format!("{} for {}", runtime.person_name(person), runtime.people_names(away)),
+        }
+    };
+    step.operators.iter().map(name).collect::<Vec<_>>().join(", ")
 }

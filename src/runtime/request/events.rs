@@ -9,6 +9,7 @@ use crate::ir::Workflow;
 use crate::runtime::request::operators::EmptyBatch;
 use crate::runtime::request::opinions::OpinionType;
 use crate::runtime::request::reminders::Reminder;
+use crate::runtime::request::stand_ins::StandIn;
 use crate::runtime::request::Runtime;
 use crate::runtime::values::field_values::{to_json, FormName};
 use crate::runtime::values::value::{FormData, Value};
@@ -30,6 +31,9 @@ pub struct LogEntry {
     /// filled in from `do` when a state written before types is loaded.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
     pub opinion_type: Option<OpinionType>,
+    /// A deputy's action (代理): the people they stood in for.
+    #[serde(rename = "for", skip_serializing_if = "Vec::is_empty", default)]
+    pub on_behalf_of: Vec<String>,
     pub node: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub opinion: Option<String>,
@@ -73,6 +77,9 @@ fn source_of(entered: bool, computed: bool) -> ChangeSource {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     pub by: String,
+    /// A deputy's action (代理): the people they stood in for.
+    #[serde(rename = "for", skip_serializing_if = "Vec::is_empty")]
+    pub on_behalf_of: Vec<String>,
     #[serde(rename = "do")]
     pub action: String,
     pub from: String,
@@ -99,6 +106,9 @@ pub struct Step {
     /// forward/cc: the people named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<String>,
+    /// Who stands in for whom among the next node's operators (代理).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<StandIn>,
     /// Reminders the action sent (`supervise`): also kept in the request's outbox for a host.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reminders: Vec<Reminder>,
@@ -112,6 +122,7 @@ impl Step {
     pub(super) fn new(by: &str, action: &str, from: &str, opinion: Option<String>) -> Step {
         Step {
             by: by.to_owned(),
+            on_behalf_of: Vec::new(),
             action: action.to_owned(),
             from: from.to_owned(),
             opinion,
@@ -124,6 +135,7 @@ impl Step {
             mode: None,
             empty_batches: Vec::new(),
             people: Vec::new(),
+            stand_ins: Vec::new(),
             reminders: Vec::new(),
             pending: Vec::new(),
             archived: false,

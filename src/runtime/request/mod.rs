@@ -12,6 +12,7 @@ pub mod operators;
 pub mod opinions;
 pub mod reminders;
 mod set_fields;
+pub mod stand_ins;
 mod submit;
 mod supervise;
 mod withdraw;
@@ -35,6 +36,7 @@ pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
 pub use opinions::OpinionType;
 pub use reminders::Reminder;
 use set_fields::FormSource;
+pub use stand_ins::StandIn;
 
 /// One request in flight.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,8 @@ pub struct Request {
     pub log: Vec<LogEntry>,
     /// Reminders asked for and not yet delivered (a host takes them out).
     pub outbox: Vec<Reminder>,
+    /// Who stands in for whom (代理) among the current node's operators.
+    pub stand_ins: Vec<StandIn>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -244,6 +248,7 @@ impl<'a> Runtime<'a> {
             form: blank(form),
             log: Vec::new(),
             outbox: Vec::new(),
+            stand_ins: Vec::new(),
         };
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
@@ -274,6 +279,7 @@ impl<'a> Runtime<'a> {
             department: self.directory.department_of(&new.creator).map(Into::into),
             action: "create".into(),
             opinion_type: Some(OpinionType::Create),
+            on_behalf_of: Vec::new(),
             node: create.name.clone(),
             opinion: None,
             changed: changed.clone(),
@@ -360,6 +366,7 @@ impl<'a> Runtime<'a> {
             self.recompute(workflow, &mut next, now)?;
         }
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
+        step.on_behalf_of = self.standing_in_for(request, &action.by);
         match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
@@ -396,6 +403,7 @@ impl<'a> Runtime<'a> {
             department: self.directory.department_of(&action.by).map(Into::into),
             action: action.kind.as_str().into(),
             opinion_type: Some(OpinionType::of(action.kind, node.kind)),
+            on_behalf_of: step.on_behalf_of.clone(),
             node: node.name.clone(),
             opinion: action.opinion.clone(),
             changed: step.changed.clone(),

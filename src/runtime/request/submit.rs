@@ -215,6 +215,7 @@ impl<'a> Runtime<'a> {
         step.to = Some(target.name.clone());
         request.node = exit.target;
         request.forwarded.clear();
+        request.stand_ins.clear();
         request.batch = None;
         if target.kind == NodeKind::Archive {
             request.archived = true;
@@ -262,6 +263,7 @@ impl<'a> Runtime<'a> {
             OperatorMode::Any | OperatorMode::All => resolution.people.clone(),
         };
         request.operators = resolution.people;
+        self.hand_to_deputies(request, step, now);
         Ok(())
     }
 

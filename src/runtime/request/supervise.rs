@@ -135,6 +135,7 @@ impl<'a> Runtime<'a> {
         request.node = index;
         request.archived = true;
         request.forwarded.clear();
+        request.stand_ins.clear();
         request.batch = None;
         request.operators.clear();
         request.pending.clear();

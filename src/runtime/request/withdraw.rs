@@ -67,6 +67,7 @@ impl<'a> Runtime<'a> {
         step.to = Some(create.name.clone());
         request.node = workflow.create;
         request.forwarded.clear();
+        request.stand_ins.clear();
         request.batch = None;
         request.operators = vec![request.creator.clone()];
         request.pending = request.operators.clone();
