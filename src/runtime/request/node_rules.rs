@@ -3,8 +3,9 @@
 //! `validate` rules, checked after the form's at this node's submits only.
 //! Also what "empty" means for a required field, shared with `required`.
 
+use crate::check::types::FieldKind;
 use crate::diag::Code;
-use crate::ir::{Node, Validate, Workflow};
+use crate::ir::{Field, Node, Validate, Workflow};
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::{Request, Runtime};
 use crate::runtime::values::dates::DateTime;
@@ -12,14 +13,30 @@ use crate::runtime::values::eval::Env;
 use crate::runtime::values::value::Value;
 
 /// Whether a required field counts as not filled in: empty (for a detail
-/// column, empty in some row).
+/// column, empty in some row). A `check` always has a value (`false` when
+/// nobody ticked it), so a required check must be ticked: "I confirm…".
 pub(super) fn field_missing(env: &Env<'_>, request: &Request, field_index: usize) -> bool {
+    let is_check = env.form.fields.get(field_index).is_some_and(|field| field.kind == FieldKind::Check);
+    let missing = |value: Option<&Value>| match value {
+        Some(Value::Bool(ticked)) if is_check => !ticked,
+        Some(value) => value.is_empty(),
+        None => true,
+    };
     match env.layout.column_of(field_index) {
-        None => request.form.main.get(field_index).is_none_or(Value::is_empty),
+        None => missing(request.form.main.get(field_index)),
         Some((table, column)) => {
             let rows = request.form.tables.get(table).map(Vec::as_slice).unwrap_or_default();
-            rows.iter().any(|row| row.get(column).is_none_or(Value::is_empty))
+            rows.iter().any(|row| missing(row.get(column)))
         }
+    }
+}
+
+/// How a missing required field is described: a check "is not ticked", anything else "is empty".
+pub(super) fn missing_words(field: &Field) -> &'static str {
+    if field.kind == FieldKind::Check {
+        "is not ticked"
+    } else {
+        "is empty"
     }
 }
 
@@ -60,8 +77,11 @@ impl<'a> Runtime<'a> {
                     return Err(RuntimeError::at(
                         Code::R0302,
                         format!(
-                            "`{}` ({}) is required at `{}` when {because}, and is empty",
-                            field.name, field.label, node.name
+                            "`{}` ({}) is required at `{}` when {because}, and {}",
+                            field.name,
+                            field.label,
+                            node.name,
+                            missing_words(field)
                         ),
                         rule.at,
                     )

@@ -9,7 +9,7 @@ use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::events::{ExitTried, Step};
-use crate::runtime::request::node_rules::field_missing;
+use crate::runtime::request::node_rules::{field_missing, missing_words};
 use crate::runtime::request::operators::{self, Resolution};
 use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
@@ -104,7 +104,13 @@ impl<'a> Runtime<'a> {
             if field_missing(&env, request, field_index) {
                 return Err(RuntimeError::at(
                     Code::R0302,
-                    format!("`{}` ({}) is required at `{}` and is empty", field.name, field.label, node.name),
+                    format!(
+                        "`{}` ({}) is required at `{}` and {}",
+                        field.name,
+                        field.label,
+                        node.name,
+                        missing_words(field)
+                    ),
                     node.at,
                 )
                 .with_note(field.at, "the field")
