@@ -8,7 +8,7 @@ use flowc::check::{check_paths, FsLoader};
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
 use flowc::runtime::report::session::RunFiles;
-use flowc::runtime::request::{Action, ActionKind, NewRequest, Runtime};
+use flowc::runtime::request::{Action, ActionKind, NewRequest, Recipient, Runtime};
 use flowc::runtime::values::dates::DateTime;
 use serde_json::{json, Value as Json};
 
@@ -90,6 +90,20 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             .chain(directory.records().employees.iter().filter(|e| !e.roles.is_empty()).map(|e| e.id.clone()))
             .collect();
         let mut taken = std::collections::HashSet::new();
+        let departments: Vec<String> = directory
+            .records()
+            .departments
+            .iter()
+            .map(|department| department.id.clone())
+            .chain(["NOWHERE".to_owned()])
+            .collect();
+        let roles: Vec<String> = directory
+            .records()
+            .employees
+            .iter()
+            .flat_map(|employee| employee.roles.iter().map(|grant| grant.role.clone()))
+            .chain(["无人担任".to_owned()])
+            .collect();
 
         for _ in 0..40 {
             let Ok((mut request, _)) = runtime.create(workflow, &new, now) else {
@@ -114,7 +128,11 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                     set.insert(random.pick(&names).clone(), random.pick(&values).clone());
                     set
                 });
-                let to = vec![random.pick(&people).clone()];
+                let to = match random.next() % 4 {
+                    0 => vec![Recipient::Department(random.pick(&departments).clone())],
+                    1 => vec![Recipient::Role(random.pick(&roles).clone())],
+                    _ => vec![Recipient::Person(random.pick(&people).clone())],
+                };
                 let action = Action { by, kind, opinion, set, to };
                 let before = request.clone();
                 match runtime.apply(&request, &action, now) {

@@ -10,6 +10,7 @@ pub mod events;
 mod node_rules;
 pub mod operators;
 pub mod opinions;
+pub mod recipients;
 pub mod reminders;
 mod set_fields;
 pub mod stand_ins;
@@ -34,6 +35,7 @@ use crate::runtime::values::value::FormData;
 
 pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
 pub use opinions::OpinionType;
+pub use recipients::Recipient;
 pub use reminders::Reminder;
 use set_fields::FormSource;
 pub use stand_ins::StandIn;
@@ -76,8 +78,9 @@ pub struct Action {
     pub opinion: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set: Option<serde_json::Map<String, Json>>,
+    /// forward/cc: employee ids, or `{"department": …}`, `{"subcompany": …}`, `{"role": …}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub to: Vec<String>,
+    pub to: Vec<Recipient>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,7 +232,7 @@ impl<'a> Runtime<'a> {
             ));
         }
         if self.directory.employee(&new.creator).is_none() {
-            return Err(RuntimeError::new(Code::R0305, format!("creator `{}` is not in the directory", new.creator)));
+            return Err(RuntimeError::new(Code::R0305, recipients::not_a_person(self, "creator", &new.creator)));
         }
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
         let create = workflow.nodes.get(workflow.create).ok_or_else(|| internal("no create node"))?;
@@ -309,7 +312,7 @@ impl<'a> Runtime<'a> {
             ));
         }
         if self.directory.employee(&action.by).is_none() {
-            return Err(RuntimeError::new(Code::R0305, format!("`{}` is not in the directory", action.by)));
+            return Err(RuntimeError::new(Code::R0305, recipients::not_a_person(self, "`by`", &action.by)));
         }
         let is_pending = request.pending.contains(&action.by);
         let may_comment = is_pending || request.forwarded.contains(&action.by);
@@ -381,17 +384,15 @@ impl<'a> Runtime<'a> {
                         format!("`{}` needs `to`: the people", action.kind.as_str()),
                     ));
                 }
-                for person in &action.to {
-                    if self.directory.employee(person).is_none() {
-                        return Err(RuntimeError::new(Code::R0305, format!("`{person}` is not in the directory")));
-                    }
+                let people = self.expand_recipients(&action.to)?;
+                for person in &people {
                     let list =
                         if action.kind == ActionKind::Forward { &mut next.forwarded } else { &mut next.notified };
                     if !list.contains(person) {
                         list.push(person.clone());
                     }
                 }
-                step.people = action.to.clone();
+                step.people = people;
             }
         }
         step.changed = self.changes(workflow, &before, &next.form, &entered);

@@ -618,7 +618,7 @@ impl<'a> Env<'a> {
                 if !crate::runtime::values::field_values::exists(self.directory, kind, &id) {
                     return Err(RuntimeError::at(
                         Code::R0305,
-                        format!("no {} with id `{id}` in the directory", kind.noun()),
+                        crate::runtime::values::id_kinds::unknown_id_message(self.directory, kind, &id),
                         at,
                     ));
                 }

@@ -18,6 +18,7 @@ use crate::ir::{Field, Form, Loc};
 use crate::org::Directory;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::values::dates::{Date, DateTime, Time};
+use crate::runtime::values::id_kinds::unknown_id_message;
 use crate::runtime::values::layout::Layout;
 use crate::runtime::values::money;
 use crate::runtime::values::value::{FormData, RefKind, Value};
@@ -264,10 +265,7 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
             for id in ids {
                 let Json::String(id) = id else { return Err(bad(format!("expected an id, found `{id}`"))) };
                 if !exists(directory, wanted, id) {
-                    return Err((
-                        Code::R0305,
-                        format!("`{name}`: no {} with id `{id}` in the directory", wanted.noun()),
-                    ));
+                    return Err((Code::R0305, format!("`{name}`: {}", unknown_id_message(directory, wanted, id))));
                 }
                 refs.push(Value::Ref(wanted, id.clone()));
             }

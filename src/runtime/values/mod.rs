@@ -2,12 +2,14 @@
 //! `money` and `dates` (the arithmetic underneath), `layout` (where a field
 //! lives in the form data), `field_values` (the three doors: computed,
 //! entered, shown as JSON), `eval` (expressions) and `formulas`
-//! (recomputation in dependency order).
+//! (recomputation in dependency order); `id_kinds` says what an id names
+//! when it is not the kind expected.
 
 pub mod dates;
 pub mod eval;
 pub mod field_values;
 pub mod formulas;
+pub mod id_kinds;
 pub mod layout;
 pub mod money;
 pub mod value;
