@@ -10,9 +10,10 @@ use crate::diag::Code;
 use crate::ir::{Expr, ExprKind, Form, Loc, Program};
 use crate::org::{Directory, Scope};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::values::dates::{Date, DateTime};
+use crate::runtime::values::dates::{Date, DateTime, Time};
 use crate::runtime::values::layout::Layout;
 use crate::runtime::values::money;
+use crate::runtime::values::text_format;
 use crate::runtime::values::value::{FormData, RefKind, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
@@ -606,6 +607,23 @@ impl<'a> Env<'a> {
                 }
                 None => Value::Null,
             },
+            "weekday" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(text_format::weekday(day)))),
+            "format_date" => {
+                let (day, time) = match eval(0)? {
+                    Value::Date(day) => (day, Time(0)),
+                    Value::DateTime(instant) => (instant.date, instant.time),
+                    Value::Null => return Ok(Value::Null),
+                    other => return Err(type_error(at, "`format_date` needs a date", &other)),
+                };
+                Value::Text(text_format::format_date(day, time, &text(1)?))
+            }
+            "text" => {
+                let field = match arguments.first().map(|argument| &argument.kind) {
+                    Some(ExprKind::Field(index)) => self.form.fields.get(*index),
+                    _ => None,
+                };
+                Value::Text(text_format::form_text(field, &eval(0)?, self.directory))
+            }
             "year" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(day.ymd().0))),
             "month" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(day.ymd().1))),
             "employee" | "department" | "subcompany" => {

@@ -3,7 +3,8 @@
 //! lives in the form data), `field_values` (the three doors: computed,
 //! entered, shown as JSON), `eval` (expressions) and `formulas`
 //! (recomputation in dependency order); `id_kinds` says what an id names
-//! when it is not the kind expected.
+//! when it is not the kind expected, `text_format` writes values as text
+//! (`text`, `format_date`, `weekday`).
 
 pub mod dates;
 pub mod eval;
@@ -12,4 +13,5 @@ pub mod formulas;
 pub mod id_kinds;
 pub mod layout;
 pub mod money;
+pub mod text_format;
 pub mod value;
