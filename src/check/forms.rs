@@ -230,11 +230,11 @@ impl<'a> Checker<'a> {
         for flag in &field.flags {
             let allowed = match flag.name.as_str() {
                 "html" => matches!(kind, Some(FieldKind::Textarea)),
-                "multiple" => matches!(kind, Some(FieldKind::Attachment)),
+                "multiple" => matches!(kind, Some(FieldKind::Attachment | FieldKind::Select)),
                 _ => false,
             };
             if !allowed && kind.is_some() {
-                let owner = if flag.name == "html" { "`textarea`" } else { "`attachment`" };
+                let owner = if flag.name == "html" { "`textarea`" } else { "`attachment` and `select`" };
                 self.report(
                     Diagnostic::new(
                         Code::E0307,
@@ -245,6 +245,10 @@ impl<'a> Checker<'a> {
                     .with_help(format!("`{}` is a flag of {owner} fields", flag.name)),
                 );
             }
+        }
+        // `select … multiple` holds a list of option keys.
+        if kind == Some(FieldKind::Select) && field.flags.iter().any(|flag| flag.name == "multiple") {
+            kind = Some(FieldKind::SelectMultiple);
         }
         let select = self.check_options(module, field, kind.as_ref());
         match kind {
@@ -291,7 +295,8 @@ impl<'a> Checker<'a> {
     }
 
     fn check_options(&self, module: usize, field: &'a FieldDecl, kind: Option<&FieldKind>) -> Option<Rc<SelectInfo>> {
-        let is_select = matches!(kind, Some(FieldKind::Select));
+        let is_select = kind.is_some_and(FieldKind::has_options);
+        let several_defaults = kind == Some(&FieldKind::SelectMultiple);
         let Some(options) = &field.options else {
             if is_select {
                 self.report(
@@ -351,7 +356,7 @@ impl<'a> Checker<'a> {
                     .with_secondary(self.at(module, first), "first listed here"),
                 );
             }
-            if let Some(default) = option.default {
+            if let Some(default) = option.default.filter(|_| !several_defaults) {
                 match first_default {
                     Some(first) => self.report(
                         Diagnostic::new(

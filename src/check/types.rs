@@ -187,6 +187,8 @@ pub enum FieldKind {
     MoneyUpper,
     Check,
     Select,
+    /// `select … multiple`: a list of option keys (issue 10).
+    SelectMultiple,
     Attachment,
     Link,
     Note,
@@ -279,6 +281,10 @@ impl FieldKind {
                 Some(info) => Ty::Select(info.clone()),
                 None => Ty::Text,
             },
+            FieldKind::SelectMultiple => Ty::List(Box::new(match select {
+                Some(info) => Ty::Select(info.clone()),
+                None => Ty::Text,
+            })),
             FieldKind::Attachment => Ty::List(Box::new(Ty::Attachment)),
             FieldKind::Employee => Ty::Employee,
             FieldKind::Employees => Ty::List(Box::new(Ty::Employee)),
@@ -306,6 +312,11 @@ impl FieldKind {
     }
 
     /// `link` and `note` only display text.
+    /// `select` and `select … multiple`: fields with options.
+    pub fn has_options(&self) -> bool {
+        matches!(self, FieldKind::Select | FieldKind::SelectMultiple)
+    }
+
     pub fn is_display_only(&self) -> bool {
         matches!(self, FieldKind::Link | FieldKind::Note)
     }
@@ -324,6 +335,7 @@ impl fmt::Display for FieldKind {
             FieldKind::MoneyUpper => "money_upper",
             FieldKind::Check => "check",
             FieldKind::Select => "select",
+            FieldKind::SelectMultiple => "select multiple",
             FieldKind::Attachment => "attachment",
             FieldKind::Link => "link",
             FieldKind::Note => "note",

@@ -223,6 +223,9 @@ impl<'a> Lowering<'a> {
         kind = match (kind, size) {
             (FieldKind::Text(_), Some(length)) => FieldKind::Text(Some(length)),
             (FieldKind::Float(_), Some(scale)) => FieldKind::Float(scale),
+            (FieldKind::Select, _) if field.flags.iter().any(|flag| flag.name == "multiple") => {
+                FieldKind::SelectMultiple
+            }
             (other, _) => other,
         };
         Ok(Field {

@@ -820,6 +820,24 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
                 }
             }
         }
+        FieldKind::SelectMultiple => {
+            let items = list_of(value, &expects)?;
+            let mut keys: Vec<Value> = Vec::with_capacity(items.len());
+            for item in &items {
+                let text = text_of(item).ok_or_else(|| expects("an array of option keys", item))?;
+                let key = field
+                    .options
+                    .iter()
+                    .find(|option| option.key == text)
+                    .or_else(|| field.options.iter().find(|option| option.label == text))
+                    .map(|option| option.key.clone())
+                    .ok_or_else(|| format!("\"{}\" is none of the options", clip(&text)))?;
+                if !keys.iter().any(|known| matches!(known, Value::Text(k) if *k == key)) {
+                    keys.push(Value::Text(key));
+                }
+            }
+            Ok(Value::List(keys))
+        }
         FieldKind::Employee => reference(RefKind::Employee, &value, &expects),
         FieldKind::Department => reference(RefKind::Department, &value, &expects),
         FieldKind::Subcompany => reference(RefKind::Subcompany, &value, &expects),

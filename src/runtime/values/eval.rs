@@ -238,7 +238,7 @@ impl<'a> Env<'a> {
     fn select_key(&self, side: &Expr, value: Value) -> Value {
         let ExprKind::Field(field) = side.kind else { return value };
         let Some(field) = self.form.fields.get(field) else { return value };
-        if field.kind != FieldKind::Select {
+        if !field.kind.has_options() {
             return value;
         }
         let relabel =
@@ -578,7 +578,11 @@ impl<'a> Env<'a> {
             },
             "contains" => {
                 let haystack = eval(0)?;
-                let needle = eval(1)?;
+                // `contains(用途, "差旅费")`: a multi-select's option named by its label.
+                let needle = match arguments.first() {
+                    Some(side) => self.select_key(side, eval(1)?),
+                    None => eval(1)?,
+                };
                 Value::Bool(self.contains(&haystack, &needle, at)?)
             }
             "is_empty" => Value::Bool(eval(0)?.is_empty()),

@@ -106,6 +106,31 @@ pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, Run
                 at,
             )),
         },
+        (FieldKind::SelectMultiple, value) => {
+            let items = match value {
+                Value::List(items) => items,
+                single => vec![single],
+            };
+            let mut keys: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let key = match &item {
+                    Value::Text(text) => option_key(field, text),
+                    Value::Null => continue,
+                    _ => None,
+                };
+                let Some(key) = key else {
+                    return Err(RuntimeError::at(
+                        Code::R0304,
+                        format!("`{item}` is not an option of `{}` ({})", field.name, option_list(field)),
+                        at,
+                    ));
+                };
+                if !keys.iter().any(|known| matches!(known, Value::Text(k) if *k == key)) {
+                    keys.push(Value::Text(key));
+                }
+            }
+            Ok(Value::List(keys))
+        }
         (FieldKind::Date, Value::Date(date)) => Ok(Value::Date(date)),
         (FieldKind::Date, Value::DateTime(instant)) => Ok(Value::Date(instant.date)),
         (FieldKind::Time, Value::Time(time)) => Ok(Value::Time(time)),
@@ -221,6 +246,21 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
             option_key(field, &text)
                 .map(Value::Text)
                 .ok_or_else(|| bad(format!("`{text}` is not one of the options {}", option_list(field))))
+        }
+        FieldKind::SelectMultiple => {
+            let Json::Array(items) = json else {
+                return Err(bad(format!("expected a list of options, found `{json}`")));
+            };
+            let mut keys: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let Json::String(text) = item else { return Err(bad(format!("an option is text, found `{item}`"))) };
+                let key = option_key(field, text)
+                    .ok_or_else(|| bad(format!("`{text}` is not one of the options {}", option_list(field))))?;
+                if !keys.iter().any(|known| matches!(known, Value::Text(k) if *k == key)) {
+                    keys.push(Value::Text(key));
+                }
+            }
+            Ok(Value::List(keys))
         }
         FieldKind::Date => {
             let text = text()?;

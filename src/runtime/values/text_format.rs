@@ -4,7 +4,6 @@
 
 use serde_json::Value as Json;
 
-use crate::check::types::FieldKind;
 use crate::ir::Field;
 use crate::org::Directory;
 use crate::runtime::values::dates::{Date, Time};
@@ -64,7 +63,7 @@ pub fn form_text(field: Option<&Field>, value: &Value, directory: &dyn Directory
         Value::List(items) => items.iter().map(|item| form_text(field, item, directory)).collect::<Vec<_>>().join("、"),
         Value::Bool(flag) => (if *flag { "是" } else { "否" }).to_owned(),
         Value::Ref(kind, id) => record_name(directory, *kind, id).unwrap_or_else(|| id.clone()),
-        Value::Text(key) if field.is_some_and(|field| field.kind == FieldKind::Select) => field
+        Value::Text(key) if field.is_some_and(|field| field.kind.has_options()) => field
             .and_then(|field| field.options.iter().find(|option| &option.key == key))
             .map_or_else(|| key.clone(), |option| option.label.clone()),
         Value::Number(_) => match field.map(|field| to_json(field, value)) {
