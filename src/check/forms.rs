@@ -46,8 +46,19 @@ impl FieldInfo<'_> {
         self.decl.formula.is_some()
     }
 
+    /// Whether nobody writes the field: `link` and `note` only display text, and a `serial`
+    /// is numbered by the system at creation.
     pub fn is_display_only(&self) -> bool {
-        self.kind.as_ref().is_some_and(FieldKind::is_display_only)
+        self.kind.as_ref().is_some_and(|kind| kind.is_display_only() || *kind == FieldKind::Serial)
+    }
+
+    /// Why a field nobody sets by hand cannot be edited or assigned.
+    pub fn fixed_because(&self) -> &'static str {
+        match &self.kind {
+            _ if self.is_computed() => "it is computed by a formula",
+            Some(FieldKind::Serial) => "it is numbered by the system when the request is created",
+            _ => "it only displays text",
+        }
     }
 }
 
@@ -276,16 +287,21 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
+        if kind == Some(FieldKind::Serial) {
+            self.check_serial(module, field, detail.is_some());
+        }
         if let (Some(extra), Some(other)) = (&field.extra, &kind) {
-            if *other != FieldKind::Link {
+            if !matches!(other, FieldKind::Link | FieldKind::Serial) {
                 self.report(
                     Diagnostic::new(
                         Code::E0307,
-                        "only `link` fields take a second string",
+                        "only `link` and `serial` fields take a second string",
                         self.at(module, extra.span),
                         "unexpected string",
                     )
-                    .with_help("a field has one label; a `link` has a label and a URL"),
+                    .with_help(
+                        "a field has one label; a `link` has a label and a URL, a `serial` a label and a pattern",
+                    ),
                 );
             }
         }
@@ -390,7 +406,7 @@ impl<'a> Checker<'a> {
         for (index, field) in form.fields.iter().enumerate() {
             let Some(formula) = &field.decl.formula else { continue };
             if let Some(kind) = &field.kind {
-                if matches!(kind, FieldKind::Attachment | FieldKind::Link | FieldKind::Note) {
+                if matches!(kind, FieldKind::Attachment | FieldKind::Link | FieldKind::Note | FieldKind::Serial) {
                     self.report(
                         Diagnostic::new(
                             Code::E0207,

@@ -11,6 +11,7 @@ pub mod members;
 pub mod modules;
 mod node_rules;
 mod scripts;
+pub mod serial;
 pub mod suggest;
 mod supervisors;
 pub mod types;

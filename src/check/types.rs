@@ -206,6 +206,8 @@ pub enum FieldKind {
     Date,
     Time,
     DateTime,
+    /// `serial "label" "BX-{yyyy}-{seq:4}"`: a number the system gives at creation (流程编号).
+    Serial,
 }
 
 /// Every field type name, for did-you-mean.
@@ -235,6 +237,7 @@ pub const FIELD_TYPE_NAMES: &[&str] = &[
     "date",
     "time",
     "datetime",
+    "serial",
 ];
 
 impl FieldKind {
@@ -266,6 +269,7 @@ impl FieldKind {
             "date" => FieldKind::Date,
             "time" => FieldKind::Time,
             "datetime" => FieldKind::DateTime,
+            "serial" => FieldKind::Serial,
             _ => return None,
         })
     }
@@ -273,7 +277,9 @@ impl FieldKind {
     /// The type of the value the field holds.
     pub fn value_ty(&self, select: Option<&Rc<SelectInfo>>) -> Ty {
         match self {
-            FieldKind::Text(_) | FieldKind::Textarea | FieldKind::Link | FieldKind::Note => Ty::Text,
+            FieldKind::Text(_) | FieldKind::Textarea | FieldKind::Link | FieldKind::Note | FieldKind::Serial => {
+                Ty::Text
+            }
             FieldKind::Int => Ty::Int,
             FieldKind::Float(_) | FieldKind::Money | FieldKind::MoneyUpper => Ty::Decimal,
             FieldKind::Check => Ty::Bool,
@@ -353,6 +359,7 @@ impl fmt::Display for FieldKind {
             FieldKind::Date => "date",
             FieldKind::Time => "time",
             FieldKind::DateTime => "datetime",
+            FieldKind::Serial => "serial",
         };
         formatter.write_str(name)
     }

@@ -479,8 +479,7 @@ impl<'a> Checker<'a> {
                         && (field.is_computed() || field.is_display_only())
                         && targets.len() == 1
                     {
-                        let why =
-                            if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
+                        let why = field.fixed_because();
                         self.report(
                             Diagnostic::new(
                                 Code::E0304,
@@ -634,7 +633,7 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 if field.is_computed() || field.is_display_only() {
-                    let why = if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
+                    let why = field.fixed_because();
                     self.report(
                         Diagnostic::new(
                             Code::E0304,

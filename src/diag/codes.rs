@@ -59,11 +59,12 @@ codes! {
     E0301 = "E0301", Error, "display name longer than 100 characters";
     E0302 = "E0302", Error, "duplicate name";
     E0303 = "E0303", Error, "`select` needs options and at most one `default`";
-    E0304 = "E0304", Error, "computed, `link` and `note` fields cannot be edited or assigned";
+    E0304 = "E0304", Error, "computed, `link`, `note` and `serial` fields cannot be edited or assigned";
     W0305 = "W0305", Warning, "field is never filled";
     E0306 = "E0306", Error, "a field is both hidden and editable at one node";
     E0307 = "E0307", Error, "invalid type parameter";
     E0308 = "E0308", Error, "a `link` field needs a label and a URL";
+    E0309 = "E0309", Error, "a `serial` field needs a label and a pattern with one `{seq}`";
     E0401 = "E0401", Error, "batch numbers repeat, or grouped and ungrouped operator lines are mixed";
     E0402 = "E0402", Error, "operator line is not people, or `where`/`when` is not boolean";
     E0403 = "E0403", Error, "`where` reads a name that is not a person attribute";

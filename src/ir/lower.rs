@@ -228,6 +228,11 @@ impl<'a> Lowering<'a> {
             }
             (other, _) => other,
         };
+        let serial = match (&kind, &field.extra) {
+            (FieldKind::Serial, Some(pattern)) => crate::check::serial::parse_pattern(&pattern.value)
+                .map_err(|problem| LowerError(format!("a serial pattern the checker accepted: {problem}")))?,
+            _ => Vec::new(),
+        };
         Ok(Field {
             name: field.name.name.clone(),
             label: label_or_name(&field.label, &field.name),
@@ -244,6 +249,7 @@ impl<'a> Lowering<'a> {
                     default: option.default.is_some(),
                 })
                 .collect(),
+            serial,
             at: loc(file, field.name.span),
         })
     }

@@ -74,6 +74,9 @@ pub struct Field {
     pub detail: Option<usize>,
     pub formula: Option<Expr>,
     pub options: Vec<SelectOption>,
+    /// A `serial` field's pattern, in parts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serial: Vec<crate::check::serial::SerialPart>,
     pub at: Loc,
 }
 

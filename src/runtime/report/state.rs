@@ -42,6 +42,8 @@ struct StateOut<'r> {
     outbox: &'r [Reminder],
     #[serde(skip_serializing_if = "<[StandIn]>::is_empty")]
     stand_ins: &'r [StandIn],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sequence: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +72,8 @@ struct StateIn {
     outbox: Vec<Reminder>,
     #[serde(default)]
     stand_ins: Vec<StandIn>,
+    #[serde(default)]
+    sequence: Option<u64>,
 }
 
 impl<'a> Runtime<'a> {
@@ -99,6 +103,7 @@ impl<'a> Runtime<'a> {
             log: &request.log,
             outbox: &request.outbox,
             stand_ins: &request.stand_ins,
+            sequence: request.sequence,
         };
         serde_json::to_string_pretty(&state)
             .map(|text| text + "\n")
@@ -183,6 +188,7 @@ impl<'a> Runtime<'a> {
             log: state.log,
             outbox: state.outbox,
             stand_ins: state.stand_ins,
+            sequence: state.sequence,
         };
         // A state written before log lines had types: each takes the type its `do` names.
         for entry in &mut request.log {

@@ -31,6 +31,7 @@ use crate::runtime::error::RuntimeError;
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::eval::Env;
 use crate::runtime::values::formulas::blank;
+use crate::runtime::values::serial;
 use crate::runtime::values::value::FormData;
 
 pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
@@ -65,6 +66,8 @@ pub struct Request {
     pub outbox: Vec<Reminder>,
     /// Who stands in for whom (代理) among the current node's operators.
     pub stand_ins: Vec<StandIn>,
+    /// The number drawn from the workflow's counter, when its form has a `serial` field.
+    pub sequence: Option<u64>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -152,6 +155,10 @@ pub struct NewRequest {
     pub creator: String,
     #[serde(default, deserialize_with = "form_text")]
     pub form: FormInput,
+    /// The workflow's counter for a form with a `serial` field (流程编号): the number this
+    /// request draws. A host keeps the counter; `flowc run` starts at 1.
+    #[serde(default)]
+    pub sequence: Option<u64>,
 }
 
 /// The form of a new request: values a host built, or the JSON text of a
@@ -252,7 +259,13 @@ impl<'a> Runtime<'a> {
             log: Vec::new(),
             outbox: Vec::new(),
             stand_ins: Vec::new(),
+            sequence: None,
         };
+        if serial::has_serial(form) {
+            let sequence = new.sequence.unwrap_or(1);
+            serial::fill(form, &mut request.form, now.date, sequence);
+            request.sequence = Some(sequence);
+        }
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
             return Err(RuntimeError::at(

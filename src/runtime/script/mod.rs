@@ -626,6 +626,8 @@ fn refuse_fixed(field: &Field, place: &Place<'_>) -> Result<(), ScriptError> {
         "is a `link` (display only)"
     } else if matches!(field.kind, FieldKind::Note) {
         "is a `note` (display only)"
+    } else if matches!(field.kind, FieldKind::Serial) {
+        "is a `serial` (numbered by the system)"
     } else {
         return Ok(());
     };
@@ -866,6 +868,7 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
             parsed(&value, DateTime::parse, Value::DateTime, "a datetime like 2026-11-28T09:00:00+08:00", &expects)
         }
         FieldKind::Link | FieldKind::Note => Err(format!("a {} field is display only", kind)),
+        FieldKind::Serial => Err("a serial field is numbered by the system".to_owned()),
     }
 }
 
@@ -961,6 +964,7 @@ mod tests {
             detail,
             formula: computed.then_some(Expr { kind: ExprKind::Null, at: AT }),
             options: Vec::new(),
+            serial: Vec::new(),
             at: AT,
         }
     }

@@ -293,6 +293,8 @@ pub fn parse_entered(field: &Field, json: &Json, directory: &dyn Directory) -> R
             other => Err(bad(format!("expected file names, found `{other}`"))),
         },
         FieldKind::Role => Ok(Value::Text(text()?)),
+        // Only a saved state gives one back: nobody may edit a serial (the checker says so).
+        FieldKind::Serial => Ok(Value::Text(text()?)),
         FieldKind::Link | FieldKind::Note => Err(bad("display-only fields hold no value".into())),
         kind => {
             let Some((wanted, many)) = ref_kind(kind) else { return Err(bad("unsupported field".into())) };

@@ -4,7 +4,7 @@
 //! entered, shown as JSON), `eval` (expressions) and `formulas`
 //! (recomputation in dependency order); `id_kinds` says what an id names
 //! when it is not the kind expected, `text_format` writes values as text
-//! (`text`, `format_date`, `weekday`).
+//! (`text`, `format_date`, `weekday`), `serial` numbers new requests.
 
 pub mod dates;
 pub mod eval;
@@ -13,5 +13,6 @@ pub mod formulas;
 pub mod id_kinds;
 pub mod layout;
 pub mod money;
+pub mod serial;
 pub mod text_format;
 pub mod value;
