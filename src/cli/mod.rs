@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod fmt;
 mod lsp;
+mod print;
 mod run;
 
 use std::io::Write;

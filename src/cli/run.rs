@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::print::{write_page, Opinions};
 use super::{error_document, print_json, use_color, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
 use flowc::diag::render::{self, TextStyle};
@@ -50,6 +51,12 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write the request as a printable HTML page (the form, then the opinions per node).
+    #[arg(long, value_name = "OUT.html")]
+    print: Option<PathBuf>,
+    /// Which opinions the printed page shows per node: every one, or each person's last.
+    #[arg(long, value_enum, default_value_t = Opinions::All, requires = "print")]
+    opinions: Opinions,
 }
 
 /// The files of a run, after a folder is expanded.
@@ -189,6 +196,14 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         let text = runtime.save_state(request).map_err(|error| error.message.clone())?;
         write_atomically(path, &text)?;
     }
+    if let Some(path) = &arguments.print {
+        match &result.request {
+            Some(request) => write_page(path, &runtime, request, arguments.opinions, now)?,
+            None => {
+                let _ = writeln!(std::io::stderr(), "no page printed: the request was not created");
+            }
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     match arguments.format {
         Format::Json => {
@@ -250,7 +265,7 @@ fn report_error_alone(
 
 /// Writes to a temporary file next to `path`, then renames it over `path`,
 /// so a crash leaves the old state or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state".into());
     let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {

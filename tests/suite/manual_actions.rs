@@ -162,3 +162,57 @@ to = "2026-12-01"
     assert_eq!(directory.deputy_on("E1", "2026-12-01"), None);
     assert_eq!(directory.deputy_on("E2", "2026-11-15"), None);
 }
+
+/// `flowc run --print`: the page of a case, read back.
+fn printed(folder: &str, opinions: &str) -> String {
+    let page = std::env::temp_dir().join(format!("flowc-print-{}-{opinions}.html", folder.replace('/', "_")));
+    let page_text = page.to_string_lossy().into_owned();
+    let (status, _, stderr) =
+        super::flowc(&["run", folder, "--now", NOW, "--print", &page_text, "--opinions", opinions]);
+    assert!(status == 0 || status == 1, "{folder}: {stderr}");
+    let text = std::fs::read_to_string(&page).expect("the page is written");
+    let _ = std::fs::remove_file(&page);
+    text
+}
+
+#[test]
+fn printed_pages() {
+    for (case, opinions) in [
+        ("tests/data/run/oversight/opinion-record-types", "all"),
+        ("tests/data/run/oversight/opinion-record-types", "last"),
+        ("tests/data/run/stand-ins/deputy-acts-for-away-manager", "all"),
+        ("tests/data/run/multi-select/keys-and-labels-stored-as-keys", "all"),
+        ("examples/expense", "last"),
+    ] {
+        let page = printed(case, opinions);
+        assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("print__{}__{opinions}", case.replace('/', "__")), page);
+        });
+    }
+}
+
+#[test]
+fn print_escapes_what_people_wrote() {
+    let (compiled, directory, new, mut actions) = case("tests/data/run/oversight/opinion-record-types");
+    actions.truncate(1);
+    actions[0].opinion = Some("<script>alert(\"x\")</script> & 'y'".into());
+    let runtime = Runtime::new(&compiled, &directory);
+    let now = DateTime::parse(NOW).expect("now");
+    let run = runtime.run(Start::New { workflow: 0, request: &new }, &actions, now);
+    let page = runtime.print_page(
+        run.request.as_ref().expect("a request"),
+        flowc::runtime::report::print::OpinionsShown::All,
+        now,
+    );
+    assert!(!page.contains("<script>"));
+    assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"));
+}
+
+#[test]
+fn opinions_without_print_is_bad_usage() {
+    let (status, _, stderr) =
+        super::flowc(&["run", "tests/data/run/oversight/opinion-record-types", "--opinions", "last"]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("--print"), "{stderr}");
+}
