@@ -408,8 +408,12 @@ fn completion_after_a_node_colon_offers_node_kinds() {
 #[test]
 fn completion_at_the_start_of_a_line_in_a_node_offers_node_items() {
     let items = complete(&edit(&expense(), "    required 财务意见\n", "    required 财务意见\n    ‸\n"));
-    assert_offers(&items, &["operators", "editable", "required", "hidden", "before", "after", "exit", "return"]);
-    assert_not_offered(&items, &["validate", "财务意见", "sum"]);
+    // `validate` too: a node may hold its own rules (issue 10).
+    assert_offers(
+        &items,
+        &["operators", "editable", "required", "hidden", "validate", "before", "after", "exit", "return"],
+    );
+    assert_not_offered(&items, &["财务意见", "sum"]);
     // Typing the first letters does not change the context.
     let items = complete(&edit(&expense(), "    required 财务意见\n", "    required 财务意见\n    ed‸\n"));
     assert_offers(&items, &["editable", "exit"]);
