@@ -216,3 +216,38 @@ fn opinions_without_print_is_bad_usage() {
     assert_eq!(status, 2, "{stderr}");
     assert!(stderr.contains("--print"), "{stderr}");
 }
+
+/// The case issue 10 starts from: a rule over `today()` written on the form passes when the
+/// creator submits and refuses the last approver days later; written in the create node, it is
+/// checked when the creator submits, and never again.
+#[test]
+fn a_create_node_validate_is_not_checked_days_later() {
+    let flow = std::fs::read_to_string("tests/data/run/node-rules/node-rules.flow").expect("flow");
+    let directory = MemoryDirectory::load(std::path::Path::new("tests/data/run/node-rules/org.toml")).expect("org");
+    let new: NewRequest = serde_json::from_str(
+        r#"{ "creator": "E22", "form": { "金额": "800.00", "预算": "1000.00", "出差日期": "2026-11-30" } }"#,
+    )
+    .expect("request");
+    let submit: Action = serde_json::from_str(r#"{ "by": "E22", "do": "submit" }"#).expect("action");
+    let approve: Action = serde_json::from_str(r#"{ "by": "E21", "do": "submit" }"#).expect("action");
+    let monday = DateTime::parse("2026-11-28T09:00:00+08:00").expect("now");
+    let a_week_later = DateTime::parse("2026-12-05T09:00:00+08:00").expect("later");
+
+    let run = |text: &str| {
+        let analysis = flowc::check::check_source("node-rules.flow", text);
+        assert_eq!(analysis.error_count(), 0);
+        let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path)).expect("compiles");
+        let runtime = Runtime::new(&compiled, &directory);
+        let (request, _) = runtime.create(0, &new, monday).expect("created");
+        let (request, _) = runtime.apply(&request, &submit, monday).expect("the creator submits on the 28th");
+        runtime.apply(&request, &approve, a_week_later).map(|(request, _)| request.archived).map_err(|e| e.code)
+    };
+    // In the create node: the approver a week later is not refused.
+    assert_eq!(run(&flow), Ok(true));
+    // The same rule on the form: checked again at the approval, when the date has passed.
+    let on_the_form = flow
+        .replace("    validate 出差日期 >= today() \"出差日期不能早于今天\"\n", "")
+        .replace("  validate 金额 > 0", "  validate 出差日期 >= today() \"出差日期不能早于今天\"\n  validate 金额 > 0");
+    assert_ne!(on_the_form, flow);
+    assert_eq!(run(&on_the_form), Err(flowc::diag::Code::R0303));
+}
