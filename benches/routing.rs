@@ -102,6 +102,7 @@ fn claim(creator: &str, number: usize) -> NewRequest {
         workflow: None,
         creator: creator.to_owned(),
         form: FormInput::Fields(serde_json::from_str(&form).expect("form")),
+        sequence: None,
     }
 }
 

@@ -693,6 +693,8 @@ impl<'a> Checker<'a> {
                                 self.select_literal(env, &left_ty, item);
                             }
                         }
+                        // `"差旅" in 用途` (a multi-select): the text must be one of its options.
+                        self.select_literal(env, element, left);
                         if !left_ty.comparable(element) {
                             self.operand_mismatch(env, whole, op, left, &left_ty, right, &right_ty);
                         }
@@ -813,6 +815,25 @@ impl<'a> Checker<'a> {
                 self.select_literal(&env, &Ty::Select(select.clone()), value);
             }
             return;
+        }
+        if *kind == FieldKind::SelectMultiple {
+            let element = match ty {
+                Ty::List(element) => element.as_ref(),
+                single => single,
+            };
+            if matches!(element, Ty::Select(_) | Ty::Text | Ty::Unknown) {
+                if let Some(select) = &field.select {
+                    let env = Env::new(module, Mode::Request);
+                    let items = match &value.kind {
+                        ExprKind::List(items) => items.iter().collect(),
+                        _ => vec![value],
+                    };
+                    for item in items {
+                        self.select_literal(&env, &Ty::Select(select.clone()), item);
+                    }
+                }
+                return;
+            }
         }
         let fits = match kind {
             FieldKind::Int => {

@@ -46,8 +46,19 @@ impl FieldInfo<'_> {
         self.decl.formula.is_some()
     }
 
+    /// Whether nobody writes the field: `link` and `note` only display text, and a `serial`
+    /// is numbered by the system at creation.
     pub fn is_display_only(&self) -> bool {
-        self.kind.as_ref().is_some_and(FieldKind::is_display_only)
+        self.kind.as_ref().is_some_and(|kind| kind.is_display_only() || *kind == FieldKind::Serial)
+    }
+
+    /// Why a field nobody sets by hand cannot be edited or assigned.
+    pub fn fixed_because(&self) -> &'static str {
+        match &self.kind {
+            _ if self.is_computed() => "it is computed by a formula",
+            Some(FieldKind::Serial) => "it is numbered by the system when the request is created",
+            _ => "it only displays text",
+        }
     }
 }
 
@@ -231,11 +242,11 @@ impl<'a> Checker<'a> {
         for flag in &field.flags {
             let allowed = match flag.name.as_str() {
                 "html" => matches!(kind, Some(FieldKind::Textarea)),
-                "multiple" => matches!(kind, Some(FieldKind::Attachment)),
+                "multiple" => matches!(kind, Some(FieldKind::Attachment | FieldKind::Select)),
                 _ => false,
             };
             if !allowed && kind.is_some() {
-                let owner = if flag.name == "html" { "`textarea`" } else { "`attachment`" };
+                let owner = if flag.name == "html" { "`textarea`" } else { "`attachment` and `select`" };
                 self.report(
                     Diagnostic::new(
                         Code::E0307,
@@ -246,6 +257,10 @@ impl<'a> Checker<'a> {
                     .with_help(format!("`{}` is a flag of {owner} fields", flag.name)),
                 );
             }
+        }
+        // `select … multiple` holds a list of option keys.
+        if kind == Some(FieldKind::Select) && field.flags.iter().any(|flag| flag.name == "multiple") {
+            kind = Some(FieldKind::SelectMultiple);
         }
         let select = self.check_options(module, field, kind.as_ref());
         match kind {
@@ -273,16 +288,21 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
+        if kind == Some(FieldKind::Serial) {
+            self.check_serial(module, field, detail.is_some());
+        }
         if let (Some(extra), Some(other)) = (&field.extra, &kind) {
-            if *other != FieldKind::Link {
+            if !matches!(other, FieldKind::Link | FieldKind::Serial) {
                 self.report(
                     Diagnostic::new(
                         Code::E0307,
-                        "only `link` fields take a second string",
+                        "only `link` and `serial` fields take a second string",
                         self.at(module, extra.span),
                         "unexpected string",
                     )
-                    .with_help("a field has one label; a `link` has a label and a URL"),
+                    .with_help(
+                        "a field has one label; a `link` has a label and a URL, a `serial` a label and a pattern",
+                    ),
                 );
             }
         }
@@ -292,7 +312,8 @@ impl<'a> Checker<'a> {
     }
 
     fn check_options(&self, module: usize, field: &'a FieldDecl, kind: Option<&FieldKind>) -> Option<Rc<SelectInfo>> {
-        let is_select = matches!(kind, Some(FieldKind::Select));
+        let is_select = kind.is_some_and(FieldKind::has_options);
+        let several_defaults = kind == Some(&FieldKind::SelectMultiple);
         let Some(options) = &field.options else {
             if is_select {
                 self.report(
@@ -352,7 +373,7 @@ impl<'a> Checker<'a> {
                     .with_secondary(self.at(module, first), "first listed here"),
                 );
             }
-            if let Some(default) = option.default {
+            if let Some(default) = option.default.filter(|_| !several_defaults) {
                 match first_default {
                     Some(first) => self.report(
                         Diagnostic::new(
@@ -386,7 +407,7 @@ impl<'a> Checker<'a> {
         for (index, field) in form.fields.iter().enumerate() {
             let Some(formula) = &field.decl.formula else { continue };
             if let Some(kind) = &field.kind {
-                if matches!(kind, FieldKind::Attachment | FieldKind::Link | FieldKind::Note) {
+                if matches!(kind, FieldKind::Attachment | FieldKind::Link | FieldKind::Note | FieldKind::Serial) {
                     self.report(
                         Diagnostic::new(
                             Code::E0207,

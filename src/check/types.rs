@@ -187,6 +187,8 @@ pub enum FieldKind {
     MoneyUpper,
     Check,
     Select,
+    /// `select … multiple`: a list of option keys (issue 10).
+    SelectMultiple,
     Attachment,
     Link,
     Note,
@@ -204,6 +206,8 @@ pub enum FieldKind {
     Date,
     Time,
     DateTime,
+    /// `serial "label" "BX-{yyyy}-{seq:4}"`: a number the system gives at creation (流程编号).
+    Serial,
 }
 
 /// Every field type name, for did-you-mean.
@@ -233,6 +237,7 @@ pub const FIELD_TYPE_NAMES: &[&str] = &[
     "date",
     "time",
     "datetime",
+    "serial",
 ];
 
 impl FieldKind {
@@ -264,6 +269,7 @@ impl FieldKind {
             "date" => FieldKind::Date,
             "time" => FieldKind::Time,
             "datetime" => FieldKind::DateTime,
+            "serial" => FieldKind::Serial,
             _ => return None,
         })
     }
@@ -271,7 +277,9 @@ impl FieldKind {
     /// The type of the value the field holds.
     pub fn value_ty(&self, select: Option<&Rc<SelectInfo>>) -> Ty {
         match self {
-            FieldKind::Text(_) | FieldKind::Textarea | FieldKind::Link | FieldKind::Note => Ty::Text,
+            FieldKind::Text(_) | FieldKind::Textarea | FieldKind::Link | FieldKind::Note | FieldKind::Serial => {
+                Ty::Text
+            }
             FieldKind::Int => Ty::Int,
             FieldKind::Float(_) | FieldKind::Money | FieldKind::MoneyUpper => Ty::Decimal,
             FieldKind::Check => Ty::Bool,
@@ -279,6 +287,10 @@ impl FieldKind {
                 Some(info) => Ty::Select(info.clone()),
                 None => Ty::Text,
             },
+            FieldKind::SelectMultiple => Ty::List(Box::new(match select {
+                Some(info) => Ty::Select(info.clone()),
+                None => Ty::Text,
+            })),
             FieldKind::Attachment => Ty::List(Box::new(Ty::Attachment)),
             FieldKind::Employee => Ty::Employee,
             FieldKind::Employees => Ty::List(Box::new(Ty::Employee)),
@@ -306,6 +318,11 @@ impl FieldKind {
     }
 
     /// `link` and `note` only display text.
+    /// `select` and `select … multiple`: fields with options.
+    pub fn has_options(&self) -> bool {
+        matches!(self, FieldKind::Select | FieldKind::SelectMultiple)
+    }
+
     pub fn is_display_only(&self) -> bool {
         matches!(self, FieldKind::Link | FieldKind::Note)
     }
@@ -324,6 +341,7 @@ impl fmt::Display for FieldKind {
             FieldKind::MoneyUpper => "money_upper",
             FieldKind::Check => "check",
             FieldKind::Select => "select",
+            FieldKind::SelectMultiple => "select multiple",
             FieldKind::Attachment => "attachment",
             FieldKind::Link => "link",
             FieldKind::Note => "note",
@@ -341,6 +359,7 @@ impl fmt::Display for FieldKind {
             FieldKind::Date => "date",
             FieldKind::Time => "time",
             FieldKind::DateTime => "datetime",
+            FieldKind::Serial => "serial",
         };
         formatter.write_str(name)
     }

@@ -79,6 +79,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        if let Some(form) = form {
+            let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
+            self.check_supervisors(&request_env(), &where_env, workflow);
+        }
         for (node, kind) in workflow.nodes.iter().zip(&kinds) {
             self.check_node_shape(module, node, *kind);
             self.check_exits(
@@ -97,6 +101,7 @@ impl<'a> Checker<'a> {
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
                 self.check_operators(module, node, &env, &where_env);
                 self.check_field_settings(module, &workflow.name.name, node, form, &mut filled);
+                self.check_node_rules(&env, node);
                 for block in node.before.iter().chain(&node.after) {
                     self.check_block(&env, form, block, &mut filled);
                 }
@@ -294,7 +299,8 @@ impl<'a> Checker<'a> {
                 .map(|operators| (operators.keyword, "operators"))
                 .or_else(|| node.exits.first().map(|exit| (exit.span, "exits")))
                 .or_else(|| node.before.first().map(|block| (block.span, "actions")))
-                .or_else(|| node.after.first().map(|block| (block.span, "actions")));
+                .or_else(|| node.after.first().map(|block| (block.span, "actions")))
+                .or_else(|| node.validates.first().map(|validate| (validate.span, "validate rules")));
             if let Some((span, what)) = offending {
                 self.report(
                     Diagnostic::new(
@@ -413,7 +419,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_operator_line(&self, env: &Env<'_, 'a>, where_env: &Env<'_, 'a>, line: &'a ast::OperatorLine) {
+    pub(super) fn check_operator_line(&self, env: &Env<'_, 'a>, where_env: &Env<'_, 'a>, line: &'a ast::OperatorLine) {
         let people = self.expr(env, &line.people);
         if !people.is_people() {
             self.report(
@@ -473,8 +479,7 @@ impl<'a> Checker<'a> {
                         && (field.is_computed() || field.is_display_only())
                         && targets.len() == 1
                     {
-                        let why =
-                            if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
+                        let why = field.fixed_because();
                         self.report(
                             Diagnostic::new(
                                 Code::E0304,
@@ -628,7 +633,7 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 if field.is_computed() || field.is_display_only() {
-                    let why = if field.is_computed() { "it is computed by a formula" } else { "it only displays text" };
+                    let why = field.fixed_because();
                     self.report(
                         Diagnostic::new(
                             Code::E0304,

@@ -6,6 +6,7 @@ mod check;
 mod fmt;
 mod graph;
 mod lsp;
+mod print;
 mod run;
 mod state_file;
 mod test;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::print::{write_page, Opinions};
 use super::state_file::StateFile;
 use super::{error_document, print_json, use_color, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
 use flowc::check::{self, FsLoader};
@@ -60,6 +61,12 @@ pub struct RunArgs {
     /// is otherwise summarized column by column.
     #[arg(long)]
     all_rows: bool,
+    /// Also write the request as a printable HTML page (the form, then the opinions per node).
+    #[arg(long, value_name = "OUT.html")]
+    print: Option<PathBuf>,
+    /// Which opinions the printed page shows per node: every one, or each person's last.
+    #[arg(long, value_enum, default_value_t = Opinions::All, requires = "print")]
+    opinions: Opinions,
 }
 
 /// The files of a run, after a folder is expanded.
@@ -211,6 +218,14 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
     if let Some(path) = &arguments.html {
         let workflow = arguments.workflow.as_deref().or(new_request.as_ref().and_then(|new| new.workflow.as_deref()));
         write_html(path, workflow, &analysis, &compiled, &runtime, &result, now, &directory)?;
+    }
+    if let Some(path) = &arguments.print {
+        match &result.request {
+            Some(request) => write_page(path, &runtime, request, arguments.opinions, now)?,
+            None => {
+                let _ = writeln!(std::io::stderr(), "no page printed: the request was not created");
+            }
+        }
     }
     // Buffered: stdout flushes at every newline, a write call per line of a long report.
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());

@@ -48,6 +48,7 @@ codes! {
     W0112 = "W0112", Warning, "script file not found";
     E0113 = "E0113", Error, "script path leaves the workflow's folder";
     E0114 = "E0114", Error, "script is not a regular file within the size limit";
+    E0115 = "E0115", Error, "only `required` takes a `when` condition";
     E0201 = "E0201", Error, "column rule type does not match the detail column";
     E0202 = "E0202", Error, "a detail column's aggregate is assigned to more than one main field";
     E0203 = "E0203", Error, "a row rule may use only numeric fields of its own row and main fields";
@@ -58,11 +59,12 @@ codes! {
     E0301 = "E0301", Error, "display name longer than 100 characters";
     E0302 = "E0302", Error, "duplicate name";
     E0303 = "E0303", Error, "`select` needs options and at most one `default`";
-    E0304 = "E0304", Error, "computed, `link` and `note` fields cannot be edited or assigned";
+    E0304 = "E0304", Error, "computed, `link`, `note` and `serial` fields cannot be edited or assigned";
     W0305 = "W0305", Warning, "field is never filled";
     E0306 = "E0306", Error, "a field is both hidden and editable at one node";
     E0307 = "E0307", Error, "invalid type parameter";
     E0308 = "E0308", Error, "a `link` field needs a label and a URL";
+    E0309 = "E0309", Error, "a `serial` field needs a label and a pattern with one `{seq}`";
     E0401 = "E0401", Error, "batch numbers repeat, or grouped and ungrouped operator lines are mixed";
     E0402 = "E0402", Error, "operator line is not people, or `where`/`when` is not boolean";
     E0403 = "E0403", Error, "`where` reads a name that is not a person attribute";
@@ -89,6 +91,9 @@ codes! {
     R0204 = "R0204", Error, "no operator resolved for the next node";
     R0205 = "R0205", Error, "the request is archived";
     R0206 = "R0206", Error, "this person may not create requests of this workflow";
+    R0207 = "R0207", Error, "the request cannot be taken back now";
+    R0208 = "R0208", Error, "not a supervisor of this workflow nor an administrator";
+    R0209 = "R0209", Error, "this action needs an opinion";
     R0301 = "R0301", Error, "field is not editable here";
     R0302 = "R0302", Error, "required field is empty";
     R0303 = "R0303", Error, "a validate rule does not hold";

@@ -223,7 +223,15 @@ impl<'a> Lowering<'a> {
         kind = match (kind, size) {
             (FieldKind::Text(_), Some(length)) => FieldKind::Text(Some(length)),
             (FieldKind::Float(_), Some(scale)) => FieldKind::Float(scale),
+            (FieldKind::Select, _) if field.flags.iter().any(|flag| flag.name == "multiple") => {
+                FieldKind::SelectMultiple
+            }
             (other, _) => other,
+        };
+        let serial = match (&kind, &field.extra) {
+            (FieldKind::Serial, Some(pattern)) => crate::check::serial::parse_pattern(&pattern.value)
+                .map_err(|problem| LowerError(format!("a serial pattern the checker accepted: {problem}")))?,
+            _ => Vec::new(),
         };
         Ok(Field {
             name: field.name.name.clone(),
@@ -241,6 +249,7 @@ impl<'a> Lowering<'a> {
                     default: option.default.is_some(),
                 })
                 .collect(),
+            serial,
             at: loc(file, field.name.span),
         })
     }
@@ -257,6 +266,7 @@ impl<'a> Lowering<'a> {
             inactive: false,
             create: 0,
             nodes: Vec::new(),
+            supervisors: Vec::new(),
         };
         for setting in &workflow.settings {
             match &setting.kind {
@@ -275,6 +285,10 @@ impl<'a> Lowering<'a> {
                 }
                 ast::SettingKind::Remind(channels) => {
                     lowered.remind = channels.iter().map(|channel| channel.name.clone()).collect()
+                }
+                ast::SettingKind::Supervisors(lines) => {
+                    lowered.supervisors =
+                        lines.iter().map(|line| self.operator_line(file, line)).collect::<Result<_>>()?
                 }
                 ast::SettingKind::Portal => lowered.portal = true,
                 ast::SettingKind::Inactive => lowered.inactive = true,
@@ -313,6 +327,8 @@ impl<'a> Lowering<'a> {
             after: Vec::new(),
             exits: Vec::new(),
             returns: Vec::new(),
+            validates: Vec::new(),
+            required_when: Vec::new(),
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {
@@ -333,6 +349,26 @@ impl<'a> Lowering<'a> {
             lowered.batches.sort_by_key(|batch| batch.number);
         }
         for setting in &node.field_settings {
+            if let (ast::SettingMode::Required, Some(condition)) = (setting.mode, &setting.condition) {
+                let mut rule = RequiredWhen {
+                    condition: self.expr(file, condition, false)?,
+                    fields: Vec::new(),
+                    tables: Vec::new(),
+                    at: loc(file, setting.span),
+                };
+                for path in &setting.fields {
+                    let (fields, table) = self.setting_path(file, path)?;
+                    match table {
+                        // A required table needs rows; its columns are not each required.
+                        Some(table) => rule.tables.push(table),
+                        None => rule.fields.extend(fields.iter().copied()),
+                    }
+                    lowered.editable.extend(fields);
+                    lowered.editable_tables.extend(table);
+                }
+                lowered.required_when.push(rule);
+                continue;
+            }
             for path in &setting.fields {
                 let (fields, table) = self.setting_path(file, path)?;
                 match setting.mode {
@@ -364,6 +400,13 @@ impl<'a> Lowering<'a> {
         ] {
             list.sort_unstable();
             list.dedup();
+        }
+        for validate in &node.validates {
+            lowered.validates.push(Validate {
+                condition: self.expr(file, &validate.condition, false)?,
+                message: validate.message.value.clone(),
+                detail: None,
+            });
         }
         for block in &node.before {
             lowered.before.extend(self.block(file, block)?);

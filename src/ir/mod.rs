@@ -74,6 +74,9 @@ pub struct Field {
     pub detail: Option<usize>,
     pub formula: Option<Expr>,
     pub options: Vec<SelectOption>,
+    /// A `serial` field's pattern, in parts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serial: Vec<crate::check::serial::SerialPart>,
     pub at: Loc,
 }
 
@@ -104,6 +107,9 @@ pub struct Workflow {
     pub inactive: bool,
     pub create: usize,
     pub nodes: Vec<Node>,
+    /// `supervisors { … }`: who may supervise (督办), force-archive and force-return requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supervisors: Vec<OperatorLine>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +152,23 @@ pub struct Node {
     pub exits: Vec<Exit>,
     /// `return`s, tried in written order by `reject`.
     pub returns: Vec<Exit>,
+    /// `validate` rules written in the node: checked at its submits, after the form's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validates: Vec<Validate>,
+    /// `required … when …`: fields (and tables) required only when the condition holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_when: Vec<RequiredWhen>,
+    pub at: Loc,
+}
+
+/// `required 发票号, 明细 when 金额 > 1000` at one node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequiredWhen {
+    pub condition: Expr,
+    /// Fields that must be non-empty (a column: in every row).
+    pub fields: Vec<usize>,
+    /// Detail tables that must have at least one row.
+    pub tables: Vec<usize>,
     pub at: Loc,
 }
 

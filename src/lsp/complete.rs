@@ -163,7 +163,9 @@ fn classify(text: &str, head: &[Token], top_level: bool) -> Block {
     if let Some(name) = tail("workflow") {
         return Block::Workflow(name);
     }
-    if let Some(position) = words.iter().rposition(|candidate| *candidate == "operators" || *candidate == "batch") {
+    if let Some(position) =
+        words.iter().rposition(|candidate| matches!(*candidate, "operators" | "batch" | "supervisors"))
+    {
         if words.len() - position <= 2 {
             return Block::Operators;
         }
@@ -401,11 +403,19 @@ impl<'a> Context<'a> {
             let statement_keywords: Option<&[&str]> = match self.innermost() {
                 None => Some(&["use", "const", "fn", "form", "workflow", "test"]),
                 Some(Block::Workflow(_)) => {
-                    Some(&["node", "category", "form", "title", "remind", "portal", "inactive"])
+                    Some(&["node", "category", "form", "title", "remind", "portal", "inactive", "supervisors"])
                 }
-                Some(Block::Node) => {
-                    Some(&["operators", "editable", "required", "hidden", "before", "after", "exit", "return"])
-                }
+                Some(Block::Node) => Some(&[
+                    "operators",
+                    "editable",
+                    "required",
+                    "hidden",
+                    "validate",
+                    "before",
+                    "after",
+                    "exit",
+                    "return",
+                ]),
                 Some(Block::Form(_)) => Some(&["detail", "validate"]),
                 Some(Block::Detail(_)) => Some(&["validate"]),
                 Some(Block::Options) => Some(&["default", "folder"]),

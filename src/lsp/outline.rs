@@ -210,6 +210,7 @@ const CONTEXTUAL_KEYWORDS: &[&str] = &[
     "remind",
     "portal",
     "inactive",
+    "supervisors",
     "script",
     "default",
     "folder",

@@ -3,6 +3,8 @@
 //! The file format is runtime.md §2: TOML or JSON, arrays of `subcompany`, `department`,
 //! `employee`, `document`, `project`, `asset`, `customer` and `meeting_room` records whose ids are
 //! strings. [`DirectoryFile`] and the record types mirror it exactly; unknown keys are errors.
+//! Two more keys hold who oversees and who stands in (issue 10): `administrators = ["E0001"]`
+//! (workflow administrators) and `[[deputies]]` (stand-ins, 代理, see `deputies`).
 //!
 //! The runtime asks the [`Directory`] trait, so a host can answer from its own HR database;
 //! [`MemoryDirectory`] is the implementation the command line loads from `--org FILE`.
@@ -58,6 +60,10 @@
 //! to empty when left out. `security` is a whole number read exactly: one with a fraction, an
 //! exponent or more than 64 bits is refused, never rounded (JSON parsers read those as `f64`).
 
+mod deputies;
+
+pub use deputies::Deputy;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -100,6 +106,13 @@ pub struct DirectoryFile {
     /// `[[meeting_room]]` — 会议室.
     #[serde(default, rename = "meeting_room", skip_serializing_if = "Vec::is_empty")]
     pub meeting_rooms: Vec<MeetingRoom>,
+    /// `administrators = ["E0001"]` — the workflow administrators (流程管理员), who may
+    /// supervise, force-archive and force-return any request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub administrators: Vec<String>,
+    /// `[[deputies]]` — stand-ins (代理): who acts for whom, from which day to which.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deputies: Vec<Deputy>,
 }
 
 /// A subcompany (分部). Its members follow from its departments.
@@ -588,6 +601,18 @@ pub trait Directory {
     fn meeting_room_admin(&self, meeting_room: &str) -> Option<Cow<'_, str>> {
         Some(field(self.meeting_room(meeting_room)?, |record| record.admin.as_str()))
     }
+
+    /// Whether the employee is a workflow administrator (流程管理员): they may supervise,
+    /// force-archive and force-return any request. Nobody is, unless the directory says so.
+    fn is_administrator(&self, _employee: &str) -> bool {
+        false
+    }
+
+    /// Who stands in for the employee on `day` (`YYYY-MM-DD`), if anyone (代理). Nobody does,
+    /// unless the directory says so.
+    fn deputy_on(&self, _employee: &str, _day: &str) -> Option<Cow<'_, str>> {
+        None
+    }
 }
 
 /// A field of a record that may be borrowed or owned, borrowed or owned alike.
@@ -627,6 +652,10 @@ pub enum RecordKind {
     Asset,
     Customer,
     MeetingRoom,
+    /// An entry of `administrators`.
+    Administrator,
+    /// An entry of `deputies`.
+    Deputy,
 }
 
 impl fmt::Display for RecordKind {
@@ -640,6 +669,8 @@ impl fmt::Display for RecordKind {
             RecordKind::Asset => "asset",
             RecordKind::Customer => "customer",
             RecordKind::MeetingRoom => "meeting room",
+            RecordKind::Administrator => "administrator",
+            RecordKind::Deputy => "stand-in",
         })
     }
 }
@@ -808,6 +839,8 @@ pub struct MemoryDirectory {
     contact_managers: Vec<Vec<usize>>,
     /// By role name.
     roles: IdMap<RoleIndex>,
+    /// By person: the positions of their stand-ins in `records.deputies`.
+    deputies_by_person: IdMap<Vec<usize>>,
 }
 
 /// The holders of one role. Positions are employee positions, ascending, each once per list.
@@ -1035,6 +1068,21 @@ impl MemoryDirectory {
             }
         }
 
+        for (position, administrator) in records.administrators.iter().enumerate() {
+            if !exists(&employee_index, administrator) {
+                problems.push(
+                    RecordKind::Administrator,
+                    position,
+                    "",
+                    &format!("entry {}", position + 1),
+                    "administrators",
+                    format!("employee `{administrator}` does not exist"),
+                );
+            }
+        }
+
+        let deputies_by_person = deputies::validate(&records.deputies, &employee_index, &mut problems);
+
         let department_parents: Vec<Option<usize>> = records
             .departments
             .iter()
@@ -1172,6 +1220,7 @@ impl MemoryDirectory {
             subordinates,
             contact_managers,
             roles,
+            deputies_by_person,
         })
     }
 
@@ -1247,6 +1296,13 @@ impl Directory for MemoryDirectory {
         self.list_at(&self.customer_index, &self.contact_managers, customer)
     }
 
+    fn is_administrator(&self, employee: &str) -> bool {
+        self.records.administrators.iter().any(|administrator| administrator == employee)
+    }
+    fn deputy_on(&self, employee: &str, day: &str) -> Option<Cow<'_, str>> {
+        let positions = self.deputies_by_person.get(employee)?;
+        deputies::active(&self.records.deputies, positions, day).map(Cow::Borrowed)
+    }
     fn role_holders(&self, role: &str, scope: Option<Scope<'_>>) -> People<'_> {
         let Some(index) = self.roles.get(role) else {
             return People::empty();

@@ -191,6 +191,8 @@ pub enum SettingKind {
     Remind(Vec<Ident>),
     Portal,
     Inactive,
+    /// `supervisors { … }`: people lines, as in `operators`.
+    Supervisors(Vec<OperatorLine>),
 }
 
 #[derive(Debug, Clone)]
@@ -210,6 +212,7 @@ impl Setting {
             SettingKind::Remind(_) => "remind",
             SettingKind::Portal => "portal",
             SettingKind::Inactive => "inactive",
+            SettingKind::Supervisors(_) => "supervisors",
         }
     }
 }
@@ -240,6 +243,8 @@ pub struct Node {
     pub before: Vec<Block>,
     pub after: Vec<Block>,
     pub exits: Vec<Exit>,
+    /// `validate` rules written inside the node: checked at its submits only.
+    pub validates: Vec<Validate>,
     pub span: Span,
 }
 
@@ -300,6 +305,8 @@ impl SettingMode {
 pub struct FieldSetting {
     pub mode: SettingMode,
     pub fields: Vec<FieldPath>,
+    /// `required 发票号 when 金额 > 1000`: required only when this holds at submit.
+    pub condition: Option<Expr>,
     pub span: Span,
 }
 

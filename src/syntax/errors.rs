@@ -426,6 +426,7 @@ fn rule_words(rule: Rule, context: Context) -> &'static [&'static str] {
         Rule::wf_remind | Rule::remind_kw => &["`remind`"],
         Rule::wf_portal => &["`portal`"],
         Rule::wf_inactive => &["`inactive`"],
+        Rule::wf_supervisors | Rule::supervisors_kw => &["`supervisors`"],
         Rule::param => &["a parameter"],
         Rule::wf_setting => WORKFLOW_SETTINGS,
         Rule::EOI => end_words(context),

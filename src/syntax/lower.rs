@@ -460,6 +460,12 @@ impl<'a> Lowerer<'a> {
             Rule::wf_remind => SettingKind::Remind(
                 inner.filter(|part| part.as_rule() == Rule::ident).map(|part| self.ident(part)).collect(),
             ),
+            Rule::wf_supervisors => SettingKind::Supervisors(
+                inner
+                    .filter(|part| part.as_rule() == Rule::operator_line)
+                    .map(|part| self.operator_line(part))
+                    .collect(),
+            ),
             Rule::wf_portal => SettingKind::Portal,
             Rule::wf_inactive => SettingKind::Inactive,
             _ => return,
@@ -527,6 +533,7 @@ impl<'a> Lowerer<'a> {
             before: Vec::new(),
             after: Vec::new(),
             exits: Vec::new(),
+            validates: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -566,6 +573,7 @@ impl<'a> Lowerer<'a> {
             }
             Rule::exit_decl => node.exits.push(self.exit(pair, ExitKind::Exit)),
             Rule::return_decl => node.exits.push(self.exit(pair, ExitKind::Return)),
+            Rule::validate_decl => node.validates.push(self.validate_decl(pair)),
             _ => {}
         }
     }
@@ -628,6 +636,7 @@ impl<'a> Lowerer<'a> {
         let span = self.span(&pair);
         let mut mode = SettingMode::Editable;
         let mut fields = Vec::new();
+        let mut condition = None;
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::setting_kind => {
@@ -638,10 +647,11 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Rule::field_path => fields.push(self.field_path(inner)),
+                Rule::when_clause => condition = self.clause_expr(inner),
                 _ => {}
             }
         }
-        FieldSetting { mode, fields, span }
+        FieldSetting { mode, fields, condition, span }
     }
 
     fn field_path(&self, pair: Pair<Rule>) -> FieldPath {

@@ -24,7 +24,7 @@ use crate::source::{FileId, Span};
 const MEMBERS_PER_CALL: usize = 64;
 
 const ITEM_KEYWORDS: &[&str] = &["use", "const", "fn", "form", "workflow", "test"];
-const WORKFLOW_SETTINGS: &[&str] = &["category", "form", "title", "remind", "portal", "inactive"];
+const WORKFLOW_SETTINGS: &[&str] = &["category", "form", "title", "remind", "portal", "inactive", "supervisors"];
 
 /// How sure a split must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

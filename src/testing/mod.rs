@@ -13,7 +13,9 @@ use serde_json::Value as Json;
 
 use crate::check::Analysis;
 use crate::org::Directory;
-use crate::runtime::request::{node_name, Action, ActionKind, FormInput, NewRequest, Request, Runtime, Step};
+use crate::runtime::request::{
+    node_name, Action, ActionKind, FormInput, NewRequest, Recipient, Request, Runtime, Step,
+};
 use crate::runtime::values::dates::DateTime;
 use crate::syntax::ast::{ExpectKind, Item, TestItem, TestMember, TestValue, TestValueKind};
 
@@ -129,7 +131,14 @@ fn case_of_item(test: &TestItem, path: &Path, line_of: &dyn Fn(usize) -> usize) 
                 };
                 // As text, like actions.json's `set`: numbers keep every digit.
                 let set = action.set.as_ref().map(|set| FormInput::Text(set.to_json_text()));
-                let to = action.to.as_ref().map(strings_of).unwrap_or_default();
+                let to = action
+                    .to
+                    .as_ref()
+                    .map(strings_of)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|id| Recipient::from(id.as_str()))
+                    .collect();
                 case.steps.push(CaseStep::Act {
                     action: Action {
                         by: action.by.value.clone(),
@@ -336,8 +345,10 @@ pub fn run_case(runtime: &Runtime<'_>, directory: &dyn Directory, case: &Case, n
         for step in &case.steps {
             if let CaseStep::Act { action, line, refused: None } = step {
                 unknown_person(&action.by, *line, &mut outcome);
-                for person in &action.to {
-                    unknown_person(person, *line, &mut outcome);
+                for recipient in &action.to {
+                    if let crate::runtime::request::Recipient::Person(person) = recipient {
+                        unknown_person(person, *line, &mut outcome);
+                    }
                 }
             }
         }

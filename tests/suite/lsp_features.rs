@@ -420,8 +420,12 @@ fn completion_after_a_node_colon_offers_node_kinds() {
 #[test]
 fn completion_at_the_start_of_a_line_in_a_node_offers_node_items() {
     let items = complete(&edit(&expense(), "    required 财务意见\n", "    required 财务意见\n    ‸\n"));
-    assert_offers(&items, &["operators", "editable", "required", "hidden", "before", "after", "exit", "return"]);
-    assert_not_offered(&items, &["validate", "财务意见", "sum"]);
+    // `validate` too: a node may hold its own rules (issue 10).
+    assert_offers(
+        &items,
+        &["operators", "editable", "required", "hidden", "validate", "before", "after", "exit", "return"],
+    );
+    assert_not_offered(&items, &["财务意见", "sum"]);
     // Typing the first letters does not change the context.
     let items = complete(&edit(&expense(), "    required 财务意见\n", "    required 财务意见\n    ed‸\n"));
     assert_offers(&items, &["editable", "exit"]);
@@ -1375,4 +1379,20 @@ fn an_exit_no_test_takes_is_a_hint_on_the_workflow() {
     assert!(!hints.iter().any(|hint| hint.contains("`提交`")), "{hints:?}");
     assert!(!hints.iter().any(|hint| hint.contains("`退回` of `部门审批`")), "{hints:?}");
     assert_eq!(hints.len(), 9, "{hints:?}");
+}
+
+// ---------------------------------------------------------------- issue 10 keywords
+
+#[test]
+fn completion_offers_the_issue_10_keywords_where_they_stand() {
+    // A workflow member at a line start: `supervisors` among the settings.
+    let items = complete(&edit(&expense(), "  form 报销单\n", "  form 报销单\n  ‸\n"));
+    assert_offers(&items, &["supervisors", "node", "remind"]);
+    // A node member at a line start: `validate` among them.
+    let items = complete(&edit(&expense(), "    exit 提交 -> 部门审批", "    ‸\n    exit 提交 -> 部门审批"));
+    assert_offers(&items, &["validate", "required", "exit", "return"]);
+    // Inside `supervisors { … }`: people, as inside `operators { … }`.
+    let items = complete(&edit(&expense(), "  form 报销单\n", "  form 报销单\n  supervisors { ‸ }\n"));
+    assert_offers(&items, &["role", "申请人"]);
+    assert_not_offered(&items, &["node", "supervisors"]);
 }

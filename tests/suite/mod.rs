@@ -13,6 +13,7 @@ mod graph;
 mod ir;
 mod lsp;
 mod lsp_features;
+mod manual_actions;
 mod money;
 mod robustness;
 mod run_cases;

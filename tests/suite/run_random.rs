@@ -8,7 +8,7 @@ use flowc::check::{check_paths, FsLoader};
 use flowc::org::MemoryDirectory;
 use flowc::runtime::compiled::Compiled;
 use flowc::runtime::report::session::RunFiles;
-use flowc::runtime::request::{Action, ActionKind, FormInput, NewRequest, Runtime};
+use flowc::runtime::request::{Action, ActionKind, FormInput, NewRequest, Recipient, Runtime};
 use flowc::runtime::values::dates::DateTime;
 use serde_json::{json, Value as Json};
 
@@ -29,8 +29,16 @@ impl Lcg {
 fn random_actions_never_panic_and_refusals_change_nothing() {
     let mut random = Lcg(20261128);
     let now = DateTime::parse("2026-11-28T09:00:00+08:00").expect("now");
-    for example in ["expense", "leave", "contract", "complaint", "aftersales", "realestate"] {
-        let folder = std::path::PathBuf::from("examples").join(example);
+    let folders = ["expense", "leave", "contract", "complaint", "aftersales", "realestate"]
+        .map(|example| std::path::PathBuf::from("examples").join(example))
+        .into_iter()
+        // Supervisors, administrators and the creator's withdraw (issue 10).
+        .chain([
+            std::path::PathBuf::from("tests/data/run/oversight/opinion-record-types"),
+            std::path::PathBuf::from("tests/data/run/stand-ins/deputy-acts-for-away-manager"),
+        ]);
+    for folder in folders {
+        let example = folder.display().to_string();
         let files = RunFiles::from_folder(&folder).expect("files");
         let analysis = check_paths(&[files.flow.clone().expect("flow")], &FsLoader);
         let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path)).expect("compiles");
@@ -68,7 +76,34 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             ActionKind::Comment,
             ActionKind::Forward,
             ActionKind::Cc,
+            ActionKind::Withdraw,
+            ActionKind::Supervise,
+            ActionKind::ForceArchive,
+            ActionKind::ForceReturn,
         ];
+        // Who oversees: the administrators, and the holders of the roles supervisors name.
+        let overseers: Vec<String> = directory
+            .records()
+            .administrators
+            .iter()
+            .cloned()
+            .chain(directory.records().employees.iter().filter(|e| !e.roles.is_empty()).map(|e| e.id.clone()))
+            .collect();
+        let mut taken = std::collections::HashSet::new();
+        let departments: Vec<String> = directory
+            .records()
+            .departments
+            .iter()
+            .map(|department| department.id.clone())
+            .chain(["NOWHERE".to_owned()])
+            .collect();
+        let roles: Vec<String> = directory
+            .records()
+            .employees
+            .iter()
+            .flat_map(|employee| employee.roles.iter().map(|grant| grant.role.clone()))
+            .chain(["无人担任".to_owned()])
+            .collect();
 
         for _ in 0..40 {
             let Ok((mut request, _)) = runtime.create(workflow, &new, now) else {
@@ -76,25 +111,54 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             };
             for _ in 0..60 {
                 // Mostly someone pending (so requests move), sometimes anyone.
-                let by = if !random.next().is_multiple_of(3) && !request.pending.is_empty() {
+                let kind = *random.pick(&kinds);
+                let by = if kind == ActionKind::Withdraw && !random.next().is_multiple_of(4) {
+                    request.creator.clone()
+                } else if kind.is_oversight() && !overseers.is_empty() && !random.next().is_multiple_of(4) {
+                    random.pick(&overseers).clone()
+                } else if !random.next().is_multiple_of(3) && !request.pending.is_empty() {
                     random.pick(&request.pending).clone()
                 } else {
                     random.pick(&people).clone()
                 };
+                // Opinions are sometimes missing: oversight actions must then be refused.
+                let opinion = (!random.next().is_multiple_of(5)).then(|| "意见".to_owned());
                 let set = random.next().is_multiple_of(4).then(|| {
                     let mut set = serde_json::Map::new();
                     set.insert(random.pick(&names).clone(), random.pick(&values).clone());
                     FormInput::Fields(set)
                 });
-                let to = vec![random.pick(&people).clone()];
-                let action = Action { by, kind: *random.pick(&kinds), opinion: Some("意见".into()), set, to };
+                let to = match random.next() % 4 {
+                    0 => vec![Recipient::Department(random.pick(&departments).clone())],
+                    1 => vec![Recipient::Role(random.pick(&roles).clone())],
+                    _ => vec![Recipient::Person(random.pick(&people).clone())],
+                };
+                let action = Action { by, kind, opinion, set, to };
                 let before = request.clone();
                 match runtime.apply(&request, &action, now) {
                     Ok((next, step)) => {
+                        taken.insert(kind.as_str());
                         assert_eq!(next.log.len(), before.log.len() + 1, "{example}: one log line per action");
+                        let logged = next.log.last().expect("a log line");
+                        assert!(logged.opinion_type.is_some(), "{example}: every log line has its type");
+                        if kind.is_oversight() && kind != ActionKind::Withdraw {
+                            assert!(action.opinion.is_some(), "{example}: {} needs an opinion", kind.as_str());
+                            assert!(action.set.is_none(), "{example}: {} writes no fields", kind.as_str());
+                        }
+                        if kind == ActionKind::Withdraw || kind == ActionKind::ForceReturn {
+                            assert_eq!(next.pending, vec![next.creator.clone()], "{example}: back to the creator");
+                        }
+                        if kind == ActionKind::ForceArchive {
+                            assert!(next.archived, "{example}: force_archive archives");
+                        }
                         assert!(
                             next.pending.iter().all(|person| next.operators.contains(person)),
                             "{example}: {step:?}"
+                        );
+                        assert!(
+                            next.stand_ins.iter().all(|stand_in| next.operators.contains(&stand_in.deputy)
+                                && !next.operators.contains(&stand_in.person)),
+                            "{example}: a deputy replaces the person they stand in for: {step:?}"
                         );
                         assert!(!next.archived || next.pending.is_empty(), "{example}");
                         request = next;
@@ -113,6 +177,11 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             let loaded = runtime.load_state(&saved, false, now).expect("load");
             assert_eq!(loaded, request, "{example}: state round trip");
             let _: Json = serde_json::from_str(&saved).expect("the state is JSON");
+        }
+        if example.contains("oversight") {
+            for kind in ActionKind::ALL {
+                assert!(taken.contains(kind.as_str()), "{example}: no random `{}` was accepted", kind.as_str());
+            }
         }
     }
 }

@@ -48,6 +48,7 @@ impl<'a> Runtime<'a> {
         workflow_index: usize,
         start: Option<Continued>,
         lines: Vec<LineIn>,
+        sequence: Option<u64>,
     ) -> Result<Request, RuntimeError> {
         let mut lines = lines.into_iter().enumerate();
         let (mut request, mut previous_time) = match start {
@@ -73,8 +74,12 @@ impl<'a> Runtime<'a> {
                     .form
                     .ok_or_else(|| malformed("`log[1]`, the creation, has no `form` (the form as created)".into()))?;
                 let time = parse_time(&first.time, "log[1]")?;
-                let new =
-                    NewRequest { workflow: None, creator: first.by, form: FormInput::Text(form.get().to_owned()) };
+                let new = NewRequest {
+                    workflow: None,
+                    creator: first.by,
+                    form: FormInput::Text(form.get().to_owned()),
+                    sequence,
+                };
                 let (request, _) = self.create(workflow_index, &new, time).map_err(|error| {
                     mismatch(format!(
                         "the state's log does not replay: its creation (`log[1]`) is refused: {}: {}",

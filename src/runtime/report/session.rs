@@ -10,7 +10,9 @@ use serde_json::Value as Json;
 
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, route, Action, LogEntry, NewRequest, Request, RouteStop, Runtime, Step};
+use crate::runtime::request::{
+    node_name, route, Action, LogEntry, NewRequest, Reminder, Request, RouteStop, Runtime, StandIn, Step,
+};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered, OrderedValue};
 use crate::runtime::values::value::{FormData, Value};
@@ -152,6 +154,8 @@ impl<'a> Runtime<'a> {
             notified: request.notified.clone(),
             form: form.unwrap_or_default(),
             log: request.log.to_vec(),
+            outbox: request.outbox.clone(),
+            stand_ins: request.stand_ins.clone(),
         }
     }
 }
@@ -175,6 +179,12 @@ pub struct RequestView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
     pub log: Vec<LogEntry>,
+    /// Reminders asked for (`supervise`) that a host is to deliver.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<Reminder>,
+    /// Who stands in for whom (代理) among the current node's operators.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<StandIn>,
 }
 
 /// The JSON trace of runtime.md §3: status, the request after the last

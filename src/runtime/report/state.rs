@@ -22,7 +22,8 @@ use crate::ir::Workflow;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::FormInput;
 use crate::runtime::request::{
-    node_name, node_operators_by_name, Continued, Given, Log, LogEntry, LogLine, Request, Runtime,
+    node_name, node_operators_by_name, Continued, Given, Log, LogEntry, LogLine, OpinionType, Recipient, Reminder,
+    Request, Runtime, StandIn,
 };
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{form_to_json, read_form_text, Door, Ordered};
@@ -59,6 +60,12 @@ struct ContentOut<'r> {
     notified: &'r [String],
     node_operators: BTreeMap<String, String>,
     form: Ordered,
+    #[serde(skip_serializing_if = "<[Reminder]>::is_empty")]
+    outbox: &'r [Reminder],
+    #[serde(skip_serializing_if = "<[StandIn]>::is_empty")]
+    stand_ins: &'r [StandIn],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sequence: Option<u64>,
 }
 
 /// Where replay begins in a state moved from format 1: its content then, and its log then.
@@ -104,6 +111,14 @@ struct StateIn {
     /// Read only from format 1 (format 2 is replayed, and this is compared as text).
     form: Box<RawValue>,
     #[serde(default)]
+    outbox: Vec<Reminder>,
+    #[serde(default)]
+    stand_ins: Vec<StandIn>,
+    /// The number the creation drew from the workflow's counter (`serial` fields): replay
+    /// draws the same.
+    #[serde(default)]
+    sequence: Option<u64>,
+    #[serde(default)]
     start: Option<StartIn>,
     /// Each line as text: a line of format 1 is a `LogEntry`, of format 2 a `LineIn`.
     #[serde(default)]
@@ -131,6 +146,12 @@ struct StartIn {
     form: Box<RawValue>,
     #[serde(default)]
     log: Vec<LogEntry>,
+    #[serde(default)]
+    outbox: Vec<Reminder>,
+    #[serde(default)]
+    stand_ins: Vec<StandIn>,
+    #[serde(default)]
+    sequence: Option<u64>,
 }
 
 /// A request's content as a state holds it, by name.
@@ -147,6 +168,9 @@ struct ContentIn {
     node_operators: BTreeMap<String, String>,
     /// The form as text, read with `read_form_text` so numbers keep every digit.
     form: Box<RawValue>,
+    outbox: Vec<Reminder>,
+    stand_ins: Vec<StandIn>,
+    sequence: Option<u64>,
 }
 
 impl StateIn {
@@ -164,6 +188,9 @@ impl StateIn {
             notified: std::mem::take(&mut self.notified),
             node_operators: std::mem::take(&mut self.node_operators),
             form,
+            outbox: std::mem::take(&mut self.outbox),
+            stand_ins: std::mem::take(&mut self.stand_ins),
+            sequence: self.sequence,
         })
     }
 }
@@ -182,6 +209,9 @@ impl StartIn {
             notified: self.notified,
             node_operators: self.node_operators,
             form: self.form,
+            outbox: self.outbox,
+            stand_ins: self.stand_ins,
+            sequence: self.sequence,
         };
         (content, self.log)
     }
@@ -205,7 +235,7 @@ pub(super) struct LineIn {
     #[serde(default)]
     pub set: Option<Box<RawValue>>,
     #[serde(default)]
-    pub to: Vec<String>,
+    pub to: Vec<Recipient>,
 }
 
 fn malformed(message: String) -> RuntimeError {
@@ -270,6 +300,9 @@ impl<'a> Runtime<'a> {
             notified: &request.notified,
             node_operators: node_operators_by_name(workflow, request),
             form: form_to_json(form, layout, &request.form),
+            outbox: &request.outbox,
+            stand_ins: &request.stand_ins,
+            sequence: request.sequence,
         })
     }
 
@@ -349,7 +382,7 @@ impl<'a> Runtime<'a> {
                     malformed(format!("line {} of the state's log is malformed: {error}", index + 1))
                 })?);
             }
-            let replayed = self.replay(workflow_index, start, lines)?;
+            let replayed = self.replay(workflow_index, start, lines, state.sequence)?;
             if !migrate {
                 self.check_against_log(text, &replayed)?;
             }
@@ -379,7 +412,10 @@ impl<'a> Runtime<'a> {
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| malformed("unknown layout".into()))?;
         let created_at = DateTime::parse(&content.created_at)
             .ok_or_else(|| malformed(format!("`created_at` `{}` is not a datetime", content.created_at)))?;
-        for person in std::iter::once(&content.creator).chain(&content.operators).chain(&content.pending) {
+        let standing_in = content.stand_ins.iter().flat_map(|stand_in| [&stand_in.deputy, &stand_in.person]);
+        for person in
+            std::iter::once(&content.creator).chain(&content.operators).chain(&content.pending).chain(standing_in)
+        {
             if self.directory.employee(person).is_none() {
                 return Err(RuntimeError::new(
                     Code::R0305,
@@ -398,7 +434,12 @@ impl<'a> Runtime<'a> {
         let mut data = blank(form);
         read_form_text(form, layout, content.form.get(), self.directory, Door::Stored, &mut data, |_| Ok(()))?;
         let mut kept = Log::new();
-        for entry in log {
+        for mut entry in log {
+            // A state written before log lines had types: each takes the type its `do` names.
+            if entry.opinion_type.is_none() {
+                let kind = workflow.nodes.iter().find(|node| node.name == entry.node).map(|node| node.kind);
+                entry.opinion_type = OpinionType::of_logged(&entry.action, kind);
+            }
             kept.push(LogLine { entry, given: Given::Unrecorded });
         }
         Ok(Request {
@@ -415,6 +456,9 @@ impl<'a> Runtime<'a> {
             node_operators,
             form: data,
             log: kept,
+            outbox: content.outbox,
+            stand_ins: content.stand_ins,
+            sequence: content.sequence,
         })
     }
 }

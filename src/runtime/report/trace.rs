@@ -55,15 +55,26 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                 "comment" => "comments on",
                 "forward" => "forwards",
                 "cc" => "copies",
+                "withdraw" => "withdraws the request from",
+                "supervise" => "supervises (督办) at",
+                "force_archive" => "force-archives (强制归档) the request at",
+                "force_return" => "force-returns (强制收回) the request from",
                 other => other,
             };
-            let _ = writeln!(out, "\n{}. {} {verb} {}", step.number, name(&step.by), shown(&step.from));
+            let by = match step.on_behalf_of.as_slice() {
+                [] => name(&step.by),
+                away => format!("{} for {}", name(&step.by), shown(&runtime.people_names(away))),
+            };
+            let _ = writeln!(out, "\n{}. {by} {verb} {}", step.number, shown(&step.from));
         }
         if let Some(opinion) = &step.opinion {
             let _ = writeln!(out, "   opinion: “{}”", shown(opinion));
         }
         if !step.people.is_empty() {
             let _ = writeln!(out, "   to: {}", shown(&runtime.people_names(&step.people)));
+        }
+        for reminder in &step.reminders {
+            let _ = writeln!(out, "   reminds {} by {}", shown(&runtime.people_names(&reminder.to)), reminder.channel);
         }
         for (label, source) in
             [("set", ChangeSource::Set), ("computed", ChangeSource::Formula), ("also changed", ChangeSource::Action)]
@@ -208,7 +219,7 @@ fn write_next_operators(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
         if step.archived {
             let _ = writeln!(out, "   {target}: archived");
         } else {
-            let people = shown(&runtime.people_names(&step.operators));
+            let people = shown(&names_with_stand_ins(runtime, step));
             let _ = match step.batch {
                 Some(batch) => {
                     let how = match step.mode {
@@ -244,4 +255,21 @@ pub fn shown(text: &str) -> String {
     // `\r\n` is one line break, as a text area sends it.
     let text = text.replace("\r\n", "\n");
     escape_controls(text.trim_end_matches('\n')).replace('\n', CONTINUATION)
+}
+
+/// The next node's operators, each deputy with whom they stand in for: `李四 (E11) for 张三 (E10)`.
+fn names_with_stand_ins(runtime: &Runtime<'_>, step: &Step) -> String {
+    let name = |person: &String| {
+        let away: Vec<String> = step
+            .stand_ins
+            .iter()
+            .filter(|stand_in| &stand_in.deputy == person)
+            .map(|stand_in| stand_in.person.clone())
+            .collect();
+        match away.as_slice() {
+            [] => runtime.person_name(person),
+            away => format!("{} for {}", runtime.person_name(person), runtime.people_names(away)),
+        }
+    };
+    step.operators.iter().map(name).collect::<Vec<_>>().join(", ")
 }

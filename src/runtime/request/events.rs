@@ -9,6 +9,9 @@ use serde_json::Value as Json;
 
 use crate::ir::Workflow;
 use crate::runtime::request::operators::EmptyBatch;
+use crate::runtime::request::opinions::OpinionType;
+use crate::runtime::request::reminders::Reminder;
+use crate::runtime::request::stand_ins::StandIn;
 use crate::runtime::request::Runtime;
 use crate::runtime::values::field_values::{to_json, FormName};
 use crate::runtime::values::value::{FormData, Value};
@@ -21,8 +24,18 @@ const CELLS_LOGGED_ONE_BY_ONE: usize = 200;
 pub struct LogEntry {
     pub time: String,
     pub by: String,
+    /// The person's department when they acted (the opinion record's 部门名称 is its name).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub department: Option<String>,
     #[serde(rename = "do")]
     pub action: String,
+    /// 提交, 批准, 转发, 批注, 抄送, 退回, 督办, 强制归档, 强制收回, 撤回 or 创建 (manual 5.5.4);
+    /// filled in from `do` when a state written before types is loaded.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
+    pub opinion_type: Option<OpinionType>,
+    /// A deputy's action (代理): the people they stood in for.
+    #[serde(rename = "for", skip_serializing_if = "Vec::is_empty", default)]
+    pub on_behalf_of: Vec<String>,
     pub node: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub opinion: Option<String>,
@@ -70,6 +83,9 @@ pub struct Step {
     /// state goes on from the state's last step).
     pub number: usize,
     pub by: String,
+    /// A deputy's action (代理): the people they stood in for.
+    #[serde(rename = "for", skip_serializing_if = "Vec::is_empty")]
+    pub on_behalf_of: Vec<String>,
     #[serde(rename = "do")]
     pub action: String,
     pub from: String,
@@ -102,6 +118,12 @@ pub struct Step {
     /// forward/cc: the people named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<String>,
+    /// Who stands in for whom among the next node's operators (代理).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<StandIn>,
+    /// Reminders the action sent (`supervise`): also kept in the request's outbox for a host.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<Reminder>,
     /// Who still has to act at the node afterwards (`all`, `sequential`).
     pub pending: Vec<String>,
     pub archived: bool,
@@ -113,6 +135,7 @@ impl Step {
         Step {
             number: 0,
             by: by.to_owned(),
+            on_behalf_of: Vec::new(),
             action: action.to_owned(),
             from: from.to_owned(),
             opinion,
@@ -126,6 +149,8 @@ impl Step {
             mode: None,
             empty_batches: Vec::new(),
             people: Vec::new(),
+            stand_ins: Vec::new(),
+            reminders: Vec::new(),
             pending: Vec::new(),
             archived: false,
         }

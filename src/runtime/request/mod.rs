@@ -9,9 +9,16 @@
 
 pub mod events;
 pub mod log;
+mod node_rules;
 pub mod operators;
+pub mod opinions;
+pub mod recipients;
+pub mod reminders;
 mod set_fields;
+pub mod stand_ins;
 mod submit;
+mod supervise;
+mod withdraw;
 
 use std::collections::BTreeMap;
 
@@ -27,10 +34,15 @@ use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::eval::Env;
 use crate::runtime::values::field_values;
 use crate::runtime::values::formulas::blank;
+use crate::runtime::values::serial;
 use crate::runtime::values::value::FormData;
 
 pub use events::{route, BlockKind, BlockRun, Change, ChangeSource, ExitTried, LogEntry, RouteStop, Step};
 pub use log::{Continued, Given, Log, LogLine};
+pub use opinions::OpinionType;
+pub use recipients::Recipient;
+pub use reminders::Reminder;
+pub use stand_ins::StandIn;
 
 /// One request in flight.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +66,12 @@ pub struct Request {
     pub form: FormData,
     /// The history, each line with what its action was given; copies share it.
     pub log: Log,
+    /// Reminders asked for and not yet delivered (a host takes them out).
+    pub outbox: Vec<Reminder>,
+    /// Who stands in for whom (代理) among the current node's operators.
+    pub stand_ins: Vec<StandIn>,
+    /// The number drawn from the workflow's counter, when its form has a `serial` field.
+    pub sequence: Option<u64>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -68,21 +86,42 @@ pub struct Action {
     /// The fields to write, kept as JSON text so numbers are read exactly (like a request's form).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "set_text")]
     pub set: Option<FormInput>,
+    /// forward/cc: employee ids, or `{"department": …}`, `{"subcompany": …}`, `{"role": …}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub to: Vec<String>,
+    pub to: Vec<Recipient>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Submit,
     Reject,
     Comment,
     Forward,
     Cc,
+    /// 撤回: the creator takes the request back before anyone at the next node acted.
+    Withdraw,
+    /// 督办: a supervisor comments and reminds the pending people.
+    Supervise,
+    /// 强制归档: a supervisor or administrator ends the request.
+    ForceArchive,
+    /// 强制收回: a supervisor or administrator sends it back to the create node.
+    ForceReturn,
 }
 
 impl ActionKind {
+    pub const ALL: [ActionKind; 9] = [
+        ActionKind::Submit,
+        ActionKind::Reject,
+        ActionKind::Comment,
+        ActionKind::Forward,
+        ActionKind::Cc,
+        ActionKind::Withdraw,
+        ActionKind::Supervise,
+        ActionKind::ForceArchive,
+        ActionKind::ForceReturn,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::Submit => "submit",
@@ -90,7 +129,25 @@ impl ActionKind {
             ActionKind::Comment => "comment",
             ActionKind::Forward => "forward",
             ActionKind::Cc => "cc",
+            ActionKind::Withdraw => "withdraw",
+            ActionKind::Supervise => "supervise",
+            ActionKind::ForceArchive => "force_archive",
+            ActionKind::ForceReturn => "force_return",
         }
+    }
+
+    /// The action a log line's `do` names.
+    pub fn from_name(name: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Actions taken by someone other than the node's operators: the creator (withdraw),
+    /// supervisors and administrators. They write no fields.
+    pub fn is_oversight(self) -> bool {
+        matches!(
+            self,
+            ActionKind::Withdraw | ActionKind::Supervise | ActionKind::ForceArchive | ActionKind::ForceReturn
+        )
     }
 }
 
@@ -103,6 +160,10 @@ pub struct NewRequest {
     pub creator: String,
     #[serde(default, deserialize_with = "form_text")]
     pub form: FormInput,
+    /// The workflow's counter for a form with a `serial` field (流程编号): the number this
+    /// request draws. A host keeps the counter; `flowc run` starts at 1.
+    #[serde(default)]
+    pub sequence: Option<u64>,
 }
 
 /// The form of a new request, or an action's `set`: values a host built, or
@@ -218,7 +279,7 @@ impl<'a> Runtime<'a> {
             ));
         }
         if self.directory.employee(&new.creator).is_none() {
-            return Err(RuntimeError::new(Code::R0305, format!("creator `{}` is not in the directory", new.creator)));
+            return Err(RuntimeError::new(Code::R0305, recipients::not_a_person(self, "creator", &new.creator)));
         }
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
         let create = workflow.nodes.get(workflow.create).ok_or_else(|| internal("no create node"))?;
@@ -236,7 +297,15 @@ impl<'a> Runtime<'a> {
             node_operators: vec![None; workflow.nodes.len()],
             form: blank(form),
             log: Log::new(),
+            outbox: Vec::new(),
+            stand_ins: Vec::new(),
+            sequence: None,
         };
+        if serial::has_serial(form) {
+            let sequence = new.sequence.unwrap_or(1);
+            serial::fill(form, &mut request.form, now.date, sequence);
+            request.sequence = Some(sequence);
+        }
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
             return Err(RuntimeError::at(
@@ -261,7 +330,10 @@ impl<'a> Runtime<'a> {
         let entry = LogEntry {
             time: now.to_string(),
             by: new.creator.clone(),
+            department: self.directory.department_of(&new.creator).map(Into::into),
             action: "create".into(),
+            opinion_type: Some(OpinionType::Create),
+            on_behalf_of: Vec::new(),
             node: create.name.clone(),
             opinion: None,
             changed,
@@ -292,7 +364,7 @@ impl<'a> Runtime<'a> {
             ));
         }
         if self.directory.employee(&action.by).is_none() {
-            return Err(RuntimeError::new(Code::R0305, format!("`{}` is not in the directory", action.by)));
+            return Err(RuntimeError::new(Code::R0305, recipients::not_a_person(self, "`by`", &action.by)));
         }
         let is_pending = request.pending.contains(&action.by);
         let may_comment = is_pending || request.forwarded.contains(&action.by);
@@ -300,6 +372,8 @@ impl<'a> Runtime<'a> {
             ActionKind::Submit | ActionKind::Reject => is_pending,
             ActionKind::Comment => may_comment,
             ActionKind::Forward | ActionKind::Cc => is_pending,
+            // Who may take these is their own rule (withdraw.rs, supervise.rs).
+            kind => kind.is_oversight(),
         };
         if !allowed {
             if let Some(error) = self.already_submitted(node, request, action) {
@@ -328,7 +402,9 @@ impl<'a> Runtime<'a> {
                 _ => "only a pending operator of the current node may submit or reject",
             }));
         }
-        if action.set.is_some() && !is_pending {
+        if action.kind.is_oversight() {
+            self.check_oversight(workflow, node, request, action, now)?;
+        } else if action.set.is_some() && !is_pending {
             return Err(RuntimeError::at(
                 Code::R0301,
                 format!(
@@ -352,9 +428,13 @@ impl<'a> Runtime<'a> {
         if action.set.is_some() {
             step.changed = self.changes(workflow, &before, &next.form, &entered);
         }
+        step.on_behalf_of = self.standing_in_for(request, &action.by);
         match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
+            ActionKind::Withdraw | ActionKind::ForceReturn => self.back_to_creator(workflow, &mut next, &mut step)?,
+            ActionKind::ForceArchive => self.force_archive(workflow, &mut next, &mut step)?,
+            ActionKind::Supervise => self.supervise(workflow, node, &mut next, action, now, &mut step),
             ActionKind::Comment => {}
             ActionKind::Forward | ActionKind::Cc => {
                 if action.to.is_empty() {
@@ -363,17 +443,15 @@ impl<'a> Runtime<'a> {
                         format!("`{}` needs `to`: the people", action.kind.as_str()),
                     ));
                 }
-                for person in &action.to {
-                    if self.directory.employee(person).is_none() {
-                        return Err(RuntimeError::new(Code::R0305, format!("`{person}` is not in the directory")));
-                    }
+                let people = self.expand_recipients(&action.to)?;
+                for person in &people {
                     let list =
                         if action.kind == ActionKind::Forward { &mut next.forwarded } else { &mut next.notified };
                     if !list.contains(person) {
                         list.push(person.clone());
                     }
                 }
-                step.people = action.to.clone();
+                step.people = people;
             }
         }
         step.pending = next.pending.clone();
@@ -382,7 +460,10 @@ impl<'a> Runtime<'a> {
         let entry = LogEntry {
             time: now.to_string(),
             by: action.by.clone(),
+            department: self.directory.department_of(&action.by).map(Into::into),
             action: action.kind.as_str().into(),
+            opinion_type: Some(OpinionType::of(action.kind, node.kind)),
+            on_behalf_of: step.on_behalf_of.clone(),
             node: node.name.clone(),
             opinion: action.opinion.clone(),
             changed,

@@ -161,20 +161,28 @@ pub fn each_person(
 /// (creating a request checks the creator against `everyone where …`).
 pub fn admits(env: Env<'_>, node: &Node, person: &str) -> Result<bool, RuntimeError> {
     for batch in &node.batches {
-        for line in &batch.lines {
-            if let Some(condition) = &line.condition {
-                if !env.holds(condition)? {
-                    continue;
-                }
-            }
-            let people = env.eval(&line.people)?;
-            if !env.has_person(&people, person) && !contact_manager(&people, person) {
+        if lines_admit(env, &batch.lines, person)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether `person` is among the people of any of `lines` (a workflow's `supervisors`, too).
+pub fn lines_admit(env: Env<'_>, lines: &[OperatorLine], person: &str) -> Result<bool, RuntimeError> {
+    for line in lines {
+        if let Some(condition) = &line.condition {
+            if !env.holds(condition)? {
                 continue;
             }
-            match &line.filter {
-                Some(filter) if !env.with_person(person).holds(filter)? => continue,
-                _ => return Ok(true),
-            }
+        }
+        let people = env.eval(&line.people)?;
+        if !env.has_person(&people, person) && !contact_manager(&people, person) {
+            continue;
+        }
+        match &line.filter {
+            Some(filter) if !env.with_person(person).holds(filter)? => continue,
+            _ => return Ok(true),
         }
     }
     Ok(false)

@@ -9,6 +9,7 @@ use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::events::{BlockKind, BlockRun, ExitTried, Step};
+use crate::runtime::request::node_rules::{field_missing, missing_words};
 use crate::runtime::request::operators::{self, Resolution};
 use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
@@ -100,17 +101,16 @@ impl<'a> Runtime<'a> {
         let env = self.env(workflow, request, now)?;
         for &field_index in &node.required {
             let Some(field) = env.form.fields.get(field_index) else { continue };
-            let empty = match env.layout.column_of(field_index) {
-                None => request.form.main.get(field_index).is_none_or(Value::is_empty),
-                Some((table, column)) => {
-                    let rows = request.form.tables.get(table).map(Vec::as_slice).unwrap_or_default();
-                    rows.iter().any(|row| row.get(column).is_none_or(Value::is_empty))
-                }
-            };
-            if empty {
+            if field_missing(&env, request, field_index) {
                 return Err(RuntimeError::at(
                     Code::R0302,
-                    format!("`{}` ({}) is required at `{}` and is empty", field.name, field.label, node.name),
+                    format!(
+                        "`{}` ({}) is required at `{}` and {}",
+                        field.name,
+                        field.label,
+                        node.name,
+                        missing_words(field)
+                    ),
                     node.at,
                 )
                 .with_note(field.at, "the field")
@@ -132,6 +132,7 @@ impl<'a> Runtime<'a> {
                 .with_label("required here"));
             }
         }
+        self.check_required_when(workflow, node, request, now)?;
         for validate in &env.form.validates {
             // language.md §4: a comparison with an empty value is false, so a
             // rule over a field that may be empty says so (`is_empty(x) or x > 0`).
@@ -151,19 +152,10 @@ impl<'a> Runtime<'a> {
                 }
             };
             if let Some(row) = failed {
-                let values = self.values_read(workflow, &validate.condition, request, now, row);
-                let values = values.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>();
-                let place = row.map(|(_, row)| format!(" in row {}", row + 1)).unwrap_or_default();
-                return Err(RuntimeError::at(Code::R0303, validate.message.clone(), validate.condition.at).with_label(
-                    if values.is_empty() {
-                        format!("does not hold{place}")
-                    } else {
-                        format!("does not hold{place}: {}", values.join(", "))
-                    },
-                ));
+                return Err(self.validate_error(workflow, validate, request, now, row));
             }
         }
-        Ok(())
+        self.check_node_validates(workflow, node, request, now)
     }
 
     /// The first exit whose condition holds, recording each one tried.
@@ -232,6 +224,7 @@ impl<'a> Runtime<'a> {
         step.to = Some(target.name.clone());
         request.node = exit.target;
         request.forwarded.clear();
+        request.stand_ins.clear();
         request.batch = None;
         if target.kind == NodeKind::Archive {
             request.archived = true;
@@ -279,6 +272,7 @@ impl<'a> Runtime<'a> {
             OperatorMode::Any | OperatorMode::All => resolution.people.clone(),
         };
         request.operators = resolution.people;
+        self.hand_to_deputies(request, step, now);
         Ok(())
     }
 

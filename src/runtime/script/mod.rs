@@ -626,6 +626,8 @@ fn refuse_fixed(field: &Field, place: &Place<'_>) -> Result<(), ScriptError> {
         "is a `link` (display only)"
     } else if matches!(field.kind, FieldKind::Note) {
         "is a `note` (display only)"
+    } else if matches!(field.kind, FieldKind::Serial) {
+        "is a `serial` (numbered by the system)"
     } else {
         return Ok(());
     };
@@ -820,6 +822,24 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
                 }
             }
         }
+        FieldKind::SelectMultiple => {
+            let items = list_of(value, &expects)?;
+            let mut keys: Vec<Value> = Vec::with_capacity(items.len());
+            for item in &items {
+                let text = text_of(item).ok_or_else(|| expects("an array of option keys", item))?;
+                let key = field
+                    .options
+                    .iter()
+                    .find(|option| option.key == text)
+                    .or_else(|| field.options.iter().find(|option| option.label == text))
+                    .map(|option| option.key.clone())
+                    .ok_or_else(|| format!("\"{}\" is none of the options", clip(&text)))?;
+                if !keys.iter().any(|known| matches!(known, Value::Text(k) if *k == key)) {
+                    keys.push(Value::Text(key));
+                }
+            }
+            Ok(Value::List(keys))
+        }
         FieldKind::Employee => reference(RefKind::Employee, &value, &expects),
         FieldKind::Department => reference(RefKind::Department, &value, &expects),
         FieldKind::Subcompany => reference(RefKind::Subcompany, &value, &expects),
@@ -848,6 +868,7 @@ fn convert(field: &Field, value: Dynamic) -> Result<Value, String> {
             parsed(&value, DateTime::parse, Value::DateTime, "a datetime like 2026-11-28T09:00:00+08:00", &expects)
         }
         FieldKind::Link | FieldKind::Note => Err(format!("a {} field is display only", kind)),
+        FieldKind::Serial => Err("a serial field is numbered by the system".to_owned()),
     }
 }
 
@@ -943,6 +964,7 @@ mod tests {
             detail,
             formula: computed.then_some(Expr { kind: ExprKind::Null, at: AT }),
             options: Vec::new(),
+            serial: Vec::new(),
             at: AT,
         }
     }

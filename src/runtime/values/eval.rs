@@ -10,9 +10,10 @@ use crate::diag::Code;
 use crate::ir::{Expr, ExprKind, Form, Loc, Program};
 use crate::org::{Directory, Scope};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::values::dates::{Date, DateTime};
+use crate::runtime::values::dates::{Date, DateTime, Time};
 use crate::runtime::values::layout::Layout;
 use crate::runtime::values::money;
+use crate::runtime::values::text_format;
 use crate::runtime::values::value::{FormData, RefKind, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
@@ -237,7 +238,7 @@ impl<'a> Env<'a> {
     fn select_key(&self, side: &Expr, value: Value) -> Value {
         let ExprKind::Field(field) = side.kind else { return value };
         let Some(field) = self.form.fields.get(field) else { return value };
-        if field.kind != FieldKind::Select {
+        if !field.kind.has_options() {
             return value;
         }
         let relabel =
@@ -577,7 +578,11 @@ impl<'a> Env<'a> {
             },
             "contains" => {
                 let haystack = eval(0)?;
-                let needle = eval(1)?;
+                // `contains(用途, "差旅费")`: a multi-select's option named by its label.
+                let needle = match arguments.first() {
+                    Some(side) => self.select_key(side, eval(1)?),
+                    None => eval(1)?,
+                };
                 Value::Bool(self.contains(&haystack, &needle, at)?)
             }
             "is_empty" => Value::Bool(eval(0)?.is_empty()),
@@ -600,6 +605,23 @@ impl<'a> Env<'a> {
                 Some(day) => add_days(day, number(1)?, at)?,
                 None => Value::Null,
             },
+            "weekday" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(text_format::weekday(day)))),
+            "format_date" => {
+                let (day, time) = match eval(0)? {
+                    Value::Date(day) => (day, Time(0)),
+                    Value::DateTime(instant) => (instant.date, instant.time),
+                    Value::Null => return Ok(Value::Null),
+                    other => return Err(type_error(at, "`format_date` needs a date", &other)),
+                };
+                Value::Text(text_format::format_date(day, time, &text(1)?))
+            }
+            "text" => {
+                let field = match arguments.first().map(|argument| &argument.kind) {
+                    Some(ExprKind::Field(index)) => self.form.fields.get(*index),
+                    _ => None,
+                };
+                Value::Text(text_format::form_text(field, &eval(0)?, self.directory))
+            }
             "year" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(day.ymd().0))),
             "month" => date(0)?.map_or(Value::Null, |day| Value::Number(Decimal::from(day.ymd().1))),
             "employee" | "department" | "subcompany" => {
@@ -612,7 +634,7 @@ impl<'a> Env<'a> {
                 if !crate::runtime::values::field_values::exists(self.directory, kind, &id) {
                     return Err(RuntimeError::at(
                         Code::R0305,
-                        format!("no {} with id `{id}` in the directory", kind.noun()),
+                        crate::runtime::values::id_kinds::unknown_id_message(self.directory, kind, &id),
                         at,
                     ));
                 }

@@ -23,6 +23,7 @@ use crate::org::Directory;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::values::dates::{Date, DateTime, Time};
 use crate::runtime::values::entered::{self, bare_message, Entered, Members, Written};
+use crate::runtime::values::id_kinds::unknown_id_message;
 use crate::runtime::values::layout::Layout;
 use crate::runtime::values::money;
 use crate::runtime::values::value::{FormData, RefKind, Value};
@@ -115,6 +116,31 @@ pub fn store_computed(field: &Field, value: Value, at: Loc) -> Result<Value, Run
                 at,
             )),
         },
+        (FieldKind::SelectMultiple, value) => {
+            let items = match value {
+                Value::List(items) => items,
+                single => vec![single],
+            };
+            let mut keys: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let key = match &item {
+                    Value::Text(text) => option_key(field, text),
+                    Value::Null => continue,
+                    _ => None,
+                };
+                let Some(key) = key else {
+                    return Err(RuntimeError::at(
+                        Code::R0304,
+                        format!("`{item}` is not an option of `{}` ({})", field.name, option_list(field)),
+                        at,
+                    ));
+                };
+                if !keys.iter().any(|known| matches!(known, Value::Text(k) if *k == key)) {
+                    keys.push(Value::Text(key));
+                }
+            }
+            Ok(Value::List(keys))
+        }
         (FieldKind::Date, Value::Date(date)) => Ok(Value::Date(date)),
         (FieldKind::Date, Value::DateTime(instant)) => Ok(Value::Date(instant.date)),
         (FieldKind::Time, Value::Time(time)) => Ok(Value::Time(time)),
@@ -231,6 +257,21 @@ pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -
                 .map(Value::Text)
                 .ok_or_else(|| bad(format!("`{text}` is not one of the options {}", option_list(field))))
         }
+        FieldKind::SelectMultiple => {
+            let Entered::List(items) = json else {
+                return Err(bad(format!("expected a list of options, found `{json}`")));
+            };
+            let mut keys: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let Entered::Text(text) = item else { return Err(bad(format!("an option is text, found `{item}`"))) };
+                let key = option_key(field, text)
+                    .ok_or_else(|| bad(format!("`{text}` is not one of the options {}", option_list(field))))?;
+                if !keys.iter().any(|known| matches!(known, Value::Text(k) if *k == key)) {
+                    keys.push(Value::Text(key));
+                }
+            }
+            Ok(Value::List(keys))
+        }
         FieldKind::Date => {
             let text = text()?;
             Date::parse(&text)
@@ -262,6 +303,8 @@ pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -
             other => Err(bad(format!("expected file names, found `{other}`"))),
         },
         FieldKind::Role => Ok(Value::Text(text()?)),
+        // Only a saved state gives one back: nobody may edit a serial (the checker says so).
+        FieldKind::Serial => Ok(Value::Text(text()?)),
         FieldKind::Link | FieldKind::Note => Err(bad("display-only fields hold no value".into())),
         kind => {
             let Some((wanted, many)) = ref_kind(kind) else { return Err(bad("unsupported field".into())) };
@@ -274,10 +317,7 @@ pub fn parse_entered(field: &Field, json: &Entered, directory: &dyn Directory) -
             for id in ids {
                 let Entered::Text(id) = id else { return Err(bad(format!("expected an id, found `{id}`"))) };
                 if !exists(directory, wanted, id) {
-                    return Err((
-                        Code::R0305,
-                        format!("`{name}`: no {} with id `{id}` in the directory", wanted.noun()),
-                    ));
+                    return Err((Code::R0305, format!("`{name}`: {}", unknown_id_message(directory, wanted, id))));
                 }
                 refs.push(Value::Ref(wanted, id.to_string()));
             }

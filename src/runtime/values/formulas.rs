@@ -4,6 +4,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::check::types::FieldKind;
 use crate::ir::ExprKind;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::values::eval::Env;
@@ -143,6 +144,14 @@ pub fn blank(form: &crate::ir::Form) -> FormData {
         .fields
         .iter()
         .map(|field| match field.options.iter().find(|option| option.default) {
+            Some(_) if field.detail.is_none() && field.kind == FieldKind::SelectMultiple => Value::List(
+                field
+                    .options
+                    .iter()
+                    .filter(|option| option.default)
+                    .map(|option| Value::Text(option.key.clone()))
+                    .collect(),
+            ),
             Some(option) if field.detail.is_none() => Value::Text(option.key.clone()),
             _ => crate::runtime::values::field_values::empty_of(&field.kind),
         })
