@@ -334,9 +334,16 @@ mod tests {
                 let length = next(8).min(text.len() - start);
                 let (before, after) = (next(3), next(3));
                 let span = SourceSpan::from((start, length));
+                let mut expected = read(&text.as_str(), span, before, after);
+                // The one difference, on purpose: the header's column counts characters, not bytes.
+                if before == 0 {
+                    if let Some(read) = &mut expected {
+                        read.4 = column_in_characters(&text, read.1).unwrap_or(read.4);
+                    }
+                }
                 assert_eq!(
                     read(&IndexedText(&file), span, before, after),
-                    read(&text.as_str(), span, before, after),
+                    expected,
                     "{text:?} at {start}+{length}, context {before}/{after}"
                 );
             }

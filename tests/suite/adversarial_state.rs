@@ -291,6 +291,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
         workflow: None,
         creator: first["by"].as_str()?.to_owned(),
         form: FormInput::Text(form.get().to_owned()),
+        sequence: state.get("sequence").and_then(Json::as_u64),
     };
     let time = DateTime::parse(first["time"].as_str()?)?;
     let (mut request, _) = runtime.create(workflow, &new, time).ok()?;

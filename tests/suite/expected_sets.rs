@@ -202,21 +202,3 @@ fn after_each_statement_every_legal_next_word_is_offered() {
 fn after_each_operator_line_every_legal_next_word_is_offered() {
     check("operator line", &OPERATOR_LINE);
 }
-
-#[test]
-fn a_block_after_a_return_is_explained() {
-    for written in ["return 退回 -> 填写", "return 退回 -> 填写 when a > 1"] {
-        let text = source(&NODE, written, "{ a = 1 }");
-        let diagnostics = parse(FileId(0), &text).diagnostics;
-        let diagnostic = diagnostics.first().expect("a syntax error");
-        assert!(diagnostic.message.ends_with("found `{`"), "{}", diagnostic.message);
-        let help = diagnostic.help.as_deref().unwrap_or("");
-        assert!(help.contains("a `return` takes no block"), "{written}: {help}");
-    }
-    let text = source(&NODE, "return 退回 -> 填写", "{ a = 1 }");
-    let message = &messages(&text)[0];
-    assert!(message.contains("after return target `填写`"), "{message}");
-    // An exit takes one, so the same text after an exit is no error.
-    let exit = source(&NODE, "exit 同意 -> 归档 when a > 1", "{ a = 1 }");
-    assert!(messages(&exit).is_empty());
-}

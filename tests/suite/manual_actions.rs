@@ -50,7 +50,7 @@ fn case(folder: &str) -> (Compiled, MemoryDirectory, NewRequest, Vec<Action>) {
 }
 
 #[test]
-fn a_state_saved_before_opinion_types_loads_with_its_types_filled_in() {
+fn a_state_saved_before_opinion_types_is_refused_then_moved_with_its_types_filled_in() {
     let (compiled, directory, new, actions) = case("tests/data/run/oversight/opinion-record-types");
     let runtime = Runtime::new(&compiled, &directory);
     let now = DateTime::parse(NOW).expect("now");
@@ -69,8 +69,13 @@ fn a_state_saved_before_opinion_types_loads_with_its_types_filled_in() {
     old.as_object_mut().expect("state").remove("outbox");
     let old_text = serde_json::to_string_pretty(&old).expect("text");
 
-    let loaded = runtime.load_state(&old_text, false, now).expect("an old state loads");
-    let types: Vec<OpinionType> = loaded.log.iter().map(|entry| entry.opinion_type.expect("a type")).collect();
+    // Its log lines are not what its actions give now (they lack their types): refused as
+    // edited, and `--migrate` replays its actions, which gives each line its type and department.
+    let refused = runtime.load_state(&old_text, false, now).expect_err("an old state is not what its log gives");
+    assert_eq!(refused.code.as_str(), "R0503", "{refused}");
+    let loaded = runtime.load_state(&old_text, true, now).expect("an old state moves");
+    let types: Vec<OpinionType> =
+        loaded.log.entries().iter().map(|entry| entry.opinion_type.expect("a type")).collect();
     assert_eq!(
         types,
         [
@@ -83,11 +88,10 @@ fn a_state_saved_before_opinion_types_loads_with_its_types_filled_in() {
             OpinionType::Return
         ]
     );
-    assert!(loaded.log.iter().all(|entry| entry.department.is_none()), "departments are not invented");
-    assert!(loaded.outbox.is_empty());
+    assert!(loaded.log.entries().iter().all(|entry| entry.department.is_some()), "departments from the directory");
     // And it goes on.
     let (next, _) = runtime.apply(&loaded, &actions[6], now).expect("the next action");
-    assert_eq!(next.log.last().and_then(|entry| entry.department.as_deref()), Some("SALES"));
+    assert_eq!(next.log.last().and_then(|line| line.entry.department.as_deref()), Some("SALES"));
 }
 
 #[test]

@@ -140,7 +140,7 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                         taken.insert(kind.as_str());
                         assert_eq!(next.log.len(), before.log.len() + 1, "{example}: one log line per action");
                         let logged = next.log.last().expect("a log line");
-                        assert!(logged.opinion_type.is_some(), "{example}: every log line has its type");
+                        assert!(logged.entry.opinion_type.is_some(), "{example}: every log line has its type");
                         if kind.is_oversight() && kind != ActionKind::Withdraw {
                             assert!(action.opinion.is_some(), "{example}: {} needs an opinion", kind.as_str());
                             assert!(action.set.is_none(), "{example}: {} writes no fields", kind.as_str());

@@ -92,14 +92,10 @@ impl<'a> Runtime<'a> {
         for (index, line) in lines {
             let place = format!("log[{}]", index + 1);
             let time = parse_time(&line.time, &place)?;
-            let kind = match line.action.as_str() {
-                "submit" => ActionKind::Submit,
-                "reject" => ActionKind::Reject,
-                "comment" => ActionKind::Comment,
-                "forward" => ActionKind::Forward,
-                "cc" => ActionKind::Cc,
-                "create" => return Err(mismatch(format!("`{place}` is a second creation of the request"))),
-                other => return Err(malformed(format!("`{place}.do` `{other}` is not an action"))),
+            let kind = match (line.action.as_str(), ActionKind::from_name(&line.action)) {
+                (_, Some(kind)) => kind,
+                ("create", None) => return Err(mismatch(format!("`{place}` is a second creation of the request"))),
+                (other, None) => return Err(malformed(format!("`{place}.do` `{other}` is not an action"))),
             };
             if time != previous_time {
                 let workflow = self.workflow(&request)?;
