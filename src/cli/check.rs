@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{use_color, Deny, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
-use flowc::check::{self, FsLoader};
+use flowc::check::FsLoader;
 use flowc::diag::render::{self, TextStyle};
 
 #[derive(Args)]
@@ -26,7 +26,7 @@ pub struct CheckArgs {
 
 pub fn run(mut arguments: CheckArgs) -> u8 {
     arguments.files = expand_folders(&arguments.files);
-    let analysis = check::check_paths(&arguments.files, &FsLoader);
+    let analysis = flowc::analysis::check_paths(&arguments.files, &FsLoader);
     if !analysis.unreadable.is_empty() {
         for (path, reason) in &analysis.unreadable {
             eprintln!("error: cannot read `{}`: {reason}", path.display());

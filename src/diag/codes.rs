@@ -72,6 +72,8 @@ codes! {
     E0506 = "E0506", Error, "only fields can be assigned";
     E0601 = "E0601", Error, "`use` target not found";
     E0602 = "E0602", Error, "`use` cycle";
+    W0701 = "W0701", Warning, "some requests match no exit of a node";
+    E0707 = "E0707", Error, "`allow` names no warning of the route analysis, or gives no reason";
     R0101 = "R0101", Error, "division by zero";
     R0102 = "R0102", Error, "number out of range";
     R0103 = "R0103", Error, "text too long for its field";
@@ -92,6 +94,13 @@ codes! {
     R0402 = "R0402", Error, "script broke a limit";
     R0501 = "R0501", Error, "state belongs to another workflow or version";
     R0502 = "R0502", Error, "malformed request, action or state";
+}
+
+impl Code {
+    /// The warnings of the route analysis (`W07xx`), which `allow` may silence on one node.
+    pub fn is_analysis_warning(self) -> bool {
+        self.severity() == Severity::Warning && self.as_str().starts_with("W07")
+    }
 }
 
 impl std::fmt::Display for Code {

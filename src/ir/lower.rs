@@ -313,6 +313,7 @@ impl<'a> Lowering<'a> {
             after: Vec::new(),
             exits: Vec::new(),
             returns: Vec::new(),
+            allows: node.allows.iter().map(|allow| allow.code.name.clone()).collect(),
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {

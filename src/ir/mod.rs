@@ -146,6 +146,9 @@ pub struct Node {
     pub exits: Vec<Exit>,
     /// `return`s, tried in written order by `reject`.
     pub returns: Vec<Exit>,
+    /// Analysis warnings silenced on this node (`allow W0701 "reason"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allows: Vec<String>,
     pub at: Loc,
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use lsp_types as lsp;
 
 use super::convert;
-use crate::check::{self, Analysis, Loader};
+use crate::check::{Analysis, Loader};
 use crate::source::{FileId, SourceFile};
 
 pub struct Document {
@@ -106,7 +106,7 @@ impl Server {
     pub fn analyze(&mut self) -> Vec<lsp::PublishDiagnosticsParams> {
         let mut roots: Vec<PathBuf> = self.documents.keys().cloned().collect();
         roots.sort();
-        let analysis = check::check_paths(&roots, &Overlay { documents: &self.documents });
+        let analysis = crate::analysis::check_paths(&roots, &Overlay { documents: &self.documents });
         let mut by_url: HashMap<lsp::Url, Vec<lsp::Diagnostic>> = HashMap::new();
         for document in self.documents.values() {
             by_url.insert(document.uri.clone(), Vec::new());

@@ -236,6 +236,16 @@ pub struct Node {
     pub before: Vec<Block>,
     pub after: Vec<Block>,
     pub exits: Vec<Exit>,
+    /// `allow W0701 "reason"`: analysis warnings silenced on this node.
+    pub allows: Vec<Allow>,
+    pub span: Span,
+}
+
+/// `allow CODE "reason"` inside a node.
+#[derive(Debug, Clone)]
+pub struct Allow {
+    pub code: Ident,
+    pub reason: StrLit,
     pub span: Span,
 }
 

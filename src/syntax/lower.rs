@@ -526,6 +526,7 @@ impl<'a> Lowerer<'a> {
             before: Vec::new(),
             after: Vec::new(),
             exits: Vec::new(),
+            allows: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -565,6 +566,21 @@ impl<'a> Lowerer<'a> {
             }
             Rule::exit_decl => node.exits.push(self.exit(pair, ExitKind::Exit)),
             Rule::return_decl => node.exits.push(self.exit(pair, ExitKind::Return)),
+            Rule::allow_decl => {
+                let span = self.span(&pair);
+                let mut code = missing_ident(span);
+                let mut reason = None;
+                for part in pair.into_inner() {
+                    match part.as_rule() {
+                        Rule::ident => code = self.ident(part),
+                        Rule::string => reason = Some(self.string(part)),
+                        _ => {}
+                    }
+                }
+                if let Some(reason) = reason {
+                    node.allows.push(Allow { code, reason, span });
+                }
+            }
             _ => {}
         }
     }

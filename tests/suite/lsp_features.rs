@@ -511,7 +511,7 @@ fn completion_in_a_half_written_file_still_answers() {
 
 const FORM_B: &str = "/// 请假单, shared.\nform 请假单 \"请假申请单\" {\n  申请人: employee \"申请人\" = creator\n  天数: int \"请假天数\"\n  事由: textarea \"请假事由\"\n}\n";
 
-const WORKFLOW_A: &str = "use b\n\nworkflow 请假 \"请假流程\" {\n  form 请假单\n\n  node 申请: create {\n    operators { everyone }\n    editable 天数, 事由\n    required 天数\n    exit 提交 -> 审批 when 天数 > 0\n  }\n\n  node 审批: approve {\n    operators { 申请人.manager }\n    exit 同意 -> 归档\n    return 退回 -> 申请\n  }\n\n  node 归档: archive\n}\n";
+const WORKFLOW_A: &str = "use b\n\nworkflow 请假 \"请假流程\" {\n  form 请假单\n\n  node 申请: create {\n    operators { everyone }\n    editable 天数, 事由\n    required 天数\n    exit 提交 -> 审批 when 天数 > 0\n    exit 作废 -> 归档\n  }\n\n  node 审批: approve {\n    operators { 申请人.manager }\n    exit 同意 -> 归档\n    return 退回 -> 申请\n  }\n\n  node 归档: archive\n}\n";
 
 #[test]
 fn a_change_to_a_used_file_is_seen_by_the_file_that_uses_it() {

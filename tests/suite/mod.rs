@@ -1,3 +1,4 @@
+mod analysis;
 mod check_cases;
 mod cli;
 mod directory;

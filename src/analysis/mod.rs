@@ -1,0 +1,106 @@
+//! Route analysis: proving at check time that every request gets through,
+//! or showing the request that does not. Fed by the IR (so it reasons about
+//! exactly what the runtime runs), printing nothing, like `check/`.
+//!
+//! - `logic` — the constraint language: domains, linear inequalities,
+//!   formulas, cubes; `solve` decides a cube and builds a solution.
+//! - `model` — the IR's conditions, validates and assignments as formulas.
+//! - `exec` — the steps of a submit run symbolically; `reach` the fixpoint
+//!   of which requests reach each node (the over-approximation proofs use).
+//! - `witness` — paths to a node, with a version per moment, whose
+//!   solutions are concrete runs; `replay` builds the request and runs it
+//!   through the runtime, so every counterexample shown has been run.
+//! - `findings` — the findings and their diagnostics.
+//!
+//! The analysis runs only on programs without errors, after the checker;
+//! [`check_paths`] is `check::check_paths` plus the findings, which is what
+//! `flowc check` and the language server show.
+
+mod exec;
+mod findings;
+mod logic;
+mod model;
+mod reach;
+mod replay;
+mod solve;
+mod witness;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::check::{self, Analysis, Loader};
+use crate::diag::{self, Code, Diagnostic, Label};
+use crate::ir::Loc;
+use crate::source::{FileId, FileSpan, Span};
+
+pub use replay::{Trace, TraceStep};
+
+/// What a counterexample shows when it is run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Expect {
+    /// The last submit is refused: no exit of the node holds (R0201).
+    NoExit,
+}
+
+/// A request that shows a finding, replayed through the runtime.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Example {
+    /// The values the finding is about, at the node, as an analyst reads them.
+    pub values: Vec<(String, String)>,
+    pub trace: Trace,
+    pub expect: Expect,
+}
+
+/// One finding of the analysis.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub code: Code,
+    pub workflow: String,
+    pub node: String,
+    pub message: String,
+    pub primary: (Loc, String),
+    pub labels: Vec<(Loc, String)>,
+    pub help: Option<String>,
+    pub example: Option<Example>,
+}
+
+impl Finding {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let span = |loc: Loc| FileSpan::new(FileId(loc.file), Span::new(loc.start as usize, loc.end as usize));
+        let mut diagnostic =
+            Diagnostic::new(self.code, self.message.clone(), span(self.primary.0), self.primary.1.clone());
+        diagnostic.secondary =
+            self.labels.iter().map(|(loc, message)| Label { at: span(*loc), message: message.clone() }).collect();
+        diagnostic.help = self.help.clone();
+        diagnostic
+    }
+}
+
+/// Everything the analysis found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+/// Analyses every workflow of a checked program. A program with errors is
+/// not analysed (its IR does not exist).
+pub fn analyze(analysis: &Analysis) -> Report {
+    if analysis.error_count() > 0 {
+        return Report::default();
+    }
+    findings::analyze(analysis)
+}
+
+/// `check::check_paths`, then the analysis of an error-free program: the
+/// diagnostics `flowc check` prints and the language server publishes.
+pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
+    let mut analysis = check::check_paths(paths, loader);
+    if analysis.error_count() == 0 && analysis.unreadable.is_empty() {
+        let report = analyze(&analysis);
+        analysis.diagnostics.extend(report.findings.iter().map(Finding::to_diagnostic));
+        diag::sort(&mut analysis.diagnostics);
+    }
+    analysis
+}
