@@ -34,6 +34,7 @@ pub enum Verdict {
 
 /// Everything a workflow's findings need.
 pub struct Context<'a, 'p> {
+    pub analysis: &'a Analysis,
     pub workflow_index: usize,
     pub model: Model<'p>,
     pub prepared: Prepared,
@@ -59,6 +60,7 @@ pub fn analyze(analysis: &Analysis) -> Report {
             fixpoint(&mut exec)
         };
         let mut context = Context {
+            analysis,
             workflow_index,
             model,
             prepared,
@@ -70,6 +72,8 @@ pub fn analyze(analysis: &Analysis) -> Report {
         for (node, ir_node) in workflow.nodes.iter().enumerate() {
             let mut found = Vec::new();
             found.extend(context.exit_coverage(node));
+            found.extend(context.shadowed_exits(node));
+            found.extend(context.overlapping_exits(node));
             found.retain(|finding| !ir_node.allows.iter().any(|code| code == finding.code.as_str()));
             report.findings.extend(found);
         }
@@ -153,22 +157,41 @@ impl Context<'_, '_> {
         out
     }
 
-    /// A replayed request for which `query` holds at `node`, ending as `check` says.
-    fn witness(
-        &mut self,
-        node: usize,
-        query: &Formula,
-        check: &dyn Fn(&Replayed) -> bool,
-        shown: &[VarId],
-    ) -> Option<(Example, Vec<(String, String)>)> {
+    /// A replayed request for which `query` holds at `node` and that ends as `expect` says.
+    fn witness(&mut self, node: usize, query: &Formula, expect: &Expect, shown: &[VarId]) -> Option<Example> {
         let (Some(compiled), Some(directory)) = (self.compiled, self.directory) else { return None };
+        let node_name = self.node(node)?.name.clone();
+        // For an order question, a program with the other exit written first.
+        let reordered = match expect {
+            Expect::Exit { taken, also } => Some(self.reordered(node, taken, also)?),
+            _ => None,
+        };
         let workflow_index = self.workflow_index;
         let creators = self.creators.clone();
         let today = self.prepared.today;
+        let check = |replayed: &Replayed, again: Option<&Replayed>| -> bool {
+            match expect {
+                Expect::NoExit => matches!(&replayed.last, Err(error) if error.code == Code::R0201),
+                Expect::Exit { taken, also } => {
+                    matches!(&replayed.last, Ok(step) if step.exit.as_deref() == Some(taken.as_str()))
+                        && matches!(again.map(|again| &again.last), Some(Ok(step)) if step.exit.as_deref() == Some(also.as_str()))
+                }
+                Expect::Moves { exit } => {
+                    matches!(&replayed.last, Ok(step) if step.exit.as_deref() == Some(exit.as_str()))
+                }
+            }
+        };
         let mut accept = |model: &Model<'_>, sym: &super::exec::Sym, solution: &Solution| {
             let trace = build_trace(model, sym, solution, today)?;
             let replayed = replay(compiled, directory, workflow_index, &trace, &creators)?;
-            if !check(&replayed) {
+            if replayed.last_node != node_name {
+                return None;
+            }
+            let again = match &reordered {
+                Some(other) => Some(replay(other, directory, workflow_index, &trace, &creators)?),
+                None => None,
+            };
+            if !check(&replayed, again.as_ref()) {
                 return None;
             }
             let mut values = Vec::new();
@@ -178,9 +201,47 @@ impl Context<'_, '_> {
                     values.push((model.describe(var), display_of(model, current, val)));
                 }
             }
-            Some((Example { values: values.clone(), trace, expect: Expect::NoExit }, values))
+            Some(Example { values, trace, expect: expect.clone() })
         };
         search(&mut self.model, &self.prepared, node, query, Limits::default(), &mut accept)
+    }
+
+    /// The program with exit `also` of `node` moved just before exit `taken`.
+    fn reordered(&self, node: usize, taken: &str, also: &str) -> Option<Compiled> {
+        let mut compiled = Compiled::new(self.analysis, &|_| Ok(String::new())).ok()?;
+        let exits = &mut compiled.program.workflows.get_mut(self.workflow_index)?.nodes.get_mut(node)?.exits;
+        let from = exits.iter().position(|exit| exit.name == also)?;
+        let moved = exits.remove(from);
+        let to = exits.iter().position(|exit| exit.name == taken)?;
+        exits.insert(to, moved);
+        Some(compiled)
+    }
+
+    /// The variables of `formula` an analyst can read in a counterexample.
+    fn shown_vars(&self, formula: &Formula) -> Vec<VarId> {
+        let mut shown: Vec<VarId> = Vec::new();
+        formula.vars(&mut shown);
+        shown.sort_unstable();
+        shown.dedup();
+        shown.retain(|var| !matches!(self.model.info(*var).map(|info| &info.key), Some(Key::Unknown(_))));
+        shown
+    }
+
+    /// The exits' conditions of `node` (`true` for an exit without `when`).
+    fn conditions(&self, node: usize) -> Vec<Formula> {
+        self.prepared
+            .exits
+            .get(node)
+            .map(|exits| exits.iter().map(|condition| condition.clone().unwrap_or(Formula::True)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Exit `index` is taken: every earlier one is false, it is true.
+    fn taken(&self, node: usize, index: usize) -> Formula {
+        let conditions = self.conditions(node);
+        let mut parts: Vec<Formula> = conditions.iter().take(index).map(|c| Formula::not(c.clone())).collect();
+        parts.extend(conditions.get(index).cloned());
+        Formula::and(parts)
     }
 
     /// W0701: the requests that reach `node` and match none of its exits.
@@ -189,21 +250,15 @@ impl Context<'_, '_> {
         if ir_node.exits.is_empty() || ir_node.exits.iter().any(|exit| exit.condition.is_none()) {
             return None;
         }
-        let conditions: Vec<Formula> =
-            self.prepared.exits.get(node)?.iter().map(|condition| condition.clone().unwrap_or(Formula::True)).collect();
+        let conditions = self.conditions(node);
         let query = Formula::and(conditions.iter().map(|condition| Formula::not(condition.clone())).collect());
         let verdict = self.decide(node, &query);
-        let mut shown: Vec<VarId> = Vec::new();
-        query.vars(&mut shown);
-        shown.sort_unstable();
-        shown.dedup();
-        shown.retain(|var| !matches!(self.model.info(*var).map(|info| &info.key), Some(Key::Unknown(_))));
+        let shown = self.shown_vars(&query);
         let workflow = self.model.workflow.name.clone();
         let Verdict::Possible { unknowns } = verdict else { return None };
-        let stuck = |replayed: &Replayed| matches!(&replayed.last, Err(error) if error.code == Code::R0201);
-        match self.witness(node, &query, &stuck, &shown) {
-            Some((example, values)) => {
-                let described = describe_values(&values);
+        match self.witness(node, &query, &Expect::NoExit, &shown) {
+            Some(example) => {
+                let described = describe_values(&example.values);
                 let mut labels: Vec<(ir::Loc, String)> = ir_node
                     .exits
                     .iter()
@@ -251,6 +306,165 @@ impl Context<'_, '_> {
                 })
             }
         }
+    }
+
+    /// W0702: exits no request can take, because earlier exits catch every
+    /// request they would, or because their condition never holds here.
+    /// (An exit after one without `when` is W0108's.)
+    fn shadowed_exits(&mut self, node: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let conditions = self.conditions(node);
+        for (index, exit) in ir_node.exits.iter().enumerate() {
+            let Some(condition) = &exit.condition else { break };
+            if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
+                continue;
+            }
+            let own = conditions.get(index).cloned().unwrap_or(Formula::True);
+            let text = self.model.source_text(condition);
+            if matches!(self.decide(node, &own), Verdict::Never) {
+                out.push(Finding {
+                    code: Code::W0702,
+                    workflow: self.model.workflow.name.clone(),
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "exit `{}` can never be taken: `{text}` never holds at `{}`",
+                        exit.name, ir_node.name
+                    ),
+                    primary: (exit.at, "never taken".into()),
+                    labels: vec![(condition.at, "false for every request that reaches this node".into())],
+                    help: Some(
+                        "what reaches the node rules the condition out (a `validate`, a required field, the exits \
+                         taken on the way); remove the exit or correct its condition"
+                            .into(),
+                    ),
+                    example: None,
+                });
+                continue;
+            }
+            // The earlier exits that catch some of its requests.
+            let mut catchers: Vec<usize> = Vec::new();
+            for earlier in 0..index {
+                let both = Formula::and(vec![self.taken(node, earlier), own.clone()]);
+                if !matches!(self.decide(node, &both), Verdict::Never) {
+                    catchers.push(earlier);
+                }
+            }
+            let names: Vec<String> = catchers
+                .iter()
+                .filter_map(|&earlier| ir_node.exits.get(earlier).map(|exit| format!("`{}`", exit.name)))
+                .collect();
+            let mut example = None;
+            for &earlier in &catchers {
+                let Some(caught) = ir_node.exits.get(earlier) else { continue };
+                let query = Formula::and(vec![self.taken(node, earlier), own.clone()]);
+                let expect = Expect::Exit { taken: caught.name.clone(), also: exit.name.clone() };
+                let shown = self.shown_vars(&query);
+                example = self.witness(node, &query, &expect, &shown);
+                if example.is_some() {
+                    break;
+                }
+            }
+            let mut labels: Vec<(ir::Loc, String)> = catchers
+                .iter()
+                .filter_map(|&earlier| ir_node.exits.get(earlier))
+                .map(|earlier| (earlier.at, "tried first, and holds for its requests".to_owned()))
+                .collect();
+            if let Some(example) = &example {
+                if let Expect::Exit { taken, .. } = &example.expect {
+                    labels.push((
+                        condition.at,
+                        format!(
+                            "counterexample: {} holds here, but `{taken}` is taken",
+                            describe_values(&example.values)
+                        ),
+                    ));
+                }
+            }
+            out.push(Finding {
+                code: Code::W0702,
+                workflow: self.model.workflow.name.clone(),
+                node: ir_node.name.clone(),
+                message: format!(
+                    "exit `{}` can never be taken: {} {} every request it would",
+                    exit.name,
+                    if names.len() == 1 { "the earlier exit" } else { "the earlier exits" },
+                    format!("{} {}", names.join(", "), if names.len() == 1 { "catches" } else { "catch" })
+                ),
+                primary: (exit.at, "never taken".into()),
+                labels,
+                help: Some("exits are tried in the order written: move this one before them, or narrow theirs".into()),
+                example,
+            });
+        }
+        out
+    }
+
+    /// W0703: two exits with conditions that overlap so that the order
+    /// they are written in decides, and neither is the narrower case
+    /// written first (which is how a more specific exit is meant to win).
+    fn overlapping_exits(&mut self, node: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let conditions = self.conditions(node);
+        let conditional = ir_node.exits.iter().take_while(|exit| exit.condition.is_some()).count();
+        for first in 0..conditional {
+            for second in first + 1..conditional {
+                let (Some(a), Some(b)) = (ir_node.exits.get(first), ir_node.exits.get(second)) else { continue };
+                if a.target == b.target && a.block.is_empty() && b.block.is_empty() {
+                    continue;
+                }
+                let (Some(condition_a), Some(condition_b)) = (conditions.get(first), conditions.get(second)) else {
+                    continue;
+                };
+                let before: Vec<Formula> = conditions.iter().take(first).map(|c| Formula::not(c.clone())).collect();
+                let region = |extra: Vec<Formula>| {
+                    let mut parts = before.clone();
+                    parts.extend(extra);
+                    Formula::and(parts)
+                };
+                let both = region(vec![condition_a.clone(), condition_b.clone()]);
+                let only_a = region(vec![condition_a.clone(), Formula::not(condition_b.clone())]);
+                let only_b = region(vec![Formula::not(condition_a.clone()), condition_b.clone()]);
+                if matches!(self.decide(node, &self.taken(node, second)), Verdict::Never) {
+                    continue; // shadowed: W0702
+                }
+                let possible = |verdict: Verdict| matches!(verdict, Verdict::Possible { .. });
+                if !possible(self.decide(node, &both))
+                    || !possible(self.decide(node, &only_a))
+                    || !possible(self.decide(node, &only_b))
+                {
+                    continue;
+                }
+                let expect = Expect::Exit { taken: a.name.clone(), also: b.name.clone() };
+                let shown = self.shown_vars(&Formula::and(vec![condition_a.clone(), condition_b.clone()]));
+                let Some(example) = self.witness(node, &both, &expect, &shown) else { continue };
+                let described = describe_values(&example.values);
+                let (Some(at_a), Some(at_b)) = (a.condition.as_ref(), b.condition.as_ref()) else { continue };
+                out.push(Finding {
+                    code: Code::W0703,
+                    workflow: self.model.workflow.name.clone(),
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "exits `{}` and `{}` of `{}` overlap: for {described} both hold, and `{}` is taken only because it is written first",
+                        a.name, b.name, ir_node.name, a.name
+                    ),
+                    primary: (b.at, format!("also holds when `{}` is taken", a.name)),
+                    labels: vec![
+                        (at_a.at, "holds".into()),
+                        (at_b.at, "holds too".into()),
+                        (ir_node.at, format!("counterexample: {described} goes to `{}`", a.name)),
+                    ],
+                    help: Some(format!(
+                        "make the conditions exclude each other (add `and not (…)` to one), or `allow W0703` on the \
+                         node if `{}` first is meant",
+                        a.name
+                    )),
+                    example: Some(example),
+                });
+            }
+        }
+        out
     }
 }
 

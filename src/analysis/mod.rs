@@ -42,6 +42,11 @@ pub use replay::{Trace, TraceStep};
 pub enum Expect {
     /// The last submit is refused: no exit of the node holds (R0201).
     NoExit,
+    /// The last submit takes exit `taken`; with exit `also` written just
+    /// before it, the same request takes `also` (so both hold).
+    Exit { taken: String, also: String },
+    /// The last submit takes `exit` (into nodes that never finish).
+    Moves { exit: String },
 }
 
 /// A request that shows a finding, replayed through the runtime.

@@ -204,7 +204,8 @@ pub fn display_of(model: &Model<'_>, var: u32, val: Val) -> String {
             Some(Class::Other) => match key {
                 Key::Field(field) => match model.representative(*field, &Class::Other) {
                     Value::Text(text) => format!("\"{text}\""),
-                    Value::Ref(_, id) => id,
+                    Value::Ref(kind, _) => format!("any {}", kind.noun()),
+                    Value::List(_) => "not empty".into(),
                     other => other.to_string(),
                 },
                 _ => "something else".into(),
@@ -530,6 +531,8 @@ pub fn universal_directory(program: &Program) -> Option<MemoryDirectory> {
 pub struct Replayed {
     /// The request just before the last action.
     pub before_last: Request,
+    /// The node the last action was taken at.
+    pub last_node: String,
     /// The last action: what it did, or why it was refused.
     pub last: Result<Step, RuntimeError>,
 }
@@ -580,7 +583,11 @@ pub fn replay(
                 Err(_) => false,
             };
             if index == last_index && !still_here {
-                return Some(Replayed { before_last: before, last: result.map(|(_, step)| step) });
+                return Some(Replayed {
+                    last_node: step.node.clone(),
+                    before_last: before,
+                    last: result.map(|(_, step)| step),
+                });
             }
             match result {
                 Ok((next, _)) => request = next,
