@@ -69,8 +69,14 @@ pub fn analyze(analysis: &Analysis) -> Report {
             directory: directory.as_ref(),
             creators: creators.clone(),
         };
+        let traps = context.traps();
         for (node, ir_node) in workflow.nodes.iter().enumerate() {
             let mut found = Vec::new();
+            if let Some(trap) = traps.iter().find(|(trap_node, _)| *trap_node == node) {
+                // A trap says it all: its exits' own findings would only repeat it.
+                report.findings.push(trap.1.clone());
+                continue;
+            }
             found.extend(context.exit_coverage(node));
             found.extend(context.shadowed_exits(node));
             found.extend(context.overlapping_exits(node));
@@ -159,6 +165,7 @@ impl Context<'_, '_> {
 
     /// A replayed request for which `query` holds at `node` and that ends as `expect` says.
     fn witness(&mut self, node: usize, query: &Formula, expect: &Expect, shown: &[VarId]) -> Option<Example> {
+        let limits = Limits { at_arrival: *expect == Expect::Refused, ..Limits::default() };
         let (Some(compiled), Some(directory)) = (self.compiled, self.directory) else { return None };
         let node_name = self.node(node)?.name.clone();
         // For an order question, a program with the other exit written first.
@@ -178,6 +185,9 @@ impl Context<'_, '_> {
                 }
                 Expect::Moves { exit } => {
                     matches!(&replayed.last, Ok(step) if step.exit.as_deref() == Some(exit.as_str()))
+                }
+                Expect::Refused => {
+                    matches!(&replayed.last, Err(error) if matches!(error.code, Code::R0302 | Code::R0303))
                 }
             }
         };
@@ -203,7 +213,7 @@ impl Context<'_, '_> {
             }
             Some(Example { values, trace, expect: expect.clone() })
         };
-        search(&mut self.model, &self.prepared, node, query, Limits::default(), &mut accept)
+        search(&mut self.model, &self.prepared, node, query, limits, &mut accept)
     }
 
     /// The program with exit `also` of `node` moved just before exit `taken`.
@@ -242,6 +252,212 @@ impl Context<'_, '_> {
         let mut parts: Vec<Formula> = conditions.iter().take(index).map(|c| Formula::not(c.clone())).collect();
         parts.extend(conditions.get(index).cloned());
         Formula::and(parts)
+    }
+
+    /// Whether some request is at `node` when it arrives (before its checks).
+    fn arrives(&self, node: usize) -> bool {
+        self.reach
+            .arrival
+            .get(node)
+            .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()))
+    }
+
+    /// Whether return `index` of `node` can be taken (by a reject, from arrival).
+    fn return_takeable(&self, node: usize, index: usize) -> bool {
+        let Some(returns) = self.prepared.returns.get(node) else { return false };
+        let mut parts: Vec<Formula> = returns
+            .iter()
+            .take(index)
+            .map(|condition| Formula::not(condition.clone().unwrap_or(Formula::True)))
+            .collect();
+        parts.push(returns.get(index).cloned().flatten().unwrap_or(Formula::True));
+        parts.push(self.prepared.aggregate_facts.clone());
+        let query = Formula::and(parts);
+        self.reach.arrival.get(node).is_some_and(|state| {
+            state.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
+                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                Err(_) => true,
+            })
+        })
+    }
+
+    /// E0704: the nodes requests reach and can never leave for an archive
+    /// node, along exits and returns that some request can take. Loops
+    /// through `return` are normal: a node is a trap only if no way out
+    /// ever leads to an archive.
+    fn traps(&mut self) -> Vec<(usize, Finding)> {
+        let workflow = self.model.workflow;
+        let count = workflow.nodes.len();
+        let mut takeable: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count]; // (target, index, is_exit)
+        let mut submittable = vec![false; count];
+        let mut arrives = vec![false; count];
+        for (node, ir_node) in workflow.nodes.iter().enumerate() {
+            if ir_node.kind == crate::ir::NodeKind::Archive {
+                continue;
+            }
+            let here = self.arrives(node);
+            if let Some(slot) = arrives.get_mut(node) {
+                *slot = here;
+            }
+            if !here {
+                continue;
+            }
+            let can_submit = !matches!(self.decide(node, &Formula::True), Verdict::Never);
+            if let Some(slot) = submittable.get_mut(node) {
+                *slot = can_submit;
+            }
+            let mut ways = Vec::new();
+            if can_submit {
+                for (index, exit) in ir_node.exits.iter().enumerate() {
+                    if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
+                        ways.push((exit.target, index, true));
+                    }
+                }
+            }
+            for (index, exit) in ir_node.returns.iter().enumerate() {
+                if self.return_takeable(node, index) {
+                    ways.push((exit.target, index, false));
+                }
+            }
+            if let Some(slot) = takeable.get_mut(node) {
+                *slot = ways;
+            }
+        }
+        // The nodes from which an archive node can be reached.
+        let mut finishes: Vec<bool> =
+            workflow.nodes.iter().map(|node| node.kind == crate::ir::NodeKind::Archive).collect();
+        loop {
+            let mut changed = false;
+            for node in 0..count {
+                if finishes.get(node).copied().unwrap_or(true) {
+                    continue;
+                }
+                let reaches = takeable.get(node).is_some_and(|ways| {
+                    ways.iter().any(|(target, _, _)| finishes.get(*target).copied().unwrap_or(false))
+                });
+                if reaches {
+                    if let Some(slot) = finishes.get_mut(node) {
+                        *slot = true;
+                    }
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut out = Vec::new();
+        for (node, ir_node) in workflow.nodes.iter().enumerate() {
+            if !arrives.get(node).copied().unwrap_or(false) || finishes.get(node).copied().unwrap_or(true) {
+                continue;
+            }
+            let ways = takeable.get(node).cloned().unwrap_or_default();
+            let workflow_name = workflow.name.clone();
+            let finding = if !submittable.get(node).copied().unwrap_or(false) {
+                let Some(example) = self.witness(node, &Formula::True, &Expect::Refused, &[]) else { continue };
+                Finding {
+                    code: Code::E0704,
+                    workflow: workflow_name,
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "requests that reach `{}` can never leave it: no submit passes its required fields and validate rules",
+                        ir_node.name
+                    ),
+                    primary: (ir_node.at, "every request that arrives here stays".into()),
+                    labels: vec![(ir_node.at, "counterexample: the runtime refuses the submit (R0302/R0303)".into())],
+                    help: Some(
+                        "a `validate` that can never hold together with the node's `required` fields and what reaches \
+                         it; relax the rule, or make the fields it needs editable before"
+                            .into(),
+                    ),
+                    example: Some(example),
+                }
+            } else if ways.iter().all(|(_, _, is_exit)| !is_exit) {
+                let shown = self.shown_vars(&Formula::and(self.conditions(node)));
+                let Some(example) = self.witness(node, &Formula::True, &Expect::NoExit, &shown) else { continue };
+                let labels = ir_node
+                    .exits
+                    .iter()
+                    .filter_map(|exit| exit.condition.as_ref().map(|c| (c.at, "never holds here".to_owned())))
+                    .chain(std::iter::once((
+                        ir_node.at,
+                        format!(
+                            "counterexample: {} arrives, and the runtime refuses its submit (R0201)",
+                            describe_values(&example.values)
+                        ),
+                    )))
+                    .collect();
+                let returns = if ways.is_empty() {
+                    String::new()
+                } else {
+                    let targets: std::collections::BTreeSet<String> = ways
+                        .iter()
+                        .filter_map(|(target, _, _)| workflow.nodes.get(*target).map(|node| format!("`{}`", node.name)))
+                        .collect();
+                    format!(
+                        ", and its returns lead only to {}, which never finish",
+                        targets.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                Finding {
+                    code: Code::E0704,
+                    workflow: workflow_name,
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "requests that reach `{}` can never leave it: none of its exits can ever be taken{returns}",
+                        ir_node.name
+                    ),
+                    primary: (ir_node.at, "every request that arrives here stays".into()),
+                    labels,
+                    help: Some(
+                        "what reaches the node (its `validate` rules, required fields, the exits taken on the way) rules \
+                         every exit out; add an exit without `when`, or correct the conditions"
+                            .into(),
+                    ),
+                    example: Some(example),
+                }
+            } else {
+                let targets: Vec<String> = ways
+                    .iter()
+                    .filter_map(|(target, _, _)| workflow.nodes.get(*target).map(|node| format!("`{}`", node.name)))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let mut example = None;
+                for &(_, index, is_exit) in &ways {
+                    if !is_exit {
+                        continue;
+                    }
+                    let Some(exit) = ir_node.exits.get(index) else { continue };
+                    let expect = Expect::Moves { exit: exit.name.clone() };
+                    example = self.witness(node, &self.taken(node, index), &expect, &[]);
+                    if example.is_some() {
+                        break;
+                    }
+                }
+                let Some(example) = example else { continue };
+                Finding {
+                    code: Code::E0704,
+                    workflow: workflow_name,
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "requests that reach `{}` can never finish: its ways out lead only to {}, from which no archive node can be reached",
+                        ir_node.name,
+                        targets.join(", ")
+                    ),
+                    primary: (ir_node.at, "requests that arrive here never reach an archive node".into()),
+                    labels: Vec::new(),
+                    help: Some(
+                        "along the exits some request can take, no path leads to an archive node; give the loop a way \
+                         out whose condition can hold"
+                            .into(),
+                    ),
+                    example: Some(example),
+                }
+            };
+            out.push((node, finding));
+        }
+        out
     }
 
     /// W0701: the requests that reach `node` and match none of its exits.

@@ -47,6 +47,8 @@ pub enum Expect {
     Exit { taken: String, also: String },
     /// The last submit takes `exit` (into nodes that never finish).
     Moves { exit: String },
+    /// The last submit is refused by a `required` field or a `validate` rule (R0302, R0303).
+    Refused,
 }
 
 /// A request that shows a finding, replayed through the runtime.

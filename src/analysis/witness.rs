@@ -23,11 +23,14 @@ pub struct Limits {
     pub width: usize,
     /// Solutions tried at the goal.
     pub tries: usize,
+    /// Ask the question when the request arrives at the goal (before its
+    /// submit's checks), not when its exits are tried.
+    pub at_arrival: bool,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { depth: 16, expansions: 160, width: 48, tries: 24 }
+        Limits { depth: 16, expansions: 160, width: 48, tries: 24, at_arrival: false }
     }
 }
 
@@ -61,7 +64,8 @@ pub fn search<T>(
         }
         let decided = exec.decide(arrived.clone(), node);
         if node == goal {
-            let at_goal = exec.assume(decided.clone(), query);
+            let base = if limits.at_arrival { arrived.clone() } else { decided.clone() };
+            let at_goal = exec.assume(base, query);
             for sym in &at_goal {
                 if tries >= limits.tries {
                     return None;

@@ -75,6 +75,7 @@ codes! {
     W0701 = "W0701", Warning, "some requests match no exit of a node";
     W0702 = "W0702", Warning, "an exit no request can take";
     W0703 = "W0703", Warning, "two exits overlap and their written order decides";
+    E0704 = "E0704", Error, "requests that reach this node can never finish (a trap)";
     E0707 = "E0707", Error, "`allow` names no warning of the route analysis, or gives no reason";
     R0101 = "R0101", Error, "division by zero";
     R0102 = "R0102", Error, "number out of range";
