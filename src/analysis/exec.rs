@@ -490,7 +490,7 @@ impl Exec<'_, '_> {
     }
 
     /// People at `node` write what it makes editable (a new step of the path).
-    fn open_step(&mut self, mut state: State, node: usize) -> State {
+    pub fn open_step(&mut self, mut state: State, node: usize) -> State {
         if self.mode == Mode::Version {
             for sym in &mut state {
                 sym.steps.push(StepRecord { node, act: Act::Submit, taken: None, fresh: Vec::new(), scripted: false });
@@ -515,7 +515,8 @@ impl Exec<'_, '_> {
     }
 
     /// The requests that take exit `index` of `node` (from the decision
-    /// moment), arriving at its target; `None` when the target is an archive.
+    /// moment), entering its target: after the target's `before`, when its
+    /// operators are resolved (`open_step` then lets its people write).
     pub fn take_exit(&mut self, decided: &State, node: usize, index: usize) -> (usize, State) {
         let exits = self.prepared.exits.get(node).cloned().unwrap_or_default();
         let target =
@@ -558,7 +559,7 @@ impl Exec<'_, '_> {
         (target, self.enter(state, target))
     }
 
-    /// Arriving at `target`: its `before` block, then its people's writes.
+    /// Entering `target`: its `before` block (operators are resolved next).
     fn enter(&mut self, state: State, target: usize) -> State {
         let state = self.tick(state);
         let is_archive = self.model.workflow.nodes.get(target).is_some_and(|node| node.kind == NodeKind::Archive);
@@ -566,8 +567,7 @@ impl Exec<'_, '_> {
             return state;
         }
         let before = self.prepared.before.get(target).cloned().unwrap_or_default();
-        let state = self.run(state, &before);
-        self.open_step(state, target)
+        self.run(state, &before)
     }
 }
 

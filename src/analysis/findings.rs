@@ -44,7 +44,7 @@ pub struct Context<'a, 'p> {
     pub creators: Vec<String>,
 }
 
-pub fn analyze(analysis: &Analysis) -> Report {
+pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
     let mut report = Report::default();
     let Ok(program) = ir::lower(analysis) else { return report };
     let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
@@ -70,6 +70,11 @@ pub fn analyze(analysis: &Analysis) -> Report {
             creators: creators.clone(),
         };
         let traps = context.traps();
+        let admitted = match options.org {
+            Some(org) => super::org::admitted(&context.model, org),
+            None => Vec::new(),
+        };
+        let creator_fields = super::org::creator_fields(&mut context.model);
         for (node, ir_node) in workflow.nodes.iter().enumerate() {
             let mut found = Vec::new();
             if let Some(trap) = traps.iter().find(|(trap_node, _)| *trap_node == node) {
@@ -80,6 +85,10 @@ pub fn analyze(analysis: &Analysis) -> Report {
             found.extend(context.exit_coverage(node));
             found.extend(context.shadowed_exits(node));
             found.extend(context.overlapping_exits(node));
+            found.extend(context.empty_operators(node));
+            if let Some(org) = options.org {
+                found.extend(context.org_operators(node, org, &admitted, &creator_fields));
+            }
             found.retain(|finding| !ir_node.allows.iter().any(|code| code == finding.code.as_str()));
             report.findings.extend(found);
         }
@@ -165,8 +174,26 @@ impl Context<'_, '_> {
 
     /// A replayed request for which `query` holds at `node` and that ends as `expect` says.
     fn witness(&mut self, node: usize, query: &Formula, expect: &Expect, shown: &[VarId]) -> Option<Example> {
-        let limits = Limits { at_arrival: *expect == Expect::Refused, ..Limits::default() };
-        let (Some(compiled), Some(directory)) = (self.compiled, self.directory) else { return None };
+        let (directory, creators) = (self.directory?, self.creators.clone());
+        self.witness_in(node, query, expect, shown, directory, &creators)
+    }
+
+    /// As `witness`, run against `directory` with one of `creators` creating the request.
+    fn witness_in(
+        &mut self,
+        node: usize,
+        query: &Formula,
+        expect: &Expect,
+        shown: &[VarId],
+        directory: &MemoryDirectory,
+        creators: &[String],
+    ) -> Option<Example> {
+        let limits = Limits {
+            at_arrival: *expect == Expect::Refused,
+            at_entry: matches!(expect, Expect::NoOperators { .. }),
+            ..Limits::default()
+        };
+        let compiled = self.compiled?;
         let node_name = self.node(node)?.name.clone();
         // For an order question, a program with the other exit written first.
         let reordered = match expect {
@@ -174,7 +201,7 @@ impl Context<'_, '_> {
             _ => None,
         };
         let workflow_index = self.workflow_index;
-        let creators = self.creators.clone();
+        let creators = creators.to_vec();
         let today = self.prepared.today;
         let check = |replayed: &Replayed, again: Option<&Replayed>| -> bool {
             match expect {
@@ -189,12 +216,13 @@ impl Context<'_, '_> {
                 Expect::Refused => {
                     matches!(&replayed.last, Err(error) if matches!(error.code, Code::R0302 | Code::R0303))
                 }
+                Expect::NoOperators { .. } => matches!(&replayed.last, Err(error) if error.code == Code::R0204),
             }
         };
         let mut accept = |model: &Model<'_>, sym: &super::exec::Sym, solution: &Solution| {
             let trace = build_trace(model, sym, solution, today)?;
             let replayed = replay(compiled, directory, workflow_index, &trace, &creators)?;
-            if replayed.last_node != node_name {
+            if replayed.last_node != node_name && !matches!(expect, Expect::NoOperators { .. }) {
                 return None;
             }
             let again = match &reordered {
@@ -211,7 +239,11 @@ impl Context<'_, '_> {
                     values.push((model.describe(var), display_of(model, current, val)));
                 }
             }
-            Some(Example { values, trace, expect: expect.clone() })
+            let notes = match &replayed.last {
+                Err(error) => error.notes.clone(),
+                Ok(_) => Vec::new(),
+            };
+            Some(Example { values, trace, expect: expect.clone(), notes })
         };
         search(&mut self.model, &self.prepared, node, query, limits, &mut accept)
     }
@@ -460,6 +492,151 @@ impl Context<'_, '_> {
         out
     }
 
+    /// W0705: the requests for which every batch of `node`'s operators
+    /// is empty whatever the directory holds (a `when` that no line meets,
+    /// a people field left empty): the submit that leads there is refused.
+    fn empty_operators(&mut self, node: usize) -> Option<Finding> {
+        let ir_node = self.node(node)?.clone();
+        if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) {
+            return None;
+        }
+        let empty = super::operators::certainly_empty(&mut self.model, &ir_node);
+        if empty == Formula::False {
+            return None;
+        }
+        let entered = self.reach.entered.get(node)?;
+        let query = Formula::and(vec![empty.clone(), self.prepared.aggregate_facts.clone()]);
+        let possible = entered.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
+            Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+            Err(_) => false,
+        });
+        if !possible {
+            return None;
+        }
+        let shown = self.shown_vars(&empty);
+        let expect = Expect::NoOperators { node: ir_node.name.clone() };
+        let example = self.witness(node, &empty, &expect, &shown)?;
+        let described = describe_values(&example.values);
+        let mut labels: Vec<(ir::Loc, String)> = example.notes.clone();
+        labels.push((ir_node.at, format!("counterexample: {described} (the runtime refuses to enter: R0204)")));
+        Some(Finding {
+            code: Code::W0705,
+            workflow: self.model.workflow.name.clone(),
+            node: ir_node.name.clone(),
+            message: format!(
+                "for {described}, every batch of `{}` comes up empty: the request cannot enter it",
+                ir_node.name
+            ),
+            primary: (ir_node.at, "nobody handles these requests".into()),
+            labels,
+            help: Some(
+                "add a batch without `when` as a fallback (a role, a fixed person), or make the field the \
+                 operators come from required before"
+                    .into(),
+            ),
+            example: Some(example),
+        })
+    }
+
+    /// W0705 with `--org`: the creators for whom the directory leaves every
+    /// batch of `node` empty (no manager, no head, a role nobody holds in
+    /// their department, a `where` nobody passes), for some request.
+    fn org_operators(
+        &mut self,
+        node: usize,
+        org: &MemoryDirectory,
+        admitted: &[String],
+        creator_fields: &[usize],
+    ) -> Option<Finding> {
+        let ir_node = self.node(node)?.clone();
+        if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) || admitted.is_empty() {
+            return None;
+        }
+        let groups = super::org::group(&mut self.model, org, &ir_node, admitted, creator_fields);
+        if groups.creator_lines.is_empty() {
+            return None;
+        }
+        let entered = self.reach.entered.get(node)?.clone();
+        let possible_at_entry = |context: &Self, formula: &Formula| {
+            let query = Formula::and(vec![formula.clone(), context.prepared.aggregate_facts.clone()]);
+            entered.iter().any(|sym| match dnf(&query, &sym.cube, &context.model) {
+                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &context.model).is_unsat()),
+                Err(_) => false,
+            })
+        };
+        let mut stuck: Vec<usize> = Vec::new();
+        let mut always = true;
+        let mut example = None;
+        for (empties, classes, creators) in &groups.groups {
+            // Only the directory's doing: the form's own gaps are the plain W0705.
+            if !empties.iter().any(|empty| *empty) {
+                continue;
+            }
+            let formula = super::org::group_empty(&mut self.model, &ir_node, &groups, empties, classes);
+            if !possible_at_entry(self, &formula) {
+                continue;
+            }
+            let mut restricted = vec![Formula::not(formula.clone())];
+            for &(var, class) in classes {
+                restricted.push(Formula::dom(var, super::logic::Dom::Fin(1u128 << class)));
+            }
+            if possible_at_entry(self, &Formula::and(restricted)) {
+                always = false;
+            }
+            stuck.extend(creators.iter().copied());
+            if example.is_none() {
+                let saved = std::mem::replace(&mut self.model.other_ids, super::org::ids_by_kind(org));
+                let mut shown = self.shown_vars(&formula);
+                // The creator's own fields say nothing the creator's name does not.
+                shown.retain(|var| {
+                    !matches!(self.model.info(*var).map(|info| &info.key), Some(Key::Field(field)) if creator_fields.contains(field))
+                });
+                let expect = Expect::NoOperators { node: ir_node.name.clone() };
+                for &creator in creators.iter().take(3) {
+                    let Some(id) = admitted.get(creator) else { continue };
+                    example = self.witness_in(node, &formula, &expect, &shown, org, std::slice::from_ref(id));
+                    if let Some(found) = &mut example {
+                        found.values.insert(0, ("creator".into(), person(org, id)));
+                        found.trace.creator = Some(id.clone());
+                        break;
+                    }
+                }
+                self.model.other_ids = saved;
+            }
+        }
+        let example = example?;
+        stuck.sort_unstable();
+        let names: Vec<String> =
+            stuck.iter().take(10).filter_map(|&index| admitted.get(index)).map(|id| person(org, id)).collect();
+        let more = stuck.len().saturating_sub(names.len());
+        let listed = if more > 0 { format!("{}, and {more} more", names.join(", ")) } else { names.join(", ") };
+        let when = if always { "whatever they fill in".to_owned() } else { "for some requests".to_owned() };
+        let mut labels: Vec<(ir::Loc, String)> = example.notes.clone();
+        labels.push((
+            ir_node.at,
+            format!("counterexample: {} (the runtime refuses to enter: R0204)", describe_values(&example.values)),
+        ));
+        Some(Finding {
+            code: Code::W0705,
+            workflow: self.model.workflow.name.clone(),
+            node: ir_node.name.clone(),
+            message: format!(
+                "{} of the {} people who may create requests {} nobody at `{}` {when}: {listed}",
+                stuck.len(),
+                admitted.len(),
+                if stuck.len() == 1 { "gets" } else { "get" },
+                ir_node.name
+            ),
+            primary: (ir_node.at, "the directory gives these creators nobody here".into()),
+            labels,
+            help: Some(
+                "fill the directory (managers, department heads, role holders), or add a later batch as a fallback"
+                    .into(),
+            ),
+            example: Some(example),
+        })
+    }
+
     /// W0701: the requests that reach `node` and match none of its exits.
     fn exit_coverage(&mut self, node: usize) -> Option<Finding> {
         let ir_node = self.node(node)?.clone();
@@ -681,6 +858,15 @@ impl Context<'_, '_> {
             }
         }
         out
+    }
+}
+
+/// `E0105 (王五)`.
+fn person(directory: &MemoryDirectory, id: &str) -> String {
+    use crate::org::Directory;
+    match directory.employee(id) {
+        Some(employee) => format!("{id} ({})", employee.name),
+        None => id.to_owned(),
     }
 }
 

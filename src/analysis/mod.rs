@@ -20,6 +20,8 @@ mod exec;
 mod findings;
 mod logic;
 mod model;
+mod operators;
+mod org;
 mod reach;
 mod replay;
 mod solve;
@@ -32,6 +34,7 @@ use serde::Serialize;
 use crate::check::{self, Analysis, Loader};
 use crate::diag::{self, Code, Diagnostic, Label};
 use crate::ir::Loc;
+use crate::org::MemoryDirectory;
 use crate::source::{FileId, FileSpan, Span};
 
 pub use replay::{Trace, TraceStep};
@@ -49,6 +52,8 @@ pub enum Expect {
     Moves { exit: String },
     /// The last submit is refused by a `required` field or a `validate` rule (R0302, R0303).
     Refused,
+    /// The last submit leads to `node`, which resolves nobody (R0204).
+    NoOperators { node: String },
 }
 
 /// A request that shows a finding, replayed through the runtime.
@@ -58,6 +63,10 @@ pub struct Example {
     pub values: Vec<(String, String)>,
     pub trace: Trace,
     pub expect: Expect,
+    /// What the runtime said about the places involved when it ran the
+    /// request (for empty operators: why each line gave nobody).
+    #[serde(skip)]
+    pub notes: Vec<(Loc, String)>,
 }
 
 /// One finding of the analysis.
@@ -91,21 +100,36 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+/// What the analysis is given besides the program.
+#[derive(Default, Clone, Copy)]
+pub struct Options<'a> {
+    /// `--org`: decide the operators the directory gives each creator.
+    pub org: Option<&'a MemoryDirectory>,
+}
+
 /// Analyses every workflow of a checked program. A program with errors is
 /// not analysed (its IR does not exist).
 pub fn analyze(analysis: &Analysis) -> Report {
+    analyze_with(analysis, &Options::default())
+}
+
+pub fn analyze_with(analysis: &Analysis, options: &Options<'_>) -> Report {
     if analysis.error_count() > 0 {
         return Report::default();
     }
-    findings::analyze(analysis)
+    findings::analyze(analysis, options)
 }
 
 /// `check::check_paths`, then the analysis of an error-free program: the
 /// diagnostics `flowc check` prints and the language server publishes.
 pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
+    check_paths_with(paths, loader, &Options::default())
+}
+
+pub fn check_paths_with(paths: &[PathBuf], loader: &dyn Loader, options: &Options<'_>) -> Analysis {
     let mut analysis = check::check_paths(paths, loader);
     if analysis.error_count() == 0 && analysis.unreadable.is_empty() {
-        let report = analyze(&analysis);
+        let report = analyze_with(&analysis, options);
         analysis.diagnostics.extend(report.findings.iter().map(Finding::to_diagnostic));
         diag::sort(&mut analysis.diagnostics);
     }

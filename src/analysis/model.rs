@@ -202,6 +202,9 @@ pub struct Model<'p> {
     now: DateTime,
     /// The source texts, by `Loc::file`, for quoting expressions.
     texts: &'p [std::sync::Arc<str>],
+    /// Ids a counterexample may use for "any other" record of a kind (a
+    /// real directory's, when the request is run against it).
+    pub other_ids: HashMap<RefKind, Vec<String>>,
 }
 
 /// The scope of an inlined user function: its arguments, translated in the caller's scope.
@@ -236,6 +239,7 @@ impl<'p> Model<'p> {
             empty_directory: MemoryDirectory::from_records(DirectoryFile::default()).ok()?,
             now: DateTime::parse("2026-01-01T00:00:00+08:00")?,
             texts,
+            other_ids: HashMap::new(),
         };
         model.collect_literals();
         Some(model)
@@ -333,6 +337,30 @@ impl<'p> Model<'p> {
 
     /// The classes of a finite field: the values its conditions tell apart.
     pub fn field_classes(&self, field: usize) -> Vec<Class> {
+        let mut classes = self.all_field_classes(field);
+        if self.never_empty(field) {
+            classes.retain(|class| *class != Class::Null);
+        }
+        classes
+    }
+
+    /// A computed reference to the creator, or to their department or
+    /// subcompany, is never empty: every employee has a department, and
+    /// every department a subcompany (runtime.md §2).
+    pub fn never_empty(&self, field: usize) -> bool {
+        let Some(formula) = self.form.fields.get(field).and_then(|target| target.formula.as_ref()) else {
+            return false;
+        };
+        match &formula.kind {
+            ExprKind::Creator => true,
+            ExprKind::Member(target, member) => {
+                matches!(target.kind, ExprKind::Creator) && (member == "department" || member == "subcompany")
+            }
+            _ => false,
+        }
+    }
+
+    fn all_field_classes(&self, field: usize) -> Vec<Class> {
         let Some(target) = self.form.fields.get(field) else { return vec![Class::Null, Class::Other] };
         let literals = self.literals.get(&field).cloned().unwrap_or_default();
         match &target.kind {
@@ -390,14 +418,26 @@ impl<'p> Model<'p> {
             Class::Other => {
                 let literals = self.literals.get(&field).cloned().unwrap_or_default();
                 match &target.kind {
-                    FieldKind::Employees => Value::List(vec![Value::Ref(RefKind::Employee, "E1".into())]),
-                    FieldKind::Departments => Value::List(vec![Value::Ref(RefKind::Department, "D1".into())]),
+                    FieldKind::Employees => {
+                        Value::List(vec![Value::Ref(RefKind::Employee, self.first_id(RefKind::Employee, "E1"))])
+                    }
+                    FieldKind::Departments => {
+                        Value::List(vec![Value::Ref(RefKind::Department, self.first_id(RefKind::Department, "D1"))])
+                    }
                     FieldKind::Attachment => Value::List(vec![Value::Text("附件.pdf".into())]),
                     FieldKind::Time => {
                         crate::runtime::values::dates::Time::parse("09:00").map_or(Value::Null, Value::Time)
                     }
                     FieldKind::DateTime => {
                         DateTime::parse("2026-01-01T09:00:00+08:00").map_or(Value::Null, Value::DateTime)
+                    }
+                    _ if ref_kind.is_some_and(|kind| self.other_ids.contains_key(&kind)) => {
+                        let kind = ref_kind.unwrap_or(RefKind::Employee);
+                        let ids = self.other_ids.get(&kind).cloned().unwrap_or_default();
+                        match ids.into_iter().find(|id| !literals.contains(id)) {
+                            Some(id) => Value::Ref(kind, id),
+                            None => Value::Null,
+                        }
                     }
                     _ => {
                         let stem = match ref_kind {
@@ -425,6 +465,10 @@ impl<'p> Model<'p> {
                 }
             }
         }
+    }
+
+    fn first_id(&self, kind: RefKind, fallback: &str) -> String {
+        self.other_ids.get(&kind).and_then(|ids| ids.first()).cloned().unwrap_or_else(|| fallback.to_owned())
     }
 
     /// What changes a field: itself, or for a computed field its inputs.

@@ -14,6 +14,8 @@ use crate::ir::NodeKind;
 /// Per node: the requests that arrive (after `before` and the node's
 /// writes) and the requests at the moment its exits are tried.
 pub struct Reach {
+    /// After the node's `before` block, when its operators are resolved.
+    pub entered: Vec<State>,
     pub arrival: Vec<State>,
     pub decided: Vec<State>,
     /// A node visited so often that its requests were widened to everything.
@@ -25,14 +27,13 @@ const VISIT_LIMIT: usize = 12;
 
 pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
     let count = exec.model.workflow.nodes.len();
+    let mut entered: Vec<State> = vec![Vec::new(); count];
     let mut arrival: Vec<State> = vec![Vec::new(); count];
     let mut decided: Vec<State> = vec![Vec::new(); count];
     let mut widened = vec![false; count];
     let mut visits = vec![0usize; count];
     let create = exec.model.workflow.create;
-    if let Some(slot) = arrival.get_mut(create) {
-        *slot = exec.start();
-    }
+    let initial = exec.start();
     let mut queue: VecDeque<usize> = VecDeque::from([create]);
     let mut queued = vec![false; count];
     if let Some(flag) = queued.get_mut(create) {
@@ -45,7 +46,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         let Some(visit) = visits.get_mut(node) else { continue };
         *visit += 1;
         if *visit > VISIT_LIMIT {
-            if let (Some(slot), Some(flag)) = (arrival.get_mut(node), widened.get_mut(node)) {
+            if let (Some(slot), Some(flag)) = (entered.get_mut(node), widened.get_mut(node)) {
                 if !*flag {
                     *flag = true;
                     *slot = vec![Sym { cube: Cube::top(), current: Default::default(), steps: Vec::new() }];
@@ -54,7 +55,14 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
                 }
             }
         }
-        let arrived = arrival.get(node).cloned().unwrap_or_default();
+        let mut arrived = exec.open_step(entered.get(node).cloned().unwrap_or_default(), node);
+        if node == create {
+            arrived.extend(initial.iter().cloned());
+            arrived = exec.tidy(arrived);
+        }
+        if let Some(slot) = arrival.get_mut(node) {
+            *slot = arrived.clone();
+        }
         if arrived.is_empty() {
             continue;
         }
@@ -79,7 +87,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             if state.is_empty() || exec.model.workflow.nodes.get(target).is_none_or(|n| n.kind == NodeKind::Archive) {
                 continue;
             }
-            let Some(old) = arrival.get(target) else { continue };
+            let Some(old) = entered.get(target) else { continue };
             let grows = state.iter().any(|sym| !old.iter().any(|kept| sym.cube.is_subset(&kept.cube, exec.model)));
             if !grows {
                 continue;
@@ -87,7 +95,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             let mut joined = old.clone();
             joined.extend(state);
             let joined = exec.tidy(joined);
-            if let Some(slot) = arrival.get_mut(target) {
+            if let Some(slot) = entered.get_mut(target) {
                 *slot = joined;
             }
             if let Some(flag) = queued.get_mut(target) {
@@ -98,5 +106,5 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             }
         }
     }
-    Reach { arrival, decided, widened }
+    Reach { entered, arrival, decided, widened }
 }

@@ -33,6 +33,10 @@ use crate::runtime::values::value::{FormData, Value};
 pub struct Trace {
     /// The day the actions happen (`--now`).
     pub now: String,
+    /// Who creates the request, when it matters (`--org` findings); else
+    /// anyone allowed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
     /// What the creator fills in.
     pub form: Map<String, Json>,
     /// Each action after creating, in order; the last is the one the finding is about.
@@ -76,7 +80,7 @@ pub fn build_trace(model: &Model<'_>, sym: &Sym, solution: &Solution, today: Opt
         })
         .map(Date)
         .or_else(|| Date::from_ymd(2026, 1, 1))?;
-    Some(Trace { now: format!("{day}T09:00:00+08:00"), form, steps })
+    Some(Trace { now: format!("{day}T09:00:00+08:00"), creator: None, form, steps })
 }
 
 /// The values people write at one step: the fields the solution fixes,

@@ -26,11 +26,14 @@ pub struct Limits {
     /// Ask the question when the request arrives at the goal (before its
     /// submit's checks), not when its exits are tried.
     pub at_arrival: bool,
+    /// Ask it when the request enters the goal (its operators are resolved
+    /// then): the last step of the path is the submit that leads there.
+    pub at_entry: bool,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { depth: 16, expansions: 160, width: 48, tries: 24, at_arrival: false }
+        Limits { depth: 16, expansions: 160, width: 48, tries: 24, at_arrival: false, at_entry: false }
     }
 }
 
@@ -55,27 +58,41 @@ pub fn search<T>(
             start = exec.assume(start, &Formula::dom(today, year));
         }
     }
-    let mut queue: VecDeque<(usize, State, usize)> = VecDeque::from([(exec.model.workflow.create, start, 0usize)]);
+    // (node, state, depth, whether the state is still at the entry: before the node's writes)
+    let mut queue: VecDeque<(usize, State, usize, bool)> =
+        VecDeque::from([(exec.model.workflow.create, start, 0usize, false)]);
     let mut expansions = 0usize;
     let mut tries = 0usize;
-    while let Some((node, arrived, depth)) = queue.pop_front() {
-        if arrived.is_empty() {
+    while let Some((node, state, depth, at_entry)) = queue.pop_front() {
+        if state.is_empty() {
             continue;
         }
-        let decided = exec.decide(arrived.clone(), node);
-        if node == goal {
-            let base = if limits.at_arrival { arrived.clone() } else { decided.clone() };
+        let mut check = |base: State, exec: &mut Exec<'_, '_>| -> Option<Option<T>> {
             let at_goal = exec.assume(base, query);
             for sym in &at_goal {
                 if tries >= limits.tries {
-                    return None;
+                    return Some(None);
                 }
                 tries += 1;
                 if let Outcome::Sat(solution) = solve(&sym.cube, exec.model) {
                     if let Some(found) = accept(exec.model, sym, &solution) {
-                        return Some(found);
+                        return Some(Some(found));
                     }
                 }
+            }
+            None
+        };
+        if at_entry && node == goal && limits.at_entry {
+            if let Some(answer) = check(state.clone(), &mut exec) {
+                return answer;
+            }
+        }
+        let arrived = if at_entry { exec.open_step(state, node) } else { state };
+        let decided = exec.decide(arrived.clone(), node);
+        if node == goal && !limits.at_entry {
+            let base = if limits.at_arrival { arrived.clone() } else { decided.clone() };
+            if let Some(answer) = check(base, &mut exec) {
+                return answer;
             }
         }
         if depth >= limits.depth || expansions >= limits.expansions {
@@ -85,20 +102,20 @@ pub fn search<T>(
         let Some(ir_node) = exec.model.workflow.nodes.get(node) else { continue };
         let (exits, returns) = (ir_node.exits.len(), ir_node.returns.len());
         for index in 0..exits {
-            let (target, mut state) = exec.take_exit(&decided, node, index);
+            let (target, mut next) = exec.take_exit(&decided, node, index);
             if exec.model.workflow.nodes.get(target).is_none_or(|n| n.kind == NodeKind::Archive) {
                 continue;
             }
-            state.truncate(limits.width);
-            if !state.is_empty() {
-                queue.push_back((target, state, depth + 1));
+            next.truncate(limits.width);
+            if !next.is_empty() {
+                queue.push_back((target, next, depth + 1, true));
             }
         }
         for index in 0..returns {
-            let (target, mut state) = exec.take_return(&arrived, node, index);
-            state.truncate(limits.width);
-            if !state.is_empty() {
-                queue.push_back((target, state, depth + 1));
+            let (target, mut next) = exec.take_return(&arrived, node, index);
+            next.truncate(limits.width);
+            if !next.is_empty() {
+                queue.push_back((target, next, depth + 1, true));
             }
         }
     }

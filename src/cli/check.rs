@@ -1,5 +1,6 @@
-//! `flowc check FILE…`: exit 0 without errors (warnings allowed), 1 with
-//! errors (or warnings under `--deny warnings`), 2 for unreadable files.
+//! `flowc check FILE… [--org FILE]`: exit 0 without errors (warnings
+//! allowed), 1 with errors (or warnings under `--deny warnings`), 2 for
+//! unreadable files or an unloadable directory.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,11 +23,26 @@ pub struct CheckArgs {
     /// `--deny warnings` makes warnings fail the check.
     #[arg(long, value_enum)]
     deny: Option<Deny>,
+    /// A directory (TOML or JSON): the route analysis then lists which creators get nobody at
+    /// which node.
+    #[arg(long)]
+    org: Option<PathBuf>,
 }
 
 pub fn run(mut arguments: CheckArgs) -> u8 {
     arguments.files = expand_folders(&arguments.files);
-    let analysis = flowc::analysis::check_paths(&arguments.files, &FsLoader);
+    let directory = match &arguments.org {
+        Some(path) => match flowc::org::MemoryDirectory::load(path) {
+            Ok(directory) => Some(directory),
+            Err(error) => {
+                eprintln!("error: cannot load the directory `{}`: {error}", path.display());
+                return EXIT_BAD_USAGE;
+            }
+        },
+        None => None,
+    };
+    let options = flowc::analysis::Options { org: directory.as_ref() };
+    let analysis = flowc::analysis::check_paths_with(&arguments.files, &FsLoader, &options);
     if !analysis.unreadable.is_empty() {
         for (path, reason) in &analysis.unreadable {
             eprintln!("error: cannot read `{}`: {reason}", path.display());
@@ -68,6 +84,7 @@ pub fn run(mut arguments: CheckArgs) -> u8 {
     // The process ends now: freeing the trees and the index piece by piece
     // would cost a third of a large check, and the OS frees it all at once.
     std::mem::forget(analysis);
+    std::mem::forget(directory);
     if failed {
         EXIT_FOUND_ERRORS
     } else {
