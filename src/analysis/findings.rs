@@ -86,6 +86,7 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
             found.extend(context.shadowed_exits(node));
             found.extend(context.overlapping_exits(node));
             found.extend(context.empty_operators(node));
+            found.extend(context.field_flow(node));
             if let Some(org) = options.org {
                 found.extend(context.org_operators(node, org, &admitted, &creator_fields));
             }
@@ -190,7 +191,7 @@ impl Context<'_, '_> {
     ) -> Option<Example> {
         let limits = Limits {
             at_arrival: *expect == Expect::Refused,
-            at_entry: matches!(expect, Expect::NoOperators { .. }),
+            at_entry: matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. }),
             ..Limits::default()
         };
         let compiled = self.compiled?;
@@ -203,7 +204,9 @@ impl Context<'_, '_> {
         let workflow_index = self.workflow_index;
         let creators = creators.to_vec();
         let today = self.prepared.today;
-        let check = |replayed: &Replayed, again: Option<&Replayed>| -> bool {
+        let check = |replayed: &Replayed, again: Option<&Replayed>, trace: &super::Trace| -> bool {
+            let replayed_set =
+                |_: &Replayed, field: &str| trace.steps.last().and_then(|step| step.set.get(field)).cloned();
             match expect {
                 Expect::NoExit => matches!(&replayed.last, Err(error) if error.code == Code::R0201),
                 Expect::Exit { taken, also } => {
@@ -217,19 +220,39 @@ impl Context<'_, '_> {
                     matches!(&replayed.last, Err(error) if matches!(error.code, Code::R0302 | Code::R0303))
                 }
                 Expect::NoOperators { .. } => matches!(&replayed.last, Err(error) if error.code == Code::R0204),
+                Expect::Empty { field, on_entry } => {
+                    let Some(index) = self.model.form.fields.iter().position(|candidate| &candidate.name == field)
+                    else {
+                        return false;
+                    };
+                    let is_empty = crate::runtime::values::value::Value::is_empty;
+                    if *on_entry {
+                        replayed
+                            .after_last
+                            .as_ref()
+                            .is_some_and(|after| after.form.main.get(index).is_none_or(is_empty))
+                    } else {
+                        // The last submit's own `set`, else the value it found.
+                        match replayed_set(replayed, field) {
+                            Some(json) => json.is_null(),
+                            None => replayed.before_last.form.main.get(index).is_none_or(is_empty),
+                        }
+                    }
+                }
             }
         };
         let mut accept = |model: &Model<'_>, sym: &super::exec::Sym, solution: &Solution| {
             let trace = build_trace(model, sym, solution, today)?;
             let replayed = replay(compiled, directory, workflow_index, &trace, &creators)?;
-            if replayed.last_node != node_name && !matches!(expect, Expect::NoOperators { .. }) {
+            let into_node = matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. });
+            if replayed.last_node != node_name && !into_node {
                 return None;
             }
             let again = match &reordered {
                 Some(other) => Some(replay(other, directory, workflow_index, &trace, &creators)?),
                 None => None,
             };
-            if !check(&replayed, again.as_ref()) {
+            if !check(&replayed, again.as_ref(), &trace) {
                 return None;
             }
             let mut values = Vec::new();
@@ -637,6 +660,107 @@ impl Context<'_, '_> {
         })
     }
 
+    /// W0706: a condition at `node` (an exit's or return's `when`, an
+    /// operator line's `when`) that compares a field with `<`, `<=`, `>`,
+    /// `>=`, when the field may be empty there (never required, computed or
+    /// set before) and the condition does not test for that: language.md §4
+    /// makes the comparison false, which is rarely what was meant.
+    fn field_flow(&mut self, node: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(ir_node) = self.node(node).cloned() else { return out };
+        // (field, conditions reading it, at exits (true) or at entry (false),
+        // the earlier exits, which are false whenever the first of them is tried)
+        let mut read: Vec<(usize, Vec<crate::ir::Loc>, bool, usize)> = Vec::new();
+        let mut note = |field: usize, at: crate::ir::Loc, at_exits: bool, earlier: usize| match read
+            .iter_mut()
+            .find(|entry| entry.0 == field && entry.2 == at_exits)
+        {
+            Some(entry) => entry.1.push(at),
+            None => read.push((field, vec![at], at_exits, earlier)),
+        };
+        for (index, exit) in ir_node.exits.iter().enumerate() {
+            if let Some(condition) = &exit.condition {
+                for field in compared_unguarded(self.model.program, condition) {
+                    note(field, condition.at, true, index);
+                }
+            }
+        }
+        for batch in &ir_node.batches {
+            for line in &batch.lines {
+                if let Some(condition) = &line.condition {
+                    for field in compared_unguarded(self.model.program, condition) {
+                        note(field, condition.at, false, 0);
+                    }
+                }
+            }
+        }
+        for (field, places, at_exits, earlier) in read {
+            let Some(target) = self.model.form.fields.get(field) else { continue };
+            if target.formula.is_some() || target.detail.is_some() {
+                continue;
+            }
+            let is_number = super::model::numeric_scale(&target.kind).is_some()
+                || target.kind == crate::check::types::FieldKind::Date;
+            if !is_number {
+                continue;
+            }
+            let Some(empty) = self.model.empty(field) else { continue };
+            // An exit is tried only when the earlier ones are false: they may have handled the empty case.
+            let empty = if at_exits {
+                let mut parts: Vec<Formula> =
+                    self.conditions(node).into_iter().take(earlier).map(Formula::not).collect();
+                parts.push(empty);
+                Formula::and(parts)
+            } else {
+                empty
+            };
+            let name = target.name.clone();
+            let possible = if at_exits {
+                matches!(self.decide(node, &empty), Verdict::Possible { .. })
+            } else {
+                self.reach.entered.get(node).is_some_and(|entered| {
+                    entered.iter().any(|sym| match dnf(&empty, &sym.cube, &self.model) {
+                        Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                        Err(_) => false,
+                    })
+                })
+            };
+            if !possible {
+                continue;
+            }
+            let expect = Expect::Empty { field: name.clone(), on_entry: !at_exits };
+            let Some(example) = self.witness(node, &empty, &expect, &[]) else { continue };
+            let texts: Vec<String> =
+                places.iter().map(|at| format!("`{}`", self.model.text_at(*at))).collect::<Vec<_>>();
+            let mut labels: Vec<(ir::Loc, String)> =
+                places.iter().skip(1).map(|at| (*at, format!("false when `{name}` is empty"))).collect();
+            labels.push((target.at, "never required, computed or set before this node".into()));
+            labels.push((
+                ir_node.at,
+                format!("counterexample: a request with `{name}` empty gets here (run through the interpreter)"),
+            ));
+            out.push(Finding {
+                code: Code::W0706,
+                workflow: self.model.workflow.name.clone(),
+                node: ir_node.name.clone(),
+                message: format!(
+                    "`{name}` may be empty at `{}`, and then {} {} false",
+                    ir_node.name,
+                    texts.join(", "),
+                    if texts.len() == 1 { "is" } else { "are" }
+                ),
+                primary: (places.first().copied().unwrap_or(ir_node.at), format!("false when `{name}` is empty")),
+                labels,
+                help: Some(format!(
+                    "an ordering comparison with an empty value is false (language.md §4); say what an empty \
+                     `{name}` means — `{name} == null or …` — or make it `required {name}` at an earlier node"
+                )),
+                example: Some(example),
+            });
+        }
+        out
+    }
+
     /// W0701: the requests that reach `node` and match none of its exits.
     fn exit_coverage(&mut self, node: usize) -> Option<Finding> {
         let ir_node = self.node(node)?.clone();
@@ -859,6 +983,47 @@ impl Context<'_, '_> {
         }
         out
     }
+}
+
+/// The fields a condition compares with `<`, `<=`, `>`, `>=` (directly, as
+/// one side) and never tests for emptiness (`== null`, `!= null`, `is_empty`).
+fn compared_unguarded(program: &ir::Program, condition: &ir::Expr) -> Vec<usize> {
+    use crate::syntax::ast::BinaryOp;
+    let mut compared: Vec<usize> = Vec::new();
+    let mut guarded: Vec<usize> = Vec::new();
+    let field_of = |expr: &ir::Expr| match &expr.kind {
+        ir::ExprKind::Field(field) => Some(*field),
+        _ => None,
+    };
+    let is_null = |expr: &ir::Expr| match &expr.kind {
+        ir::ExprKind::Null => true,
+        ir::ExprKind::Constant(index) => {
+            program.constants.get(*index).is_some_and(|constant| matches!(constant.value.kind, ir::ExprKind::Null))
+        }
+        _ => false,
+    };
+    condition.walk(&mut |part| match &part.kind {
+        ir::ExprKind::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, left, right) => {
+            compared.extend(field_of(left));
+            compared.extend(field_of(right));
+        }
+        ir::ExprKind::Binary(BinaryOp::Eq | BinaryOp::Ne, left, right) => {
+            if is_null(right) {
+                guarded.extend(field_of(left));
+            }
+            if is_null(left) {
+                guarded.extend(field_of(right));
+            }
+        }
+        ir::ExprKind::CallBuiltin(name, arguments) if name == "is_empty" => {
+            guarded.extend(arguments.first().and_then(field_of));
+        }
+        _ => {}
+    });
+    compared.sort_unstable();
+    compared.dedup();
+    compared.retain(|field| !guarded.contains(field));
+    compared
 }
 
 /// `E0105 (王五)`.

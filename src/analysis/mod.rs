@@ -54,6 +54,10 @@ pub enum Expect {
     Refused,
     /// The last submit leads to `node`, which resolves nobody (R0204).
     NoOperators { node: String },
+    /// `field` is empty when the conditions that compare it are evaluated:
+    /// at the last submit, after its `set` (or, `on_entry`, when the last
+    /// submit has led the request into the node).
+    Empty { field: String, on_entry: bool },
 }
 
 /// A request that shows a finding, replayed through the runtime.

@@ -537,6 +537,8 @@ pub struct Replayed {
     pub before_last: Request,
     /// The node the last action was taken at.
     pub last_node: String,
+    /// The request after the last action, when it went through.
+    pub after_last: Option<Request>,
     /// The last action: what it did, or why it was refused.
     pub last: Result<Step, RuntimeError>,
 }
@@ -587,11 +589,11 @@ pub fn replay(
                 Err(_) => false,
             };
             if index == last_index && !still_here {
-                return Some(Replayed {
-                    last_node: step.node.clone(),
-                    before_last: before,
-                    last: result.map(|(_, step)| step),
-                });
+                let (after_last, last) = match result {
+                    Ok((next, step)) => (Some(next), Ok(step)),
+                    Err(error) => (None, Err(error)),
+                };
+                return Some(Replayed { last_node: step.node.clone(), before_last: before, after_last, last });
             }
             match result {
                 Ok((next, _)) => request = next,

@@ -77,6 +77,7 @@ codes! {
     W0703 = "W0703", Warning, "two exits overlap and their written order decides";
     E0704 = "E0704", Error, "requests that reach this node can never finish (a trap)";
     W0705 = "W0705", Warning, "for some requests or creators every batch of a node's operators is empty";
+    W0706 = "W0706", Warning, "a condition compares a field that may be empty there";
     E0707 = "E0707", Error, "`allow` names no warning of the route analysis, or gives no reason";
     R0101 = "R0101", Error, "division by zero";
     R0102 = "R0102", Error, "number out of range";
