@@ -44,9 +44,9 @@ pub struct Context<'a, 'p> {
     pub creators: Vec<String>,
 }
 
-pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
-    let mut report = Report::default();
-    let Ok(program) = ir::lower(analysis) else { return report };
+/// Runs `each` on every workflow of the program, with its fixpoint computed.
+pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<'_, '_>)) {
+    let Ok(program) = ir::lower(analysis) else { return };
     let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
     // Replays never run a script: a path through one is not replayed.
     let compiled = Compiled::new(analysis, &|_| Ok(String::new())).ok();
@@ -69,6 +69,14 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
             directory: directory.as_ref(),
             creators: creators.clone(),
         };
+        each(&mut context);
+    }
+}
+
+pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
+    let mut report = Report::default();
+    for_each_workflow(analysis, &mut |context| {
+        let workflow = context.model.workflow;
         let traps = context.traps();
         let admitted = match options.org {
             Some(org) => super::org::admitted(&context.model, org),
@@ -93,7 +101,7 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
             found.retain(|finding| !ir_node.allows.iter().any(|code| code == finding.code.as_str()));
             report.findings.extend(found);
         }
-    }
+    });
     report
 }
 

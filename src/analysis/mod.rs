@@ -23,6 +23,7 @@ mod model;
 mod operators;
 mod org;
 mod reach;
+pub mod regions;
 mod replay;
 mod solve;
 mod witness;
@@ -122,6 +123,58 @@ pub fn analyze_with(analysis: &Analysis, options: &Options<'_>) -> Report {
         return Report::default();
     }
     findings::analyze(analysis, options)
+}
+
+/// The decision regions of every node of every workflow (`flowc routes`,
+/// hover): which requests take which exit, for which each operator line counts.
+pub fn routes(analysis: &Analysis) -> regions::Routes {
+    let mut workflows = Vec::new();
+    if analysis.error_count() == 0 {
+        findings::for_each_workflow(analysis, &mut |context| workflows.push(context.routes()));
+    }
+    regions::Routes { workflows }
+}
+
+/// A node's regions as Markdown for the language server's hover (empty
+/// when the program has errors or the node is not found).
+pub fn node_regions_markdown(analysis: &Analysis, workflow: &str, node: &str) -> String {
+    let routes = routes(analysis);
+    let Some(found) = routes
+        .workflows
+        .iter()
+        .filter(|candidate| candidate.name == workflow)
+        .flat_map(|candidate| &candidate.nodes)
+        .find(|candidate| candidate.name == node)
+    else {
+        return String::new();
+    };
+    if found.kind == "archive" {
+        return String::new();
+    }
+    let mut out = String::from("\n\n**Routes** (which requests take which exit):\n");
+    if !found.reached {
+        out.push_str("\n- no request reaches this node\n");
+        return out;
+    }
+    for exit in &found.exits {
+        out.push_str(&format!("\n- `{}` → `{}`: {}", exit.name, exit.target, regions::describe(&exit.region)));
+    }
+    if !found.exits.is_empty() {
+        let stuck = if found.stuck.is_empty() && found.stuck.exact {
+            "none (proved)".to_owned()
+        } else {
+            regions::describe(&found.stuck)
+        };
+        out.push_str(&format!("\n- no exit: {stuck}"));
+    }
+    if !found.operators.is_empty() {
+        out.push_str("\n\n**Operators** (for which requests each line counts):\n");
+        for line in &found.operators {
+            out.push_str(&format!("\n- batch {} `{}`: {}", line.batch, line.people, regions::describe(&line.region)));
+        }
+    }
+    out.push('\n');
+    out
 }
 
 /// `check::check_paths`, then the analysis of an error-free program: the

@@ -563,10 +563,33 @@ impl<'p> Model<'p> {
         match key {
             Key::Field(field) => self.field_name(*field).to_owned(),
             Key::Rows(table) => {
+                let counted = |formula: &Expr| match &formula.kind {
+                    ExprKind::CallBuiltin(name, arguments) if name == "count" => {
+                        matches!(arguments.first().map(|a| &a.kind), Some(ExprKind::Column(c)) if self.table_of(*c) == Some(*table))
+                    }
+                    _ => false,
+                };
+                if let Some(field) =
+                    self.form.fields.iter().find(|f| f.detail.is_none() && f.formula.as_ref().is_some_and(counted))
+                {
+                    return field.name.clone();
+                }
                 let name = self.form.details.get(*table).map_or("?", |detail| detail.name.as_str());
                 format!("{name} rows")
             }
             Key::Agg(agg, column) => {
+                // A main field that is exactly this aggregate reads best by its own name (合计).
+                let same = |formula: &Expr| match &formula.kind {
+                    ExprKind::CallBuiltin(name, arguments) if name == agg.name() => {
+                        matches!(arguments.first().map(|a| &a.kind), Some(ExprKind::Column(c)) if c == column)
+                    }
+                    _ => false,
+                };
+                if let Some(field) =
+                    self.form.fields.iter().find(|f| f.detail.is_none() && f.formula.as_ref().is_some_and(same))
+                {
+                    return field.name.clone();
+                }
                 let table = self.table_of(*column).and_then(|table| self.form.details.get(table));
                 let table = table.map_or("?", |detail| detail.name.as_str());
                 format!("{}({table}.{})", agg.name(), self.field_name(*column))

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod fmt;
 mod lsp;
+mod routes;
 mod run;
 
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check and compile a .flow file; print the IR (`--emit ir`).
     Build(build::BuildArgs),
+    /// Print each node's decision regions: which requests take which exit, and its operators'.
+    Routes(routes::RoutesArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
     /// Run the language server (LSP over stdio) for editors.
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
         Command::Check(arguments) => check::run(arguments),
         Command::Build(arguments) => build::run(arguments),
+        Command::Routes(arguments) => routes::run(arguments),
         Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
         Command::Lsp => lsp::run(),

@@ -291,3 +291,51 @@ fn every_counterexample_is_confirmed_by_the_runtime() {
     }
     assert!(confirmed >= 18, "only {confirmed} counterexamples were confirmed");
 }
+
+#[test]
+fn flowc_routes_prints_the_regions_as_text_and_json() {
+    let (status, stdout, stderr) = super::flowc(&["routes", "examples/expense/expense.flow", "--node", "财务审核"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("  node 财务审核 (approve)\n"), "{stdout}");
+    assert!(stdout.contains("    exit 大额 -> 总经理审批: 合计 > 10000.00"), "{stdout}");
+    assert!(stdout.contains("    exit 招待 -> 总经理审批: 3000.00 < 合计 <= 10000.00 and 类别 = 招待\n"), "{stdout}");
+    assert!(stdout.contains("    no exit: none (proved)\n"), "{stdout}");
+    assert!(stdout.contains("    batch 1 `role(\"会计\", 部门)`: 合计 <= 5000.00\n"), "{stdout}");
+    assert!(!stdout.contains("node 部门审批"), "--node keeps one node: {stdout}");
+
+    let (status, stdout, _) = super::flowc(&["routes", "examples/expense/expense.flow", "--format", "json"]);
+    assert_eq!(status, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let node = json["workflows"][0]["nodes"].as_array().expect("nodes").iter().find(|n| n["name"] == "财务审核").expect("node");
+    let large = &node["exits"][0]["region"];
+    assert_eq!(large["exact"], true);
+    let constraint = large["cubes"][0].as_array().expect("a cube").iter().find(|c| c["field"] == "合计").expect("合计");
+    assert_eq!(constraint["kind"], "number");
+    assert_eq!(constraint["ranges"][0][0], "10000.01");
+    assert_eq!(node["stuck"]["cubes"].as_array().map(Vec::len), Some(0));
+
+    let (status, _, stderr) = super::flowc(&["routes", "examples/expense/expense.flow", "--node", "没有"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("no node `没有`"), "{stderr}");
+}
+
+#[test]
+fn flowc_check_shows_the_findings_and_takes_a_directory() {
+    let case = "tests/data/analysis/W0701/amount_or_urgent.flow";
+    let (status, _, stderr) = super::flowc(&["check", case]);
+    assert_eq!(status, 0, "warnings do not fail the check: {stderr}");
+    assert!(stderr.contains("flow::W0701"), "{stderr}");
+    assert!(stderr.contains("合计 = 5000.00 and 加急 = false match no exit of `部门审批`"), "{stderr}");
+    let (status, _, _) = super::flowc(&["check", case, "--deny", "warnings"]);
+    assert_eq!(status, 1);
+    let (status, _, stderr) = super::flowc(&["check", "tests/data/analysis/E0704/dead_end.flow"]);
+    assert_eq!(status, 1, "a trap is an error: {stderr}");
+
+    let flow = "tests/data/analysis/W0705org/manager_then_head.flow";
+    let (status, _, stderr) = super::flowc(&["check", flow, "--org", "tests/data/analysis/W0705org/org.toml"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("1 of the 4 people who may create requests gets nobody at `部门审批`"), "{stderr}");
+    let (status, _, stderr) = super::flowc(&["check", flow, "--org", "tests/data/analysis/missing.toml"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("cannot load the directory"), "{stderr}");
+}

@@ -1302,3 +1302,16 @@ fn select_options_hover_and_find_their_uses_but_do_not_rename() {
         session.raw("textDocument/prepareRename", json!({ "textDocument": { "uri": uri }, "position": declaration }));
     assert_eq!(refused.result, Some(Value::Null), "options are not renamed: {refused:?}");
 }
+
+#[test]
+fn hover_on_a_node_shows_its_routes() {
+    let text = example("expense");
+    let mut session = Session::new();
+    let (uri, _) = session.open("expense.flow", &text);
+    let node = session.hover_text(&uri, at(&text, "财务审核 \"财务审核\"")).expect("hover on node");
+    assert!(node.contains("**Routes** (which requests take which exit):"), "{node}");
+    assert!(node.contains("- `大额` → `总经理审批`: 合计 > 10000.00"), "{node}");
+    assert!(node.contains("- `招待` → `总经理审批`: 3000.00 < 合计 <= 10000.00 and 类别 = 招待"), "{node}");
+    assert!(node.contains("- no exit: none (proved)"), "{node}");
+    assert!(node.contains("- batch 1 `role(\"财务经理\")`: 合计 > 5000.00"), "{node}");
+}

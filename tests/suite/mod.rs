@@ -1,4 +1,5 @@
 mod analysis;
+mod analysis_random;
 mod check_cases;
 mod cli;
 mod directory;
