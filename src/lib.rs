@@ -4,6 +4,7 @@
 //! manual's rules) → `ir` → `runtime`. `diag` holds the one diagnostic model
 //! every stage reports with.
 
+pub mod analysis;
 pub mod check;
 pub mod diag;
 /// The token-based formatter behind `flowc fmt` and the language server's formatting.

@@ -85,6 +85,7 @@ impl<'a> Checker<'a> {
         }
         for (node, kind) in workflow.nodes.iter().zip(&kinds) {
             self.check_node_shape(module, node, *kind);
+            self.check_allows(module, node);
             self.check_exits(
                 module,
                 node,
@@ -291,6 +292,39 @@ impl<'a> Checker<'a> {
     }
 
     /// E0104: what a node of each kind must and must not have.
+    /// E0707: `allow` names a warning of the route analysis, with a reason.
+    fn check_allows(&self, module: usize, node: &Node) {
+        for allow in &node.allows {
+            let code = crate::diag::ALL_CODES.iter().find(|code| code.as_str() == allow.code.name);
+            let silenceable = code.is_some_and(|code| code.is_analysis_warning());
+            if !silenceable {
+                let known: Vec<&str> = crate::diag::ALL_CODES
+                    .iter()
+                    .filter(|code| code.is_analysis_warning())
+                    .map(|code| code.as_str())
+                    .collect();
+                let what = match code {
+                    Some(code) => format!("`{}` is not a warning of the route analysis", code.as_str()),
+                    None => format!("`{}` is not a diagnostic code", allow.code.name),
+                };
+                self.report(
+                    Diagnostic::new(Code::E0707, what, self.at(module, allow.code.span), "cannot be allowed here")
+                        .with_help(format!("`allow` silences one of {} on this node", known.join(", "))),
+                );
+            } else if allow.reason.value.trim().is_empty() {
+                self.report(
+                    Diagnostic::new(
+                        Code::E0707,
+                        format!("`allow {}` needs a reason", allow.code.name),
+                        self.at(module, allow.reason.span),
+                        "an empty reason",
+                    )
+                    .with_help("say why the finding is acceptable here, for the next reader"),
+                );
+            }
+        }
+    }
+
     fn check_node_shape(&self, module: usize, node: &Node, kind: Kind) {
         if kind == Kind::Archive {
             let offending = node

@@ -1,6 +1,7 @@
-//! `flowc check FILE…`: exit 0 without errors (warnings allowed), 1 with
-//! errors (or warnings under `--deny warnings`), 2 for unreadable files
-//! (under `--format json`, the error document).
+//! `flowc check FILE… [--org FILE]`: exit 0 without errors (warnings
+//! allowed), 1 with errors (or warnings under `--deny warnings`), 2 for
+//! unreadable files or an unloadable directory (under `--format json`, the
+//! error document).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{use_color, Deny, Failure, Format, EXIT_BAD_USAGE, EXIT_FOUND_ERRORS, EXIT_OK};
-use flowc::check::{self, FsLoader};
+use flowc::check::FsLoader;
 use flowc::diag::render::{self, TextStyle};
 
 #[derive(Args)]
@@ -23,11 +24,27 @@ pub struct CheckArgs {
     /// `--deny warnings` makes warnings fail the check.
     #[arg(long, value_enum)]
     deny: Option<Deny>,
+    /// A directory (TOML or JSON): the route analysis then lists which creators get nobody at
+    /// which node.
+    #[arg(long)]
+    org: Option<PathBuf>,
 }
 
 pub fn run(mut arguments: CheckArgs) -> u8 {
     arguments.files = expand_folders(&arguments.files);
-    let analysis = check::check_paths(&arguments.files, &FsLoader);
+    let directory = match &arguments.org {
+        Some(path) => match flowc::org::MemoryDirectory::load(path) {
+            Ok(directory) => Some(directory),
+            Err(error) => {
+                Failure::in_file(format!("cannot load the directory `{}`: {error}", path.display()), path)
+                    .report(arguments.format);
+                return EXIT_BAD_USAGE;
+            }
+        },
+        None => None,
+    };
+    let options = flowc::analysis::Options { org: directory.as_ref() };
+    let analysis = flowc::analysis::check_paths_with(&arguments.files, &FsLoader, &options);
     if let Some((first, _)) = analysis.unreadable.first() {
         let lines: Vec<String> = analysis
             .unreadable
@@ -83,6 +100,7 @@ pub fn run(mut arguments: CheckArgs) -> u8 {
     // The process ends now: freeing the trees and the index piece by piece
     // would cost a third of a large check, and the OS frees it all at once.
     std::mem::forget(analysis);
+    std::mem::forget(directory);
     if failed {
         EXIT_FOUND_ERRORS
     } else {

@@ -7,6 +7,7 @@ mod fmt;
 mod graph;
 mod lsp;
 mod print;
+mod routes;
 mod run;
 mod state_file;
 mod test;
@@ -32,6 +33,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check and compile a .flow file; print the IR (`--emit ir`).
     Build(build::BuildArgs),
+    /// Print each node's decision regions: which requests take which exit, and its operators'.
+    Routes(routes::RoutesArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
     /// Draw a workflow's route (SVG, PNG, HTML, Mermaid, DOT), with a run's path or test coverage over it.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
         Command::Check(arguments) => check::run(arguments),
         Command::Build(arguments) => build::run(arguments),
+        Command::Routes(arguments) => routes::run(arguments),
         Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
         Command::Graph(arguments) => graph::run(arguments),

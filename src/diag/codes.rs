@@ -76,6 +76,13 @@ codes! {
     E0506 = "E0506", Error, "only fields can be assigned";
     E0601 = "E0601", Error, "`use` target not found";
     E0602 = "E0602", Error, "`use` cycle";
+    W0701 = "W0701", Warning, "some requests match no exit of a node";
+    W0702 = "W0702", Warning, "an exit no request can take";
+    W0703 = "W0703", Warning, "two exits overlap and their written order decides";
+    E0704 = "E0704", Error, "requests that reach this node can never finish (a trap)";
+    W0705 = "W0705", Warning, "for some requests or creators every batch of a node's operators is empty";
+    W0706 = "W0706", Warning, "a condition compares a field that may be empty there";
+    E0707 = "E0707", Error, "`allow` names no warning of the route analysis, or gives no reason";
     E0901 = "E0901", Error, "a test names no workflow, or one that does not exist";
     E0902 = "E0902", Error, "a test expects a node or exit its workflow does not have";
     E0903 = "E0903", Error, "a test names a field its workflow's form does not have";
@@ -105,6 +112,13 @@ codes! {
     R0501 = "R0501", Error, "state belongs to another workflow or version";
     R0502 = "R0502", Error, "malformed request, action or state";
     R0503 = "R0503", Error, "state does not match its log";
+}
+
+impl Code {
+    /// The warnings of the route analysis (`W07xx`), which `allow` may silence on one node.
+    pub fn is_analysis_warning(self) -> bool {
+        self.severity() == Severity::Warning && self.as_str().starts_with("W07")
+    }
 }
 
 impl std::fmt::Display for Code {

@@ -329,6 +329,7 @@ impl<'a> Lowering<'a> {
             returns: Vec::new(),
             validates: Vec::new(),
             required_when: Vec::new(),
+            allows: node.allows.iter().map(|allow| allow.code.name.clone()).collect(),
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {

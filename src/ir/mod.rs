@@ -158,6 +158,9 @@ pub struct Node {
     /// `required … when …`: fields (and tables) required only when the condition holds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_when: Vec<RequiredWhen>,
+    /// Analysis warnings silenced on this node (`allow W0701 "reason"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allows: Vec<String>,
     pub at: Loc,
 }
 

@@ -132,7 +132,11 @@ pub fn describe(analysis: &Analysis, symbol: &Symbol) -> Option<String> {
             );
             with_doc(text, &workflow.doc)
         }
-        Decl::Node(workflow, node) => with_doc(node_text(analysis, file, workflow, node), &node.doc),
+        Decl::Node(workflow, node) => {
+            let text = with_doc(node_text(analysis, file, workflow, node), &node.doc);
+            let regions = crate::analysis::node_regions_markdown(analysis, &workflow.name.name, &node.name.name);
+            format!("{text}{regions}")
+        }
         Decl::Exit(node, exit) => {
             format!("```flow\n{}\n```\nexit of node `{}`", one_line(&exit_head(analysis, file, exit)), node.name.name)
         }

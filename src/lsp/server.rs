@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use lsp_types as lsp;
 
 use super::convert;
-use crate::check::{self, Analysis, Loader};
+use crate::check::{Analysis, Loader};
 use crate::input_file::{self, FileError, FileKind, ScriptProblem};
 use crate::source::{FileId, SourceFile};
 
@@ -117,7 +117,7 @@ impl Server {
         roots.extend(siblings);
         roots.sort();
         roots.dedup();
-        let analysis = check::check_paths(&roots, &Overlay { documents: &self.documents });
+        let analysis = crate::analysis::check_paths(&roots, &Overlay { documents: &self.documents });
         let mut by_url: HashMap<lsp::Url, Vec<lsp::Diagnostic>> = HashMap::new();
         for document in self.documents.values() {
             by_url.insert(document.uri.clone(), Vec::new());

@@ -245,6 +245,16 @@ pub struct Node {
     pub exits: Vec<Exit>,
     /// `validate` rules written inside the node: checked at its submits only.
     pub validates: Vec<Validate>,
+    /// `allow W0701 "reason"`: analysis warnings silenced on this node.
+    pub allows: Vec<Allow>,
+    pub span: Span,
+}
+
+/// `allow CODE "reason"` inside a node.
+#[derive(Debug, Clone)]
+pub struct Allow {
+    pub code: Ident,
+    pub reason: StrLit,
     pub span: Span,
 }
 

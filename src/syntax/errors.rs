@@ -387,6 +387,7 @@ fn rule_words(rule: Rule, context: Context) -> &'static [&'static str] {
         Rule::KW_WHEN | Rule::when_clause => &["`when`"],
         Rule::KW_WHERE | Rule::where_clause => &["`where`"],
         Rule::KW_BEFORE | Rule::before_block => &["`before`"],
+        Rule::allow_decl | Rule::allow_kw => &["`allow`"],
         Rule::KW_AFTER | Rule::after_block => &["`after`"],
         Rule::KW_VALIDATE | Rule::validate_decl => &["`validate`"],
         Rule::KW_FN | Rule::fn_item => &["`fn`"],

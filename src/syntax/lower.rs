@@ -534,6 +534,7 @@ impl<'a> Lowerer<'a> {
             after: Vec::new(),
             exits: Vec::new(),
             validates: Vec::new(),
+            allows: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -574,6 +575,21 @@ impl<'a> Lowerer<'a> {
             Rule::exit_decl => node.exits.push(self.exit(pair, ExitKind::Exit)),
             Rule::return_decl => node.exits.push(self.exit(pair, ExitKind::Return)),
             Rule::validate_decl => node.validates.push(self.validate_decl(pair)),
+            Rule::allow_decl => {
+                let span = self.span(&pair);
+                let mut code = missing_ident(span);
+                let mut reason = None;
+                for part in pair.into_inner() {
+                    match part.as_rule() {
+                        Rule::ident => code = self.ident(part),
+                        Rule::string => reason = Some(self.string(part)),
+                        _ => {}
+                    }
+                }
+                if let Some(reason) = reason {
+                    node.allows.push(Allow { code, reason, span });
+                }
+            }
             _ => {}
         }
     }

@@ -527,7 +527,7 @@ fn completion_in_a_half_written_file_still_answers() {
 
 const FORM_B: &str = "/// 请假单, shared.\nform 请假单 \"请假申请单\" {\n  申请人: employee \"申请人\" = creator\n  天数: int \"请假天数\"\n  事由: textarea \"请假事由\"\n}\n";
 
-const WORKFLOW_A: &str = "use b\n\nworkflow 请假 \"请假流程\" {\n  form 请假单\n\n  node 申请: create {\n    operators { everyone }\n    editable 天数, 事由\n    required 天数\n    exit 提交 -> 审批 when 天数 > 0\n  }\n\n  node 审批: approve {\n    operators { 申请人.manager }\n    exit 同意 -> 归档\n    return 退回 -> 申请\n  }\n\n  node 归档: archive\n}\n";
+const WORKFLOW_A: &str = "use b\n\nworkflow 请假 \"请假流程\" {\n  form 请假单\n\n  node 申请: create {\n    operators { everyone }\n    editable 天数, 事由\n    required 天数\n    exit 提交 -> 审批 when 天数 > 0\n    exit 作废 -> 归档\n  }\n\n  node 审批: approve {\n    operators { 申请人.manager }\n    exit 同意 -> 归档\n    return 退回 -> 申请\n  }\n\n  node 归档: archive\n}\n";
 
 #[test]
 fn a_change_to_a_used_file_is_seen_by_the_file_that_uses_it() {
@@ -1395,4 +1395,17 @@ fn completion_offers_the_issue_10_keywords_where_they_stand() {
     let items = complete(&edit(&expense(), "  form 报销单\n", "  form 报销单\n  supervisors { ‸ }\n"));
     assert_offers(&items, &["role", "申请人"]);
     assert_not_offered(&items, &["node", "supervisors"]);
+}
+
+#[test]
+fn hover_on_a_node_shows_its_routes() {
+    let text = example("expense");
+    let mut session = Session::new();
+    let (uri, _) = session.open("expense.flow", &text);
+    let node = session.hover_text(&uri, at(&text, "财务审核 \"财务审核\"")).expect("hover on node");
+    assert!(node.contains("**Routes** (which requests take which exit):"), "{node}");
+    assert!(node.contains("- `大额` → `总经理审批`: 合计 > 10000.00"), "{node}");
+    assert!(node.contains("- `招待` → `总经理审批`: 3000.00 < 合计 <= 10000.00 and 类别 = 招待"), "{node}");
+    assert!(node.contains("- no exit: none (proved)"), "{node}");
+    assert!(node.contains("- batch 1 `role(\"财务经理\")`: 合计 > 5000.00"), "{node}");
 }

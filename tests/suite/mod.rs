@@ -2,6 +2,8 @@ mod adversarial_files;
 mod adversarial_json;
 mod adversarial_lsp;
 mod adversarial_state;
+mod analysis;
+mod analysis_random;
 mod check_cases;
 mod cli;
 mod directory;

@@ -1,0 +1,601 @@
+//! Running a workflow symbolically, in the order of runtime.md §3: a set of
+//! requests (a list of cubes) arrives at a node, people write the fields
+//! the node makes editable, the submit checks `required` and `validate`,
+//! the `after` block runs, an exit is chosen, its block and the target's
+//! `before` run. The same steps serve two purposes:
+//!
+//! - `Mode::Project` (the fixpoint of `reach.rs`): a variable that may
+//!   change is forgotten (projected out), so each node's cubes cover every
+//!   request that can reach it — the over-approximation that proofs use;
+//! - `Mode::Version` (the path search of `witness.rs`): a variable that
+//!   changes gets a new version, so one path's cubes describe every moment
+//!   of it, and a solution is a concrete run: what the creator filled in,
+//!   and what each operator set.
+
+use std::collections::HashMap;
+
+use super::logic::{dnf, Cube, Dom, Formula, Intervals, Sorts, VarId};
+use super::model::{Base, Key, Model};
+use super::solve::{project, solve};
+use crate::ir::{NodeKind, Stmt};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Project,
+    Version,
+}
+
+/// What a person did at one step of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// The creator filling in a new request.
+    Create,
+    Submit,
+    Reject,
+}
+
+/// One visit of a node on a path, and the versions its people wrote.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub node: usize,
+    pub act: Act,
+    /// The exit or return taken (its index among the node's exits or returns).
+    pub taken: Option<usize>,
+    pub fresh: Vec<(Key, VarId)>,
+    /// A script ran on the way: its writes are not known, so the path is not replayed.
+    pub scripted: bool,
+}
+
+/// Some requests: a cube, and in `Version` mode the current version of
+/// each variable and the path so far.
+#[derive(Debug, Clone)]
+pub struct Sym {
+    pub cube: Cube,
+    pub current: HashMap<VarId, VarId>,
+    pub steps: Vec<StepRecord>,
+}
+
+pub type State = Vec<Sym>;
+
+/// A statement, translated once.
+#[derive(Debug, Clone)]
+pub enum PStmt {
+    /// `field = value`: `formula` relates `new` (the next value) to the current ones.
+    Assign {
+        field: usize,
+        new: VarId,
+        formula: Option<Formula>,
+    },
+    If {
+        branches: Vec<(Formula, Vec<PStmt>)>,
+        otherwise: Vec<PStmt>,
+    },
+    Script,
+}
+
+/// Everything about a workflow the steps need, translated once.
+pub struct Prepared {
+    pub exits: Vec<Vec<Option<Formula>>>,
+    pub returns: Vec<Vec<Option<Formula>>>,
+    pub exit_blocks: Vec<Vec<Vec<PStmt>>>,
+    pub before: Vec<Vec<PStmt>>,
+    pub after: Vec<Vec<PStmt>>,
+    /// Per node: what `required` demands (each field non-empty, each table a row).
+    pub required: Vec<Formula>,
+    /// The form's main `validate` rules, with the variables each reads.
+    pub validates: Vec<(Formula, Vec<VarId>)>,
+    /// Per node: what its people may write.
+    pub edits: Vec<Vec<Base>>,
+    /// Per node, per batch, per line: the `when`.
+    pub whens: Vec<Vec<Vec<Option<Formula>>>>,
+    /// What each base change forgets: the canonical variables depending on it.
+    pub dependents: HashMap<Base, Vec<VarId>>,
+    /// Canonical variables that change at every action (`today()`, `节点.operator`).
+    pub volatile: Vec<VarId>,
+    pub today: Option<VarId>,
+    /// Every base a script may change.
+    pub all_bases: Vec<Base>,
+    pub aggregate_facts: Formula,
+    /// The blank form, as a cube over the canonical variables.
+    pub blank: Cube,
+}
+
+impl Prepared {
+    pub fn new(model: &mut Model<'_>) -> Prepared {
+        let workflow = model.workflow;
+        let form = model.form;
+        let mut prepared = Prepared {
+            exits: Vec::new(),
+            returns: Vec::new(),
+            exit_blocks: Vec::new(),
+            before: Vec::new(),
+            after: Vec::new(),
+            required: Vec::new(),
+            validates: Vec::new(),
+            edits: Vec::new(),
+            whens: Vec::new(),
+            dependents: HashMap::new(),
+            volatile: Vec::new(),
+            today: None,
+            all_bases: Vec::new(),
+            aggregate_facts: Formula::True,
+            blank: Cube::top(),
+        };
+        for validate in form.validates.iter().filter(|validate| validate.detail.is_none()) {
+            let formula = model.condition(&validate.condition);
+            let mut vars = Vec::new();
+            formula.vars(&mut vars);
+            vars.sort_unstable();
+            vars.dedup();
+            prepared.validates.push((formula, vars));
+        }
+        for node in &workflow.nodes {
+            prepared
+                .exits
+                .push(node.exits.iter().map(|exit| exit.condition.as_ref().map(|c| model.condition(c))).collect());
+            prepared
+                .returns
+                .push(node.returns.iter().map(|exit| exit.condition.as_ref().map(|c| model.condition(c))).collect());
+            prepared.exit_blocks.push(node.exits.iter().map(|exit| statements(model, &exit.block)).collect());
+            prepared.before.push(statements(model, &node.before));
+            prepared.after.push(statements(model, &node.after));
+            let mut required = Vec::new();
+            for &field in &node.required {
+                if model.table_of(field).is_some() {
+                    continue;
+                }
+                if let Some(empty) = model.empty(field) {
+                    required.push(Formula::not(empty));
+                }
+            }
+            for &table in &node.required_tables {
+                let rows = model.var(Key::Rows(table));
+                required.push(Formula::dom(rows, Dom::Num { null: false, set: Intervals::at_least(1) }));
+            }
+            prepared.required.push(Formula::and(required));
+            let mut edits = Vec::new();
+            for &field in &node.editable {
+                edits.push(match model.table_of(field) {
+                    Some(_) => Base::Column(field),
+                    None => Base::Main(field),
+                });
+            }
+            for &table in &node.editable_tables {
+                edits.push(Base::Table(table));
+            }
+            edits.sort();
+            edits.dedup();
+            prepared.edits.push(edits);
+            prepared.whens.push(
+                node.batches
+                    .iter()
+                    .map(|batch| {
+                        batch.lines.iter().map(|line| line.condition.as_ref().map(|c| model.condition(c))).collect()
+                    })
+                    .collect(),
+            );
+        }
+        // Every field and table is a variable from the start, so a blank form is complete.
+        for (index, field) in form.fields.iter().enumerate() {
+            if field.detail.is_none() {
+                prepared.all_bases.push(Base::Main(index));
+                if !matches!(field.kind, crate::check::types::FieldKind::Link | crate::check::types::FieldKind::Note) {
+                    model.var(Key::Field(index));
+                }
+            } else {
+                prepared.all_bases.push(Base::Column(index));
+            }
+        }
+        for table in 0..form.details.len() {
+            prepared.all_bases.push(Base::Table(table));
+            model.var(Key::Rows(table));
+        }
+        prepared.aggregate_facts = model.aggregate_facts();
+        for (key, var) in model.canonical_vars() {
+            for base in model.deps_of_key(&key) {
+                prepared.dependents.entry(base).or_default().push(var);
+            }
+            if model.is_volatile(&key) {
+                prepared.volatile.push(var);
+            }
+            if key == Key::Today {
+                prepared.today = Some(var);
+            }
+            if let Some(dom) = model.blank(var) {
+                prepared.blank.restrict(var, &dom, model);
+            }
+        }
+        for list in prepared.dependents.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        prepared
+    }
+
+    /// The validate rules that hold at the moment the exits of `node` are
+    /// tried: all of them but those reading what its `after` block changes.
+    pub fn validates_at_exits(&self, node: usize) -> Vec<Formula> {
+        let mut changed: Vec<VarId> = Vec::new();
+        if let Some(after) = self.after.get(node) {
+            self.changed_by(after, &mut changed);
+        }
+        self.validates
+            .iter()
+            .filter(|(_, vars)| !vars.iter().any(|var| changed.contains(var)))
+            .map(|(formula, _)| formula.clone())
+            .collect()
+    }
+
+    fn changed_by(&self, block: &[PStmt], out: &mut Vec<VarId>) {
+        for statement in block {
+            match statement {
+                PStmt::Assign { field, .. } => out.extend(self.affected(&[Base::Main(*field)])),
+                PStmt::If { branches, otherwise } => {
+                    for (_, branch) in branches {
+                        self.changed_by(branch, out);
+                    }
+                    self.changed_by(otherwise, out);
+                }
+                PStmt::Script => out.extend(self.affected(&self.all_bases)),
+            }
+        }
+    }
+
+    /// The canonical variables a change of these bases forgets.
+    pub fn affected(&self, bases: &[Base]) -> Vec<VarId> {
+        let mut out: Vec<VarId> =
+            bases.iter().flat_map(|base| self.dependents.get(base).cloned().unwrap_or_default()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+fn statements(model: &mut Model<'_>, block: &[Stmt]) -> Vec<PStmt> {
+    block
+        .iter()
+        .map(|statement| match statement {
+            Stmt::Assign { field, value, .. } => {
+                let canonical = model.var(Key::Field(*field));
+                let new = model.fresh(canonical);
+                let formula = model.assignment(*field, value, new);
+                PStmt::Assign { field: *field, new, formula }
+            }
+            Stmt::If { branches, otherwise } => PStmt::If {
+                branches: branches
+                    .iter()
+                    .map(|(condition, branch)| (model.condition(condition), statements(model, branch)))
+                    .collect(),
+                otherwise: statements(model, otherwise),
+            },
+            Stmt::Script { .. } => PStmt::Script,
+        })
+        .collect()
+}
+
+/// The steps, over a model and its prepared translations.
+pub struct Exec<'m, 'p> {
+    pub model: &'m mut Model<'p>,
+    pub prepared: &'m Prepared,
+    pub mode: Mode,
+    /// The most cubes a state keeps in `Project` mode before merging.
+    pub cube_cap: usize,
+}
+
+impl Exec<'_, '_> {
+    /// A formula over canonical variables, for this sym's moment.
+    fn moment(&self, sym: &Sym, formula: &Formula) -> Formula {
+        match self.mode {
+            Mode::Project => formula.clone(),
+            Mode::Version => formula.rename(&|var| sym.current.get(&var).copied().unwrap_or(var)),
+        }
+    }
+
+    /// Keeps the requests for which `formula` holds.
+    pub fn assume(&self, state: State, formula: &Formula) -> State {
+        if matches!(formula, Formula::True) {
+            return state;
+        }
+        let mut out = Vec::new();
+        for sym in state {
+            let at_moment = self.moment(&sym, formula);
+            match dnf(&at_moment, &sym.cube, self.model) {
+                Ok(cubes) => {
+                    for cube in cubes {
+                        out.push(Sym { cube, current: sym.current.clone(), steps: sym.steps.clone() });
+                    }
+                }
+                // Too large to expand: keeping the requests unchanged is sound (more, never fewer).
+                Err(_) => out.push(sym),
+            }
+        }
+        self.tidy(out)
+    }
+
+    /// Drops empty cubes, merges duplicates, and in `Project` mode keeps the list short.
+    pub fn tidy(&self, state: State) -> State {
+        let mut out: State = Vec::with_capacity(state.len());
+        for sym in state {
+            if sym.cube.is_trivially_empty() {
+                continue;
+            }
+            if !sym.cube.lins.is_empty() && solve(&sym.cube, self.model).is_unsat() {
+                continue;
+            }
+            if self.mode == Mode::Project {
+                if out.iter().any(|kept| sym.cube.is_subset(&kept.cube, self.model)) {
+                    continue;
+                }
+                out.retain(|kept| !kept.cube.is_subset(&sym.cube, self.model));
+            }
+            out.push(sym);
+        }
+        if self.mode == Mode::Project && out.len() > self.cube_cap {
+            out = merge(out, self.cube_cap, self.model);
+        }
+        out
+    }
+
+    /// Forgets (or re-versions) everything depending on `bases`; new
+    /// versions are recorded on the current step when `record` is set.
+    pub fn havoc(&mut self, mut state: State, bases: &[Base], record: bool) -> State {
+        let vars = self.prepared.affected(bases);
+        if vars.is_empty() {
+            return state;
+        }
+        self.forget(&mut state, &vars, record);
+        state
+    }
+
+    fn forget(&mut self, state: &mut State, vars: &[VarId], record: bool) {
+        match self.mode {
+            Mode::Project => {
+                for sym in state.iter_mut() {
+                    for &var in vars {
+                        if sym.cube.mentions(var) {
+                            sym.cube = project(&sym.cube, var, self.model);
+                        }
+                    }
+                }
+            }
+            Mode::Version => {
+                for sym in state.iter_mut() {
+                    for &var in vars {
+                        let fresh = self.model.fresh(var);
+                        sym.current.insert(var, fresh);
+                        if record {
+                            if let (Some(step), Some(info)) = (sym.steps.last_mut(), self.model.info(var)) {
+                                step.fresh.push((info.key.clone(), fresh));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What changes by itself between two actions: the clock, who submitted.
+    pub fn tick(&mut self, mut state: State) -> State {
+        let mut vars = self.prepared.volatile.clone();
+        if self.mode == Mode::Version {
+            // One day for a whole path: a concrete run uses one `--now`.
+            vars.retain(|var| Some(*var) != self.prepared.today);
+        }
+        self.forget(&mut state, &vars, false);
+        state
+    }
+
+    pub fn run(&mut self, state: State, block: &[PStmt]) -> State {
+        let mut state = state;
+        for statement in block {
+            if state.is_empty() {
+                break;
+            }
+            state = match statement {
+                PStmt::Assign { field, new, formula } => self.assign(state, *field, *new, formula.as_ref()),
+                PStmt::If { branches, otherwise } => {
+                    let mut out = Vec::new();
+                    let mut rest = state;
+                    for (condition, branch) in branches {
+                        let taken = self.assume(rest.clone(), condition);
+                        out.extend(self.run(taken, branch));
+                        rest = self.assume(rest, &Formula::not(condition.clone()));
+                    }
+                    out.extend(self.run(rest, otherwise));
+                    self.tidy(out)
+                }
+                PStmt::Script => {
+                    let bases = self.prepared.all_bases.clone();
+                    let mut state = self.havoc(state, &bases, false);
+                    for sym in &mut state {
+                        if let Some(step) = sym.steps.last_mut() {
+                            step.scripted = true;
+                        }
+                    }
+                    state
+                }
+            };
+        }
+        state
+    }
+
+    fn assign(&mut self, state: State, field: usize, new: VarId, formula: Option<&Formula>) -> State {
+        let canonical = self.model.var(Key::Field(field));
+        let dependents: Vec<VarId> =
+            self.prepared.affected(&[Base::Main(field)]).into_iter().filter(|var| *var != canonical).collect();
+        let Some(formula) = formula else {
+            return self.havoc(state, &[Base::Main(field)], false);
+        };
+        let mut out = Vec::new();
+        for sym in state {
+            match self.mode {
+                Mode::Project => {
+                    let cubes = match dnf(formula, &sym.cube, self.model) {
+                        Ok(cubes) => cubes,
+                        Err(_) => vec![sym.cube.clone()],
+                    };
+                    for cube in cubes {
+                        let mut cube = project(&cube, canonical, self.model);
+                        for &dependent in &dependents {
+                            if cube.mentions(dependent) {
+                                cube = project(&cube, dependent, self.model);
+                            }
+                        }
+                        let renamed = cube.rename(&|var| if var == new { canonical } else { var }, self.model);
+                        if let Some(cube) = renamed {
+                            out.push(Sym { cube, current: sym.current.clone(), steps: sym.steps.clone() });
+                        }
+                    }
+                }
+                Mode::Version => {
+                    let next = self.model.fresh(canonical);
+                    let renamed = formula.rename(&|var| {
+                        if var == new {
+                            next
+                        } else {
+                            sym.current.get(&var).copied().unwrap_or(var)
+                        }
+                    });
+                    let cubes = dnf(&renamed, &sym.cube, self.model).unwrap_or_else(|_| vec![sym.cube.clone()]);
+                    for cube in cubes {
+                        let mut current = sym.current.clone();
+                        current.insert(canonical, next);
+                        for &dependent in &dependents {
+                            let fresh = self.model.fresh(dependent);
+                            current.insert(dependent, fresh);
+                        }
+                        out.push(Sym { cube, current, steps: sym.steps.clone() });
+                    }
+                }
+            }
+        }
+        self.tidy(out)
+    }
+
+    /// A new request at the create node, as its creator filled it in.
+    pub fn start(&mut self) -> State {
+        let create = self.model.workflow.create;
+        let steps = match self.mode {
+            Mode::Version => {
+                vec![StepRecord { node: create, act: Act::Create, taken: None, fresh: Vec::new(), scripted: false }]
+            }
+            Mode::Project => Vec::new(),
+        };
+        let sym = Sym { cube: self.prepared.blank.clone(), current: HashMap::new(), steps };
+        let edits = self.prepared.edits.get(create).cloned().unwrap_or_default();
+        let state = self.havoc(vec![sym], &edits, true);
+        let before = self.prepared.before.get(create).cloned().unwrap_or_default();
+        let state = self.run(state, &before);
+        self.open_step(state, create)
+    }
+
+    /// People at `node` write what it makes editable (a new step of the path).
+    pub fn open_step(&mut self, mut state: State, node: usize) -> State {
+        if self.mode == Mode::Version {
+            for sym in &mut state {
+                sym.steps.push(StepRecord { node, act: Act::Submit, taken: None, fresh: Vec::new(), scripted: false });
+            }
+        }
+        let edits = self.prepared.edits.get(node).cloned().unwrap_or_default();
+        self.havoc(state, &edits, true)
+    }
+
+    /// From arrival to the moment the exits are tried: `required`,
+    /// `validate` (in `Version` mode; the fixpoint leaves them to the
+    /// queries), and the `after` block.
+    pub fn decide(&mut self, state: State, node: usize) -> State {
+        let mut state = self.assume(state, self.prepared.required.get(node).unwrap_or(&Formula::True));
+        if self.mode == Mode::Version {
+            let all: Vec<Formula> = self.prepared.validates.iter().map(|(formula, _)| formula.clone()).collect();
+            state = self.assume(state, &Formula::and(all));
+            state = self.assume(state, &self.prepared.aggregate_facts.clone());
+        }
+        let after = self.prepared.after.get(node).cloned().unwrap_or_default();
+        self.run(state, &after)
+    }
+
+    /// The requests that take exit `index` of `node` (from the decision
+    /// moment), entering its target: after the target's `before`, when its
+    /// operators are resolved (`open_step` then lets its people write).
+    pub fn take_exit(&mut self, decided: &State, node: usize, index: usize) -> (usize, State) {
+        let exits = self.prepared.exits.get(node).cloned().unwrap_or_default();
+        let target =
+            self.model.workflow.nodes.get(node).and_then(|n| n.exits.get(index)).map_or(node, |exit| exit.target);
+        let mut state = decided.clone();
+        for (position, condition) in exits.iter().enumerate().take(index + 1) {
+            let condition = condition.clone().unwrap_or(Formula::True);
+            let formula = if position == index { condition } else { Formula::not(condition) };
+            state = self.assume(state, &formula);
+        }
+        for sym in &mut state {
+            if let Some(step) = sym.steps.last_mut() {
+                step.taken = Some(index);
+                step.act = Act::Submit;
+            }
+        }
+        let block =
+            self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).cloned().unwrap_or_default();
+        let state = self.run(state, &block);
+        (target, self.enter(state, target))
+    }
+
+    /// The requests rejected by return `index` of `node` (from arrival).
+    pub fn take_return(&mut self, arrived: &State, node: usize, index: usize) -> (usize, State) {
+        let returns = self.prepared.returns.get(node).cloned().unwrap_or_default();
+        let target =
+            self.model.workflow.nodes.get(node).and_then(|n| n.returns.get(index)).map_or(node, |exit| exit.target);
+        let mut state = arrived.clone();
+        for (position, condition) in returns.iter().enumerate().take(index + 1) {
+            let condition = condition.clone().unwrap_or(Formula::True);
+            let formula = if position == index { condition } else { Formula::not(condition) };
+            state = self.assume(state, &formula);
+        }
+        for sym in &mut state {
+            if let Some(step) = sym.steps.last_mut() {
+                step.taken = Some(index);
+                step.act = Act::Reject;
+            }
+        }
+        (target, self.enter(state, target))
+    }
+
+    /// Entering `target`: its `before` block (operators are resolved next).
+    fn enter(&mut self, state: State, target: usize) -> State {
+        let state = self.tick(state);
+        let is_archive = self.model.workflow.nodes.get(target).is_some_and(|node| node.kind == NodeKind::Archive);
+        if is_archive || state.is_empty() {
+            return state;
+        }
+        let before = self.prepared.before.get(target).cloned().unwrap_or_default();
+        self.run(state, &before)
+    }
+}
+
+/// Merges a long list of cubes into `cap` by pairing the most alike: the
+/// merged cube keeps, per variable, the union of the two domains, and the
+/// inequalities both have — more requests, never fewer.
+fn merge(mut state: State, cap: usize, sorts: &dyn Sorts) -> State {
+    while state.len() > cap.max(1) {
+        let Some(last) = state.pop() else { break };
+        let Some(into) = state.last_mut() else {
+            state.push(last);
+            break;
+        };
+        into.cube = hull(&into.cube, &last.cube, sorts);
+    }
+    state
+}
+
+pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {
+    let mut out = Cube::top();
+    for (var, dom) in &a.doms {
+        if let Some(other) = b.dom(*var) {
+            let joined: Dom = dom.union(other);
+            if joined != sorts.sort(*var).universe() {
+                out.doms.push((*var, joined));
+            }
+        }
+    }
+    out.lins = a.lins.iter().filter(|linear| b.lins.contains(linear)).cloned().collect();
+    out
+}

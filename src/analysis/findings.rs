@@ -1,0 +1,1053 @@
+//! The findings, node by node, from the fixpoint's requests: which
+//! requests match no exit (W0701). Each finding is first decided on the
+//! over-approximation (no request there: proved, nothing to say), then
+//! shown by a path whose solution is replayed through the runtime; only a
+//! replay that ends as the analysis said becomes a counterexample.
+
+use std::sync::Arc;
+
+use super::exec::{Exec, Mode, Prepared};
+use super::logic::{dnf, Formula, VarId};
+use super::model::{Key, Model};
+use super::reach::{fixpoint, Reach};
+use super::replay::{build_trace, display_of, everyone, replay, universal_directory, Replayed};
+use super::solve::{solve, Model as Solution, Outcome};
+use super::witness::{search, Limits};
+use super::{Example, Expect, Finding, Report};
+use crate::check::Analysis;
+use crate::diag::Code;
+use crate::ir;
+use crate::org::MemoryDirectory;
+use crate::runtime::compiled::Compiled;
+
+/// What the over-approximation says about a question.
+#[derive(Debug)]
+pub enum Verdict {
+    /// No request can: proved.
+    Never,
+    /// Possibly; `unknowns` are the values the analysis does not decide
+    /// that the question itself reads (when empty, a replay should show it).
+    Possible { unknowns: Vec<String> },
+    /// Too large to decide.
+    Undecided,
+}
+
+/// Everything a workflow's findings need.
+pub struct Context<'a, 'p> {
+    pub analysis: &'a Analysis,
+    pub workflow_index: usize,
+    pub model: Model<'p>,
+    pub prepared: Prepared,
+    pub reach: Reach,
+    pub compiled: Option<&'a Compiled>,
+    pub directory: Option<&'a MemoryDirectory>,
+    pub creators: Vec<String>,
+}
+
+/// Runs `each` on every workflow of the program, with its fixpoint computed.
+pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<'_, '_>)) {
+    let Ok(program) = ir::lower(analysis) else { return };
+    let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
+    // Replays never run a script: a path through one is not replayed.
+    let compiled = Compiled::new(analysis, &|_| Ok(String::new())).ok();
+    let directory = universal_directory(&program);
+    let creators = directory.as_ref().map(|directory| everyone(directory)).unwrap_or_default();
+    for (workflow_index, workflow) in program.workflows.iter().enumerate() {
+        let Some(mut model) = Model::new(&program, workflow, &texts) else { continue };
+        let prepared = Prepared::new(&mut model);
+        let reach = {
+            let mut exec = Exec { model: &mut model, prepared: &prepared, mode: Mode::Project, cube_cap: 16 };
+            fixpoint(&mut exec)
+        };
+        let mut context = Context {
+            analysis,
+            workflow_index,
+            model,
+            prepared,
+            reach,
+            compiled: compiled.as_ref(),
+            directory: directory.as_ref(),
+            creators: creators.clone(),
+        };
+        each(&mut context);
+    }
+}
+
+pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
+    let mut report = Report::default();
+    for_each_workflow(analysis, &mut |context| {
+        let workflow = context.model.workflow;
+        let traps = context.traps();
+        let admitted = match options.org {
+            Some(org) => super::org::admitted(&context.model, org),
+            None => Vec::new(),
+        };
+        let creator_fields = super::org::creator_fields(&mut context.model);
+        for (node, ir_node) in workflow.nodes.iter().enumerate() {
+            let mut found = Vec::new();
+            if let Some(trap) = traps.iter().find(|(trap_node, _)| *trap_node == node) {
+                // A trap says it all: its exits' own findings would only repeat it.
+                report.findings.push(trap.1.clone());
+                continue;
+            }
+            found.extend(context.exit_coverage(node));
+            found.extend(context.shadowed_exits(node));
+            found.extend(context.overlapping_exits(node));
+            found.extend(context.empty_operators(node));
+            found.extend(context.field_flow(node));
+            if let Some(org) = options.org {
+                found.extend(context.org_operators(node, org, &admitted, &creator_fields));
+            }
+            found.retain(|finding| !ir_node.allows.iter().any(|code| code == finding.code.as_str()));
+            report.findings.extend(found);
+        }
+    });
+    report
+}
+
+impl Context<'_, '_> {
+    fn node(&self, node: usize) -> Option<&crate::ir::Node> {
+        self.model.workflow.nodes.get(node)
+    }
+
+    /// The facts that hold when the exits of `node` are tried: the validate
+    /// rules its `after` block leaves alone, and the aggregates' own rules.
+    fn facts_at_exits(&self, node: usize) -> Formula {
+        let mut parts: Vec<Formula> = self.prepared.validates_at_exits(node);
+        parts.push(self.prepared.aggregate_facts.clone());
+        Formula::and(parts)
+    }
+
+    /// Can a request at the moment the exits of `node` are tried satisfy `query`?
+    pub fn decide(&self, node: usize, query: &Formula) -> Verdict {
+        let Some(decided) = self.reach.decided.get(node) else { return Verdict::Never };
+        let full = Formula::and(vec![query.clone(), self.facts_at_exits(node)]);
+        let mut read: Vec<VarId> = Vec::new();
+        query.vars(&mut read);
+        let mut possible = false;
+        let mut undecided = false;
+        for sym in decided {
+            let cubes = match dnf(&full, &sym.cube, &self.model) {
+                Ok(cubes) => cubes,
+                Err(_) => {
+                    undecided = true;
+                    continue;
+                }
+            };
+            for cube in cubes {
+                match solve(&cube, &self.model) {
+                    Outcome::Unsat => {}
+                    Outcome::Unknown => undecided = true,
+                    Outcome::Sat(_) => possible = true,
+                }
+            }
+        }
+        if possible {
+            Verdict::Possible { unknowns: self.unknowns_read(&read) }
+        } else if undecided {
+            Verdict::Undecided
+        } else {
+            Verdict::Never
+        }
+    }
+
+    /// The values among `vars` the analysis does not decide: unknown
+    /// expressions, and computed fields it holds as values of their own.
+    fn unknowns_read(&self, vars: &[VarId]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for &var in vars {
+            let text = match self.model.info(var).map(|info| &info.key) {
+                Some(Key::Unknown(index)) => {
+                    self.model.unknowns.get(*index).map(|unknown| format!("`{}`", unknown.text))
+                }
+                Some(Key::Field(field)) if self.model.is_computed(*field) => {
+                    let formula = self.model.form.fields.get(*field).and_then(|target| target.formula.as_ref());
+                    formula.map(|formula| {
+                        format!(
+                            "`{}` (computed by `{}`)",
+                            self.model.field_name(*field),
+                            self.model.source_text(formula)
+                        )
+                    })
+                }
+                _ => None,
+            };
+            if let Some(text) = text {
+                if !out.contains(&text) {
+                    out.push(text);
+                }
+            }
+        }
+        out
+    }
+
+    /// A replayed request for which `query` holds at `node` and that ends as `expect` says.
+    fn witness(&mut self, node: usize, query: &Formula, expect: &Expect, shown: &[VarId]) -> Option<Example> {
+        let (directory, creators) = (self.directory?, self.creators.clone());
+        self.witness_in(node, query, expect, shown, directory, &creators)
+    }
+
+    /// As `witness`, run against `directory` with one of `creators` creating the request.
+    fn witness_in(
+        &mut self,
+        node: usize,
+        query: &Formula,
+        expect: &Expect,
+        shown: &[VarId],
+        directory: &MemoryDirectory,
+        creators: &[String],
+    ) -> Option<Example> {
+        let limits = Limits {
+            at_arrival: *expect == Expect::Refused,
+            at_entry: matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. }),
+            ..Limits::default()
+        };
+        let compiled = self.compiled?;
+        let node_name = self.node(node)?.name.clone();
+        // For an order question, a program with the other exit written first.
+        let reordered = match expect {
+            Expect::Exit { taken, also } => Some(self.reordered(node, taken, also)?),
+            _ => None,
+        };
+        let workflow_index = self.workflow_index;
+        let creators = creators.to_vec();
+        let today = self.prepared.today;
+        let check = |replayed: &Replayed, again: Option<&Replayed>, trace: &super::Trace| -> bool {
+            let replayed_set =
+                |_: &Replayed, field: &str| trace.steps.last().and_then(|step| step.set.get(field)).cloned();
+            match expect {
+                Expect::NoExit => matches!(&replayed.last, Err(error) if error.code == Code::R0201),
+                Expect::Exit { taken, also } => {
+                    matches!(&replayed.last, Ok(step) if step.exit.as_deref() == Some(taken.as_str()))
+                        && matches!(again.map(|again| &again.last), Some(Ok(step)) if step.exit.as_deref() == Some(also.as_str()))
+                }
+                Expect::Moves { exit } => {
+                    matches!(&replayed.last, Ok(step) if step.exit.as_deref() == Some(exit.as_str()))
+                }
+                Expect::Refused => {
+                    matches!(&replayed.last, Err(error) if matches!(error.code, Code::R0302 | Code::R0303))
+                }
+                Expect::NoOperators { .. } => matches!(&replayed.last, Err(error) if error.code == Code::R0204),
+                Expect::Empty { field, on_entry } => {
+                    let Some(index) = self.model.form.fields.iter().position(|candidate| &candidate.name == field)
+                    else {
+                        return false;
+                    };
+                    let is_empty = crate::runtime::values::value::Value::is_empty;
+                    if *on_entry {
+                        replayed
+                            .after_last
+                            .as_ref()
+                            .is_some_and(|after| after.form.main.get(index).is_none_or(is_empty))
+                    } else {
+                        // The last submit's own `set`, else the value it found.
+                        match replayed_set(replayed, field) {
+                            Some(json) => json.is_null(),
+                            None => replayed.before_last.form.main.get(index).is_none_or(is_empty),
+                        }
+                    }
+                }
+            }
+        };
+        let mut accept = |model: &Model<'_>, sym: &super::exec::Sym, solution: &Solution| {
+            let trace = build_trace(model, sym, solution, today)?;
+            let replayed = replay(compiled, directory, workflow_index, &trace, &creators)?;
+            let into_node = matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. });
+            if replayed.last_node != node_name && !into_node {
+                return None;
+            }
+            let again = match &reordered {
+                Some(other) => Some(replay(other, directory, workflow_index, &trace, &creators)?),
+                None => None,
+            };
+            if !check(&replayed, again.as_ref(), &trace) {
+                return None;
+            }
+            let mut values = Vec::new();
+            for &var in shown {
+                let current = sym.current.get(&var).copied().unwrap_or(var);
+                if let Some(val) = solution.get(current) {
+                    values.push((model.describe(var), display_of(model, current, val)));
+                }
+            }
+            let notes = match &replayed.last {
+                Err(error) => error.notes.clone(),
+                Ok(_) => Vec::new(),
+            };
+            Some(Example { values, trace, expect: expect.clone(), notes })
+        };
+        search(&mut self.model, &self.prepared, node, query, limits, &mut accept)
+    }
+
+    /// The program with exit `also` of `node` moved just before exit `taken`.
+    fn reordered(&self, node: usize, taken: &str, also: &str) -> Option<Compiled> {
+        let mut compiled = Compiled::new(self.analysis, &|_| Ok(String::new())).ok()?;
+        let exits = &mut compiled.program.workflows.get_mut(self.workflow_index)?.nodes.get_mut(node)?.exits;
+        let from = exits.iter().position(|exit| exit.name == also)?;
+        let moved = exits.remove(from);
+        let to = exits.iter().position(|exit| exit.name == taken)?;
+        exits.insert(to, moved);
+        Some(compiled)
+    }
+
+    /// The variables of `formula` an analyst can read in a counterexample.
+    fn shown_vars(&self, formula: &Formula) -> Vec<VarId> {
+        let mut shown: Vec<VarId> = Vec::new();
+        formula.vars(&mut shown);
+        shown.sort_unstable();
+        shown.dedup();
+        shown.retain(|var| !matches!(self.model.info(*var).map(|info| &info.key), Some(Key::Unknown(_))));
+        shown
+    }
+
+    /// The exits' conditions of `node` (`true` for an exit without `when`).
+    fn conditions(&self, node: usize) -> Vec<Formula> {
+        self.prepared
+            .exits
+            .get(node)
+            .map(|exits| exits.iter().map(|condition| condition.clone().unwrap_or(Formula::True)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Exit `index` is taken: every earlier one is false, it is true.
+    fn taken(&self, node: usize, index: usize) -> Formula {
+        let conditions = self.conditions(node);
+        let mut parts: Vec<Formula> = conditions.iter().take(index).map(|c| Formula::not(c.clone())).collect();
+        parts.extend(conditions.get(index).cloned());
+        Formula::and(parts)
+    }
+
+    /// Whether some request is at `node` when it arrives (before its checks).
+    fn arrives(&self, node: usize) -> bool {
+        self.reach
+            .arrival
+            .get(node)
+            .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()))
+    }
+
+    /// Whether return `index` of `node` can be taken (by a reject, from arrival).
+    fn return_takeable(&self, node: usize, index: usize) -> bool {
+        let Some(returns) = self.prepared.returns.get(node) else { return false };
+        let mut parts: Vec<Formula> = returns
+            .iter()
+            .take(index)
+            .map(|condition| Formula::not(condition.clone().unwrap_or(Formula::True)))
+            .collect();
+        parts.push(returns.get(index).cloned().flatten().unwrap_or(Formula::True));
+        parts.push(self.prepared.aggregate_facts.clone());
+        let query = Formula::and(parts);
+        self.reach.arrival.get(node).is_some_and(|state| {
+            state.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
+                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                Err(_) => true,
+            })
+        })
+    }
+
+    /// E0704: the nodes requests reach and can never leave for an archive
+    /// node, along exits and returns that some request can take. Loops
+    /// through `return` are normal: a node is a trap only if no way out
+    /// ever leads to an archive.
+    fn traps(&mut self) -> Vec<(usize, Finding)> {
+        let workflow = self.model.workflow;
+        let count = workflow.nodes.len();
+        let mut takeable: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count]; // (target, index, is_exit)
+        let mut submittable = vec![false; count];
+        let mut arrives = vec![false; count];
+        for (node, ir_node) in workflow.nodes.iter().enumerate() {
+            if ir_node.kind == crate::ir::NodeKind::Archive {
+                continue;
+            }
+            let here = self.arrives(node);
+            if let Some(slot) = arrives.get_mut(node) {
+                *slot = here;
+            }
+            if !here {
+                continue;
+            }
+            let can_submit = !matches!(self.decide(node, &Formula::True), Verdict::Never);
+            if let Some(slot) = submittable.get_mut(node) {
+                *slot = can_submit;
+            }
+            let mut ways = Vec::new();
+            if can_submit {
+                for (index, exit) in ir_node.exits.iter().enumerate() {
+                    if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
+                        ways.push((exit.target, index, true));
+                    }
+                }
+            }
+            for (index, exit) in ir_node.returns.iter().enumerate() {
+                if self.return_takeable(node, index) {
+                    ways.push((exit.target, index, false));
+                }
+            }
+            if let Some(slot) = takeable.get_mut(node) {
+                *slot = ways;
+            }
+        }
+        // The nodes from which an archive node can be reached.
+        let mut finishes: Vec<bool> =
+            workflow.nodes.iter().map(|node| node.kind == crate::ir::NodeKind::Archive).collect();
+        loop {
+            let mut changed = false;
+            for node in 0..count {
+                if finishes.get(node).copied().unwrap_or(true) {
+                    continue;
+                }
+                let reaches = takeable.get(node).is_some_and(|ways| {
+                    ways.iter().any(|(target, _, _)| finishes.get(*target).copied().unwrap_or(false))
+                });
+                if reaches {
+                    if let Some(slot) = finishes.get_mut(node) {
+                        *slot = true;
+                    }
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut out = Vec::new();
+        for (node, ir_node) in workflow.nodes.iter().enumerate() {
+            if !arrives.get(node).copied().unwrap_or(false) || finishes.get(node).copied().unwrap_or(true) {
+                continue;
+            }
+            let ways = takeable.get(node).cloned().unwrap_or_default();
+            let workflow_name = workflow.name.clone();
+            let finding = if !submittable.get(node).copied().unwrap_or(false) {
+                let Some(example) = self.witness(node, &Formula::True, &Expect::Refused, &[]) else { continue };
+                Finding {
+                    code: Code::E0704,
+                    workflow: workflow_name,
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "requests that reach `{}` can never leave it: no submit passes its required fields and validate rules",
+                        ir_node.name
+                    ),
+                    primary: (ir_node.at, "every request that arrives here stays".into()),
+                    labels: vec![(ir_node.at, "counterexample: the runtime refuses the submit (R0302/R0303)".into())],
+                    help: Some(
+                        "a `validate` that can never hold together with the node's `required` fields and what reaches \
+                         it; relax the rule, or make the fields it needs editable before"
+                            .into(),
+                    ),
+                    example: Some(example),
+                }
+            } else if ways.iter().all(|(_, _, is_exit)| !is_exit) {
+                let shown = self.shown_vars(&Formula::and(self.conditions(node)));
+                let Some(example) = self.witness(node, &Formula::True, &Expect::NoExit, &shown) else { continue };
+                let labels = ir_node
+                    .exits
+                    .iter()
+                    .filter_map(|exit| exit.condition.as_ref().map(|c| (c.at, "never holds here".to_owned())))
+                    .chain(std::iter::once((
+                        ir_node.at,
+                        format!(
+                            "counterexample: {} arrives, and the runtime refuses its submit (R0201)",
+                            describe_values(&example.values)
+                        ),
+                    )))
+                    .collect();
+                let returns = if ways.is_empty() {
+                    String::new()
+                } else {
+                    let targets: std::collections::BTreeSet<String> = ways
+                        .iter()
+                        .filter_map(|(target, _, _)| workflow.nodes.get(*target).map(|node| format!("`{}`", node.name)))
+                        .collect();
+                    format!(
+                        ", and its returns lead only to {}, which never finish",
+                        targets.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                Finding {
+                    code: Code::E0704,
+                    workflow: workflow_name,
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "requests that reach `{}` can never leave it: none of its exits can ever be taken{returns}",
+                        ir_node.name
+                    ),
+                    primary: (ir_node.at, "every request that arrives here stays".into()),
+                    labels,
+                    help: Some(
+                        "what reaches the node (its `validate` rules, required fields, the exits taken on the way) rules \
+                         every exit out; add an exit without `when`, or correct the conditions"
+                            .into(),
+                    ),
+                    example: Some(example),
+                }
+            } else {
+                let targets: Vec<String> = ways
+                    .iter()
+                    .filter_map(|(target, _, _)| workflow.nodes.get(*target).map(|node| format!("`{}`", node.name)))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let mut example = None;
+                for &(_, index, is_exit) in &ways {
+                    if !is_exit {
+                        continue;
+                    }
+                    let Some(exit) = ir_node.exits.get(index) else { continue };
+                    let expect = Expect::Moves { exit: exit.name.clone() };
+                    example = self.witness(node, &self.taken(node, index), &expect, &[]);
+                    if example.is_some() {
+                        break;
+                    }
+                }
+                let Some(example) = example else { continue };
+                Finding {
+                    code: Code::E0704,
+                    workflow: workflow_name,
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "requests that reach `{}` can never finish: its ways out lead only to {}, from which no archive node can be reached",
+                        ir_node.name,
+                        targets.join(", ")
+                    ),
+                    primary: (ir_node.at, "requests that arrive here never reach an archive node".into()),
+                    labels: Vec::new(),
+                    help: Some(
+                        "along the exits some request can take, no path leads to an archive node; give the loop a way \
+                         out whose condition can hold"
+                            .into(),
+                    ),
+                    example: Some(example),
+                }
+            };
+            out.push((node, finding));
+        }
+        out
+    }
+
+    /// W0705: the requests for which every batch of `node`'s operators
+    /// is empty whatever the directory holds (a `when` that no line meets,
+    /// a people field left empty): the submit that leads there is refused.
+    fn empty_operators(&mut self, node: usize) -> Option<Finding> {
+        let ir_node = self.node(node)?.clone();
+        if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) {
+            return None;
+        }
+        let empty = super::operators::certainly_empty(&mut self.model, &ir_node);
+        if empty == Formula::False {
+            return None;
+        }
+        let entered = self.reach.entered.get(node)?;
+        let query = Formula::and(vec![empty.clone(), self.prepared.aggregate_facts.clone()]);
+        let possible = entered.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
+            Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+            Err(_) => false,
+        });
+        if !possible {
+            return None;
+        }
+        let shown = self.shown_vars(&empty);
+        let expect = Expect::NoOperators { node: ir_node.name.clone() };
+        let example = self.witness(node, &empty, &expect, &shown)?;
+        let described = describe_values(&example.values);
+        let mut labels: Vec<(ir::Loc, String)> = example.notes.clone();
+        labels.push((ir_node.at, format!("counterexample: {described} (the runtime refuses to enter: R0204)")));
+        Some(Finding {
+            code: Code::W0705,
+            workflow: self.model.workflow.name.clone(),
+            node: ir_node.name.clone(),
+            message: format!(
+                "for {described}, every batch of `{}` comes up empty: the request cannot enter it",
+                ir_node.name
+            ),
+            primary: (ir_node.at, "nobody handles these requests".into()),
+            labels,
+            help: Some(
+                "add a batch without `when` as a fallback (a role, a fixed person), or make the field the \
+                 operators come from required before"
+                    .into(),
+            ),
+            example: Some(example),
+        })
+    }
+
+    /// W0705 with `--org`: the creators for whom the directory leaves every
+    /// batch of `node` empty (no manager, no head, a role nobody holds in
+    /// their department, a `where` nobody passes), for some request.
+    fn org_operators(
+        &mut self,
+        node: usize,
+        org: &MemoryDirectory,
+        admitted: &[String],
+        creator_fields: &[usize],
+    ) -> Option<Finding> {
+        let ir_node = self.node(node)?.clone();
+        if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) || admitted.is_empty() {
+            return None;
+        }
+        let groups = super::org::group(&mut self.model, org, &ir_node, admitted, creator_fields);
+        if groups.creator_lines.is_empty() {
+            return None;
+        }
+        let entered = self.reach.entered.get(node)?.clone();
+        let possible_at_entry = |context: &Self, formula: &Formula| {
+            let query = Formula::and(vec![formula.clone(), context.prepared.aggregate_facts.clone()]);
+            entered.iter().any(|sym| match dnf(&query, &sym.cube, &context.model) {
+                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &context.model).is_unsat()),
+                Err(_) => false,
+            })
+        };
+        let mut stuck: Vec<usize> = Vec::new();
+        let mut always = true;
+        let mut example = None;
+        for (empties, classes, creators) in &groups.groups {
+            // Only the directory's doing: the form's own gaps are the plain W0705.
+            if !empties.iter().any(|empty| *empty) {
+                continue;
+            }
+            let formula = super::org::group_empty(&mut self.model, &ir_node, &groups, empties, classes);
+            if !possible_at_entry(self, &formula) {
+                continue;
+            }
+            let mut restricted = vec![Formula::not(formula.clone())];
+            for &(var, class) in classes {
+                restricted.push(Formula::dom(var, super::logic::Dom::Fin(1u128 << class)));
+            }
+            if possible_at_entry(self, &Formula::and(restricted)) {
+                always = false;
+            }
+            stuck.extend(creators.iter().copied());
+            if example.is_none() {
+                let saved = std::mem::replace(&mut self.model.other_ids, super::org::ids_by_kind(org));
+                let mut shown = self.shown_vars(&formula);
+                // The creator's own fields say nothing the creator's name does not.
+                shown.retain(|var| {
+                    !matches!(self.model.info(*var).map(|info| &info.key), Some(Key::Field(field)) if creator_fields.contains(field))
+                });
+                let expect = Expect::NoOperators { node: ir_node.name.clone() };
+                for &creator in creators.iter().take(3) {
+                    let Some(id) = admitted.get(creator) else { continue };
+                    example = self.witness_in(node, &formula, &expect, &shown, org, std::slice::from_ref(id));
+                    if let Some(found) = &mut example {
+                        found.values.insert(0, ("creator".into(), person(org, id)));
+                        found.trace.creator = Some(id.clone());
+                        break;
+                    }
+                }
+                self.model.other_ids = saved;
+            }
+        }
+        let example = example?;
+        stuck.sort_unstable();
+        let names: Vec<String> =
+            stuck.iter().take(10).filter_map(|&index| admitted.get(index)).map(|id| person(org, id)).collect();
+        let more = stuck.len().saturating_sub(names.len());
+        let listed = if more > 0 { format!("{}, and {more} more", names.join(", ")) } else { names.join(", ") };
+        let when = if always { "whatever they fill in".to_owned() } else { "for some requests".to_owned() };
+        let mut labels: Vec<(ir::Loc, String)> = example.notes.clone();
+        labels.push((
+            ir_node.at,
+            format!("counterexample: {} (the runtime refuses to enter: R0204)", describe_values(&example.values)),
+        ));
+        Some(Finding {
+            code: Code::W0705,
+            workflow: self.model.workflow.name.clone(),
+            node: ir_node.name.clone(),
+            message: format!(
+                "{} of the {} people who may create requests {} nobody at `{}` {when}: {listed}",
+                stuck.len(),
+                admitted.len(),
+                if stuck.len() == 1 { "gets" } else { "get" },
+                ir_node.name
+            ),
+            primary: (ir_node.at, "the directory gives these creators nobody here".into()),
+            labels,
+            help: Some(
+                "fill the directory (managers, department heads, role holders), or add a later batch as a fallback"
+                    .into(),
+            ),
+            example: Some(example),
+        })
+    }
+
+    /// W0706: a condition at `node` (an exit's or return's `when`, an
+    /// operator line's `when`) that compares a field with `<`, `<=`, `>`,
+    /// `>=`, when the field may be empty there (never required, computed or
+    /// set before) and the condition does not test for that: language.md §4
+    /// makes the comparison false, which is rarely what was meant.
+    fn field_flow(&mut self, node: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(ir_node) = self.node(node).cloned() else { return out };
+        // (field, conditions reading it, at exits (true) or at entry (false),
+        // the earlier exits, which are false whenever the first of them is tried)
+        let mut read: Vec<(usize, Vec<crate::ir::Loc>, bool, usize)> = Vec::new();
+        let mut note = |field: usize, at: crate::ir::Loc, at_exits: bool, earlier: usize| match read
+            .iter_mut()
+            .find(|entry| entry.0 == field && entry.2 == at_exits)
+        {
+            Some(entry) => entry.1.push(at),
+            None => read.push((field, vec![at], at_exits, earlier)),
+        };
+        for (index, exit) in ir_node.exits.iter().enumerate() {
+            if let Some(condition) = &exit.condition {
+                for field in compared_unguarded(self.model.program, condition) {
+                    note(field, condition.at, true, index);
+                }
+            }
+        }
+        for batch in &ir_node.batches {
+            for line in &batch.lines {
+                if let Some(condition) = &line.condition {
+                    for field in compared_unguarded(self.model.program, condition) {
+                        note(field, condition.at, false, 0);
+                    }
+                }
+            }
+        }
+        for (field, places, at_exits, earlier) in read {
+            let Some(target) = self.model.form.fields.get(field) else { continue };
+            if target.formula.is_some() || target.detail.is_some() {
+                continue;
+            }
+            let is_number = super::model::numeric_scale(&target.kind).is_some()
+                || target.kind == crate::check::types::FieldKind::Date;
+            if !is_number {
+                continue;
+            }
+            let Some(empty) = self.model.empty(field) else { continue };
+            // An exit is tried only when the earlier ones are false: they may have handled the empty case.
+            let empty = if at_exits {
+                let mut parts: Vec<Formula> =
+                    self.conditions(node).into_iter().take(earlier).map(Formula::not).collect();
+                parts.push(empty);
+                Formula::and(parts)
+            } else {
+                empty
+            };
+            let name = target.name.clone();
+            let possible = if at_exits {
+                matches!(self.decide(node, &empty), Verdict::Possible { .. })
+            } else {
+                self.reach.entered.get(node).is_some_and(|entered| {
+                    entered.iter().any(|sym| match dnf(&empty, &sym.cube, &self.model) {
+                        Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                        Err(_) => false,
+                    })
+                })
+            };
+            if !possible {
+                continue;
+            }
+            let expect = Expect::Empty { field: name.clone(), on_entry: !at_exits };
+            let Some(example) = self.witness(node, &empty, &expect, &[]) else { continue };
+            let texts: Vec<String> =
+                places.iter().map(|at| format!("`{}`", self.model.text_at(*at))).collect::<Vec<_>>();
+            let mut labels: Vec<(ir::Loc, String)> =
+                places.iter().skip(1).map(|at| (*at, format!("false when `{name}` is empty"))).collect();
+            labels.push((target.at, "never required, computed or set before this node".into()));
+            labels.push((
+                ir_node.at,
+                format!("counterexample: a request with `{name}` empty gets here (run through the interpreter)"),
+            ));
+            out.push(Finding {
+                code: Code::W0706,
+                workflow: self.model.workflow.name.clone(),
+                node: ir_node.name.clone(),
+                message: format!(
+                    "`{name}` may be empty at `{}`, and then {} {} false",
+                    ir_node.name,
+                    texts.join(", "),
+                    if texts.len() == 1 { "is" } else { "are" }
+                ),
+                primary: (places.first().copied().unwrap_or(ir_node.at), format!("false when `{name}` is empty")),
+                labels,
+                help: Some(format!(
+                    "an ordering comparison with an empty value is false (language.md §4); say what an empty \
+                     `{name}` means — `{name} == null or …` — or make it `required {name}` at an earlier node"
+                )),
+                example: Some(example),
+            });
+        }
+        out
+    }
+
+    /// W0701: the requests that reach `node` and match none of its exits.
+    fn exit_coverage(&mut self, node: usize) -> Option<Finding> {
+        let ir_node = self.node(node)?.clone();
+        if ir_node.exits.is_empty() || ir_node.exits.iter().any(|exit| exit.condition.is_none()) {
+            return None;
+        }
+        let conditions = self.conditions(node);
+        let query = Formula::and(conditions.iter().map(|condition| Formula::not(condition.clone())).collect());
+        let verdict = self.decide(node, &query);
+        let shown = self.shown_vars(&query);
+        let workflow = self.model.workflow.name.clone();
+        let Verdict::Possible { unknowns } = verdict else { return None };
+        match self.witness(node, &query, &Expect::NoExit, &shown) {
+            Some(example) => {
+                let described = describe_values(&example.values);
+                let mut labels: Vec<(ir::Loc, String)> = ir_node
+                    .exits
+                    .iter()
+                    .filter_map(|exit| {
+                        exit.condition.as_ref().map(|condition| (condition.at, "false for this request".to_owned()))
+                    })
+                    .collect();
+                labels
+                    .push((ir_node.at, format!("counterexample: {described} (the runtime refuses its submit: R0201)")));
+                Some(Finding {
+                    code: Code::W0701,
+                    workflow,
+                    node: ir_node.name.clone(),
+                    message: format!("{described} match no exit of `{}`", ir_node.name),
+                    primary: (ir_node.at, "some requests stay here: no exit holds".into()),
+                    labels,
+                    help: Some(
+                        "add an exit without `when` as the last one, or widen a condition so every request matches one"
+                            .into(),
+                    ),
+                    example: Some(example),
+                })
+            }
+            None if unknowns.is_empty() => None,
+            None => {
+                let list = unknowns.join(", ");
+                Some(Finding {
+                    code: Code::W0701,
+                    workflow,
+                    node: ir_node.name.clone(),
+                    message: format!("some requests may match no exit of `{}`", ir_node.name),
+                    primary: (ir_node.at, "no exit may hold".into()),
+                    labels: ir_node
+                        .exits
+                        .iter()
+                        .filter_map(|exit| {
+                            exit.condition.as_ref().map(|condition| (condition.at, "may be false".to_owned()))
+                        })
+                        .collect(),
+                    help: Some(format!(
+                        "whether an exit always holds depends on {list}, which the analysis does not solve; \
+                         add an exit without `when` as the last one to be sure"
+                    )),
+                    example: None,
+                })
+            }
+        }
+    }
+
+    /// W0702: exits no request can take, because earlier exits catch every
+    /// request they would, or because their condition never holds here.
+    /// (An exit after one without `when` is W0108's.)
+    fn shadowed_exits(&mut self, node: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let conditions = self.conditions(node);
+        for (index, exit) in ir_node.exits.iter().enumerate() {
+            let Some(condition) = &exit.condition else { break };
+            if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
+                continue;
+            }
+            let own = conditions.get(index).cloned().unwrap_or(Formula::True);
+            let text = self.model.source_text(condition);
+            if matches!(self.decide(node, &own), Verdict::Never) {
+                out.push(Finding {
+                    code: Code::W0702,
+                    workflow: self.model.workflow.name.clone(),
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "exit `{}` can never be taken: `{text}` never holds at `{}`",
+                        exit.name, ir_node.name
+                    ),
+                    primary: (exit.at, "never taken".into()),
+                    labels: vec![(condition.at, "false for every request that reaches this node".into())],
+                    help: Some(
+                        "what reaches the node rules the condition out (a `validate`, a required field, the exits \
+                         taken on the way); remove the exit or correct its condition"
+                            .into(),
+                    ),
+                    example: None,
+                });
+                continue;
+            }
+            // The earlier exits that catch some of its requests.
+            let mut catchers: Vec<usize> = Vec::new();
+            for earlier in 0..index {
+                let both = Formula::and(vec![self.taken(node, earlier), own.clone()]);
+                if !matches!(self.decide(node, &both), Verdict::Never) {
+                    catchers.push(earlier);
+                }
+            }
+            let names: Vec<String> = catchers
+                .iter()
+                .filter_map(|&earlier| ir_node.exits.get(earlier).map(|exit| format!("`{}`", exit.name)))
+                .collect();
+            let mut example = None;
+            for &earlier in &catchers {
+                let Some(caught) = ir_node.exits.get(earlier) else { continue };
+                let query = Formula::and(vec![self.taken(node, earlier), own.clone()]);
+                let expect = Expect::Exit { taken: caught.name.clone(), also: exit.name.clone() };
+                let shown = self.shown_vars(&query);
+                example = self.witness(node, &query, &expect, &shown);
+                if example.is_some() {
+                    break;
+                }
+            }
+            let mut labels: Vec<(ir::Loc, String)> = catchers
+                .iter()
+                .filter_map(|&earlier| ir_node.exits.get(earlier))
+                .map(|earlier| (earlier.at, "tried first, and holds for its requests".to_owned()))
+                .collect();
+            if let Some(example) = &example {
+                if let Expect::Exit { taken, .. } = &example.expect {
+                    labels.push((
+                        condition.at,
+                        format!(
+                            "counterexample: {} holds here, but `{taken}` is taken",
+                            describe_values(&example.values)
+                        ),
+                    ));
+                }
+            }
+            out.push(Finding {
+                code: Code::W0702,
+                workflow: self.model.workflow.name.clone(),
+                node: ir_node.name.clone(),
+                message: format!(
+                    "exit `{}` can never be taken: {} {} every request it would",
+                    exit.name,
+                    if names.len() == 1 { "the earlier exit" } else { "the earlier exits" },
+                    format!("{} {}", names.join(", "), if names.len() == 1 { "catches" } else { "catch" })
+                ),
+                primary: (exit.at, "never taken".into()),
+                labels,
+                help: Some("exits are tried in the order written: move this one before them, or narrow theirs".into()),
+                example,
+            });
+        }
+        out
+    }
+
+    /// W0703: two exits with conditions that overlap so that the order
+    /// they are written in decides, and neither is the narrower case
+    /// written first (which is how a more specific exit is meant to win).
+    fn overlapping_exits(&mut self, node: usize) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let conditions = self.conditions(node);
+        let conditional = ir_node.exits.iter().take_while(|exit| exit.condition.is_some()).count();
+        for first in 0..conditional {
+            for second in first + 1..conditional {
+                let (Some(a), Some(b)) = (ir_node.exits.get(first), ir_node.exits.get(second)) else { continue };
+                if a.target == b.target && a.block.is_empty() && b.block.is_empty() {
+                    continue;
+                }
+                let (Some(condition_a), Some(condition_b)) = (conditions.get(first), conditions.get(second)) else {
+                    continue;
+                };
+                let before: Vec<Formula> = conditions.iter().take(first).map(|c| Formula::not(c.clone())).collect();
+                let region = |extra: Vec<Formula>| {
+                    let mut parts = before.clone();
+                    parts.extend(extra);
+                    Formula::and(parts)
+                };
+                let both = region(vec![condition_a.clone(), condition_b.clone()]);
+                let only_a = region(vec![condition_a.clone(), Formula::not(condition_b.clone())]);
+                let only_b = region(vec![Formula::not(condition_a.clone()), condition_b.clone()]);
+                if matches!(self.decide(node, &self.taken(node, second)), Verdict::Never) {
+                    continue; // shadowed: W0702
+                }
+                let possible = |verdict: Verdict| matches!(verdict, Verdict::Possible { .. });
+                if !possible(self.decide(node, &both))
+                    || !possible(self.decide(node, &only_a))
+                    || !possible(self.decide(node, &only_b))
+                {
+                    continue;
+                }
+                let expect = Expect::Exit { taken: a.name.clone(), also: b.name.clone() };
+                let shown = self.shown_vars(&Formula::and(vec![condition_a.clone(), condition_b.clone()]));
+                let Some(example) = self.witness(node, &both, &expect, &shown) else { continue };
+                let described = describe_values(&example.values);
+                let (Some(at_a), Some(at_b)) = (a.condition.as_ref(), b.condition.as_ref()) else { continue };
+                out.push(Finding {
+                    code: Code::W0703,
+                    workflow: self.model.workflow.name.clone(),
+                    node: ir_node.name.clone(),
+                    message: format!(
+                        "exits `{}` and `{}` of `{}` overlap: for {described} both hold, and `{}` is taken only because it is written first",
+                        a.name, b.name, ir_node.name, a.name
+                    ),
+                    primary: (b.at, format!("also holds when `{}` is taken", a.name)),
+                    labels: vec![
+                        (at_a.at, "holds".into()),
+                        (at_b.at, "holds too".into()),
+                        (ir_node.at, format!("counterexample: {described} goes to `{}`", a.name)),
+                    ],
+                    help: Some(format!(
+                        "make the conditions exclude each other (add `and not (…)` to one), or `allow W0703` on the \
+                         node if `{}` first is meant",
+                        a.name
+                    )),
+                    example: Some(example),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The fields a condition compares with `<`, `<=`, `>`, `>=` (directly, as
+/// one side) and never tests for emptiness (`== null`, `!= null`, `is_empty`).
+fn compared_unguarded(program: &ir::Program, condition: &ir::Expr) -> Vec<usize> {
+    use crate::syntax::ast::BinaryOp;
+    let mut compared: Vec<usize> = Vec::new();
+    let mut guarded: Vec<usize> = Vec::new();
+    let field_of = |expr: &ir::Expr| match &expr.kind {
+        ir::ExprKind::Field(field) => Some(*field),
+        _ => None,
+    };
+    let is_null = |expr: &ir::Expr| match &expr.kind {
+        ir::ExprKind::Null => true,
+        ir::ExprKind::Constant(index) => {
+            program.constants.get(*index).is_some_and(|constant| matches!(constant.value.kind, ir::ExprKind::Null))
+        }
+        _ => false,
+    };
+    condition.walk(&mut |part| match &part.kind {
+        ir::ExprKind::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, left, right) => {
+            compared.extend(field_of(left));
+            compared.extend(field_of(right));
+        }
+        ir::ExprKind::Binary(BinaryOp::Eq | BinaryOp::Ne, left, right) => {
+            if is_null(right) {
+                guarded.extend(field_of(left));
+            }
+            if is_null(left) {
+                guarded.extend(field_of(right));
+            }
+        }
+        ir::ExprKind::CallBuiltin(name, arguments) if name == "is_empty" => {
+            guarded.extend(arguments.first().and_then(field_of));
+        }
+        _ => {}
+    });
+    compared.sort_unstable();
+    compared.dedup();
+    compared.retain(|field| !guarded.contains(field));
+    compared
+}
+
+/// `E0105 (王五)`.
+fn person(directory: &MemoryDirectory, id: &str) -> String {
+    use crate::org::Directory;
+    match directory.employee(id) {
+        Some(employee) => format!("{id} ({})", employee.name),
+        None => id.to_owned(),
+    }
+}
+
+/// `合计 = 5000.00 and 加急 = false`.
+pub fn describe_values(values: &[(String, String)]) -> String {
+    let parts: Vec<String> = values.iter().map(|(name, value)| format!("{name} = {value}")).collect();
+    match parts.len() {
+        0 => "some requests".into(),
+        _ => parts.join(" and "),
+    }
+}

@@ -1,0 +1,742 @@
+//! The constraint language the analysis reasons in: variables with finite
+//! or numeric domains, literals over them (a variable in a set of values, a
+//! linear inequality between numeric variables), formulas built from
+//! literals with `and`/`or`/`not`, and their disjunctive normal form — a
+//! list of cubes, each a conjunction that the solver (`solve.rs`) decides.
+//!
+//! Numbers are kept as scaled integers: a `money` value 12.50 is the integer
+//! 1250 at scale 2, so "greater than 5000.00" is exactly "at least 500001",
+//! and every strict inequality becomes a non-strict one. Empty values are a
+//! value of their own (`null` in a numeric domain, a class of a finite one),
+//! so language.md §4's rules about empty values are exact, not approximated.
+
+use std::fmt;
+
+/// A variable of the analysis: a field, an aggregate, a row count, or an
+/// expression the analysis does not solve, at one moment of a request.
+pub type VarId = u32;
+
+/// What values a variable ranges over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sort {
+    /// Decimals with `scale` places, as integers × 10^scale; `null` when
+    /// `nullable`; never below `min` (row counts are not negative).
+    Num { scale: u32, nullable: bool, min: Option<i128> },
+    /// One of `size` classes (at most 128): a check's false/true, a select's
+    /// options, the kinds of text the conditions tell apart.
+    Fin { size: u8 },
+}
+
+impl Sort {
+    /// Every value of the sort.
+    pub fn universe(&self) -> Dom {
+        match self {
+            Sort::Num { nullable, min, .. } => Dom::Num {
+                null: *nullable,
+                set: match min {
+                    Some(min) => Intervals::at_least(*min),
+                    None => Intervals::full(),
+                },
+            },
+            Sort::Fin { size } => Dom::Fin(full_mask(*size)),
+        }
+    }
+
+    pub fn scale(&self) -> u32 {
+        match self {
+            Sort::Num { scale, .. } => *scale,
+            Sort::Fin { .. } => 0,
+        }
+    }
+}
+
+pub fn full_mask(size: u8) -> u128 {
+    if size >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << size) - 1
+    }
+}
+
+/// A set of integers: sorted, disjoint, non-adjacent closed intervals; a
+/// missing bound is infinite.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Intervals(Vec<(Option<i128>, Option<i128>)>);
+
+impl Intervals {
+    pub fn full() -> Intervals {
+        Intervals(vec![(None, None)])
+    }
+
+    pub fn empty() -> Intervals {
+        Intervals(Vec::new())
+    }
+
+    pub fn point(value: i128) -> Intervals {
+        Intervals(vec![(Some(value), Some(value))])
+    }
+
+    pub fn at_least(value: i128) -> Intervals {
+        Intervals(vec![(Some(value), None)])
+    }
+
+    pub fn at_most(value: i128) -> Intervals {
+        Intervals(vec![(None, Some(value))])
+    }
+
+    pub fn range(low: Option<i128>, high: Option<i128>) -> Intervals {
+        match (low, high) {
+            (Some(low), Some(high)) if low > high => Intervals::empty(),
+            _ => Intervals(vec![(low, high)]),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn pieces(&self) -> &[(Option<i128>, Option<i128>)] {
+        &self.0
+    }
+
+    pub fn contains(&self, value: i128) -> bool {
+        self.0.iter().any(|(low, high)| low.is_none_or(|low| low <= value) && high.is_none_or(|high| value <= high))
+    }
+
+    /// The smallest and largest members (`None` for an infinite side).
+    pub fn hull(&self) -> (Option<i128>, Option<i128>) {
+        match (self.0.first(), self.0.last()) {
+            (Some(first), Some(last)) => (first.0, last.1),
+            _ => (Some(0), Some(-1)),
+        }
+    }
+
+    pub fn intersect(&self, other: &Intervals) -> Intervals {
+        let mut out = Vec::new();
+        for &(a_low, a_high) in &self.0 {
+            for &(b_low, b_high) in &other.0 {
+                let low = max_low(a_low, b_low);
+                let high = min_high(a_high, b_high);
+                if let (Some(low), Some(high)) = (low, high) {
+                    if low > high {
+                        continue;
+                    }
+                }
+                out.push((low, high));
+            }
+        }
+        Intervals::normalized(out)
+    }
+
+    pub fn union(&self, other: &Intervals) -> Intervals {
+        let mut all = self.0.clone();
+        all.extend(other.0.iter().copied());
+        Intervals::normalized(all)
+    }
+
+    pub fn complement(&self) -> Intervals {
+        let mut out = Vec::new();
+        let mut cursor: Option<i128> = None; // next uncovered value; None = -inf
+        let mut open = true;
+        for &(low, high) in &self.0 {
+            match low {
+                None => {}
+                Some(low) => {
+                    let gap_high = low.checked_sub(1);
+                    if let Some(gap_high) = gap_high {
+                        if cursor.is_none_or(|start| start <= gap_high) {
+                            out.push((cursor, Some(gap_high)));
+                        }
+                    }
+                }
+            }
+            match high {
+                None => {
+                    open = false;
+                    break;
+                }
+                Some(high) => cursor = high.checked_add(1),
+            }
+        }
+        if open {
+            out.push((cursor, None));
+        }
+        Intervals::normalized(out)
+    }
+
+    pub fn is_subset(&self, other: &Intervals) -> bool {
+        self.intersect(&other.complement()).is_empty()
+    }
+
+    /// Sorts and merges overlapping or adjacent pieces.
+    fn normalized(mut pieces: Vec<(Option<i128>, Option<i128>)>) -> Intervals {
+        pieces.sort_by(|a, b| match (a.0, b.0) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => x.cmp(&y),
+        });
+        let mut out: Vec<(Option<i128>, Option<i128>)> = Vec::with_capacity(pieces.len());
+        for (low, high) in pieces {
+            if let Some(last) = out.last_mut() {
+                let touches = match (last.1, low) {
+                    (None, _) | (_, None) => true,
+                    (Some(last_high), Some(low)) => low <= last_high.saturating_add(1),
+                };
+                if touches {
+                    last.1 = match (last.1, high) {
+                        (None, _) | (_, None) => None,
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                    };
+                    continue;
+                }
+            }
+            out.push((low, high));
+        }
+        Intervals(out)
+    }
+}
+
+fn max_low(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    match (a, b) {
+        (None, other) | (other, None) => other,
+        (Some(a), Some(b)) => Some(a.max(b)),
+    }
+}
+
+fn min_high(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    match (a, b) {
+        (None, other) | (other, None) => other,
+        (Some(a), Some(b)) => Some(a.min(b)),
+    }
+}
+
+/// The values one variable may take.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Dom {
+    Num {
+        null: bool,
+        set: Intervals,
+    },
+    /// A bit per class.
+    Fin(u128),
+}
+
+impl Dom {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Dom::Num { null, set } => !null && set.is_empty(),
+            Dom::Fin(mask) => *mask == 0,
+        }
+    }
+
+    pub fn intersect(&self, other: &Dom) -> Dom {
+        match (self, other) {
+            (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => {
+                Dom::Num { null: *a && *b, set: x.intersect(y) }
+            }
+            (Dom::Fin(a), Dom::Fin(b)) => Dom::Fin(a & b),
+            // Sorts never mix; an impossible pair is empty rather than a panic.
+            _ => Dom::Fin(0),
+        }
+    }
+
+    pub fn union(&self, other: &Dom) -> Dom {
+        match (self, other) {
+            (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => {
+                Dom::Num { null: *a || *b, set: x.union(y) }
+            }
+            (Dom::Fin(a), Dom::Fin(b)) => Dom::Fin(a | b),
+            (other, _) => other.clone(),
+        }
+    }
+
+    /// The values of `universe` outside this domain.
+    pub fn complement(&self, universe: &Dom) -> Dom {
+        match self {
+            Dom::Num { null, set } => Dom::Num { null: !null, set: set.complement() }.intersect(universe),
+            Dom::Fin(mask) => Dom::Fin(!mask).intersect(universe),
+        }
+    }
+
+    pub fn is_subset(&self, other: &Dom) -> bool {
+        match (self, other) {
+            (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => (!a || *b) && x.is_subset(y),
+            (Dom::Fin(a), Dom::Fin(b)) => a & !b == 0,
+            _ => false,
+        }
+    }
+
+    pub fn not_null() -> Dom {
+        Dom::Num { null: false, set: Intervals::full() }
+    }
+
+    pub fn only_null() -> Dom {
+        Dom::Num { null: true, set: Intervals::empty() }
+    }
+}
+
+/// `Σ coefficient × variable + constant <= 0` over scaled integers, every
+/// variable non-empty. Normalised: sorted by variable, no zero coefficient,
+/// coefficients divided by their common divisor.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Linear {
+    pub terms: Vec<(VarId, i128)>,
+    pub constant: i128,
+}
+
+impl Linear {
+    /// Normalises; `None` when an intermediate overflows.
+    pub fn new(mut terms: Vec<(VarId, i128)>, constant: i128) -> Option<Linear> {
+        terms.sort_by_key(|term| term.0);
+        let mut merged: Vec<(VarId, i128)> = Vec::with_capacity(terms.len());
+        for (var, coefficient) in terms {
+            match merged.last_mut() {
+                Some(last) if last.0 == var => last.1 = last.1.checked_add(coefficient)?,
+                _ => merged.push((var, coefficient)),
+            }
+        }
+        merged.retain(|term| term.1 != 0);
+        let divisor = merged.iter().fold(0i128, |acc, term| gcd(acc, term.1));
+        if divisor > 1 {
+            for term in &mut merged {
+                term.1 /= divisor;
+            }
+            // Σ a x <= -c  becomes  Σ (a/g) x <= floor(-c/g)
+            let bound = floor_div(constant.checked_neg()?, divisor);
+            return Some(Linear { terms: merged, constant: bound.checked_neg()? });
+        }
+        Some(Linear { terms: merged, constant })
+    }
+
+    /// Not (Σ <= 0), for non-empty variables: Σ >= 1, that is -Σ + 1 <= 0.
+    pub fn negated(&self) -> Option<Linear> {
+        let terms: Option<Vec<(VarId, i128)>> =
+            self.terms.iter().map(|&(var, coefficient)| Some((var, coefficient.checked_neg()?))).collect();
+        Linear::new(terms?, self.constant.checked_neg()?.checked_add(1)?)
+    }
+
+    pub fn vars(&self) -> impl Iterator<Item = VarId> + '_ {
+        self.terms.iter().map(|term| term.0)
+    }
+
+    pub fn mentions(&self, var: VarId) -> bool {
+        self.terms.iter().any(|term| term.0 == var)
+    }
+
+    /// The value of Σ + constant for the given values; `None` on overflow or a missing value.
+    pub fn evaluate(&self, value_of: &dyn Fn(VarId) -> Option<i128>) -> Option<i128> {
+        let mut total = self.constant;
+        for &(var, coefficient) in &self.terms {
+            total = total.checked_add(coefficient.checked_mul(value_of(var)?)?)?;
+        }
+        Some(total)
+    }
+}
+
+pub fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    while b != 0 {
+        let rest = a % b;
+        a = b;
+        b = rest;
+    }
+    i128::try_from(a).unwrap_or(1)
+}
+
+pub fn floor_div(a: i128, b: i128) -> i128 {
+    let quotient = a / b;
+    if (a % b != 0) && ((a < 0) != (b < 0)) {
+        quotient - 1
+    } else {
+        quotient
+    }
+}
+
+pub fn ceil_div(a: i128, b: i128) -> i128 {
+    let quotient = a / b;
+    if (a % b != 0) && ((a < 0) == (b < 0)) {
+        quotient + 1
+    } else {
+        quotient
+    }
+}
+
+/// One fact about the variables.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Lit {
+    /// The variable's value is in the domain.
+    Dom(VarId, Dom),
+    /// The linear inequality holds (its variables are non-empty).
+    Lin(Linear),
+}
+
+/// A condition over the variables.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Formula {
+    True,
+    False,
+    Lit(Lit),
+    And(Vec<Formula>),
+    Or(Vec<Formula>),
+    Not(Box<Formula>),
+    /// Cases whose guards cover every value and exclude one another:
+    /// `(g1 and b1) or (g2 and b2) …`. Negating keeps the guards and negates
+    /// the bodies, which is what keeps `not (a < b)` small.
+    Cases(Vec<(Formula, Formula)>),
+}
+
+impl Formula {
+    pub fn and(parts: Vec<Formula>) -> Formula {
+        let mut out = Vec::with_capacity(parts.len());
+        for part in parts {
+            match part {
+                Formula::True => {}
+                Formula::False => return Formula::False,
+                Formula::And(inner) => out.extend(inner),
+                other => out.push(other),
+            }
+        }
+        match out.len() {
+            0 => Formula::True,
+            1 => out.pop().unwrap_or(Formula::True),
+            _ => Formula::And(out),
+        }
+    }
+
+    pub fn or(parts: Vec<Formula>) -> Formula {
+        let mut out = Vec::with_capacity(parts.len());
+        for part in parts {
+            match part {
+                Formula::False => {}
+                Formula::True => return Formula::True,
+                Formula::Or(inner) => out.extend(inner),
+                other => out.push(other),
+            }
+        }
+        match out.len() {
+            0 => Formula::False,
+            1 => out.pop().unwrap_or(Formula::False),
+            _ => Formula::Or(out),
+        }
+    }
+
+    pub fn not(inner: Formula) -> Formula {
+        match inner {
+            Formula::True => Formula::False,
+            Formula::False => Formula::True,
+            Formula::Not(inner) => *inner,
+            other => Formula::Not(Box::new(other)),
+        }
+    }
+
+    pub fn dom(var: VarId, dom: Dom) -> Formula {
+        Formula::Lit(Lit::Dom(var, dom))
+    }
+
+    /// Every variable the formula mentions.
+    pub fn vars(&self, out: &mut Vec<VarId>) {
+        match self {
+            Formula::True | Formula::False => {}
+            Formula::Lit(Lit::Dom(var, _)) => out.push(*var),
+            Formula::Lit(Lit::Lin(linear)) => out.extend(linear.vars()),
+            Formula::And(parts) | Formula::Or(parts) => parts.iter().for_each(|part| part.vars(out)),
+            Formula::Not(inner) => inner.vars(out),
+            Formula::Cases(cases) => {
+                for (guard, body) in cases {
+                    guard.vars(out);
+                    body.vars(out);
+                }
+            }
+        }
+    }
+
+    /// Replaces variables (the analysis renames a formula onto another
+    /// moment's variables).
+    pub fn rename(&self, map: &dyn Fn(VarId) -> VarId) -> Formula {
+        match self {
+            Formula::True => Formula::True,
+            Formula::False => Formula::False,
+            Formula::Lit(Lit::Dom(var, dom)) => Formula::Lit(Lit::Dom(map(*var), dom.clone())),
+            Formula::Lit(Lit::Lin(linear)) => {
+                let terms = linear.terms.iter().map(|&(var, coefficient)| (map(var), coefficient)).collect();
+                match Linear::new(terms, linear.constant) {
+                    Some(renamed) => Formula::Lit(Lit::Lin(renamed)),
+                    None => Formula::True,
+                }
+            }
+            Formula::And(parts) => Formula::And(parts.iter().map(|part| part.rename(map)).collect()),
+            Formula::Or(parts) => Formula::Or(parts.iter().map(|part| part.rename(map)).collect()),
+            Formula::Not(inner) => Formula::Not(Box::new(inner.rename(map))),
+            Formula::Cases(cases) => {
+                Formula::Cases(cases.iter().map(|(guard, body)| (guard.rename(map), body.rename(map))).collect())
+            }
+        }
+    }
+}
+
+/// The sorts of the variables, for complements.
+pub trait Sorts {
+    fn sort(&self, var: VarId) -> Sort;
+}
+
+/// A conjunction: a domain per constrained variable (sorted by variable)
+/// and linear inequalities over several variables.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Cube {
+    pub doms: Vec<(VarId, Dom)>,
+    pub lins: Vec<Linear>,
+}
+
+impl Cube {
+    pub fn top() -> Cube {
+        Cube::default()
+    }
+
+    pub fn dom(&self, var: VarId) -> Option<&Dom> {
+        self.doms.binary_search_by_key(&var, |entry| entry.0).ok().and_then(|at| self.doms.get(at)).map(|e| &e.1)
+    }
+
+    /// The domain of `var` here (its universe when unconstrained).
+    pub fn dom_or_universe(&self, var: VarId, sorts: &dyn Sorts) -> Dom {
+        self.dom(var).cloned().unwrap_or_else(|| sorts.sort(var).universe())
+    }
+
+    /// Narrows `var` to `dom`; false when the cube becomes empty.
+    pub fn restrict(&mut self, var: VarId, dom: &Dom, sorts: &dyn Sorts) -> bool {
+        match self.doms.binary_search_by_key(&var, |entry| entry.0) {
+            Ok(at) => {
+                if let Some(entry) = self.doms.get_mut(at) {
+                    entry.1 = entry.1.intersect(dom);
+                    return !entry.1.is_empty();
+                }
+                false
+            }
+            Err(at) => {
+                let narrowed = sorts.sort(var).universe().intersect(dom);
+                let empty = narrowed.is_empty();
+                self.doms.insert(at, (var, narrowed));
+                !empty
+            }
+        }
+    }
+
+    /// Adds a literal; false when the cube becomes empty (as far as domains tell).
+    pub fn add(&mut self, lit: &Lit, sorts: &dyn Sorts) -> bool {
+        match lit {
+            Lit::Dom(var, dom) => self.restrict(*var, dom, sorts),
+            Lit::Lin(linear) => self.add_linear(linear, sorts),
+        }
+    }
+
+    pub fn add_linear(&mut self, linear: &Linear, sorts: &dyn Sorts) -> bool {
+        match linear.terms.as_slice() {
+            [] => linear.constant <= 0,
+            [(var, coefficient)] => {
+                // a·x + c <= 0
+                let set = if *coefficient > 0 {
+                    Intervals::at_most(floor_div(-linear.constant, *coefficient))
+                } else {
+                    Intervals::at_least(ceil_div(linear.constant, -*coefficient))
+                };
+                self.restrict(*var, &Dom::Num { null: false, set }, sorts)
+            }
+            terms => {
+                for &(var, _) in terms {
+                    if !self.restrict(var, &Dom::not_null(), sorts) {
+                        return false;
+                    }
+                }
+                if !self.lins.contains(linear) {
+                    self.lins.push(linear.clone());
+                    self.lins.sort();
+                }
+                true
+            }
+        }
+    }
+
+    pub fn is_trivially_empty(&self) -> bool {
+        self.doms.iter().any(|(_, dom)| dom.is_empty())
+    }
+
+    /// Whether every value of `self` is in `other`, judged by domains and
+    /// by `other`'s inequalities being among `self`'s (a sufficient test).
+    pub fn is_subset(&self, other: &Cube, sorts: &dyn Sorts) -> bool {
+        other.doms.iter().all(|(var, dom)| self.dom_or_universe(*var, sorts).is_subset(dom))
+            && other.lins.iter().all(|linear| self.lins.contains(linear))
+    }
+
+    /// The variables the cube constrains.
+    pub fn vars(&self) -> Vec<VarId> {
+        let mut vars: Vec<VarId> = self.doms.iter().map(|entry| entry.0).collect();
+        for linear in &self.lins {
+            vars.extend(linear.vars());
+        }
+        vars.sort_unstable();
+        vars.dedup();
+        vars
+    }
+
+    pub fn mentions(&self, var: VarId) -> bool {
+        self.dom(var).is_some() || self.lins.iter().any(|linear| linear.mentions(var))
+    }
+
+    /// Renames variables (onto another moment's).
+    pub fn rename(&self, map: &dyn Fn(VarId) -> VarId, sorts: &dyn Sorts) -> Option<Cube> {
+        let mut out = Cube::top();
+        for (var, dom) in &self.doms {
+            if !out.restrict(map(*var), dom, sorts) {
+                return None;
+            }
+        }
+        for linear in &self.lins {
+            let terms = linear.terms.iter().map(|&(var, coefficient)| (map(var), coefficient)).collect();
+            let renamed = Linear::new(terms, linear.constant)?;
+            if !out.add_linear(&renamed, sorts) {
+                return None;
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A formula too large to expand: the analysis says so instead of guessing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge;
+
+/// The most cubes one expansion may produce.
+pub const CUBE_LIMIT: usize = 4096;
+
+/// The cubes of `formula` (negations pushed to the literals), each
+/// intersected with `base`; cubes found empty by their domains are dropped.
+pub fn dnf(formula: &Formula, base: &Cube, sorts: &dyn Sorts) -> Result<Vec<Cube>, TooLarge> {
+    expand(formula, false, vec![base.clone()], sorts)
+}
+
+fn expand(formula: &Formula, negated: bool, cubes: Vec<Cube>, sorts: &dyn Sorts) -> Result<Vec<Cube>, TooLarge> {
+    if cubes.is_empty() {
+        return Ok(cubes);
+    }
+    match (formula, negated) {
+        (Formula::True, false) | (Formula::False, true) => Ok(cubes),
+        (Formula::False, false) | (Formula::True, true) => Ok(Vec::new()),
+        (Formula::Not(inner), _) => expand(inner, !negated, cubes, sorts),
+        (Formula::Lit(lit), false) => Ok(add_to_all(cubes, lit, sorts)),
+        (Formula::Lit(Lit::Dom(var, dom)), true) => {
+            let complement = dom.complement(&sorts.sort(*var).universe());
+            Ok(add_to_all(cubes, &Lit::Dom(*var, complement), sorts))
+        }
+        (Formula::Lit(Lit::Lin(linear)), true) => {
+            // Not (all non-empty and Σ <= 0): some variable empty, or Σ >= 1.
+            let mut parts: Vec<Formula> = linear.vars().map(|var| Formula::dom(var, Dom::only_null())).collect();
+            match linear.negated() {
+                Some(negation) => parts.push(Formula::Lit(Lit::Lin(negation))),
+                None => return Err(TooLarge),
+            }
+            expand(&Formula::Or(parts), false, cubes, sorts)
+        }
+        (Formula::And(parts), false) | (Formula::Or(parts), true) => {
+            let mut current = cubes;
+            for part in parts {
+                current = expand(part, negated, current, sorts)?;
+                if current.is_empty() {
+                    break;
+                }
+            }
+            Ok(current)
+        }
+        (Formula::Or(parts), false) | (Formula::And(parts), true) => {
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(expand(part, negated, cubes.clone(), sorts)?);
+                if out.len() > CUBE_LIMIT {
+                    return Err(TooLarge);
+                }
+            }
+            Ok(dedup(out))
+        }
+        (Formula::Cases(cases), _) => {
+            let mut out = Vec::new();
+            for (guard, body) in cases {
+                let guarded = expand(guard, false, cubes.clone(), sorts)?;
+                out.extend(expand(body, negated, guarded, sorts)?);
+                if out.len() > CUBE_LIMIT {
+                    return Err(TooLarge);
+                }
+            }
+            Ok(dedup(out))
+        }
+    }
+}
+
+fn add_to_all(cubes: Vec<Cube>, lit: &Lit, sorts: &dyn Sorts) -> Vec<Cube> {
+    cubes.into_iter().filter_map(|mut cube| if cube.add(lit, sorts) { Some(cube) } else { None }).collect()
+}
+
+fn dedup(mut cubes: Vec<Cube>) -> Vec<Cube> {
+    let mut seen = std::collections::HashSet::new();
+    cubes.retain(|cube| seen.insert(cube.clone()));
+    cubes
+}
+
+impl fmt::Display for Linear {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, (var, coefficient)) in self.terms.iter().enumerate() {
+            if index > 0 {
+                formatter.write_str(" + ")?;
+            }
+            write!(formatter, "{coefficient}·v{var}")?;
+        }
+        write!(formatter, " + {} <= 0", self.constant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct AllNum;
+    impl Sorts for AllNum {
+        fn sort(&self, _: VarId) -> Sort {
+            Sort::Num { scale: 0, nullable: true, min: None }
+        }
+    }
+
+    #[test]
+    fn intervals_complement_and_union() {
+        let set = Intervals::range(Some(1), Some(5)).union(&Intervals::range(Some(10), None));
+        let complement = set.complement();
+        assert_eq!(complement.pieces(), &[(None, Some(0)), (Some(6), Some(9))]);
+        assert_eq!(complement.complement(), set);
+        assert!(Intervals::range(Some(2), Some(3)).is_subset(&set));
+        assert!(!Intervals::range(Some(2), Some(7)).is_subset(&set));
+        assert_eq!(Intervals::range(Some(1), Some(2)).union(&Intervals::range(Some(3), Some(4))).pieces().len(), 1);
+    }
+
+    #[test]
+    fn linear_normalises_and_negates() {
+        // 2x + 2y + 3 <= 0  is  x + y <= -2 (floor(-3/2))
+        let linear = Linear::new(vec![(1, 2), (0, 2)], 3).unwrap();
+        assert_eq!(linear.terms, vec![(0, 1), (1, 1)]);
+        assert_eq!(linear.constant, 2);
+        // not (x + y <= -2): x + y >= -1: -x - y - 1 <= 0
+        let negated = linear.negated().unwrap();
+        assert_eq!(negated.terms, vec![(0, -1), (1, -1)]);
+        assert_eq!(negated.constant, -1);
+    }
+
+    #[test]
+    fn negated_cases_keep_guards() {
+        // x null -> false; x non-null -> x >= 5
+        let formula = Formula::Cases(vec![
+            (Formula::dom(0, Dom::only_null()), Formula::False),
+            (Formula::dom(0, Dom::not_null()), Formula::dom(0, Dom::Num { null: false, set: Intervals::at_least(5) })),
+        ]);
+        let cubes = dnf(&Formula::not(formula), &Cube::top(), &AllNum).unwrap();
+        // null, or at most 4
+        assert_eq!(cubes.len(), 2);
+        assert!(cubes.iter().any(|cube| cube.dom(0) == Some(&Dom::only_null())));
+        assert!(cubes.iter().any(|cube| cube.dom(0) == Some(&Dom::Num { null: false, set: Intervals::at_most(4) })));
+    }
+}

@@ -1,0 +1,110 @@
+//! Which requests can reach each node: a fixpoint of the symbolic steps in
+//! `Mode::Project`, from a new request at the create node along every exit
+//! and return, until no node learns of a request it did not already cover.
+//! The result over-approximates: every request that a run can bring to a
+//! node is in its cubes (cubes are only ever widened: merged, or a variable
+//! forgotten), which is what makes "no request matches no exit" a proof.
+
+use std::collections::VecDeque;
+
+use super::exec::{Exec, State, Sym};
+use super::logic::Cube;
+use crate::ir::NodeKind;
+
+/// Per node: the requests that arrive (after `before` and the node's
+/// writes) and the requests at the moment its exits are tried.
+pub struct Reach {
+    /// After the node's `before` block, when its operators are resolved.
+    pub entered: Vec<State>,
+    pub arrival: Vec<State>,
+    pub decided: Vec<State>,
+    /// A node visited so often that its requests were widened to everything.
+    pub widened: Vec<bool>,
+}
+
+/// How many times a node is revisited before its requests are widened.
+const VISIT_LIMIT: usize = 12;
+
+pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
+    let count = exec.model.workflow.nodes.len();
+    let mut entered: Vec<State> = vec![Vec::new(); count];
+    let mut arrival: Vec<State> = vec![Vec::new(); count];
+    let mut decided: Vec<State> = vec![Vec::new(); count];
+    let mut widened = vec![false; count];
+    let mut visits = vec![0usize; count];
+    let create = exec.model.workflow.create;
+    let initial = exec.start();
+    let mut queue: VecDeque<usize> = VecDeque::from([create]);
+    let mut queued = vec![false; count];
+    if let Some(flag) = queued.get_mut(create) {
+        *flag = true;
+    }
+    while let Some(node) = queue.pop_front() {
+        if let Some(flag) = queued.get_mut(node) {
+            *flag = false;
+        }
+        let Some(visit) = visits.get_mut(node) else { continue };
+        *visit += 1;
+        if *visit > VISIT_LIMIT {
+            if let (Some(slot), Some(flag)) = (entered.get_mut(node), widened.get_mut(node)) {
+                if !*flag {
+                    *flag = true;
+                    *slot = vec![Sym { cube: Cube::top(), current: Default::default(), steps: Vec::new() }];
+                } else {
+                    continue;
+                }
+            }
+        }
+        let mut arrived = exec.open_step(entered.get(node).cloned().unwrap_or_default(), node);
+        if node == create {
+            arrived.extend(initial.iter().cloned());
+            arrived = exec.tidy(arrived);
+        }
+        if let Some(slot) = arrival.get_mut(node) {
+            *slot = arrived.clone();
+        }
+        if arrived.is_empty() {
+            continue;
+        }
+        let Some(ir_node) = exec.model.workflow.nodes.get(node) else { continue };
+        if ir_node.kind == NodeKind::Archive {
+            continue;
+        }
+        let exit_count = ir_node.exits.len();
+        let return_count = ir_node.returns.len();
+        let now_decided = exec.decide(arrived.clone(), node);
+        let mut arrivals: Vec<(usize, State)> = Vec::new();
+        for index in 0..exit_count {
+            arrivals.push(exec.take_exit(&now_decided, node, index));
+        }
+        for index in 0..return_count {
+            arrivals.push(exec.take_return(&arrived, node, index));
+        }
+        if let Some(slot) = decided.get_mut(node) {
+            *slot = now_decided;
+        }
+        for (target, state) in arrivals {
+            if state.is_empty() || exec.model.workflow.nodes.get(target).is_none_or(|n| n.kind == NodeKind::Archive) {
+                continue;
+            }
+            let Some(old) = entered.get(target) else { continue };
+            let grows = state.iter().any(|sym| !old.iter().any(|kept| sym.cube.is_subset(&kept.cube, exec.model)));
+            if !grows {
+                continue;
+            }
+            let mut joined = old.clone();
+            joined.extend(state);
+            let joined = exec.tidy(joined);
+            if let Some(slot) = entered.get_mut(target) {
+                *slot = joined;
+            }
+            if let Some(flag) = queued.get_mut(target) {
+                if !*flag {
+                    *flag = true;
+                    queue.push_back(target);
+                }
+            }
+        }
+    }
+    Reach { entered, arrival, decided, widened }
+}

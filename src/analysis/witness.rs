@@ -1,0 +1,123 @@
+//! Finding a concrete request for a finding: a path from the create node
+//! to the node in question, explored breadth first in `Mode::Version`, so
+//! that a solution of the path's cubes says what the creator filled in and
+//! what each operator set at each step. The caller turns a solution into a
+//! trace and replays it through the runtime; only a replayed trace is
+//! reported as a counterexample.
+
+use std::collections::VecDeque;
+
+use super::exec::{Exec, Mode, Prepared, State, Sym};
+use super::logic::{Dom, Formula, Intervals};
+use super::model::Model;
+use super::solve::{solve, Model as Solution, Outcome};
+use crate::ir::NodeKind;
+use crate::runtime::values::dates::Date;
+
+/// Bounds on the search, so a finding costs a bounded time.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub depth: usize,
+    pub expansions: usize,
+    /// Cubes kept per path state.
+    pub width: usize,
+    /// Solutions tried at the goal.
+    pub tries: usize,
+    /// Ask the question when the request arrives at the goal (before its
+    /// submit's checks), not when its exits are tried.
+    pub at_arrival: bool,
+    /// Ask it when the request enters the goal (its operators are resolved
+    /// then): the last step of the path is the submit that leads there.
+    pub at_entry: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { depth: 16, expansions: 160, width: 48, tries: 24, at_arrival: false, at_entry: false }
+    }
+}
+
+/// Searches paths to `goal` on which, at the moment its exits are tried,
+/// `query` (over canonical variables) can hold; calls `accept` with each
+/// solution until it returns `Some`.
+pub fn search<T>(
+    model: &mut Model<'_>,
+    prepared: &Prepared,
+    goal: usize,
+    query: &Formula,
+    limits: Limits,
+    accept: &mut dyn FnMut(&Model<'_>, &Sym, &Solution) -> Option<T>,
+) -> Option<T> {
+    let mut exec = Exec { model, prepared, mode: Mode::Version, cube_cap: usize::MAX };
+    let mut start = exec.start();
+    // A witness reads best with dates this year; any day would do.
+    if let Some(today) = prepared.today {
+        let (first, last) = (Date::from_ymd(2026, 1, 1), Date::from_ymd(2026, 12, 31));
+        if let (Some(first), Some(last)) = (first, last) {
+            let year = Dom::Num { null: false, set: Intervals::range(Some(first.0.into()), Some(last.0.into())) };
+            start = exec.assume(start, &Formula::dom(today, year));
+        }
+    }
+    // (node, state, depth, whether the state is still at the entry: before the node's writes)
+    let mut queue: VecDeque<(usize, State, usize, bool)> =
+        VecDeque::from([(exec.model.workflow.create, start, 0usize, false)]);
+    let mut expansions = 0usize;
+    let mut tries = 0usize;
+    while let Some((node, state, depth, at_entry)) = queue.pop_front() {
+        if state.is_empty() {
+            continue;
+        }
+        let mut check = |base: State, exec: &mut Exec<'_, '_>| -> Option<Option<T>> {
+            let at_goal = exec.assume(base, query);
+            for sym in &at_goal {
+                if tries >= limits.tries {
+                    return Some(None);
+                }
+                tries += 1;
+                if let Outcome::Sat(solution) = solve(&sym.cube, exec.model) {
+                    if let Some(found) = accept(exec.model, sym, &solution) {
+                        return Some(Some(found));
+                    }
+                }
+            }
+            None
+        };
+        if at_entry && node == goal && limits.at_entry {
+            if let Some(answer) = check(state.clone(), &mut exec) {
+                return answer;
+            }
+        }
+        let arrived = if at_entry { exec.open_step(state, node) } else { state };
+        let decided = exec.decide(arrived.clone(), node);
+        if node == goal && !limits.at_entry {
+            let base = if limits.at_arrival { arrived.clone() } else { decided.clone() };
+            if let Some(answer) = check(base, &mut exec) {
+                return answer;
+            }
+        }
+        if depth >= limits.depth || expansions >= limits.expansions {
+            continue;
+        }
+        expansions += 1;
+        let Some(ir_node) = exec.model.workflow.nodes.get(node) else { continue };
+        let (exits, returns) = (ir_node.exits.len(), ir_node.returns.len());
+        for index in 0..exits {
+            let (target, mut next) = exec.take_exit(&decided, node, index);
+            if exec.model.workflow.nodes.get(target).is_none_or(|n| n.kind == NodeKind::Archive) {
+                continue;
+            }
+            next.truncate(limits.width);
+            if !next.is_empty() {
+                queue.push_back((target, next, depth + 1, true));
+            }
+        }
+        for index in 0..returns {
+            let (target, mut next) = exec.take_return(&arrived, node, index);
+            next.truncate(limits.width);
+            if !next.is_empty() {
+                queue.push_back((target, next, depth + 1, true));
+            }
+        }
+    }
+    None
+}
