@@ -148,6 +148,7 @@ fn run(
                 workflow: None,
                 creator: creator.clone(),
                 form: FormInput::Fields(example.trace.form.clone()),
+                sequence: None,
             };
             runtime.create(0, &new, now).ok().map(|(request, _)| request)
         })
@@ -164,7 +165,7 @@ fn run(
                 by: request.pending[0].clone(),
                 kind,
                 opinion: None,
-                set: (first && !step.set.is_empty()).then(|| step.set.clone()),
+                set: (first && !step.set.is_empty()).then(|| FormInput::Fields(step.set.clone())),
                 to: Vec::new(),
             };
             first = false;
@@ -271,7 +272,7 @@ fn runtime_after(compiled: &Compiled, directory: &dyn Directory, example: &Examp
         by: step.by.clone(),
         kind: if trace_step.action == "reject" { ActionKind::Reject } else { ActionKind::Submit },
         opinion: None,
-        set: (!trace_step.set.is_empty()).then(|| trace_step.set.clone()),
+        set: (!trace_step.set.is_empty()).then(|| FormInput::Fields(trace_step.set.clone())),
         to: Vec::new(),
     };
     runtime.apply(&before, &action, now).ok()

@@ -213,7 +213,12 @@ fn the_analysis_agrees_with_the_interpreter_on_random_workflows() {
         let runtime = Runtime::new(&compiled, &directory);
         for _ in 0..80 {
             let form = request(&mut random);
-            let new = NewRequest { workflow: None, creator: creator.clone(), form: FormInput::Fields(form.clone()) };
+            let new = NewRequest {
+                workflow: None,
+                creator: creator.clone(),
+                form: FormInput::Fields(form.clone()),
+                sequence: None,
+            };
             let Ok((created, _)) = runtime.create(0, &new, now) else { continue };
             let submit = |by: &str| Action {
                 by: by.to_owned(),

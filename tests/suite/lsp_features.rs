@@ -761,7 +761,8 @@ fn warnings_have_severity_warning_and_fixing_clears_them() {
     assert_eq!(diagnostics[0].range.start, at(&text, "补充审批"));
 
     // Lead an exit to the node: fixed, cleared.
-    let fixed = edit(&text, "exit 提交 -> 审批", "exit 补充 -> 补充审批 when 天数 > 3\n    exit 提交 -> 审批");
+    let fixed =
+        edit(&text, "exit 提交 -> 审批", "exit 补充 -> 补充审批 when 天数 != null and 天数 > 3\n    exit 提交 -> 审批");
     let published = session.change(&uri, &fixed, 2);
     assert_eq!(diagnostics_for(&published, &uri), Some(vec![]), "{published:?}");
     let entry = published.iter().find(|entry| entry.uri == uri).expect("published");
