@@ -18,8 +18,6 @@ pub struct Reach {
     pub entered: Vec<State>,
     pub arrival: Vec<State>,
     pub decided: Vec<State>,
-    /// A node visited so often that its requests were widened to everything.
-    pub widened: Vec<bool>,
 }
 
 /// How many times a node is revisited before its requests are widened.
@@ -30,6 +28,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
     let mut entered: Vec<State> = vec![Vec::new(); count];
     let mut arrival: Vec<State> = vec![Vec::new(); count];
     let mut decided: Vec<State> = vec![Vec::new(); count];
+    // A node visited so often that its requests were widened to everything (once).
     let mut widened = vec![false; count];
     let mut visits = vec![0usize; count];
     let create = exec.model.workflow.create;
@@ -106,5 +105,5 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             }
         }
     }
-    Reach { entered, arrival, decided, widened }
+    Reach { entered, arrival, decided }
 }

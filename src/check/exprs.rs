@@ -168,6 +168,9 @@ impl<'a> Checker<'a> {
     }
 
     fn record_member(&self, env: &Env<'_, 'a>, ident: &Ident, owner: &str, member: &'static members::Member) {
+        if !self.keep_index {
+            return;
+        }
         self.index.borrow_mut().members.push(super::index::MemberUse {
             at: self.at(env.module, ident.span),
             owner: owner.to_string(),

@@ -39,7 +39,8 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Root files that could not be read: (path, reason).
     pub unreadable: Vec<(PathBuf, String)>,
-    /// Declarations and resolved names, for the language server.
+    /// Declarations and resolved names, for the language server and the
+    /// IR (empty after [`check_paths_for_diagnostics`]).
     pub index: index::Index,
 }
 
@@ -55,10 +56,21 @@ impl Analysis {
 
 /// Checks the files at `paths` and everything they `use`.
 pub fn check_paths(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
+    check_paths_keeping(paths, loader, true)
+}
+
+/// Like [`check_paths`], but leaves [`Analysis::index`] empty: what
+/// `flowc check` needs. The index (a declaration per name, a record per
+/// use) is several times the size of the file, and no diagnostic reads it.
+pub fn check_paths_for_diagnostics(paths: &[PathBuf], loader: &dyn Loader) -> Analysis {
+    check_paths_keeping(paths, loader, false)
+}
+
+fn check_paths_keeping(paths: &[PathBuf], loader: &dyn Loader, keep_index: bool) -> Analysis {
     let mut sources = SourceMap::new();
     let loaded = modules::load(&mut sources, paths, loader);
     let mut diagnostics = loaded.diagnostics;
-    let (checked, index) = check_modules(&loaded.modules);
+    let (checked, index) = check_modules(&loaded.modules, keep_index);
     diagnostics.extend(checked);
     diagnostics.extend(scripts::script_file_problems(&loaded.modules, loader));
     diag::sort(&mut diagnostics);
@@ -121,6 +133,8 @@ pub(crate) struct Checker<'a> {
     /// Where each built-in is declared in the prelude.
     pub builtin_defs: HashMap<&'a str, FileSpan>,
     pub index: RefCell<index::Index>,
+    /// Whether to fill `index` (a check for diagnostics alone does not).
+    pub keep_index: bool,
     /// How many constants are being typed inside one another right now.
     pub const_depth: std::cell::Cell<usize>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
@@ -128,7 +142,7 @@ pub(crate) struct Checker<'a> {
     pub suggester: suggest::Suggester,
 }
 
-pub(crate) fn check_modules(modules: &[Module]) -> (Vec<Diagnostic>, index::Index) {
+pub(crate) fn check_modules(modules: &[Module], keep_index: bool) -> (Vec<Diagnostic>, index::Index) {
     let mut checker = Checker {
         modules,
         scopes: Vec::new(),
@@ -141,6 +155,7 @@ pub(crate) fn check_modules(modules: &[Module]) -> (Vec<Diagnostic>, index::Inde
         filled: RefCell::new(HashMap::new()),
         builtin_defs: HashMap::new(),
         index: RefCell::new(index::Index::default()),
+        keep_index,
         const_depth: std::cell::Cell::new(0),
         diagnostics: RefCell::new(Vec::new()),
         suggester: suggest::Suggester::default(),
@@ -161,11 +176,13 @@ impl<'a> Checker<'a> {
 
     /// Records that the name at `site` resolves to the declaration at `definition`.
     pub fn record(&self, site: FileSpan, definition: FileSpan) {
-        self.index.borrow_mut().references.push((site, definition));
+        if self.keep_index {
+            self.index.borrow_mut().references.push((site, definition));
+        }
     }
 
     fn declare_symbol(&self, kind: index::SymbolKind, name: &ast::Ident, file: FileId, container: Option<&str>) {
-        if name.name.is_empty() {
+        if name.name.is_empty() || !self.keep_index {
             return;
         }
         let at = FileSpan::new(file, name.span);

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic};
 use crate::input_file::{self, FileError, FileKind, Problem, ScriptProblem};
@@ -103,7 +104,7 @@ pub fn load(sources: &mut SourceMap, roots: &[PathBuf], loader: &dyn Loader) -> 
                     }
                     continue;
                 }
-                let index = state.add_file(sources, root, &bytes);
+                let index = state.add_file(sources, root, bytes);
                 if let Some(module) = state.modules.get_mut(index) {
                     module.is_root = true;
                 }
@@ -160,14 +161,19 @@ impl LoadState {
         Some(self.push(key, module))
     }
 
-    fn add_file(&mut self, sources: &mut SourceMap, path: &Path, bytes: &[u8]) -> usize {
+    fn add_file(&mut self, sources: &mut SourceMap, path: &Path, bytes: Vec<u8>) -> usize {
         let name = path.to_string_lossy().into_owned();
         let next_file = FileId(sources.files().count() as u32);
-        let (text, decode_error) = match syntax::decode(next_file, bytes) {
-            Ok(text) => (text.to_string(), None),
-            Err(diagnostic) => (String::from_utf8_lossy(bytes).into_owned(), Some(diagnostic)),
+        // The source map's copy is the only one left during the parse: the
+        // bytes read are gone by then (a parse needs many times the file).
+        let (text, decode_error): (Arc<str>, _) = match String::from_utf8(bytes) {
+            Ok(text) => (Arc::from(text), None),
+            Err(error) => (
+                Arc::from(String::from_utf8_lossy(error.as_bytes())),
+                syntax::decode(next_file, error.as_bytes()).err(),
+            ),
         };
-        let file = sources.add(SourceFile::new(name, Some(path.to_path_buf()), text.as_str()));
+        let file = sources.add(SourceFile::new(name, Some(path.to_path_buf()), text.clone()));
         let ast = match decode_error {
             Some(diagnostic) => {
                 self.diagnostics.push(diagnostic);
@@ -294,7 +300,7 @@ impl LoadState {
             return Ok(index);
         }
         let bytes = loader.read(path)?;
-        Ok(self.add_file(sources, path, &bytes))
+        Ok(self.add_file(sources, path, bytes))
     }
 
     /// Depth-first search over `use` edges; an edge back to a module on the

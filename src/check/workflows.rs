@@ -503,12 +503,14 @@ impl<'a> Checker<'a> {
                     if targets.len() > 1 && (field.is_computed() || field.is_display_only()) {
                         continue;
                     }
-                    self.index.borrow_mut().settings.push(super::index::SettingUse {
-                        field: self.at(form.item.module, field.decl.name.span),
-                        workflow: workflow.to_string(),
-                        node: node.name.name.clone(),
-                        mode: setting.mode,
-                    });
+                    if self.keep_index {
+                        self.index.borrow_mut().settings.push(super::index::SettingUse {
+                            field: self.at(form.item.module, field.decl.name.span),
+                            workflow: workflow.to_string(),
+                            node: node.name.name.clone(),
+                            mode: setting.mode,
+                        });
+                    }
                     if setting.mode != SettingMode::Hidden
                         && (field.is_computed() || field.is_display_only())
                         && targets.len() == 1

@@ -36,14 +36,17 @@ pub struct Parsed {
 
 /// Parses one file's text.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let tokens = lexer::tokenize(text);
-    let significant: Vec<lexer::Token> = tokens.iter().copied().filter(|token| !token.kind.is_trivia()).collect();
+    // The fast path holds only the significant tokens; the slow path lexes
+    // again (lexing is a few per cent of a parse, and the tokens are several
+    // times the size of the text).
+    let significant = lexer::significant_tokens(text);
     if lexer::first_too_deep(&significant, MAX_NESTING).is_none() {
         if let Some(parsed) = recovery::parse_strict(file, text, &significant) {
             return parsed;
         }
     }
-    recovery::parse_with_recovery(file, text, &tokens)
+    drop(significant);
+    recovery::parse_with_recovery(file, text, &lexer::tokenize(text))
 }
 
 /// Decodes bytes as UTF-8, or explains where they are not.

@@ -295,6 +295,13 @@ fn parse_members(
             format!("expected {expected} here"),
         ));
     }
+    // Each start is one member at most: no doubling slack (a member is a
+    // few hundred bytes, and a big form has tens of thousands).
+    if is_form {
+        form.members.reserve_exact(member_starts.len());
+    } else {
+        workflow.nodes.reserve_exact(member_starts.len());
+    }
     // A sure split parses a run of members per pest call (fewer calls, a
     // small reused token queue); a likely split parses one member per call
     // so each failure names its own member.

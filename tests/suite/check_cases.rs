@@ -81,3 +81,22 @@ fn ok_cases_and_examples_check_clean() {
     }
     assert!(failures.is_empty(), "these should check clean:\n{}", failures.join("\n"));
 }
+
+/// `flowc check` skips the index; that must not change a single diagnostic.
+#[test]
+fn a_check_without_the_index_finds_the_same_diagnostics() {
+    let mut files = super::flow_files("tests/data/check/err");
+    files.extend(super::flow_files("tests/data/check/ok"));
+    files.extend(super::example_files());
+    assert!(files.len() > 50);
+    for path in files {
+        let paths = std::slice::from_ref(&path);
+        let full = check_paths(paths, &FsLoader);
+        let lean = flowc::check::check_paths_for_diagnostics(paths, &FsLoader);
+        assert!(lean.index.references.is_empty() && lean.index.symbols.is_empty());
+        let shown = |analysis: &flowc::check::Analysis| -> Vec<String> {
+            analysis.diagnostics.iter().map(|diagnostic| format!("{diagnostic:?}")).collect()
+        };
+        assert_eq!(shown(&full), shown(&lean), "{}", path.display());
+    }
+}
