@@ -440,6 +440,7 @@ fn kind_name(kind: NodeKind) -> &'static str {
         NodeKind::Create => "create",
         NodeKind::Approve => "approve",
         NodeKind::Realize => "realize",
+        NodeKind::Merge => "merge",
         NodeKind::Archive => "archive",
     }
 }
