@@ -2,7 +2,10 @@
 //! the form by field name, the current node by name, pending operators,
 //! the log, and the source hash of the workflow that wrote it. Loading
 //! refuses a state from another workflow or a changed source (unless
-//! migrating) and never trusts computed values: they are recomputed.
+//! migrating) and never trusts computed values: they are recomputed. A
+//! request split by a fork saves its current nodes in `nodes` (one per
+//! branch) instead of `node`; a state without `nodes` is at one node, as
+//! every state saved before forks existed.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::diag::Code;
+use crate::ir::Workflow;
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, Request, Runtime};
+use crate::runtime::request::positions::{branch_label, path_of, Focus};
+use crate::runtime::request::{node_name, node_operators_by_name, LogEntry, Position, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{form_to_json, read_form, Door, Ordered};
 use crate::runtime::values::formulas::blank;
@@ -26,7 +31,10 @@ struct StateOut<'r> {
     source_hash: &'r str,
     creator: &'r str,
     created_at: String,
-    node: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'r str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    nodes: Vec<PositionState>,
     archived: bool,
     operators: &'r [String],
     pending: &'r [String],
@@ -38,6 +46,24 @@ struct StateOut<'r> {
     log: &'r [LogEntry],
 }
 
+/// One branch's place in a split request's state.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionState {
+    branch: String,
+    node: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    arrived: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    operators: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    forwarded: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StateIn {
@@ -46,7 +72,10 @@ struct StateIn {
     source_hash: String,
     creator: String,
     created_at: String,
-    node: String,
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    nodes: Vec<PositionState>,
     archived: bool,
     operators: Vec<String>,
     pending: Vec<String>,
@@ -77,7 +106,20 @@ impl<'a> Runtime<'a> {
             source_hash: &self.compiled.source_hash,
             creator: &request.creator,
             created_at: request.created_at.to_string(),
-            node: node_name(workflow, request.node),
+            node: (!request.is_split()).then(|| node_name(workflow, request.node)),
+            nodes: request
+                .positions
+                .iter()
+                .map(|position| PositionState {
+                    branch: branch_label(workflow, &path_of(workflow, position.node, position.arrived)),
+                    node: node_name(workflow, position.node).to_owned(),
+                    arrived: position.arrived.is_some(),
+                    operators: position.operators.clone(),
+                    pending: position.pending.clone(),
+                    batch: position.batch,
+                    forwarded: position.forwarded.clone(),
+                })
+                .collect(),
             archived: request.archived,
             operators: &request.operators,
             pending: &request.pending,
@@ -126,17 +168,33 @@ impl<'a> Runtime<'a> {
         }
         let workflow =
             self.compiled.program.workflows.get(workflow_index).ok_or_else(|| bad("unknown workflow".into()))?;
-        let node = workflow.nodes.iter().position(|node| node.name == state.node).ok_or_else(|| {
-            RuntimeError::new(
-                Code::R0501,
-                format!("the state is at node `{}`, which the workflow no longer has", state.node),
-            )
-        })?;
+        let node_index = |name: &str| {
+            workflow.nodes.iter().position(|node| node.name == name).ok_or_else(|| {
+                RuntimeError::new(
+                    Code::R0501,
+                    format!("the state is at node `{name}`, which the workflow no longer has"),
+                )
+            })
+        };
+        let node = match (&state.node, state.nodes.is_empty()) {
+            (Some(name), true) => node_index(name)?,
+            (None, false) => workflow.create,
+            (Some(_), false) => {
+                return Err(bad("the state has both `node` and `nodes`; a split request has `nodes` only".into()))
+            }
+            (None, true) => return Err(bad("the state has no `node`".into())),
+        };
+        let mut positions = Vec::new();
+        for saved in &state.nodes {
+            positions.push(self.load_position(workflow, saved, node_index(&saved.node)?)?);
+        }
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| bad("unknown form".into()))?;
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| bad("unknown layout".into()))?;
         let created_at = DateTime::parse(&state.created_at)
             .ok_or_else(|| bad(format!("`created_at` `{}` is not a datetime", state.created_at)))?;
-        for person in std::iter::once(&state.creator).chain(&state.operators).chain(&state.pending) {
+        let saved_people = state.nodes.iter().flat_map(|saved| saved.operators.iter().chain(&saved.pending));
+        for person in std::iter::once(&state.creator).chain(&state.operators).chain(&state.pending).chain(saved_people)
+        {
             if self.directory.employee(person).is_none() {
                 return Err(RuntimeError::new(
                     Code::R0305,
@@ -168,8 +226,47 @@ impl<'a> Runtime<'a> {
             node_operators,
             form: data,
             log: state.log,
+            positions,
         };
+        if request.is_split() {
+            self.settle(workflow, &mut request, Focus::Gone);
+        }
         self.recompute(workflow, &mut request, now)?;
         Ok(request)
+    }
+
+    /// One saved branch position, checked against the workflow: its node is
+    /// in that branch (or, arrived, is the branch's merge).
+    fn load_position(&self, workflow: &Workflow, saved: &PositionState, node: usize) -> Result<Position, RuntimeError> {
+        let stale = |why: String| {
+            RuntimeError::new(Code::R0501, format!("the state's branch `{}` at `{}` {why}", saved.branch, saved.node))
+                .with_help("the workflow's forks changed since the state was saved")
+        };
+        let arrived = if saved.arrived {
+            let rule = workflow.nodes.get(node).and_then(|at| at.merge.as_ref());
+            let rule = rule.ok_or_else(|| stale("is marked arrived, but the node is no merge".into()))?;
+            let last = saved.branch.rsplit('/').next().unwrap_or_default();
+            let branches = workflow.forks.get(rule.fork).map(|fork| fork.branches.as_slice()).unwrap_or_default();
+            Some(
+                branches
+                    .iter()
+                    .position(|branch| branch == last)
+                    .ok_or_else(|| stale("names no branch of the merge's fork".into()))?,
+            )
+        } else {
+            None
+        };
+        let label = branch_label(workflow, &path_of(workflow, node, arrived));
+        if label != saved.branch || label.is_empty() {
+            return Err(stale(format!("does not match the workflow, where the node is in branch `{label}`")));
+        }
+        Ok(Position {
+            node,
+            arrived,
+            operators: saved.operators.clone(),
+            pending: saved.pending.clone(),
+            batch: saved.batch,
+            forwarded: saved.forwarded.clone(),
+        })
     }
 }

@@ -9,7 +9,8 @@ use std::fmt::Write;
 use serde_json::Value as Json;
 
 use crate::runtime::report::session::RunResult;
-use crate::runtime::request::{Change, ChangeSource, Runtime, Step};
+use crate::runtime::request::operators::EmptyBatch;
+use crate::runtime::request::{BranchEvent, Change, ChangeSource, ExitTried, NodeView, Runtime, Step};
 use crate::runtime::values::dates::DateTime;
 
 /// Renders the story; `error_report` is the refusal already rendered as a
@@ -35,7 +36,9 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
             };
             let index =
                 if run.steps.first().is_some_and(|first| first.action == "create") { number } else { number + 1 };
-            let _ = writeln!(out, "\n{index}. {} {verb} {}", name(&step.by), step.from);
+            // A step inside a branch says which (`[物流] 6. …`).
+            let branch = step.branch.as_ref().map(|branch| format!("[{branch}] ")).unwrap_or_default();
+            let _ = writeln!(out, "\n{branch}{index}. {} {verb} {}", name(&step.by), step.from);
         }
         if let Some(opinion) = &step.opinion {
             let _ = writeln!(out, "   opinion: “{opinion}”");
@@ -77,6 +80,10 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
             let status = run.status();
             if request.archived {
                 let _ = writeln!(out, "\nstatus: archived at {node}");
+            } else if request.is_split() {
+                let views = runtime.node_views(request);
+                let _ =
+                    writeln!(out, "\nstatus: {status} in {} branches: {}", views.len(), split_places(runtime, &views));
             } else {
                 let _ = writeln!(
                     out,
@@ -106,7 +113,30 @@ fn write_changes<'c>(out: &mut String, label: &str, changes: impl Iterator<Item 
 }
 
 fn write_route(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
-    for tried in &step.exits_tried {
+    write_exits_tried(out, exit_word(step), &step.exits_tried);
+    for event in &step.branching {
+        write_branch_event(out, runtime, event);
+    }
+    // A branch that reached its merge has its arrival told by the events.
+    let arrived = step
+        .branching
+        .iter()
+        .any(|event| matches!(event, BranchEvent::Arrived { merge, .. } if Some(merge) == step.to.as_ref()));
+    if arrived || (step.to.is_none() && !step.branching.is_empty()) {
+        return;
+    }
+    if let Some(target) = &step.to {
+        write_arrival(out, runtime, target, step.archived, step.batch, step.mode, &step.operators, &step.empty_batches);
+    } else if step.action == "submit" && !step.pending.is_empty() {
+        // Inside a branch, the people still waited for at this node.
+        let here = step.nodes.iter().find(|view| Some(&view.branch) == step.branch.as_ref() && view.node == step.from);
+        let pending = here.map_or(&step.pending, |view| &view.pending);
+        let _ = writeln!(out, "   still waiting for {}", runtime.people_names(pending));
+    }
+}
+
+fn write_exits_tried(out: &mut String, word: &str, exits_tried: &[ExitTried]) {
+    for tried in exits_tried {
         let values = tried.values.iter().map(|(name, value)| format!("{name} = {}", show(value))).collect::<Vec<_>>();
         let reads = if values.is_empty() { String::new() } else { format!(" ({})", values.join(", ")) };
         let verdict = match (&tried.condition, tried.held) {
@@ -114,32 +144,113 @@ fn write_route(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
             (Some(condition), true) => format!("taken: `{condition}` holds{reads}"),
             (Some(condition), false) => format!("not taken: `{condition}` is false{reads}"),
         };
-        let _ = writeln!(out, "   {} {} → {}: {verdict}", exit_word(step), tried.name, tried.target);
+        let _ = writeln!(out, "   {word} {} → {}: {verdict}", tried.name, tried.target);
     }
-    if let Some(target) = &step.to {
-        for empty in &step.empty_batches {
-            let reasons = empty.lines.iter().map(|line| line.reason.clone()).collect::<Vec<_>>().join("; ");
-            let _ = writeln!(out, "   {target}: batch {} is empty ({reasons})", empty.batch);
-        }
-        if step.archived {
-            let _ = writeln!(out, "   {target}: archived");
-        } else {
-            let people = runtime.people_names(&step.operators);
-            let _ = match step.batch {
-                Some(batch) => {
-                    let how = match step.mode {
-                        Some("all") if step.operators.len() > 1 => ", all must submit (会签)",
-                        Some("sequential") if step.operators.len() > 1 => ", one after another in this order",
-                        _ => "",
-                    };
-                    writeln!(out, "   {target}: operators from batch {batch}{how}: {people}")
-                }
-                None => writeln!(out, "   {target}: back to the creator, {people}"),
+}
+
+/// Where an exit led: the target's operators (and why earlier batches were empty), or the archive.
+#[allow(clippy::too_many_arguments)]
+fn write_arrival(
+    out: &mut String,
+    runtime: &Runtime<'_>,
+    target: &str,
+    archived: bool,
+    batch: Option<u64>,
+    mode: Option<&str>,
+    operators: &[String],
+    empty_batches: &[EmptyBatch],
+) {
+    for empty in empty_batches {
+        let reasons = empty.lines.iter().map(|line| line.reason.clone()).collect::<Vec<_>>().join("; ");
+        let _ = writeln!(out, "   {target}: batch {} is empty ({reasons})", empty.batch);
+    }
+    if archived {
+        let _ = writeln!(out, "   {target}: archived");
+        return;
+    }
+    let people = runtime.people_names(operators);
+    let _ = match batch {
+        Some(batch) => {
+            let how = match mode {
+                Some("all") if operators.len() > 1 => ", all must submit (会签)",
+                Some("sequential") if operators.len() > 1 => ", one after another in this order",
+                _ => "",
             };
+            writeln!(out, "   {target}: operators from batch {batch}{how}: {people}")
         }
-    } else if step.action == "submit" && !step.pending.is_empty() {
-        let _ = writeln!(out, "   still waiting for {}", runtime.people_names(&step.pending));
+        None => writeln!(out, "   {target}: back to the creator, {people}"),
+    };
+}
+
+/// What a fork or a merge did, one line (or a few) per event.
+fn write_branch_event(out: &mut String, runtime: &Runtime<'_>, event: &BranchEvent) {
+    match event {
+        BranchEvent::Started { branch, to, batch: None, operators, .. } if operators.is_empty() => {
+            let _ = writeln!(out, "   [{branch}] starts and arrives at once at {to}");
+        }
+        BranchEvent::Started { branch, to, batch, operators, mode, empty_batches, .. } => {
+            let mut lines = String::new();
+            write_arrival(&mut lines, runtime, to, false, *batch, *mode, operators, empty_batches);
+            for line in lines.lines() {
+                let _ = writeln!(out, "   [{branch}] {}", line.trim_start());
+            }
+        }
+        BranchEvent::Arrived { branch, merge, waiting_for } => {
+            if waiting_for.is_empty() {
+                let _ = writeln!(out, "   [{branch}] arrives at {merge}");
+            } else {
+                let _ = writeln!(out, "   [{branch}] arrives at {merge}, which waits for {}", waiting_for.join(", "));
+            }
+        }
+        BranchEvent::Withdrawn { branch, node, pending, by } => {
+            let who = if pending.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} no longer pending)", runtime.people_names(pending))
+            };
+            let _ = writeln!(out, "   [{branch}] withdrawn by {by} at {node}{who}");
+        }
+        BranchEvent::Merged {
+            merge,
+            wait,
+            arrived,
+            exits_tried,
+            to,
+            batch,
+            operators,
+            mode,
+            empty_batches,
+            archived,
+            ..
+        } => {
+            let _ = writeln!(
+                out,
+                "   {merge}: `{wait}` is satisfied ({} arrived); the request goes on as one",
+                arrived.join(", ")
+            );
+            write_exits_tried(out, "exit", exits_tried);
+            // On to another merge: the arrival that follows says so.
+            let entered = batch.is_some() || *archived || !operators.is_empty();
+            if let (Some(to), true) = (to, entered) {
+                write_arrival(out, runtime, to, *archived, *batch, *mode, operators, empty_batches);
+            }
+        }
     }
+}
+
+/// `[物流] at 物流发运, waiting for 王五 (E0105); [库房] arrived at 汇合`.
+fn split_places(runtime: &Runtime<'_>, views: &[NodeView]) -> String {
+    views
+        .iter()
+        .map(|view| {
+            if view.arrived {
+                format!("[{}] arrived at {}", view.branch, view.node)
+            } else {
+                format!("[{}] at {}, waiting for {}", view.branch, view.node, runtime.people_names(&view.pending))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn exit_word(step: &Step) -> &'static str {

@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use crate::ir::Workflow;
 use crate::runtime::request::operators::EmptyBatch;
+use crate::runtime::request::positions::{BranchEvent, NodeView, Withdrawal};
 use crate::runtime::request::Runtime;
 use crate::runtime::values::field_values::{to_json, FormName};
 use crate::runtime::values::value::{FormData, Value};
@@ -32,6 +33,12 @@ pub struct LogEntry {
     pub to_node: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub to: Vec<String>,
+    /// The branch acted in, when a fork had split the request.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub branch: Option<String>,
+    /// Branches the action withdrew (by a merge or by a return past their fork).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub withdrawn: Vec<Withdrawal>,
 }
 
 /// A field whose value an action changed (`明细[2].金额` for a cell).
@@ -66,6 +73,9 @@ pub struct Step {
     pub by: String,
     #[serde(rename = "do")]
     pub action: String,
+    /// The branch acted in, when a fork had split the request (`物流`, `库房/质检`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     pub from: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opinion: Option<String>,
@@ -90,8 +100,15 @@ pub struct Step {
     /// forward/cc: the people named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<String>,
-    /// Who still has to act at the node afterwards (`all`, `sequential`).
+    /// What forks and merges did: branches started, arrived, withdrawn, merges passed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branching: Vec<BranchEvent>,
+    /// Who still has to act at the node afterwards (`all`, `sequential`);
+    /// for a request split by a fork, at any of its nodes.
     pub pending: Vec<String>,
+    /// The current nodes afterwards, when a fork has split the request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeView>,
     pub archived: bool,
 }
 
@@ -101,6 +118,7 @@ impl Step {
         Step {
             by: by.to_owned(),
             action: action.to_owned(),
+            branch: None,
             from: from.to_owned(),
             opinion,
             changed: Vec::new(),
@@ -112,7 +130,9 @@ impl Step {
             mode: None,
             empty_batches: Vec::new(),
             people: Vec::new(),
+            branching: Vec::new(),
             pending: Vec::new(),
+            nodes: Vec::new(),
             archived: false,
         }
     }

@@ -4,10 +4,14 @@
 //! error and the caller still holds the request exactly as it was.
 //! `submit` is the order of one submit and reject, `set_fields` what a node
 //! lets a person write, `operators` who handles a node (batches, `where`,
-//! `when`), `events` what an action did (steps, log lines, changes).
+//! `when`), `events` what an action did (steps, log lines, changes),
+//! `positions` where a request split by a fork stands and `forks` what forks
+//! and merges do to it.
 
 pub mod events;
+mod forks;
 pub mod operators;
+pub mod positions;
 mod set_fields;
 mod submit;
 
@@ -27,6 +31,8 @@ use crate::runtime::values::formulas::blank;
 use crate::runtime::values::value::FormData;
 
 pub use events::{Change, ChangeSource, ExitTried, LogEntry, Step};
+use positions::Focus;
+pub use positions::{BranchEvent, NodeView, Position, Withdrawal};
 use set_fields::FormSource;
 
 /// One request in flight.
@@ -50,6 +56,10 @@ pub struct Request {
     pub node_operators: Vec<Option<String>>,
     pub form: FormData,
     pub log: Vec<LogEntry>,
+    /// Empty while the request stands at one node. After a fork: one per
+    /// branch, sorted by branch, and the fields above sum them up
+    /// (`positions.rs`).
+    pub positions: Vec<Position>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -65,6 +75,9 @@ pub struct Action {
     pub set: Option<serde_json::Map<String, Json>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
+    /// The node acted at, when a request split by a fork waits for the actor at several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +209,7 @@ impl<'a> Runtime<'a> {
             node_operators: vec![None; workflow.nodes.len()],
             form: blank(form),
             log: Vec::new(),
+            positions: Vec::new(),
         };
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
@@ -230,6 +244,8 @@ impl<'a> Runtime<'a> {
             exit: None,
             to_node: None,
             to: Vec::new(),
+            branch: None,
+            withdrawn: Vec::new(),
         });
         let step = Step {
             changed,
@@ -244,19 +260,23 @@ impl<'a> Runtime<'a> {
     /// a refusal the error, and `request` is untouched.
     pub fn apply(&self, request: &Request, action: &Action, now: DateTime) -> Result<(Request, Step), RuntimeError> {
         let workflow = self.workflow(request)?;
-        let node = workflow.nodes.get(request.node).ok_or_else(|| internal("unknown node"))?;
-        if request.archived || node.kind == NodeKind::Archive {
+        let current = workflow.nodes.get(request.node).ok_or_else(|| internal("unknown node"))?;
+        if request.archived || current.kind == NodeKind::Archive {
             return Err(RuntimeError::at(
                 Code::R0205,
-                format!("the request is archived at `{}`; it takes no more actions", node.name),
-                node.at,
+                format!("the request is archived at `{}`; it takes no more actions", current.name),
+                current.at,
             ));
         }
         if self.directory.employee(&action.by).is_none() {
             return Err(RuntimeError::new(Code::R0305, format!("`{}` is not in the directory", action.by)));
         }
-        let is_pending = request.pending.contains(&action.by);
-        let may_comment = is_pending || request.forwarded.contains(&action.by);
+        // The node acted at: after a fork, one of the branches' (`positions.rs`).
+        let mut next = request.clone();
+        let branch = self.focus(workflow, &mut next, action)?;
+        let node = workflow.nodes.get(next.node).ok_or_else(|| internal("unknown node"))?;
+        let is_pending = next.pending.contains(&action.by);
+        let may_comment = is_pending || next.forwarded.contains(&action.by);
         let allowed = match action.kind {
             ActionKind::Submit | ActionKind::Reject => is_pending,
             ActionKind::Comment => may_comment,
@@ -264,7 +284,7 @@ impl<'a> Runtime<'a> {
         };
         if !allowed {
             let who = self.person_name(&action.by);
-            let pending = self.people_names(&request.pending);
+            let pending = self.people_names(&next.pending);
             return Err(RuntimeError::at(
                 Code::R0203,
                 format!(
@@ -298,7 +318,6 @@ impl<'a> Runtime<'a> {
             ));
         }
 
-        let mut next = request.clone();
         let before = request.form.clone();
         let mut entered = Vec::new();
         if let Some(set) = &action.set {
@@ -306,10 +325,11 @@ impl<'a> Runtime<'a> {
             self.recompute(workflow, &mut next, now)?;
         }
         let mut step = Step::new(&action.by, action.kind.as_str(), &node.name, action.opinion.clone());
-        match action.kind {
+        step.branch = branch;
+        let focus = match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
-            ActionKind::Comment => {}
+            ActionKind::Comment => Focus::Here,
             ActionKind::Forward | ActionKind::Cc => {
                 if action.to.is_empty() {
                     return Err(RuntimeError::new(
@@ -328,11 +348,14 @@ impl<'a> Runtime<'a> {
                     }
                 }
                 step.people = action.to.clone();
+                Focus::Here
             }
-        }
+        };
+        self.settle(workflow, &mut next, focus);
         step.changed = self.changes(workflow, &before, &next.form, &entered);
         step.pending = next.pending.clone();
         step.archived = next.archived;
+        step.nodes = self.node_views(&next);
         next.log.push(LogEntry {
             time: now.to_string(),
             by: action.by.clone(),
@@ -343,6 +366,8 @@ impl<'a> Runtime<'a> {
             exit: step.exit.clone(),
             to_node: step.to.clone(),
             to: step.people.clone(),
+            branch: step.branch.clone(),
+            withdrawn: forks::withdrawals(&step.branching),
         });
         Ok((next, step))
     }

@@ -8,8 +8,9 @@ use serde_json::Value as Json;
 use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::events::{ExitTried, Step};
+use crate::runtime::request::events::Step;
 use crate::runtime::request::operators::{self, Resolution};
+use crate::runtime::request::positions::Focus;
 use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::eval::Env;
@@ -28,7 +29,7 @@ impl<'a> Runtime<'a> {
         action: &Action,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         self.check_required(workflow, node, request, now)?;
         if let Some(slot) = request.node_operators.get_mut(request.node) {
             *slot = Some(action.by.clone());
@@ -49,23 +50,13 @@ impl<'a> Runtime<'a> {
             }
         };
         if !finished {
-            return Ok(());
+            return Ok(Focus::Here);
         }
         self.run_block(workflow, &node.after, request, now)?;
-        self.leave(workflow, node, &node.exits, request, now, step)
-    }
-
-    /// Leaves `node` by the first of `exits` that holds: its block, then the target.
-    fn leave(
-        &self,
-        workflow: &'a Workflow,
-        node: &'a Node,
-        exits: &'a [Exit],
-        request: &mut Request,
-        now: DateTime,
-        step: &mut Step,
-    ) -> Result<(), RuntimeError> {
-        let exit = self.choose(workflow, node, exits, request, now, step)?;
+        if let Some(fork) = node.fork {
+            return self.fork(workflow, node, fork, request, now, step);
+        }
+        let exit = self.choose(workflow, node, &node.exits, request, now, step)?;
         self.run_block(workflow, &exit.block, request, now)?;
         self.enter(workflow, exit, request, now, step)
     }
@@ -77,7 +68,7 @@ impl<'a> Runtime<'a> {
         request: &mut Request,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         if node.returns.is_empty() {
             return Err(RuntimeError::at(
                 Code::R0202,
@@ -86,7 +77,10 @@ impl<'a> Runtime<'a> {
             )
             .with_label("this node"));
         }
-        self.leave(workflow, node, &node.returns, request, now, step)
+        let exit = self.choose(workflow, node, &node.returns, request, now, step)?;
+        self.withdraw_for_return(workflow, exit, request, step)?;
+        self.run_block(workflow, &exit.block, request, now)?;
+        self.enter(workflow, exit, request, now, step)
     }
 
     /// Required fields of the node and the form's validate rules (at submit).
@@ -178,21 +172,16 @@ impl<'a> Runtime<'a> {
                 Some(condition) => env.holds(condition)?,
                 None => true,
             };
-            step.exits_tried.push(ExitTried {
-                name: exit.name.clone(),
-                target: workflow.nodes.get(exit.target).map(|node| node.name.clone()).unwrap_or_default(),
-                condition: exit.condition.as_ref().map(|condition| self.compiled.source_text(condition.at)),
-                held,
-                values: exit
-                    .condition
-                    .as_ref()
-                    .map(|condition| self.values_read(workflow, condition, request))
-                    .unwrap_or_default(),
-            });
+            step.exits_tried.push(self.tried(workflow, exit, held, request));
             if held {
                 return Ok(exit);
             }
         }
+        Err(self.none_held(node, exits, step))
+    }
+
+    /// R0201 or R0202: no exit (or return) of `node` held, each shown with the values it read.
+    pub(super) fn none_held(&self, node: &Node, exits: &[Exit], step: &Step) -> RuntimeError {
         let (code, what) = match exits.first().map(|exit| exit.kind) {
             Some(crate::syntax::ast::ExitKind::Return) => (Code::R0202, "return"),
             _ => (Code::R0201, "exit"),
@@ -208,10 +197,10 @@ impl<'a> Runtime<'a> {
             };
             error = error.with_note(exit.condition.as_ref().map_or(exit.at, |condition| condition.at), note);
         }
-        Err(error.with_help(match what {
+        error.with_help(match what {
             "return" => "change the form so one condition holds, or add a `return` without `when` as the last one",
             _ => "change the form so one condition holds, or add an `exit` without `when` as the last one",
-        }))
+        })
     }
 
     /// Takes `exit`: arrive at its target, run its `before`, resolve its operators.
@@ -222,8 +211,11 @@ impl<'a> Runtime<'a> {
         request: &mut Request,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         let target = workflow.nodes.get(exit.target).ok_or_else(|| internal("unknown exit target"))?;
+        if target.kind == NodeKind::Merge {
+            return self.arrive(workflow, exit, request, now, step);
+        }
         step.exit = Some(exit.name.clone());
         step.to = Some(target.name.clone());
         request.node = exit.target;
@@ -233,7 +225,7 @@ impl<'a> Runtime<'a> {
             request.archived = true;
             request.operators.clear();
             request.pending.clear();
-            return Ok(());
+            return Ok(Focus::Here);
         }
         self.run_block(workflow, &target.before, request, now)?;
         if target.kind == NodeKind::Create {
@@ -241,7 +233,7 @@ impl<'a> Runtime<'a> {
             request.operators = vec![request.creator.clone()];
             request.pending = request.operators.clone();
             step.operators = request.operators.clone();
-            return Ok(());
+            return Ok(Focus::Here);
         }
         let env = self.env(workflow, request, now)?;
         let resolution: Resolution = operators::resolve(env, target, &|at| self.compiled.source_text(at))?;
@@ -275,7 +267,7 @@ impl<'a> Runtime<'a> {
             OperatorMode::Any | OperatorMode::All => resolution.people.clone(),
         };
         request.operators = resolution.people;
-        Ok(())
+        Ok(Focus::Here)
     }
 
     /// Runs action statements, recomputing after the block.
