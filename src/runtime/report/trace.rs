@@ -195,12 +195,13 @@ fn write_branch_event(out: &mut String, runtime: &Runtime<'_>, event: &BranchEve
                 let _ = writeln!(out, "   [{branch}] {}", line.trim_start());
             }
         }
-        BranchEvent::Arrived { branch, merge, waiting_for } => {
-            if waiting_for.is_empty() {
-                let _ = writeln!(out, "   [{branch}] arrives at {merge}");
-            } else {
-                let _ = writeln!(out, "   [{branch}] arrives at {merge}, which waits for {}", waiting_for.join(", "));
-            }
+        BranchEvent::Arrived { branch, merge, waiting_for, more } => {
+            let waits = waiting_for.join(", ");
+            let _ = match more {
+                _ if waiting_for.is_empty() => writeln!(out, "   [{branch}] arrives at {merge}"),
+                Some(more) => writeln!(out, "   [{branch}] arrives at {merge}, which waits for {more} more of {waits}"),
+                None => writeln!(out, "   [{branch}] arrives at {merge}, which waits for {waits}"),
+            };
         }
         BranchEvent::Withdrawn { branch, node, pending, by } => {
             let who = if pending.is_empty() {

@@ -162,21 +162,27 @@ impl<'a> Runtime<'a> {
                 }
             }
         }
-        let satisfied = match &rule.wait {
-            Wait::All => arrived == started,
+        // The branches the merge still waits for, and (for `wait N`) how many of them it needs.
+        let not_arrived = |among: &BTreeSet<usize>| among.difference(&arrived).copied().collect::<Vec<usize>>();
+        let (waited, needed) = match &rule.wait {
+            Wait::All => (not_arrived(&started), None),
             Wait::Count(count) => {
-                let needed = usize::try_from(*count).unwrap_or(usize::MAX).min(started.len());
-                arrived.len() >= needed
+                let wanted = usize::try_from(*count).unwrap_or(usize::MAX).min(started.len());
+                (not_arrived(&started), Some(wanted.saturating_sub(arrived.len())))
             }
             Wait::Branches(named) => {
-                let named_started: Vec<usize> =
+                let named_started: BTreeSet<usize> =
                     named.iter().copied().filter(|branch| started.contains(branch)).collect();
                 if named_started.is_empty() {
-                    arrived == started
+                    (not_arrived(&started), None)
                 } else {
-                    named_started.iter().all(|branch| arrived.contains(branch))
+                    (not_arrived(&named_started), None)
                 }
             }
+        };
+        let satisfied = match needed {
+            Some(needed) => needed == 0,
+            None => waited.is_empty(),
         };
         let name_of = |branch: usize| branch_name(workflow, BranchStep { fork: rule.fork, branch }).to_owned();
         let label_of = |branch: usize| {
@@ -190,8 +196,9 @@ impl<'a> Runtime<'a> {
                     waiting_for: if satisfied {
                         Vec::new()
                     } else {
-                        started.difference(&arrived).map(|&branch| name_of(branch)).collect()
+                        waited.iter().map(|&branch| name_of(branch)).collect()
                     },
+                    more: needed.filter(|_| !satisfied),
                 });
             }
         }

@@ -75,8 +75,15 @@ pub enum BranchEvent {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         empty_batches: Vec<EmptyBatch>,
     },
-    /// A branch arrived at its merge; `waiting_for`: started branches not there yet.
-    Arrived { branch: String, merge: String, waiting_for: Vec<String> },
+    /// A branch arrived at its merge; `waiting_for`: the started branches the
+    /// merge still waits for, and with `wait N`, `more`: how many of them.
+    Arrived {
+        branch: String,
+        merge: String,
+        waiting_for: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        more: Option<usize>,
+    },
     /// A branch stopped where it stood: its merge went on without it, or a
     /// return went back past its fork. `by`: `merge 汇合` or `return 退回`.
     Withdrawn { branch: String, node: String, pending: Vec<String>, by: String },
