@@ -401,7 +401,7 @@ fn completion_after_a_node_colon_offers_node_kinds() {
             "  node 归档 \"归档\": archive",
             &format!("  {head}\n  node 归档 \"归档\": archive"),
         ));
-        assert_eq!(labels(&items), vec!["create", "approve", "realize", "archive"], "after `{head}`");
+        assert_eq!(labels(&items), vec!["create", "approve", "realize", "merge", "archive"], "after `{head}`");
     }
 }
 
