@@ -15,6 +15,7 @@ pub mod positions;
 mod set_fields;
 mod submit;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -271,12 +272,20 @@ impl<'a> Runtime<'a> {
         if self.directory.employee(&action.by).is_none() {
             return Err(RuntimeError::new(Code::R0305, format!("`{}` is not in the directory", action.by)));
         }
-        // The node acted at: after a fork, one of the branches' (`positions.rs`).
-        let mut next = request.clone();
-        let branch = self.focus(workflow, &mut next, action)?;
-        let node = workflow.nodes.get(next.node).ok_or_else(|| internal("unknown node"))?;
-        let is_pending = next.pending.contains(&action.by);
-        let may_comment = is_pending || next.forwarded.contains(&action.by);
+        // The node acted at: after a fork, one of the branches' (`positions.rs`),
+        // moved into the request's own fields of a copy. (A request at one node
+        // is copied only once the action is allowed.)
+        let (acting, branch) = match self.focus(workflow, request, action)? {
+            Some((index, branch)) => {
+                let mut split = request.clone();
+                split.focus_on(index)?;
+                (Cow::Owned(split), Some(branch))
+            }
+            None => (Cow::Borrowed(request), None),
+        };
+        let node = workflow.nodes.get(acting.node).ok_or_else(|| internal("unknown node"))?;
+        let is_pending = acting.pending.contains(&action.by);
+        let may_comment = is_pending || acting.forwarded.contains(&action.by);
         let allowed = match action.kind {
             ActionKind::Submit | ActionKind::Reject => is_pending,
             ActionKind::Comment => may_comment,
@@ -284,7 +293,7 @@ impl<'a> Runtime<'a> {
         };
         if !allowed {
             let who = self.person_name(&action.by);
-            let pending = self.people_names(&next.pending);
+            let pending = self.people_names(&acting.pending);
             return Err(RuntimeError::at(
                 Code::R0203,
                 format!(
@@ -318,6 +327,7 @@ impl<'a> Runtime<'a> {
             ));
         }
 
+        let mut next = acting.into_owned();
         let before = request.form.clone();
         let mut entered = Vec::new();
         if let Some(set) = &action.set {

@@ -6,8 +6,8 @@
 //! then sum them up: `node` is the node whose fork split it, and
 //! `operators`, `pending` and `forwarded` gather every position's people.
 //!
-//! An action acts at one position: [`Runtime::focus`] picks it and moves it
-//! into the request's own fields, so submit, reject and the rest work on it
+//! An action acts at one position: [`Runtime::focus`] picks it and
+//! [`Request::focus_on`] moves it into the request's own fields, so submit, reject and the rest work on it
 //! unchanged; [`Runtime::settle`] puts it back afterwards (unless a fork or
 //! a merge consumed it) and sums the positions up again.
 
@@ -128,7 +128,7 @@ impl Request {
     }
 
     /// Moves `positions[index]` into the request's own fields.
-    fn take_position(&mut self, index: usize) -> Result<(), RuntimeError> {
+    pub(crate) fn focus_on(&mut self, index: usize) -> Result<(), RuntimeError> {
         if index >= self.positions.len() {
             return Err(internal("unknown position"));
         }
@@ -198,15 +198,16 @@ fn push_new(list: &mut Vec<String>, people: &[String]) {
 }
 
 impl<'a> Runtime<'a> {
-    /// Picks the position an action acts at and moves it into the request's
-    /// own fields; returns its branch label. A request at one node only
-    /// checks that `"node"`, when given, names it.
+    /// The position an action acts at (its index and branch label), to be
+    /// moved into the request's own fields with [`Request::focus_on`]; `None`
+    /// for a request at one node, after checking that `"node"`, when given,
+    /// names it.
     pub(crate) fn focus(
         &self,
         workflow: &'a Workflow,
-        request: &mut Request,
+        request: &Request,
         action: &Action,
-    ) -> Result<Option<String>, RuntimeError> {
+    ) -> Result<Option<(usize, String)>, RuntimeError> {
         let named = action.node.as_deref();
         if !request.is_split() {
             if let Some(name) = named {
@@ -263,12 +264,8 @@ impl<'a> Runtime<'a> {
                 }
             }
         };
-        let label = request
-            .positions
-            .get(index)
-            .map(|position| branch_label(workflow, &path_of(workflow, position.node, position.arrived)));
-        request.take_position(index)?;
-        Ok(label)
+        let position = request.positions.get(index).ok_or_else(|| internal("unknown position"))?;
+        Ok(Some((index, branch_label(workflow, &path_of(workflow, position.node, position.arrived)))))
     }
 
     fn not_current(&self, workflow: &Workflow, request: &Request, name: &str) -> RuntimeError {
@@ -332,7 +329,7 @@ impl<'a> Runtime<'a> {
         }
         if let [only] = request.positions.as_slice() {
             if only.arrived.is_none() && path_of(workflow, only.node, None).is_empty() {
-                if let Ok(()) = request.take_position(0) {
+                if let Ok(()) = request.focus_on(0) {
                     return;
                 }
             }
