@@ -3,6 +3,7 @@
 //! (docs/language.md §10). One source of truth for `check`, `run` and the
 //! language server: they all call [`check_paths`] or [`check_source`].
 
+mod deadlines;
 mod exprs;
 mod forms;
 mod graph;

@@ -14,7 +14,7 @@ use crate::source::Span;
 use crate::syntax::ast::{self, ExitKind, Node, OperatorEntry, SettingKind, SettingMode, Statement, WorkflowItem};
 
 const NODE_KINDS: &[&str] = &["create", "approve", "realize", "archive"];
-const REMIND_CHANNELS: &[&str] = &["sms", "email"];
+use super::deadlines::REMIND_CHANNELS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -96,6 +96,7 @@ impl<'a> Checker<'a> {
                 let env = request_env();
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
                 self.check_operators(module, node, &env, &where_env);
+                self.check_deadlines(module, node, &env, &where_env);
                 self.check_field_settings(module, &workflow.name.name, node, form, &mut filled);
                 for block in node.before.iter().chain(&node.after) {
                     self.check_block(&env, form, block, &mut filled);
@@ -413,7 +414,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_operator_line(&self, env: &Env<'_, 'a>, where_env: &Env<'_, 'a>, line: &'a ast::OperatorLine) {
+    pub(super) fn check_operator_line(&self, env: &Env<'_, 'a>, where_env: &Env<'_, 'a>, line: &'a ast::OperatorLine) {
         let people = self.expr(env, &line.people);
         if !people.is_people() {
             self.report(

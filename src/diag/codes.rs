@@ -74,6 +74,8 @@ codes! {
     E0506 = "E0506", Error, "only fields can be assigned";
     E0601 = "E0601", Error, "`use` target not found";
     E0602 = "E0602", Error, "`use` cycle";
+    E0801 = "E0801", Error, "a deadline's `take` names no exit or return of its node";
+    E0802 = "E0802", Error, "a deadline is given twice, on an archive node, or with a duration that is not a whole number above 0 or a reminder not inside it";
     R0101 = "R0101", Error, "division by zero";
     R0102 = "R0102", Error, "number out of range";
     R0103 = "R0103", Error, "text too long for its field";
@@ -84,6 +86,7 @@ codes! {
     R0204 = "R0204", Error, "no operator resolved for the next node";
     R0205 = "R0205", Error, "the request is archived";
     R0206 = "R0206", Error, "this person may not create requests of this workflow";
+    R0207 = "R0207", Error, "an action is dated before the run's clock, or deadline timers fire without end";
     R0301 = "R0301", Error, "field is not editable here";
     R0302 = "R0302", Error, "required field is empty";
     R0303 = "R0303", Error, "a validate rule does not hold";

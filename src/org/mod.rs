@@ -57,6 +57,8 @@
 //! top of the company has none). `security` defaults to 0 and `roles`, `members` and `contacts`
 //! to empty when left out.
 
+pub mod calendar;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -99,6 +101,9 @@ pub struct DirectoryFile {
     /// `[[meeting_room]]` — 会议室.
     #[serde(default, rename = "meeting_room", skip_serializing_if = "Vec::is_empty")]
     pub meeting_rooms: Vec<MeetingRoom>,
+    /// `[calendar]` — the working days (deadlines in working days count them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<calendar::Calendar>,
 }
 
 /// A subcompany (分部). Its members follow from its departments.
@@ -453,6 +458,10 @@ pub trait Directory {
     /// The holders of a role, by the rule of [`scope_admits`], each once, in directory order.
     fn role_holders(&self, role: &str, scope: Option<Scope<'_>>) -> People<'_>;
 
+    /// The working calendar (`[calendar]`; Monday to Friday when the file has none).
+    fn calendar(&self) -> Cow<'_, calendar::Calendar> {
+        Cow::Owned(calendar::Calendar::default())
+    }
     /// The employee's manager.
     fn manager_of(&self, employee: &str) -> Option<Cow<'_, str>> {
         optional_field(self.employee(employee)?, |record| record.manager.as_deref())
@@ -1172,6 +1181,12 @@ fn lookup<'a, Record: Clone>(index: &IdMap<usize>, records: &'a [Record], id: &s
 }
 
 impl Directory for MemoryDirectory {
+    fn calendar(&self) -> Cow<'_, calendar::Calendar> {
+        match &self.records.calendar {
+            Some(calendar) => Cow::Borrowed(calendar),
+            None => Cow::Owned(calendar::Calendar::default()),
+        }
+    }
     fn employee(&self, id: &str) -> Option<Cow<'_, Employee>> {
         lookup(&self.employee_index, &self.records.employees, id)
     }

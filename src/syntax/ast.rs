@@ -236,7 +236,42 @@ pub struct Node {
     pub before: Vec<Block>,
     pub after: Vec<Block>,
     pub exits: Vec<Exit>,
+    /// `deadline …` blocks (one is allowed; the checker reports a second).
+    pub deadlines: Vec<Deadline>,
     pub span: Span,
+}
+
+/// `deadline 3 working days { rules }` (docs/language.md, "Deadlines").
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    pub length: Duration,
+    pub rules: Vec<DeadlineRule>,
+    pub span: Span,
+}
+
+/// `3 working days`: the amount as written (the checker wants a whole number above 0).
+#[derive(Debug, Clone)]
+pub struct Duration {
+    pub amount: String,
+    pub unit: DurationUnit,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DurationUnit {
+    Hours,
+    Days,
+    WorkingDays,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeadlineRule {
+    /// `remind [D before] [via sms, email]`
+    Remind { before: Option<Duration>, channels: Vec<Ident>, span: Span },
+    /// `[after D] take NAME`: an exit or return of the node.
+    Take { after: Option<Duration>, exit: Ident, span: Span },
+    /// `[after D] hand to PEOPLE`
+    Hand { after: Option<Duration>, people: OperatorLine, span: Span },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

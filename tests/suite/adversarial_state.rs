@@ -308,6 +308,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
                 Some(set) => Some(set.as_object()?.clone()),
             },
             to: serde_json::from_value(line.get("to").cloned().unwrap_or(json!([]))).ok()?,
+            at: None,
         };
         let time = DateTime::parse(line["time"].as_str()?)?;
         request = runtime.apply(&request, &action, time).ok()?.0;

@@ -87,7 +87,8 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                     set
                 });
                 let to = vec![random.pick(&people).clone()];
-                let action = Action { by, kind: *random.pick(&kinds), opinion: Some("意见".into()), set, to };
+                let action =
+                    Action { by, kind: *random.pick(&kinds), opinion: Some("意见".into()), set, to, at: None };
                 let before = request.clone();
                 match runtime.apply(&request, &action, now) {
                     Ok((next, step)) => {

@@ -7,12 +7,33 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::diag::Code;
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::{node_name, Action, LogEntry, NewRequest, Request, Runtime, Step};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered};
 use crate::runtime::values::value::Value;
+
+/// How many timers one gap between actions may fire: deadlines that hand a
+/// request round in a loop must end the run, not hang it.
+const MOST_TIMERS_AT_ONCE: usize = 10_000;
+
+/// When an action happens: its `at`, which may not be before the clock.
+fn action_time(action: &Action, clock: DateTime) -> Result<DateTime, RuntimeError> {
+    let Some(text) = &action.at else { return Ok(clock) };
+    let at = DateTime::parse(text).ok_or_else(|| {
+        RuntimeError::new(Code::R0502, format!("the action's `at` `{text}` is not a date and time (RFC 3339)"))
+    })?;
+    if at < clock {
+        return Err(RuntimeError::new(
+            Code::R0207,
+            format!("the action's `at` ({at}) is before the time the run has reached ({clock})"),
+        )
+        .with_help("give the actions in time order, none before `--now` (or the last action of the state)"));
+    }
+    Ok(at)
+}
 
 /// Where a run starts.
 pub enum Start<'r> {
@@ -42,6 +63,15 @@ impl RunResult {
 impl<'a> Runtime<'a> {
     /// Runs `actions` in order from `start`, with the clock at `now`.
     pub fn run(&self, start: Start<'_>, actions: &[Action], now: DateTime) -> RunResult {
+        self.run_until(start, actions, now, None)
+    }
+
+    /// Runs `actions` in order from `start`, with the clock at `now`. An action
+    /// with `at` happens then (actions in time order); before each action every
+    /// deadline timer due by its time fires, and after the last, those due by
+    /// `until`. A timer's step counts as an action of the run for the refusal's
+    /// number only when it is refused (its number is the next action's).
+    pub fn run_until(&self, start: Start<'_>, actions: &[Action], now: DateTime, until: Option<DateTime>) -> RunResult {
         let mut steps = Vec::new();
         let mut request = match start {
             Start::Saved(request) => *request,
@@ -53,16 +83,49 @@ impl<'a> Runtime<'a> {
                 Err(error) => return RunResult { request: None, steps, error: Some((0, error)) },
             },
         };
+        let mut clock = now;
         for (index, action) in actions.iter().enumerate() {
-            match self.apply(&request, action, now) {
-                Ok((next, step)) => {
+            let at = match action_time(action, clock) {
+                Ok(at) => at,
+                Err(error) => return RunResult { request: Some(request), steps, error: Some((index + 1, error)) },
+            };
+            if let Err(error) = self.fire_until(&mut request, &mut steps, at) {
+                return RunResult { request: Some(request), steps, error: Some((index + 1, error)) };
+            }
+            match self.apply(&request, action, at) {
+                Ok((next, mut step)) => {
                     request = next;
+                    if action.at.is_some() {
+                        step.at = Some(at.to_string());
+                    }
                     steps.push(step);
                 }
                 Err(error) => return RunResult { request: Some(request), steps, error: Some((index + 1, error)) },
             }
+            clock = at;
+        }
+        if let Some(until) = until {
+            if let Err(error) = self.fire_until(&mut request, &mut steps, until) {
+                return RunResult { request: Some(request), steps, error: Some((actions.len() + 1, error)) };
+            }
         }
         RunResult { request: Some(request), steps, error: None }
+    }
+
+    /// Fires, in order, every timer due by `until`; each fired timer is a step.
+    /// On a refusal the request is as the last timer that fired left it.
+    fn fire_until(&self, request: &mut Request, steps: &mut Vec<Step>, until: DateTime) -> Result<(), RuntimeError> {
+        for _ in 0..MOST_TIMERS_AT_ONCE {
+            let Some(timer) = self.due(request, until).into_iter().next() else { return Ok(()) };
+            let (next, step) = self.fire(request, &timer)?;
+            *request = next;
+            steps.push(step);
+        }
+        Err(RuntimeError::new(
+            Code::R0207,
+            format!("more than {MOST_TIMERS_AT_ONCE} deadline timers fall due before {until}: the deadlines go round in a loop"),
+        )
+        .with_help("give the run a nearer `--until`, or actions with `at` in between"))
     }
 
     /// The request's title (`title "…{expr}…"`), or the workflow's label.
@@ -127,6 +190,8 @@ impl<'a> Runtime<'a> {
             forwarded: request.forwarded.clone(),
             notified: request.notified.clone(),
             form: form.unwrap_or_default(),
+            deadline: self.deadline_of(request).filter(|_| !request.archived).map(|at| at.to_string()),
+            outbox: request.outbox.clone(),
             log: request.log.to_vec(),
         }
     }
@@ -150,6 +215,12 @@ pub struct RequestView {
     /// Fields hidden from the current node's operators (`hidden`): a host shows them the form without these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
+    /// When the current node's deadline falls, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// Every reminder the deadlines raised, for a host to deliver.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<crate::runtime::request::deadlines::Reminder>,
     pub log: Vec<LogEntry>,
 }
 

@@ -59,6 +59,12 @@ struct ContentOut<'r> {
     notified: &'r [String],
     node_operators: BTreeMap<String, String>,
     form: Ordered,
+    /// When the request entered the current node, shown when that node has a deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entered_at: Option<String>,
+    /// The reminders raised so far (a state without deadlines has none, and no key).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    outbox: &'r [crate::runtime::request::deadlines::Reminder],
 }
 
 /// Where replay begins in a state moved from format 1: its content then, and its log then.
@@ -103,6 +109,13 @@ struct StateIn {
     node_operators: BTreeMap<String, String>,
     /// Read only from format 1 (format 2 is replayed, and this is compared as text).
     form: Box<RawValue>,
+    /// Given by replay (and compared with it), like the rest of the content.
+    #[serde(default)]
+    #[allow(dead_code)]
+    entered_at: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    outbox: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
     start: Option<StartIn>,
     /// Each line as text: a line of format 1 is a `LogEntry`, of format 2 a `LineIn`.
@@ -130,6 +143,12 @@ struct StartIn {
     form: serde_json::Map<String, Json>,
     #[serde(default)]
     log: Vec<LogEntry>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    entered_at: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    outbox: Vec<serde::de::IgnoredAny>,
 }
 
 /// A request's content as a state holds it, by name.
@@ -268,6 +287,9 @@ impl<'a> Runtime<'a> {
             notified: &request.notified,
             node_operators: node_operators_by_name(workflow, request),
             form: form_to_json(form, layout, &request.form),
+            entered_at: crate::runtime::request::deadlines::has_deadline(workflow, request.node)
+                .then(|| request.entered_at.to_string()),
+            outbox: &request.outbox,
         })
     }
 
@@ -395,6 +417,13 @@ impl<'a> Runtime<'a> {
         }
         let mut data = blank(form);
         read_form(form, layout, &content.form, self.directory, Door::Stored, &mut data, |_| {})?;
+        // A state of format 1 kept no entry time: the last line that moved the request has it.
+        let entered_at = log
+            .iter()
+            .rev()
+            .find(|entry| entry.to_node.is_some())
+            .and_then(|entry| DateTime::parse(&entry.time))
+            .unwrap_or(created_at);
         let mut kept = Log::new();
         for entry in log {
             kept.push(LogLine { entry, given: Given::Unrecorded });
@@ -412,6 +441,9 @@ impl<'a> Runtime<'a> {
             notified: content.notified,
             node_operators,
             form: data,
+            entered_at,
+            timers_fired: 0,
+            outbox: Vec::new(),
             log: kept,
         })
     }

@@ -31,16 +31,27 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                 "comment" => "comments on",
                 "forward" => "forwards",
                 "cc" => "copies",
+                "remind" => "reminds at",
+                "take" => "leaves",
+                "hand" => "hands on",
                 other => other,
             };
             let index =
                 if run.steps.first().is_some_and(|first| first.action == "create") { number } else { number + 1 };
-            let _ = writeln!(out, "\n{index}. {} {verb} {}", name(&step.by), step.from);
+            let who = if step.by == "system" { "system".to_owned() } else { name(&step.by) };
+            let at = step.at.as_ref().map(|at| format!(" at {at}")).unwrap_or_default();
+            let _ = writeln!(out, "\n{index}. {who} {verb} {}{at}", step.from);
+        }
+        if let Some(rule) = &step.rule {
+            let _ = writeln!(out, "   rule: {rule}");
+        }
+        for reminder in &step.outbox {
+            let _ = writeln!(out, "   outbox: {} to {}: {}", reminder.channel, name(&reminder.to), reminder.text);
         }
         if let Some(opinion) = &step.opinion {
             let _ = writeln!(out, "   opinion: “{opinion}”");
         }
-        if !step.people.is_empty() {
+        if !step.people.is_empty() && step.outbox.is_empty() {
             let _ = writeln!(out, "   to: {}", runtime.people_names(&step.people));
         }
         for (label, source) in [

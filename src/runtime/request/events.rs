@@ -93,6 +93,15 @@ pub struct Step {
     /// Who still has to act at the node afterwards (`all`, `sequential`).
     pub pending: Vec<String>,
     pub archived: bool,
+    /// A fired timer: the deadline rule, as the trace names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// When the step happened, when not at the run's clock (timers, actions with `at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// Reminders this step raised (a host delivers them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<crate::runtime::request::deadlines::Reminder>,
 }
 
 impl Step {
@@ -114,6 +123,9 @@ impl Step {
             people: Vec::new(),
             pending: Vec::new(),
             archived: false,
+            rule: None,
+            at: None,
+            outbox: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! `when`), `events` what an action did (steps, log lines, changes), `log`
 //! how the log is held (shared between copies, each line with its input).
 
+pub mod deadlines;
 pub mod events;
 pub mod log;
 pub mod operators;
@@ -54,6 +55,12 @@ pub struct Request {
     pub form: FormData,
     /// The history, each line with what its action was given; copies share it.
     pub log: Log,
+    /// When the request entered the current node: its deadline counts from here.
+    pub entered_at: DateTime,
+    /// How many rules of the current node's deadline have fired since it entered.
+    pub timers_fired: usize,
+    /// Every reminder the deadlines raised, for a host to deliver.
+    pub outbox: Vec<deadlines::Reminder>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -69,6 +76,9 @@ pub struct Action {
     pub set: Option<serde_json::Map<String, Json>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
+    /// When the action happens (RFC 3339); without it, at the run's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +210,9 @@ impl<'a> Runtime<'a> {
             node_operators: vec![None; workflow.nodes.len()],
             form: blank(form),
             log: Log::new(),
+            entered_at: now,
+            timers_fired: 0,
+            outbox: Vec::new(),
         };
         let env = self.env(workflow, &request, now)?;
         if !operators::admits(env, create, &new.creator)? {
