@@ -174,3 +174,31 @@ fn example_text_traces() {
         });
     }
 }
+
+/// The text trace of deadlines through the command line (`--until`): each fired timer is a step
+/// by system, with its rule and its reminders.
+#[test]
+fn deadline_text_trace() {
+    let (status, stdout, stderr) = super::flowc(&[
+        "run",
+        "tests/data/run/deadlines/timeout-takes-exit-then-hands",
+        "--now",
+        DEFAULT_NOW,
+        "--until",
+        "2026-12-05T00:00:00+08:00",
+    ]);
+    assert_eq!(status, 0, "{stderr}\n{stdout}");
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("trace__deadlines__timeout-takes-exit-then-hands", stdout);
+    });
+    let (status, _, stderr) = super::flowc(&[
+        "run",
+        "tests/data/run/deadlines/timeout-takes-exit-then-hands",
+        "--now",
+        DEFAULT_NOW,
+        "--until",
+        "next friday",
+    ]);
+    assert_eq!(status, 2, "a bad --until is a usage error: {stderr}");
+    assert!(stderr.contains("--until next friday"), "{stderr}");
+}

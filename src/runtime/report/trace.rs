@@ -121,6 +121,7 @@ fn write_route(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
         let values = tried.values.iter().map(|(name, value)| format!("{name} = {}", show(value))).collect::<Vec<_>>();
         let reads = if values.is_empty() { String::new() } else { format!(" ({})", values.join(", ")) };
         let verdict = match (&tried.condition, tried.held) {
+            (_, true) if step.action == "take" => "taken by the deadline (its condition is not tested)".to_owned(),
             (None, _) => "taken: no condition".to_owned(),
             (Some(condition), true) => format!("taken: `{condition}` holds{reads}"),
             (Some(condition), false) => format!("not taken: `{condition}` is false{reads}"),

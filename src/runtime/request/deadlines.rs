@@ -110,13 +110,20 @@ impl<'a> Runtime<'a> {
         }
         let now = timer.at;
         let falls = self.deadline_of(request).map(|at| at.to_string()).unwrap_or_default();
-        let passed = now >= self.deadline_of(request).unwrap_or(now);
+        let falls_at = self.deadline_of(request).unwrap_or(now);
+        let passed = now >= falls_at;
         let description = format!(
             "deadline of {} ({}{}) {}: {}",
             node.name,
             deadline.text,
             if falls.is_empty() { String::new() } else { format!(", {falls}") },
-            if passed { "passed" } else { "near" },
+            if now > falls_at {
+                "passed"
+            } else if passed {
+                "reached"
+            } else {
+                "near"
+            },
             rule.text
         );
         let mut next = request.clone();
@@ -133,8 +140,10 @@ impl<'a> Runtime<'a> {
                     vec![DEFAULT_CHANNEL]
                 };
                 let title = self.title(request, now);
-                let text = if passed {
+                let text = if now > falls_at {
                     format!("「{title}」在「{}」已超过处理期限 {falls}，请尽快处理", node.label)
+                } else if passed {
+                    format!("「{title}」在「{}」已到处理期限 {falls}，请尽快处理", node.label)
                 } else {
                     format!("「{title}」在「{}」的处理期限为 {falls}，请及时处理", node.label)
                 };
