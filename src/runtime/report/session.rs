@@ -89,10 +89,23 @@ impl<'a> Runtime<'a> {
                 Ok(at) => at,
                 Err(error) => return RunResult { request: Some(request), steps, error: Some((index + 1, error)) },
             };
+            let fired_before = steps.len();
             if let Err(error) = self.fire_until(&mut request, &mut steps, at) {
                 return RunResult { request: Some(request), steps, error: Some((index + 1, error)) };
             }
-            match self.apply(&request, action, at) {
+            // As replay does before an action whose time differs from the line before it:
+            // formulas that read the clock see the action's time.
+            // A refused action leaves the request as it was before this recomputation.
+            let recomputed = if action.at.is_some() || steps.len() > fired_before {
+                let mut ready = request.clone();
+                match self.workflow(&request).and_then(|workflow| self.recompute(workflow, &mut ready, at)) {
+                    Ok(()) => Some(ready),
+                    Err(error) => return RunResult { request: Some(request), steps, error: Some((index + 1, error)) },
+                }
+            } else {
+                None
+            };
+            match self.apply(recomputed.as_ref().unwrap_or(&request), action, at) {
                 Ok((next, mut step)) => {
                     request = next;
                     if action.at.is_some() {
