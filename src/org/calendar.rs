@@ -135,41 +135,48 @@ impl Calendar {
 mod tests {
     use super::*;
 
-    fn at(text: &str) -> DateTime {
-        DateTime::parse(text).unwrap()
+    fn at(text: &str) -> Result<DateTime, String> {
+        DateTime::parse(text).ok_or_else(|| format!("`{text}` is a datetime"))
+    }
+
+    fn calendar(text: &str) -> Result<Calendar, String> {
+        toml::from_str(text).map_err(|error| error.to_string())
     }
 
     #[test]
-    fn working_days_skip_weekends_and_holidays_and_count_extra_days() {
-        let calendar: Calendar = toml::from_str(
-            "workdays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nholidays = [\"2026-10-01\", \"2026-10-02\"]\nextra_workdays = [\"2026-10-10\"]",
-        )
-        .unwrap();
-        // Wednesday 2026-09-30: the next working days are 10-05 (Mon), 10-06 …
+    fn working_days_skip_weekends_and_holidays_and_count_extra_days() -> Result<(), String> {
+        let october = calendar(
+            "workdays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n\
+             holidays = [\"2026-10-01\", \"2026-10-02\"]\nextra_workdays = [\"2026-10-10\"]",
+        )?;
+        // Wednesday 2026-09-30: the next working day is Monday 10-05.
         assert_eq!(
-            calendar.add_working_days(at("2026-09-30T10:00:00+08:00"), 1),
-            Some(at("2026-10-05T10:00:00+08:00"))
+            october.add_working_days(at("2026-09-30T10:00:00+08:00")?, 1),
+            Some(at("2026-10-05T10:00:00+08:00")?)
         );
         // Friday 10-09, then Saturday 10-10 is an extra working day.
         assert_eq!(
-            calendar.add_working_days(at("2026-10-09T10:00:00+08:00"), 1),
-            Some(at("2026-10-10T10:00:00+08:00"))
+            october.add_working_days(at("2026-10-09T10:00:00+08:00")?, 1),
+            Some(at("2026-10-10T10:00:00+08:00")?)
         );
         assert_eq!(
-            calendar.add_working_days(at("2026-10-05T10:00:00+08:00"), -1),
-            Some(at("2026-09-30T10:00:00+08:00"))
+            october.add_working_days(at("2026-10-05T10:00:00+08:00")?, -1),
+            Some(at("2026-09-30T10:00:00+08:00")?)
         );
+        // Friday 2026-12-04 plus 3 working days: Wednesday 12-09.
         assert_eq!(
-            Calendar::default().add_working_days(at("2026-12-04T09:00:00+08:00"), 3),
-            Some(at("2026-12-09T09:00:00+08:00"))
+            Calendar::default().add_working_days(at("2026-12-04T09:00:00+08:00")?, 3),
+            Some(at("2026-12-09T09:00:00+08:00")?)
         );
+        Ok(())
     }
 
     #[test]
-    fn a_calendar_without_working_days_finds_none_and_bad_entries_are_refused() {
-        let calendar: Calendar = toml::from_str("workdays = []").unwrap();
-        assert_eq!(calendar.add_working_days(at("2026-12-04T09:00:00+08:00"), 1), None);
-        assert!(toml::from_str::<Calendar>("workdays = [\"monday\"]").is_err());
-        assert!(toml::from_str::<Calendar>("holidays = [\"2026-13-01\"]").is_err());
+    fn a_calendar_without_working_days_finds_none_and_bad_entries_are_refused() -> Result<(), String> {
+        assert_eq!(calendar("workdays = []")?.add_working_days(at("2026-12-04T09:00:00+08:00")?, 1), None);
+        assert!(calendar("workdays = [\"monday\"]").is_err());
+        assert!(calendar("holidays = [\"2026-13-01\"]").is_err());
+        assert!(calendar("holidays = [\"2026-10-01\"]\nextra_workdays = [\"2026-10-01\"]").is_err());
+        Ok(())
     }
 }

@@ -171,7 +171,7 @@ fn random_actions_with_deadlines_fire_each_timer_once_and_replay() {
                 assert!(fired < 100, "timers end");
             }
             timers_fired += fired;
-            let by = if random.next() % 3 != 0 && !request.pending.is_empty() {
+            let by = if !random.next().is_multiple_of(3) && !request.pending.is_empty() {
                 random.pick(&request.pending).clone()
             } else {
                 (*random.pick(&people)).to_owned()
