@@ -16,9 +16,11 @@ use std::cell::Cell;
 const MAX_NAME: usize = 64;
 
 /// The work one check may spend on suggestions: candidates looked at plus
-/// cells of the edit-distance table filled; about 10 ms. Enough for about
-/// a thousand suggestions in a scope of a thousand names.
-pub const WORK_BUDGET: usize = 2_000_000;
+/// cells of the edit-distance table filled; a few milliseconds, since the
+/// language server re-checks on every keystroke. Enough for a few thousand
+/// suggestions in a scope of a hundred names, or a hundred in a scope of
+/// four thousand.
+pub const WORK_BUDGET: usize = 500_000;
 
 /// Levenshtein distance between two strings, counted in characters.
 pub fn distance(a: &str, b: &str) -> usize {
