@@ -8,6 +8,7 @@ mod generated;
 mod ir;
 mod lsp;
 mod lsp_features;
+mod memory;
 mod money;
 mod robustness;
 mod run_cases;
