@@ -189,6 +189,7 @@ fn distance_within(a: &[char], b: &[char], limit: usize, rows: &mut Rows, work: 
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -267,6 +267,7 @@ pub fn docs_path(code: super::Code) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -23,7 +23,6 @@ use lsp_types::notification::Notification as _;
 use serde_json::Value;
 
 pub use server::Server;
-pub use transport::MAX_MESSAGE_BYTES;
 
 /// What the server can do, sent in answer to `initialize`.
 pub fn capabilities() -> lsp::ServerCapabilities {

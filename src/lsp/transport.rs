@@ -367,6 +367,7 @@ impl<W: Write> Writer<W> {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

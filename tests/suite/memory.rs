@@ -4,8 +4,7 @@
 //! used before and after the memory work (benches/README.md), with room for
 //! a different machine on either side.
 
-#[path = "../../benches/generate.rs"]
-mod generate;
+use super::generate;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -18,6 +18,10 @@ mod run_random;
 mod snapshots;
 mod speed;
 
+/// The generators of benches/generate.rs, shared with the benchmarks.
+#[path = "../../benches/generate.rs"]
+mod generate;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
