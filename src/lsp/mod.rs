@@ -302,3 +302,64 @@ fn answer(server: &mut Server, request: &Request) -> Result<Response, Response> 
         ),
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn frame(message: &Value) -> String {
+        let body = message.to_string();
+        format!("Content-Length: {}\r\n\r\n{body}", body.len())
+    }
+
+    /// The bodies the server wrote, in order.
+    fn answers(output: &[u8]) -> Vec<Value> {
+        let text = std::str::from_utf8(output).expect("utf-8");
+        text.split("Content-Length: ")
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let (_, body) = part.split_once("\r\n\r\n").expect("a header");
+                serde_json::from_str(body).expect("json")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_loop_answers_in_order_through_broken_frames_and_ends_on_exit() {
+        let mut input = String::new();
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "hover" }));
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {} }));
+        input += "Content-Length: nine\r\n\r\n{}";
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "id": 3, "method": "no/such/method" }));
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "id": 4, "method": "shutdown" }));
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "id": 5, "method": "textDocument/hover" }));
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "method": "exit" }));
+        input += &frame(&serde_json::json!({ "jsonrpc": "2.0", "id": 6, "method": "shutdown" }));
+        let mut output = Vec::new();
+        serve(input.as_bytes(), &mut output).expect("exit after shutdown ends the loop without error");
+        let answers = answers(&output);
+        let summary: Vec<(Value, Value)> =
+            answers.iter().map(|answer| (answer["id"].clone(), answer["error"]["code"].clone())).collect();
+        assert_eq!(
+            summary,
+            [
+                (1.into(), (-32002).into()),
+                (2.into(), Value::Null),
+                (Value::Null, (-32700).into()),
+                (3.into(), (-32601).into()),
+                (4.into(), Value::Null),
+                (5.into(), (-32600).into()),
+            ],
+            "{answers:#?}"
+        );
+        assert!(answers[1]["result"]["capabilities"].is_object());
+    }
+
+    #[test]
+    fn exit_without_shutdown_is_an_error_and_the_end_of_input_is_not() {
+        let exit = frame(&serde_json::json!({ "jsonrpc": "2.0", "method": "exit" }));
+        assert!(serve(exit.as_bytes(), Vec::new()).is_err());
+        assert!(serve(&b""[..], Vec::new()).is_ok());
+    }
+}
