@@ -160,6 +160,7 @@ impl Context<'_, '_> {
             crate::ir::NodeKind::Create => "create",
             crate::ir::NodeKind::Approve => "approve",
             crate::ir::NodeKind::Realize => "realize",
+            crate::ir::NodeKind::Merge => "merge",
             crate::ir::NodeKind::Archive => "archive",
         };
         NodeRoutes { name: node.name.clone(), kind: kind.into(), reached, exits, stuck, operators }

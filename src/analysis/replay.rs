@@ -586,6 +586,7 @@ pub fn replay(
                 opinion: None,
                 set: if first && !step.set.is_empty() { Some(FormInput::Fields(step.set.clone())) } else { None },
                 to: Vec::new(),
+                node: None,
             };
             let before = request.clone();
             let result = runtime.apply(&request, &action, now);

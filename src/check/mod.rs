@@ -3,7 +3,9 @@
 //! (docs/language.md §10). One source of truth for `check`, `run` and the
 //! language server: they all call [`check_paths`] or [`check_source`].
 
+pub mod branches;
 mod exprs;
+mod forks;
 mod forms;
 mod graph;
 pub mod index;

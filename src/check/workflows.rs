@@ -13,14 +13,15 @@ use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExitKind, Node, OperatorEntry, SettingKind, SettingMode, Statement, WorkflowItem};
 
-const NODE_KINDS: &[&str] = &["create", "approve", "realize", "archive"];
+const NODE_KINDS: &[&str] = &["create", "approve", "realize", "merge", "archive"];
 const REMIND_CHANNELS: &[&str] = &["sms", "email"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Create,
     Approve,
     Realize,
+    Merge,
     Archive,
     Unknown,
 }
@@ -116,7 +117,8 @@ impl<'a> Checker<'a> {
             .flat_map(|node| &node.exits)
             .all(|exit| node_names.contains_key(exit.target.name.as_str()));
         if complete && targets_known {
-            self.check_graph(module, workflow, &kinds, &node_names);
+            let stranded = self.check_forks(module, workflow, &kinds, form);
+            self.check_graph(module, workflow, &kinds, &node_names, &stranded);
         }
         filled.scripted |= !complete;
         if let Some(form) = form {
@@ -237,6 +239,7 @@ impl<'a> Checker<'a> {
             "create" => Kind::Create,
             "approve" => Kind::Approve,
             "realize" => Kind::Realize,
+            "merge" => Kind::Merge,
             "archive" => Kind::Archive,
             other => {
                 let mut diagnostic = Diagnostic::new(
@@ -247,7 +250,9 @@ impl<'a> Checker<'a> {
                 );
                 diagnostic = match suggest::best(other, NODE_KINDS.iter().copied()) {
                     Some(best) => diagnostic.with_replacement(best),
-                    None => diagnostic.with_help("the node kinds are `create`, `approve`, `realize` and `archive`"),
+                    None => {
+                        diagnostic.with_help("the node kinds are `create`, `approve`, `realize`, `merge` and `archive`")
+                    }
                 };
                 self.report(diagnostic);
                 Kind::Unknown
@@ -326,6 +331,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check_node_shape(&self, module: usize, node: &Node, kind: Kind) {
+        self.check_fork_shape(module, node, kind);
         if kind == Kind::Archive {
             let offending = node
                 .operators
@@ -352,7 +358,7 @@ impl<'a> Checker<'a> {
         if kind == Kind::Unknown {
             return;
         }
-        if node.operators.is_empty() {
+        if kind != Kind::Merge && node.operators.is_empty() {
             self.report(
                 Diagnostic::new(
                     Code::E0104,
@@ -363,7 +369,8 @@ impl<'a> Checker<'a> {
                 .with_help("add `operators { … }` saying who handles it"),
             );
         }
-        if !node.exits.iter().any(|exit| exit.kind == ExitKind::Exit) {
+        // An empty `fork { }` is E0130's.
+        if !node.exits.iter().any(|exit| exit.kind == ExitKind::Exit) && node.forks.is_empty() {
             self.report(
                 Diagnostic::new(
                     Code::E0104,
@@ -374,7 +381,8 @@ impl<'a> Checker<'a> {
                 .with_help("add `exit NAME -> TARGET`"),
             );
         }
-        for extra in node.operators.iter().skip(1) {
+        let extra_blocks = if kind == Kind::Merge { &[][..] } else { node.operators.get(1..).unwrap_or_default() };
+        for extra in extra_blocks {
             self.report(
                 Diagnostic::new(
                     Code::E0302,
@@ -751,7 +759,11 @@ impl<'a> Checker<'a> {
                 names.insert(exit.name.name.as_str(), exit.name.span);
             }
             if exit.kind == ExitKind::Return && !matches!(kind, Kind::Approve | Kind::Unknown | Kind::Archive) {
-                let what = if kind == Kind::Create { "create" } else { "realize" };
+                let what = match kind {
+                    Kind::Create => "create",
+                    Kind::Merge => "merge",
+                    _ => "realize",
+                };
                 self.report(
                     Diagnostic::new(
                         Code::E0103,
@@ -783,7 +795,9 @@ impl<'a> Checker<'a> {
                 self.report(diagnostic);
             }
             let slot = usize::from(exit.kind == ExitKind::Return);
-            if let Some(Some(always)) = unconditional.get(slot) {
+            // Every exit of a fork group that holds is taken: none hides another.
+            let shadowed = if exit.fork.is_some() { None } else { unconditional.get(slot).copied().flatten() };
+            if let Some(always) = shadowed {
                 let word = if exit.kind == ExitKind::Exit { "exit" } else { "return" };
                 self.report(
                     Diagnostic::new(
@@ -793,12 +807,12 @@ impl<'a> Checker<'a> {
                         "never taken",
                     )
                     .with_secondary(
-                        self.at(module, *always),
+                        self.at(module, always),
                         format!("this {word} has no `when`, so it is always taken first"),
                     )
                     .with_help("exits are tried in the order written; move the conditional ones first"),
                 );
-            } else if exit.condition.is_none() {
+            } else if exit.condition.is_none() && exit.fork.is_none() {
                 if let Some(cell) = unconditional.get_mut(slot) {
                     *cell = Some(exit.name.span);
                 }
@@ -814,7 +828,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_graph(&self, module: usize, workflow: &WorkflowItem, kinds: &[Kind], node_names: &HashMap<&str, usize>) {
+    /// Reachability both ways: W0107 and E0106 (`stranded` nodes are in a
+    /// branch that never reaches its merge, E0134 already).
+    fn check_graph(
+        &self,
+        module: usize,
+        workflow: &WorkflowItem,
+        kinds: &[Kind],
+        node_names: &HashMap<&str, usize>,
+        stranded: &HashSet<usize>,
+    ) {
         let count = workflow.nodes.len();
         let edges: Vec<Vec<usize>> = workflow
             .nodes
@@ -857,7 +880,11 @@ impl<'a> Checker<'a> {
         let finishing = breadth_first(count, archives, |index| reverse.get(index).cloned().unwrap_or_default());
         for (index, node) in workflow.nodes.iter().enumerate() {
             let kind = kinds.get(index).copied().unwrap_or(Kind::Unknown);
-            if kind == Kind::Archive || kind == Kind::Unknown || finishing.get(index).copied().unwrap_or(true) {
+            if kind == Kind::Archive
+                || kind == Kind::Unknown
+                || finishing.get(index).copied().unwrap_or(true)
+                || stranded.contains(&index)
+            {
                 continue;
             }
             // A node with no exit at all already has E0104.

@@ -49,6 +49,16 @@ codes! {
     E0113 = "E0113", Error, "script path leaves the workflow's folder";
     E0114 = "E0114", Error, "script is not a regular file within the size limit";
     E0115 = "E0115", Error, "only `required` takes a `when` condition";
+    E0130 = "E0130", Error, "a `fork` group needs two or more exits, is its node's only exits, and is not on a merge node";
+    E0131 = "E0131", Error, "a merge node has no operators, field settings or actions; `wait` belongs to merge nodes";
+    E0132 = "E0132", Error, "a merge's `wait` counts more branches than its fork has, or names none of them";
+    E0133 = "E0133", Error, "an exit leads to a merge node from outside every branch";
+    E0134 = "E0134", Error, "a branch never reaches its fork's merge";
+    E0135 = "E0135", Error, "the branches of one fork end at different merges, or at an archive node";
+    E0136 = "E0136", Error, "nested forks merge in the wrong order";
+    E0137 = "E0137", Error, "a node belongs to two branches, or a branch is left without its merge";
+    E0138 = "E0138", Error, "two branches of one fork may write the same field";
+    E0139 = "E0139", Error, "a `return` goes into another branch, or to a merge node";
     E0201 = "E0201", Error, "column rule type does not match the detail column";
     E0202 = "E0202", Error, "a detail column's aggregate is assigned to more than one main field";
     E0203 = "E0203", Error, "a row rule may use only numeric fields of its own row and main fields";
@@ -101,6 +111,7 @@ codes! {
     R0207 = "R0207", Error, "the request cannot be taken back now";
     R0208 = "R0208", Error, "not a supervisor of this workflow nor an administrator";
     R0209 = "R0209", Error, "this action needs an opinion";
+    R0210 = "R0210", Error, "the person is pending at several nodes: the action must name one";
     R0301 = "R0301", Error, "field is not editable here";
     R0302 = "R0302", Error, "required field is empty";
     R0303 = "R0303", Error, "a validate rule does not hold";

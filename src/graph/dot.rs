@@ -50,6 +50,7 @@ pub fn render(route: &Route, marks: &Marks) -> String {
             NodeKind::Create => ("box", "#e8f5e9", "#2e7d32"),
             NodeKind::Approve => ("box", "#e3f2fd", "#1565c0"),
             NodeKind::Realize => ("box", "#fff3e0", "#e65100"),
+            NodeKind::Merge => ("box", "#f3e5f5", "#6a1b9a"),
             NodeKind::Archive => ("box", "#eceff1", "#455a64"),
         };
         let extra = match (node.kind, marks.node(index)) {

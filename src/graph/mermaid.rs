@@ -57,6 +57,7 @@ pub fn render(route: &Route, marks: &Marks) -> String {
             NodeKind::Create => ("([", "])"),
             NodeKind::Approve => ("[", "]"),
             NodeKind::Realize => ("[[", "]]"),
+            NodeKind::Merge => ("{{", "}}"),
             NodeKind::Archive => ("[(", ")]"),
         };
         let _ = writeln!(out, "  n{index}{open}{label}{close}");

@@ -191,6 +191,7 @@ pub fn kind_word(kind: NodeKind) -> &'static str {
         NodeKind::Create => "创建",
         NodeKind::Approve => "批准",
         NodeKind::Realize => "实现",
+        NodeKind::Merge => "合并",
         NodeKind::Archive => "归档",
     }
 }

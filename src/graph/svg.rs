@@ -33,6 +33,7 @@ fn palette(kind: NodeKind) -> Palette {
         NodeKind::Create => Palette { fill: "#e8f5e9", stroke: "#2e7d32" },
         NodeKind::Approve => Palette { fill: "#e3f2fd", stroke: "#1565c0" },
         NodeKind::Realize => Palette { fill: "#fff3e0", stroke: "#e65100" },
+        NodeKind::Merge => Palette { fill: "#f3e5f5", stroke: "#6a1b9a" },
         NodeKind::Archive => Palette { fill: "#eceff1", stroke: "#455a64" },
     }
 }

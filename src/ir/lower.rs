@@ -267,6 +267,7 @@ impl<'a> Lowering<'a> {
             create: 0,
             nodes: Vec::new(),
             supervisors: Vec::new(),
+            forks: Vec::new(),
         };
         for setting in &workflow.settings {
             match &setting.kind {
@@ -301,7 +302,58 @@ impl<'a> Lowering<'a> {
             }
             lowered.nodes.push(lowered_node);
         }
+        if workflow.nodes.iter().any(|node| !node.forks.is_empty()) {
+            self.forks(workflow, &mut lowered)?;
+        }
         Ok(lowered)
+    }
+
+    /// The forks, their merges and `wait`s, and each node's branch path
+    /// (docs/language.md §6.8), from the same analysis the checker judged.
+    fn forks(&self, workflow: &ast::WorkflowItem, lowered: &mut Workflow) -> Result<()> {
+        let found = crate::check::branches::analyse(workflow);
+        let mut fork_index = HashMap::new();
+        for (&node, targets) in &found.fork_exits {
+            let merge = *found.merge_of.get(&node).ok_or_else(|| self.unresolved("the merge of a fork"))?;
+            let branches = lowered
+                .nodes
+                .get(node)
+                .map(|fork_node| fork_node.exits.iter().map(|exit| exit.name.clone()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            if branches.len() != targets.len() {
+                return Err(self.unresolved("the branches of a fork"));
+            }
+            fork_index.insert(node, lowered.forks.len());
+            lowered.forks.push(Fork { node, branches, merge });
+        }
+        let step = |branch: &crate::check::branches::BranchRef| {
+            fork_index.get(&branch.fork).map(|&fork| BranchStep { fork, branch: branch.branch })
+        };
+        for (index, node) in lowered.nodes.iter_mut().enumerate() {
+            node.branch = found.path(index).iter().filter_map(step).collect();
+            node.fork = fork_index.get(&index).copied();
+        }
+        for (index, fork) in lowered.forks.iter().enumerate() {
+            let ast_merge = workflow.nodes.get(fork.merge).ok_or_else(|| self.unresolved("a merge node"))?;
+            let wait = match ast_merge.waits.first().map(|wait| &wait.rule) {
+                None | Some(ast::WaitRule::All) => Wait::All,
+                Some(ast::WaitRule::Count(text, _)) => Wait::Count(text.parse().map_err(|_| self.unresolved(text))?),
+                Some(ast::WaitRule::Branches(names)) => Wait::Branches(
+                    names
+                        .iter()
+                        .map(|name| {
+                            fork.branches
+                                .iter()
+                                .position(|branch| *branch == name.name)
+                                .ok_or_else(|| self.unresolved(&name.name))
+                        })
+                        .collect::<Result<_>>()?,
+                ),
+            };
+            let merge = lowered.nodes.get_mut(fork.merge).ok_or_else(|| self.unresolved("a merge node"))?;
+            merge.merge = Some(MergeRule { fork: index, wait });
+        }
+        Ok(())
     }
 
     fn node(&self, file: FileId, node: &ast::Node) -> Result<Node> {
@@ -309,6 +361,7 @@ impl<'a> Lowering<'a> {
             "create" => NodeKind::Create,
             "approve" => NodeKind::Approve,
             "realize" => NodeKind::Realize,
+            "merge" => NodeKind::Merge,
             "archive" => NodeKind::Archive,
             other => return Err(self.unresolved(other)),
         };
@@ -330,6 +383,9 @@ impl<'a> Lowering<'a> {
             validates: Vec::new(),
             required_when: Vec::new(),
             allows: node.allows.iter().map(|allow| allow.code.name.clone()).collect(),
+            fork: None,
+            merge: None,
+            branch: Vec::new(),
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {

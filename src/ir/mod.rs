@@ -110,6 +110,43 @@ pub struct Workflow {
     /// `supervisors { … }`: who may supervise (督办), force-archive and force-return requests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supervisors: Vec<OperatorLine>,
+    /// The forks (docs/language.md §6.8), in the order of their fork nodes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forks: Vec<Fork>,
+}
+
+/// A `fork { … }` group: the node that forks, its branches and the merge that ends them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fork {
+    pub node: usize,
+    /// The branch names (the fork exits' names), in written order: branch `i` is the node's exit `i`.
+    pub branches: Vec<String>,
+    pub merge: usize,
+}
+
+/// One branch of one fork: an index into `Workflow::forks` and a branch of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BranchStep {
+    pub fork: usize,
+    pub branch: usize,
+}
+
+/// A merge node's fork and when it lets the request go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeRule {
+    pub fork: usize,
+    pub wait: Wait,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wait {
+    /// Every branch that was started.
+    All,
+    /// The first N to arrive (every started one when fewer were started).
+    Count(u64),
+    /// These branches, among those started (every started one when none of them was).
+    Branches(Vec<usize>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +161,8 @@ pub enum NodeKind {
     Create,
     Approve,
     Realize,
+    /// Passed by the system when its fork's branches have arrived (§6.8).
+    Merge,
     Archive,
 }
 
@@ -152,6 +191,16 @@ pub struct Node {
     pub exits: Vec<Exit>,
     /// `return`s, tried in written order by `reject`.
     pub returns: Vec<Exit>,
+    /// The fork (index into `Workflow::forks`) whose branches this node's `exits` start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<usize>,
+    /// A merge node's fork and `wait`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeRule>,
+    /// The branches this node is in, outermost first (empty outside every fork);
+    /// computed once, when lowering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branch: Vec<BranchStep>,
     /// `validate` rules written in the node: checked at its submits, after the form's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validates: Vec<Validate>,

@@ -21,6 +21,8 @@ enum Block {
     Detail(String),
     Workflow(String),
     Node,
+    /// `fork { … }` inside a node: its exits.
+    Fork,
     Operators,
     Options,
     Statements,
@@ -145,6 +147,9 @@ fn classify(text: &str, head: &[Token], top_level: bool) -> Block {
         let position = words.iter().rposition(|candidate| *candidate == keyword)?;
         (words.len() - position <= 3).then(|| words.get(position + 1).map(|name| name.to_string())).flatten()
     };
+    if words.last() == Some(&"fork") {
+        return Block::Fork;
+    }
     if let Some(name) = tail("detail") {
         return Block::Detail(name);
     }
@@ -397,6 +402,12 @@ impl<'a> Context<'a> {
             }
             "editable" | "required" | "hidden" => return self.field_names(true),
             "," if self.in_setting_list() => return self.field_names(true),
+            "wait" if matches!(self.innermost(), Some(Block::Node)) => {
+                let mut items = keywords(&["all"]);
+                items.extend(self.branch_names());
+                return items;
+            }
+            "," if self.in_wait_list() => return self.branch_names(),
             _ => {}
         }
         if self.at_line_start() {
@@ -411,11 +422,15 @@ impl<'a> Context<'a> {
                     "required",
                     "hidden",
                     "validate",
+                    "allow",
                     "before",
                     "after",
                     "exit",
                     "return",
+                    "fork",
+                    "wait",
                 ]),
+                Some(Block::Fork) => Some(&["exit"]),
                 Some(Block::Form(_)) => Some(&["detail", "validate"]),
                 Some(Block::Detail(_)) => Some(&["validate"]),
                 Some(Block::Options) => Some(&["default", "folder"]),
@@ -435,6 +450,60 @@ impl<'a> Context<'a> {
             }
         }
         self.expression_names()
+    }
+
+    /// Whether the cursor follows `wait a, b,` (a list of branches).
+    fn in_wait_list(&self) -> bool {
+        for token in self.tokens.iter().rev() {
+            match token.kind {
+                TokenKind::Comma => continue,
+                TokenKind::Ident if word(self.text, token) == "wait" => return true,
+                TokenKind::Ident => continue,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The branches a `wait` may name: those of the fork that merges at the
+    /// node being edited, or, when that is not known yet, of every fork.
+    fn branch_names(&self) -> Vec<lsp::CompletionItem> {
+        let Some(workflow) = self.workflow() else { return Vec::new() };
+        // The node being edited may not parse yet: its name is the word after the last `node`.
+        let here = self
+            .tokens
+            .iter()
+            .rposition(|token| word(self.text, token) == "node")
+            .and_then(|position| self.tokens.get(position + 1))
+            .map(|token| word(self.text, token));
+        let found = crate::check::branches::analyse(workflow);
+        // The fork whose branches lead here: the innermost branch of every exit to this node.
+        let mut forks = workflow.nodes.iter().enumerate().flat_map(|(index, node)| {
+            let found = &found;
+            node.exits.iter().filter(move |exit| Some(exit.target.name.as_str()) == here).filter_map(move |exit| {
+                if exit.fork.is_some() {
+                    Some(index)
+                } else {
+                    found.path(index).last().map(|step| step.fork)
+                }
+            })
+        });
+        let first = forks.next();
+        let fork = first.filter(|first| forks.all(|other| other == *first));
+        workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| fork.is_none_or(|fork| fork == *index))
+            .flat_map(|(_, node)| node.exits.iter().filter(|exit| exit.fork.is_some()).map(move |exit| (node, exit)))
+            .map(|(node, exit)| {
+                item(
+                    &exit.name.name,
+                    lsp::CompletionItemKind::ENUM_MEMBER,
+                    Some(format!("branch of the fork at `{}`", node.name.name)),
+                )
+            })
+            .collect()
     }
 
     /// Whether the cursor follows `editable a, b.c,` (a field list).
@@ -528,7 +597,7 @@ impl<'a> Context<'a> {
         let before_name = self.previous(2).unwrap_or("");
         let before_label = self.previous(3).unwrap_or("");
         if before_name == "node" || before_label == "node" {
-            return ["create", "approve", "realize", "archive"]
+            return ["create", "approve", "realize", "merge", "archive"]
                 .iter()
                 .map(|kind| item(kind, lsp::CompletionItemKind::KEYWORD, Some("node kind".into())))
                 .collect();

@@ -22,9 +22,34 @@ pub fn hover(analysis: &Analysis, file: FileId, offset: usize) -> Option<lsp::Ho
             super::convert::range(source, member.at.span.start as usize, member.at.span.end as usize),
         ));
     }
-    let (site, symbol) = analysis.index.symbol_at(file, offset)?;
+    let Some((site, symbol)) = analysis.index.symbol_at(file, offset) else {
+        return keyword_hover(source, offset);
+    };
     let text = describe(analysis, symbol)?;
     Some(markdown(text, super::convert::range(source, site.span.start as usize, site.span.end as usize)))
+}
+
+/// `fork`, `wait` and `merge` where they mean something (docs/language.md §6.8).
+fn keyword_hover(source: &crate::source::SourceFile, offset: usize) -> Option<lsp::Hover> {
+    use crate::syntax::lexer::{tokenize, TokenKind};
+    let tokens: Vec<_> = tokenize(&source.text).into_iter().filter(|token| !token.kind.is_trivia()).collect();
+    let position = tokens.iter().position(|token| token.span.contains(offset) && token.kind == TokenKind::Ident)?;
+    let token = tokens.get(position)?;
+    let previous = position.checked_sub(1).and_then(|index| tokens.get(index)).map(|token| token.kind);
+    let next = tokens.get(position + 1).map(|token| token.kind);
+    let text = match (source.slice(token.span), previous, next) {
+        ("fork", _, Some(TokenKind::LBrace)) => {
+            "```flow\nfork { exit NAME -> TARGET [when C] … }\n```\nA fork (分叉): a submit takes **every** exit of the group whose condition holds, and each starts a branch named after its exit, with its own nodes, operators and field rights. The branches meet again at a `merge` node (language.md §6.8)."
+        }
+        ("wait", _, Some(TokenKind::Ident | TokenKind::Number)) => {
+            "```flow\nwait all | wait N | wait A, B\n```\nWhen a merge lets the request go on: `all` (the default) waits for every branch that was started, `N` for the first N to arrive, `A, B` for the named branches among those started. Branches still running then are withdrawn (language.md §6.8)."
+        }
+        ("merge", Some(TokenKind::Colon), _) => {
+            "```flow\nnode NAME: merge { wait … exit … }\n```\nA merge node (合并) ends the branches of one fork. Nobody handles it: when its `wait` is satisfied, the system withdraws the branches still running and takes its exit, and the request goes on as one (language.md §6.8)."
+        }
+        _ => return None,
+    };
+    Some(markdown(text.to_string(), super::convert::range(source, token.span.start as usize, token.span.end as usize)))
 }
 
 fn markdown(value: String, range: lsp::Range) -> lsp::Hover {
@@ -137,6 +162,12 @@ pub fn describe(analysis: &Analysis, symbol: &Symbol) -> Option<String> {
             let regions = crate::analysis::node_regions_markdown(analysis, &workflow.name.name, &node.name.name);
             format!("{text}{regions}")
         }
+        Decl::Exit(node, exit) if exit.fork.is_some() => format!(
+            "```flow\n{}\n```\nbranch `{}` of the fork at node `{}`: taken with every other exit of the group that holds",
+            one_line(&exit_head(analysis, file, exit)),
+            exit.name.name,
+            node.name.name
+        ),
         Decl::Exit(node, exit) => {
             format!("```flow\n{}\n```\nexit of node `{}`", one_line(&exit_head(analysis, file, exit)), node.name.name)
         }
@@ -221,9 +252,40 @@ fn node_text(analysis: &Analysis, file: FileId, workflow: &WorkflowItem, node: &
             }
         }
     }
-    if !node.exits.is_empty() {
+    let branches =
+        (node.kind.name == "merge" || !node.forks.is_empty() || workflow.nodes.iter().any(|n| !n.forks.is_empty()))
+            .then(|| crate::check::branches::analyse(workflow));
+    let index = workflow.nodes.iter().position(|candidate| std::ptr::eq(candidate, node));
+    if let (Some(found), Some(index)) = (&branches, index) {
+        let branch_name = |step: &crate::check::branches::BranchRef| {
+            workflow
+                .nodes
+                .get(step.fork)
+                .and_then(|fork| fork.exits.iter().filter(|exit| exit.fork.is_some()).nth(step.branch))
+                .map_or("", |exit| exit.name.name.as_str())
+        };
+        let path = found.path(index);
+        if !path.is_empty() {
+            let label = path.iter().map(branch_name).collect::<Vec<_>>().join("/");
+            let _ = write!(text, "\n\nIn branch `{label}`.");
+        }
+        if let Some(fork) = found.fork_of_merge(index) {
+            let wait =
+                node.waits.first().map_or("wait all".to_string(), |wait| one_line(&slice(analysis, file, wait.span)));
+            let fork_name = workflow.nodes.get(fork).map_or("", |fork| fork.name.name.as_str());
+            let _ = write!(text, "\n\n**Merge** of the fork at `{fork_name}`, `{wait}`: passed by the system when its branches have arrived.");
+        }
+    }
+    let (forked, plain): (Vec<&Exit>, Vec<&Exit>) = node.exits.iter().partition(|exit| exit.fork.is_some());
+    if !forked.is_empty() {
+        text.push_str("\n\n**Fork**: every exit that holds is taken, each starting a branch:");
+        for exit in forked {
+            let _ = write!(text, "\n- `{}`", one_line(&exit_head(analysis, file, exit)));
+        }
+    }
+    if !plain.is_empty() {
         text.push_str("\n\n**Exits**, tried in order:");
-        for exit in &node.exits {
+        for exit in plain {
             let _ = write!(text, "\n- `{}`", one_line(&exit_head(analysis, file, exit)));
         }
     }

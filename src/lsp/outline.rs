@@ -113,7 +113,11 @@ pub fn document_symbols(analysis: &Analysis, file: FileId) -> Vec<lsp::DocumentS
                             .exits
                             .iter()
                             .map(|exit| {
-                                let word = if exit.kind == ExitKind::Exit { "exit" } else { "return" };
+                                let word = match (exit.kind, exit.fork) {
+                                    (ExitKind::Return, _) => "return",
+                                    (ExitKind::Exit, Some(_)) => "fork",
+                                    (ExitKind::Exit, None) => "exit",
+                                };
                                 symbol(
                                     source,
                                     &exit.name.name,
@@ -198,7 +202,10 @@ const CONTEXTUAL_KEYWORDS: &[&str] = &[
     "create",
     "approve",
     "realize",
+    "merge",
     "archive",
+    "fork",
+    "wait",
     "any",
     "all",
     "sequential",

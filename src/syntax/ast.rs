@@ -242,7 +242,13 @@ pub struct Node {
     pub field_settings: Vec<FieldSetting>,
     pub before: Vec<Block>,
     pub after: Vec<Block>,
+    /// Exits and returns in written order; the exits of a `fork { … }` group
+    /// are here too, marked with their group ([`Exit::fork`]).
     pub exits: Vec<Exit>,
+    /// The `fork` groups (their `fork` keywords), in written order.
+    pub forks: Vec<ForkGroup>,
+    /// `wait …` lines (a merge node has at most one).
+    pub waits: Vec<Wait>,
     /// `validate` rules written inside the node: checked at its submits only.
     pub validates: Vec<Validate>,
     /// `allow W0701 "reason"`: analysis warnings silenced on this node.
@@ -256,6 +262,29 @@ pub struct Allow {
     pub code: Ident,
     pub reason: StrLit,
     pub span: Span,
+}
+
+/// `fork { exit … }`: a node leaves along every exit of the group whose condition holds.
+#[derive(Debug, Clone)]
+pub struct ForkGroup {
+    pub keyword: Span,
+    pub span: Span,
+}
+
+/// `wait all`, `wait 2` or `wait 物流, 库房` on a merge node.
+#[derive(Debug, Clone)]
+pub struct Wait {
+    pub rule: WaitRule,
+    pub keyword: Span,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum WaitRule {
+    All,
+    /// The count as written (checked to be a whole number of at least 1).
+    Count(String, Span),
+    Branches(Vec<Ident>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -340,6 +369,8 @@ pub struct Exit {
     pub target: Ident,
     pub condition: Option<Expr>,
     pub block: Option<Block>,
+    /// The `fork` group (index into [`Node::forks`]) this exit belongs to.
+    pub fork: Option<usize>,
     pub span: Span,
 }
 

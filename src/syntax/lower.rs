@@ -535,6 +535,8 @@ impl<'a> Lowerer<'a> {
             exits: Vec::new(),
             validates: Vec::new(),
             allows: Vec::new(),
+            forks: Vec::new(),
+            waits: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -590,8 +592,46 @@ impl<'a> Lowerer<'a> {
                     node.allows.push(Allow { code, reason, span });
                 }
             }
+            Rule::fork_group => {
+                let group = node.forks.len();
+                let span = self.span(&pair);
+                let mut keyword = span;
+                for inner in pair.into_inner() {
+                    match inner.as_rule() {
+                        Rule::fork_kw => keyword = self.span(&inner),
+                        Rule::exit_decl => {
+                            let mut exit = self.exit(inner, ExitKind::Exit);
+                            exit.fork = Some(group);
+                            node.exits.push(exit);
+                        }
+                        _ => {}
+                    }
+                }
+                node.forks.push(ForkGroup { keyword, span });
+            }
+            Rule::wait_decl => node.waits.push(self.wait(pair)),
             _ => {}
         }
+    }
+
+    fn wait(&self, pair: Pair<Rule>) -> Wait {
+        let span = self.span(&pair);
+        let mut keyword = span;
+        let mut rule = WaitRule::All;
+        let mut branches = Vec::new();
+        for inner in pair.into_inner() {
+            match inner.as_rule() {
+                Rule::wait_kw => keyword = self.span(&inner),
+                Rule::wait_all => rule = WaitRule::All,
+                Rule::number => rule = WaitRule::Count(inner.as_str().to_string(), self.span(&inner)),
+                Rule::ident => branches.push(self.ident(inner)),
+                _ => {}
+            }
+        }
+        if !branches.is_empty() {
+            rule = WaitRule::Branches(branches);
+        }
+        Wait { rule, keyword, span }
     }
 
     fn operators(&self, pair: Pair<Rule>) -> Operators {
@@ -693,7 +733,7 @@ impl<'a> Lowerer<'a> {
         let mut names = names.into_iter();
         let name = names.next().unwrap_or_else(|| missing_ident(span));
         let target = names.next().unwrap_or_else(|| missing_ident(span));
-        Exit { kind, name, target, condition, block, span }
+        Exit { kind, name, target, condition, block, fork: None, span }
     }
 
     // ------------------------------------------------------------ statements

@@ -48,7 +48,11 @@ pub enum CaseStep {
 /// What must hold (an `expect` of a test, a member of `expect.json`).
 #[derive(Debug, Clone)]
 pub enum Check {
+    /// The current node; after a fork, one of the current nodes.
     Node(String),
+    /// Folder cases: a split request's current nodes, as the JSON trace's `nodes` (each entry
+    /// compares the members it names).
+    Nodes(Json),
     Pending(Vec<String>),
     /// `archived`, `pending` or (folder cases) `refused`.
     Status(String),
@@ -66,6 +70,7 @@ impl Check {
     pub fn describe(&self) -> String {
         match self {
             Check::Node(node) => format!("node {node}"),
+            Check::Nodes(nodes) => format!("nodes {nodes}"),
             Check::Pending(people) => format!("pending {}", json_list(people)),
             Check::Status(status) => format!("status {status}"),
             Check::Exit(exit) => format!("exit {exit}"),
@@ -146,6 +151,7 @@ fn case_of_item(test: &TestItem, path: &Path, line_of: &dyn Fn(usize) -> usize) 
                         opinion: action.opinion.as_ref().map(|opinion| opinion.value.clone()),
                         set,
                         to,
+                        node: None,
                     },
                     refused: action.refused.as_ref().map(|code| code.name.clone()),
                     line: line_of(action.span.start as usize),
@@ -200,7 +206,7 @@ fn strings_of(value: &TestValue) -> Vec<String> {
 }
 
 /// A folder case: `request.json`, `actions.json` (optional) and `expect.json` (`status`, and
-/// optionally `error`, `step`, `node`, `pending`, `form`, `now`). `flow` is its program.
+/// optionally `error`, `step`, `node`, `pending`, `nodes`, `form`, `now`). `flow` is its program.
 pub fn folder_case(folder: &Path) -> Result<Case, String> {
     let read = |name: &str| -> Result<Option<String>, String> {
         let path = folder.join(name);
@@ -232,6 +238,7 @@ pub fn folder_case(folder: &Path) -> Result<Case, String> {
             ("error", Json::String(code)) => checks.push(Check::ErrorCode(code.clone())),
             ("step", Json::Number(step)) => checks.push(Check::ErrorStep(step.as_u64().unwrap_or(0))),
             ("node", Json::String(node)) => checks.push(Check::Node(node.clone())),
+            ("nodes", nodes @ Json::Array(_)) => checks.push(Check::Nodes(nodes.clone())),
             ("pending", Json::Array(people)) => checks
                 .push(Check::Pending(people.iter().filter_map(|person| person.as_str().map(str::to_owned)).collect())),
             ("form", Json::Object(fields)) => {
@@ -507,12 +514,16 @@ fn actual_for(
         };
     };
     match check {
+        Check::Node(_) if request.is_split() => {
+            Json::from(runtime.node_views(request).into_iter().map(|view| view.node).collect::<Vec<_>>())
+        }
         Check::Node(_) => runtime
             .compiled
             .program
             .workflows
             .get(request.workflow)
             .map_or(Json::Null, |workflow| Json::String(node_name(workflow, request.node).to_owned())),
+        Check::Nodes(_) => serde_json::to_value(runtime.node_views(request)).unwrap_or(Json::Null),
         Check::Pending(_) => Json::from(request.pending.clone()),
         Check::Status(_) => Json::String(
             if refused.is_some() {
@@ -537,6 +548,11 @@ fn actual_for(
 
 fn holds(check: &Check, actual: &Json) -> bool {
     match check {
+        // A split request is at each of its current nodes.
+        Check::Node(wanted) if actual.is_array() => {
+            actual.as_array().is_some_and(|nodes| nodes.iter().any(|node| node.as_str() == Some(wanted.as_str())))
+        }
+        Check::Nodes(wanted) => same_value(wanted, actual),
         Check::Node(wanted) | Check::Status(wanted) | Check::Exit(wanted) | Check::ErrorCode(wanted) => {
             actual.as_str() == Some(wanted.as_str())
         }
@@ -580,6 +596,7 @@ fn describe_actual(check: &Check, actual: &Json) -> String {
     };
     match check {
         Check::Node(_) => format!("node {shown}"),
+        Check::Nodes(_) => format!("nodes {actual}"),
         Check::Pending(_) => format!("pending {actual}"),
         Check::Status(_) => format!("status {shown}"),
         Check::Exit(_) => format!("exit {shown}"),

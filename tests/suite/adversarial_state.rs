@@ -309,6 +309,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
                 Some(set) => Some(flowc::runtime::request::FormInput::Fields(set.as_object()?.clone())),
             },
             to: serde_json::from_value(line.get("to").cloned().unwrap_or(json!([]))).ok()?,
+            node: line.get("node").and_then(|node| node.as_str()).map(str::to_owned),
         };
         let time = DateTime::parse(line["time"].as_str()?)?;
         request = runtime.apply(&request, &action, time).ok()?.0;

@@ -167,6 +167,7 @@ fn run(
                 opinion: None,
                 set: (first && !step.set.is_empty()).then(|| FormInput::Fields(step.set.clone())),
                 to: Vec::new(),
+                node: None,
             };
             first = false;
             let result = runtime.apply(&request, &action, now);
@@ -274,6 +275,7 @@ fn runtime_after(compiled: &Compiled, directory: &dyn Directory, example: &Examp
         opinion: None,
         set: (!trace_step.set.is_empty()).then(|| FormInput::Fields(trace_step.set.clone())),
         to: Vec::new(),
+        node: None,
     };
     runtime.apply(&before, &action, now).ok()
 }

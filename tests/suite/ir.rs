@@ -54,3 +54,32 @@ fn ir_snapshots() {
         });
     });
 }
+
+#[test]
+fn forks_know_their_merges_and_nodes_their_branches() {
+    let program = lower(std::path::Path::new("tests/data/ir/forks.flow"));
+    let workflow = &program.workflows[0];
+    let index = |name: &str| workflow.nodes.iter().position(|node| node.name == name).expect("node");
+    let forks: Vec<(usize, &[String], usize)> =
+        workflow.forks.iter().map(|fork| (fork.node, fork.branches.as_slice(), fork.merge)).collect();
+    assert_eq!(
+        forks,
+        vec![
+            (index("申请"), &["物流".to_string(), "库房".to_string()][..], index("汇合")),
+            (index("库房出库"), &["质检".to_string(), "包装".to_string()][..], index("库房汇合")),
+        ]
+    );
+    let path =
+        |name: &str| workflow.nodes[index(name)].branch.iter().map(|step| (step.fork, step.branch)).collect::<Vec<_>>();
+    assert_eq!(path("申请"), vec![]);
+    assert_eq!(path("物流发运"), vec![(0, 0)]);
+    assert_eq!(path("库房出库"), vec![(0, 1)]);
+    assert_eq!(path("质检确认"), vec![(0, 1), (1, 0)]);
+    assert_eq!(path("库房汇合"), vec![(0, 1)]);
+    assert_eq!(path("汇合"), vec![]);
+    assert_eq!(workflow.nodes[index("申请")].fork, Some(0));
+    assert_eq!(workflow.nodes[index("库房出库")].fork, Some(1));
+    let merge = |name: &str| workflow.nodes[index(name)].merge.clone().expect("a merge");
+    assert_eq!(merge("汇合"), ir::MergeRule { fork: 0, wait: ir::Wait::Count(1) });
+    assert_eq!(merge("库房汇合"), ir::MergeRule { fork: 1, wait: ir::Wait::Branches(vec![0]) });
+}

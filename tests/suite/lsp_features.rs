@@ -413,7 +413,7 @@ fn completion_after_a_node_colon_offers_node_kinds() {
             "  node 归档 \"归档\": archive",
             &format!("  {head}\n  node 归档 \"归档\": archive"),
         ));
-        assert_eq!(labels(&items), vec!["create", "approve", "realize", "archive"], "after `{head}`");
+        assert_eq!(labels(&items), vec!["create", "approve", "realize", "merge", "archive"], "after `{head}`");
     }
 }
 
@@ -1409,4 +1409,74 @@ fn hover_on_a_node_shows_its_routes() {
     assert!(node.contains("- `招待` → `总经理审批`: 3000.00 < 合计 <= 10000.00 and 类别 = 招待"), "{node}");
     assert!(node.contains("- no exit: none (proved)"), "{node}");
     assert!(node.contains("- batch 1 `role(\"财务经理\")`: 合计 > 5000.00"), "{node}");
+}
+
+// ---------------------------------------------------------------- forks and merges
+
+fn forks() -> String {
+    std::fs::read_to_string("tests/data/run/forks/forks.flow").expect("the forks case")
+}
+
+#[test]
+fn completion_knows_forks_merges_and_waits() {
+    // A node item: `fork` and `wait` are offered with the others.
+    let items = complete(&edit(&forks(), "    editable 出库单号\n", "    editable 出库单号\n    ‸\n"));
+    assert_offers(&items, &["fork", "wait", "exit", "operators"]);
+    // Inside `fork { … }`: its exits.
+    let items = complete(&edit(&forks(), "      exit 质检 -> 质检确认\n", "      exit 质检 -> 质检确认\n      ‸\n"));
+    assert_eq!(labels(&items), vec!["exit"]);
+    // A node kind: `merge` is one.
+    let items = complete(&edit(&forks(), "node 汇合 \"发货汇合\": merge", "node 汇合 \"发货汇合\": ‸"));
+    assert_offers(&items, &["create", "approve", "realize", "merge", "archive"]);
+    // After `wait`: `all` and the branches of the fork merging here, not another fork's.
+    let items =
+        complete(&edit(&forks(), "    wait all\n    exit 继续 -> 到货确认", "    wait ‸\n    exit 继续 -> 到货确认"));
+    assert_offers(&items, &["all", "物流", "库房"]);
+    assert_not_offered(&items, &["质检", "顺丰"]);
+    let branch = items.iter().find(|item| item.label == "库房").expect("库房");
+    assert_eq!(branch.detail.as_deref(), Some("branch of the fork at `财务确认`"));
+    // After `wait 物流,`: the branches again.
+    let items = complete(&edit(
+        &forks(),
+        "    wait all\n    exit 继续 -> 到货确认",
+        "    wait 物流, ‸\n    exit 继续 -> 到货确认",
+    ));
+    assert_offers(&items, &["物流", "库房"]);
+}
+
+#[test]
+fn hover_explains_forks_merges_and_branches() {
+    let text =
+        edit(&forks(), "    wait all\n    exit 继续 -> 到货确认", "    wait 物流, 库房\n    exit 继续 -> 到货确认");
+    let mut session = Session::new();
+    let (uri, diagnostics) = session.open("forks.flow", &text);
+    // The one finding is the gap the R0201 run case shows: 自提 and no 出库 start no branch.
+    let codes: Vec<_> = diagnostics.iter().map(|diagnostic| format!("{:?}", diagnostic.code)).collect();
+    assert_eq!(codes, vec![r#"Some(String("W0701"))"#.to_owned()], "{diagnostics:?}");
+    assert!(diagnostics[0].message.contains("自提 = true and 需要出库 = false"), "{diagnostics:?}");
+
+    let fork_node = session.hover_text(&uri, at(&text, "财务确认: approve")).expect("hover on the forking node");
+    assert!(fork_node.contains("**Fork**: every exit that holds is taken, each starting a branch:\n- `exit 物流 -> 物流登记 when not 自提`"), "{fork_node}");
+    assert!(fork_node.contains("**Exits**, tried in order:\n- `return 货款未到账 -> 申请`"), "{fork_node}");
+
+    let in_branch = session.hover_text(&uri, at(&text, "质检确认: approve")).expect("hover on a branch node");
+    assert!(in_branch.contains("In branch `库房/质检`."), "{in_branch}");
+
+    let merge = session.hover_text(&uri, at(&text, "汇合 \"发货汇合\"")).expect("hover on the merge");
+    assert!(merge.contains("**Merge** of the fork at `财务确认`, `wait 物流, 库房`"), "{merge}");
+
+    let branch =
+        session.hover_text(&uri, at(&text, "库房\n    exit 继续 -> 到货确认")).expect("hover on a waited branch");
+    assert!(branch.contains("branch `库房` of the fork at node `财务确认`"), "{branch}");
+    let definition = session.definition(&uri, at(&text, "库房\n    exit 继续 -> 到货确认")).expect("definition");
+    assert_eq!(definition.range.start, at(&text, "库房 -> 库房出库"));
+
+    for (needle, words) in [
+        ("fork {\n      exit 物流", "A fork (分叉)"),
+        ("wait 物流", "When a merge lets"),
+        ("merge {\n    wait 物流", "A merge node (合并)"),
+    ] {
+        let hover = session.hover_text(&uri, at(&text, needle)).unwrap_or_else(|| panic!("hover on `{needle}`"));
+        assert!(hover.contains(words), "{needle}: {hover}");
+    }
 }

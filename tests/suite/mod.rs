@@ -20,6 +20,7 @@ mod money;
 mod robustness;
 mod run_cases;
 mod run_cli;
+mod run_forks;
 mod run_host_directory;
 mod run_random;
 mod run_state;

@@ -3,7 +3,8 @@
 //! `actions.json` and `expect.json` (and optionally `run.toml`, the clock) —
 //! and so is every example folder with a `request.json`. For each case:
 //! - `expect.json` is asserted: `status`, and when given `error` (the code),
-//!   `step`, `node`, `pending`, `form` (a subset of field values);
+//!   `step`, `node`, `pending`, `nodes` (a split request's current nodes), `form` (a subset of
+//!   field values);
 //! - the JSON trace is snapshot-tested (`tests/snapshots/run__<case>.snap`);
 //! - when an action is refused, the request reported is exactly the one the
 //!   actions before it produced (a refusal changes nothing), and the same
@@ -108,7 +109,7 @@ fn run_case(folder: &Path) -> String {
     if let Some(code) = expect.get("error") {
         assert_eq!(&report["error"]["code"], code, "{name}: error code\n{report:#}");
     }
-    for key in ["node", "pending"] {
+    for key in ["node", "pending", "nodes"] {
         if let Some(wanted) = expect.get(key) {
             assert_eq!(&report["request"][key], wanted, "{name}: {key}");
         }

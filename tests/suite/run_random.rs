@@ -1,8 +1,11 @@
-//! Random actions against every example: whoever acts, whatever they set
-//! (good values, wrong types, unknown fields, unknown people), the runtime
-//! never panics, a refusal hands back an error and leaves the request as it
-//! was, and an accepted action keeps the request's invariants (pending ⊆
-//! operators, nobody pending once archived, the log grows by one).
+//! Random actions against every example and the forks cases: whoever acts,
+//! whatever they set (good values, wrong types, unknown fields, unknown
+//! people), at whichever node they name, the runtime never panics, a refusal
+//! hands back an error and leaves the request as it was, and an accepted
+//! action keeps the request's invariants (pending ⊆ operators, nobody
+//! pending once archived, the log grows by one; after a fork, one position
+//! per branch, each in the branch its node belongs to, and the request's
+//! pending people are the positions' pending people).
 
 use flowc::check::{check_paths, FsLoader};
 use flowc::org::MemoryDirectory;
@@ -36,7 +39,12 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
         .chain([
             std::path::PathBuf::from("tests/data/run/oversight/opinion-record-types"),
             std::path::PathBuf::from("tests/data/run/stand-ins/deputy-acts-for-away-manager"),
-        ]);
+        ])
+        // Forks and merges.
+        .chain(
+            ["both-branches-merge", "wait-one-withdraws-the-other"]
+                .map(|case| std::path::PathBuf::from("tests/data/run/forks").join(case)),
+        );
     for folder in folders {
         let example = folder.display().to_string();
         let files = RunFiles::from_folder(&folder).expect("files");
@@ -48,7 +56,10 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             serde_json::from_str(&std::fs::read_to_string(folder.join("request.json")).expect("request"))
                 .expect("json");
         let workflow = compiled.workflow_index(new.workflow.as_deref()).expect("workflow");
-        let form = &compiled.program.forms[compiled.program.workflows[workflow].form];
+        let program = &compiled.program.workflows[workflow];
+        let form = &compiled.program.forms[program.form];
+        let node_names: Vec<String> =
+            program.nodes.iter().map(|node| node.name.clone()).chain(["不存在".into()]).collect();
 
         let mut people: Vec<String> =
             directory.records().employees.iter().map(|employee| employee.id.clone()).collect();
@@ -105,6 +116,8 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
             .chain(["无人担任".to_owned()])
             .collect();
 
+        // How often a fork split a request and how often it stood as one again.
+        let (mut splits, mut joins) = (0, 0);
         for _ in 0..40 {
             let Ok((mut request, _)) = runtime.create(workflow, &new, now) else {
                 panic!("{example}: the example creates")
@@ -133,7 +146,13 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                     1 => vec![Recipient::Role(random.pick(&roles).clone())],
                     _ => vec![Recipient::Person(random.pick(&people).clone())],
                 };
-                let action = Action { by, kind, opinion, set, to };
+                // Sometimes the node acted at, mostly one the request stands at.
+                let node = match random.next() % 4 {
+                    0 => Some(random.pick(&node_names).clone()),
+                    1 if request.is_split() => Some(program.nodes[random.pick(&request.positions).node].name.clone()),
+                    _ => None,
+                };
+                let action = Action { by, kind, opinion, set, to, node };
                 let before = request.clone();
                 match runtime.apply(&request, &action, now) {
                     Ok((next, step)) => {
@@ -161,6 +180,9 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                             "{example}: a deputy replaces the person they stand in for: {step:?}"
                         );
                         assert!(!next.archived || next.pending.is_empty(), "{example}");
+                        assert_positions_hold(program, &next, &example);
+                        splits += usize::from(next.is_split() && !before.is_split());
+                        joins += usize::from(!next.is_split() && before.is_split());
                         request = next;
                     }
                     Err(error) => {
@@ -183,5 +205,52 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                 assert!(taken.contains(kind.as_str()), "{example}: no random `{}` was accepted", kind.as_str());
             }
         }
+        if !program.forks.is_empty() {
+            assert!(
+                splits > 10 && joins > 5,
+                "{example}: the random actions fork and merge ({splits} splits, {joins} joins)"
+            );
+        }
     }
+}
+
+/// A split request's positions: one per branch, each where its node's branch
+/// says (or arrived at its branch's merge), sorted by branch, and the request's
+/// own people gather theirs.
+fn assert_positions_hold(workflow: &flowc::ir::Workflow, request: &flowc::runtime::request::Request, example: &str) {
+    if !request.is_split() {
+        assert!(workflow.nodes[request.node].branch.is_empty(), "{example}: a lone position in a branch");
+        return;
+    }
+    assert!(!request.archived, "{example}: archived while split");
+    let mut paths = Vec::new();
+    let mut pending = Vec::new();
+    for position in &request.positions {
+        let node = &workflow.nodes[position.node];
+        let mut path = node.branch.clone();
+        match (position.arrived, &node.merge) {
+            (Some(branch), Some(rule)) => {
+                path.push(flowc::ir::BranchStep { fork: rule.fork, branch });
+                assert!(position.pending.is_empty(), "{example}: nobody is pending at a merge");
+            }
+            (None, None) => assert!(
+                position.pending.iter().all(|person| position.operators.contains(person)),
+                "{example}: pending ⊆ operators at {}",
+                node.name
+            ),
+            _ => panic!("{example}: a position arrived at a node that is no merge, or waits at a merge unarrived"),
+        }
+        assert!(!path.is_empty(), "{example}: a position outside every branch while split");
+        for person in &position.pending {
+            if !pending.contains(person) {
+                pending.push(person.clone());
+            }
+        }
+        paths.push(path);
+    }
+    let mut sorted = paths.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, paths, "{example}: positions sorted by branch, one per branch");
+    assert_eq!(pending, request.pending, "{example}: the request's pending people are its positions'");
 }

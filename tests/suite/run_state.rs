@@ -300,6 +300,7 @@ fn an_action_costs_what_it_changes_however_long_the_log() {
                 opinion: Some(format!("第{index}条意见")),
                 set: None,
                 to: vec![],
+                node: None,
             })
             .collect()
     };

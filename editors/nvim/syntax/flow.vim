@@ -39,9 +39,10 @@ syn match flowTarget /\%(->\s*\)\@<=\k\+/
 " Contextual words: field types and node kinds after `:`, and the words of settings.
 syn match flowType /\%(:\s*\)\@<=\%(text\|textarea\|int\|float\|money_upper\|money\|check\|select\|attachment\|link\|note\|employees\|employee\|departments\|department\|subcompany\|role\|document\|project\|asset\|customer\|meeting_room\|datetime\|date\|time\|number\|decimal\|bool\|any\|column\)\>/
 syn match flowType /\%(->\s*\)\@<=\%(text\|int\|float\|money_upper\|money\|check\|employees\|employee\|departments\|department\|subcompany\|role\|datetime\|date\|time\|number\|decimal\|bool\|any\)\>/
-syn match flowNodeKind /\%(:\s*\)\@<=\%(create\|approve\|realize\|archive\)\>/
+syn match flowNodeKind /\%(:\s*\)\@<=\%(create\|approve\|realize\|merge\|archive\)\>/
 syn match flowSetting /^\s*\zs\%(category\|title\|remind\|portal\|inactive\|editable\|required\|hidden\)\>\%(\s*[:=.(]\)\@!/
 syn match flowSetting /\%(\<operators\s\+\)\@<=\%(any\|all\|sequential\)\>/
+syn match flowSetting /^\s*\zs\%(fork\ze\s*{\|wait\ze\s\+\k\)/
 syn match flowSetting /\<script\ze\s*"/
 syn match flowSetting /\<default\ze\s*\%($\|[,;}]\|\/\/\|folder\>\)/
 syn match flowSetting /\<folder\ze\s*"/

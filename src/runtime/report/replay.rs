@@ -102,7 +102,7 @@ impl<'a> Runtime<'a> {
                 self.recompute(workflow, &mut request, time)?;
             }
             let set = line.set.map(|raw| FormInput::Text(raw.get().to_owned()));
-            let action = Action { by: line.by, kind, opinion: line.opinion, set, to: line.to };
+            let action = Action { by: line.by, kind, opinion: line.opinion, set, to: line.to, node: line.node.clone() };
             request = match self.apply(&request, &action, time) {
                 Ok((next, _)) => next,
                 Err(error) => {

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::{
-    node_name, route, Action, LogEntry, NewRequest, Reminder, Request, RouteStop, Runtime, StandIn, Step,
+    node_name, route, Action, LogEntry, NewRequest, NodeView, Reminder, Request, RouteStop, Runtime, StandIn, Step,
 };
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered, OrderedValue};
@@ -136,6 +136,8 @@ impl<'a> Runtime<'a> {
         });
         let node = workflow.and_then(|workflow| workflow.nodes.get(request.node));
         let hidden = match (workflow.and_then(|workflow| self.compiled.program.forms.get(workflow.form)), node) {
+            // A split request's hidden fields are per node, in `nodes`.
+            _ if request.is_split() => Vec::new(),
             (Some(form), Some(node)) => {
                 node.hidden.iter().filter_map(|&field| form.fields.get(field).map(|field| field.name.clone())).collect()
             }
@@ -146,7 +148,11 @@ impl<'a> Runtime<'a> {
             workflow: workflow.map_or(String::new(), |workflow| workflow.name.clone()),
             title: self.title(request, now),
             creator: request.creator.clone(),
-            node: workflow.map_or("", |workflow| node_name(workflow, request.node)).to_owned(),
+            node: match workflow {
+                Some(workflow) if !request.is_split() => node_name(workflow, request.node).to_owned(),
+                _ => String::new(),
+            },
+            nodes: self.node_views(request),
             pending: request.pending.clone(),
             operators: request.operators.clone(),
             batch: request.batch,
@@ -165,7 +171,13 @@ pub struct RequestView {
     pub workflow: String,
     pub title: String,
     pub creator: String,
+    /// The current node; absent while a fork has split the request (see `nodes`).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub node: String,
+    /// The current nodes of a request split by a fork, one per branch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeView>,
+    /// Who may act now (after a fork: at any of the nodes).
     pub pending: Vec<String>,
     pub operators: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

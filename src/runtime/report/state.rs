@@ -11,6 +11,10 @@
 //! starting point (`start`) that later actions are replayed from. A state of
 //! a changed source is refused unless `--migrate`, which replays its
 //! actions under the current source.
+//!
+//! A request split by a fork saves its current nodes in `nodes` (one per
+//! branch) instead of `node`; a state without `nodes` is at one node, as
+//! every state saved before forks existed.
 
 use std::collections::BTreeMap;
 
@@ -20,10 +24,11 @@ use serde_json::value::RawValue;
 use crate::diag::Code;
 use crate::ir::Workflow;
 use crate::runtime::error::RuntimeError;
+use crate::runtime::request::positions::{branch_label, path_of, Focus};
 use crate::runtime::request::FormInput;
 use crate::runtime::request::{
-    node_name, node_operators_by_name, Continued, Given, Log, LogEntry, LogLine, OpinionType, Recipient, Reminder,
-    Request, Runtime, StandIn,
+    node_name, node_operators_by_name, Continued, Given, Log, LogEntry, LogLine, OpinionType, Position, Recipient,
+    Reminder, Request, Runtime, StandIn,
 };
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{form_to_json, read_form_text, Door, Ordered};
@@ -51,7 +56,10 @@ struct StateOut<'r> {
 struct ContentOut<'r> {
     creator: &'r str,
     created_at: String,
-    node: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'r str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    nodes: Vec<PositionState>,
     archived: bool,
     operators: &'r [String],
     pending: &'r [String],
@@ -87,6 +95,24 @@ struct LineOut<'r> {
     set: Option<&'r FormInput>,
 }
 
+/// One branch's place in a split request's state.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionState {
+    branch: String,
+    node: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    arrived: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    operators: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    forwarded: Vec<String>,
+}
+
 // No `#[serde(flatten)]` on the way in: it cannot refuse unknown fields and
 // would buffer the log lines, which are read as raw text.
 #[derive(Debug, Deserialize)]
@@ -97,7 +123,10 @@ struct StateIn {
     source_hash: String,
     creator: String,
     created_at: String,
-    node: String,
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    nodes: Vec<PositionState>,
     archived: bool,
     operators: Vec<String>,
     pending: Vec<String>,
@@ -131,7 +160,10 @@ struct StartIn {
     at: String,
     creator: String,
     created_at: String,
-    node: String,
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    nodes: Vec<PositionState>,
     archived: bool,
     operators: Vec<String>,
     pending: Vec<String>,
@@ -158,7 +190,8 @@ struct StartIn {
 struct ContentIn {
     creator: String,
     created_at: String,
-    node: String,
+    node: Option<String>,
+    nodes: Vec<PositionState>,
     archived: bool,
     operators: Vec<String>,
     pending: Vec<String>,
@@ -179,7 +212,8 @@ impl StateIn {
         Ok(ContentIn {
             creator: std::mem::take(&mut self.creator),
             created_at: std::mem::take(&mut self.created_at),
-            node: std::mem::take(&mut self.node),
+            node: self.node.take(),
+            nodes: std::mem::take(&mut self.nodes),
             archived: self.archived,
             operators: std::mem::take(&mut self.operators),
             pending: std::mem::take(&mut self.pending),
@@ -201,6 +235,7 @@ impl StartIn {
             creator: self.creator,
             created_at: self.created_at,
             node: self.node,
+            nodes: self.nodes,
             archived: self.archived,
             operators: self.operators,
             pending: self.pending,
@@ -291,7 +326,20 @@ impl<'a> Runtime<'a> {
         Ok(ContentOut {
             creator: &request.creator,
             created_at: request.created_at.to_string(),
-            node: node_name(workflow, request.node),
+            node: (!request.is_split()).then(|| node_name(workflow, request.node)),
+            nodes: request
+                .positions
+                .iter()
+                .map(|position| PositionState {
+                    branch: branch_label(workflow, &path_of(workflow, position.node, position.arrived)),
+                    node: node_name(workflow, position.node).to_owned(),
+                    arrived: position.arrived.is_some(),
+                    operators: position.operators.clone(),
+                    pending: position.pending.clone(),
+                    batch: position.batch,
+                    forwarded: position.forwarded.clone(),
+                })
+                .collect(),
             archived: request.archived,
             operators: &request.operators,
             pending: &request.pending,
@@ -402,19 +450,37 @@ impl<'a> Runtime<'a> {
     ) -> Result<Request, RuntimeError> {
         let workflow =
             self.compiled.program.workflows.get(workflow_index).ok_or_else(|| malformed("unknown workflow".into()))?;
-        let node = workflow.nodes.iter().position(|node| node.name == content.node).ok_or_else(|| {
-            RuntimeError::new(
-                Code::R0501,
-                format!("the state is at node `{}`, which the workflow no longer has", content.node),
-            )
-        })?;
+        let node_index = |name: &str| {
+            workflow.nodes.iter().position(|node| node.name == name).ok_or_else(|| {
+                RuntimeError::new(
+                    Code::R0501,
+                    format!("the state is at node `{name}`, which the workflow no longer has"),
+                )
+            })
+        };
+        let node = match (&content.node, content.nodes.is_empty()) {
+            (Some(name), true) => node_index(name)?,
+            (None, false) => workflow.create,
+            (Some(_), false) => {
+                return Err(malformed("the state has both `node` and `nodes`; a split request has `nodes` only".into()))
+            }
+            (None, true) => return Err(malformed("the state has no `node`".into())),
+        };
+        let mut positions = Vec::new();
+        for saved in &content.nodes {
+            positions.push(self.load_position(workflow, saved, node_index(&saved.node)?)?);
+        }
         let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| malformed("unknown form".into()))?;
         let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| malformed("unknown layout".into()))?;
         let created_at = DateTime::parse(&content.created_at)
             .ok_or_else(|| malformed(format!("`created_at` `{}` is not a datetime", content.created_at)))?;
         let standing_in = content.stand_ins.iter().flat_map(|stand_in| [&stand_in.deputy, &stand_in.person]);
-        for person in
-            std::iter::once(&content.creator).chain(&content.operators).chain(&content.pending).chain(standing_in)
+        let saved_people = content.nodes.iter().flat_map(|saved| saved.operators.iter().chain(&saved.pending));
+        for person in std::iter::once(&content.creator)
+            .chain(&content.operators)
+            .chain(&content.pending)
+            .chain(standing_in)
+            .chain(saved_people)
         {
             if self.directory.employee(person).is_none() {
                 return Err(RuntimeError::new(
@@ -442,7 +508,7 @@ impl<'a> Runtime<'a> {
             }
             kept.push(LogLine { entry, given: Given::Unrecorded });
         }
-        Ok(Request {
+        let mut request = Request {
             workflow: workflow_index,
             creator: content.creator,
             created_at,
@@ -459,6 +525,46 @@ impl<'a> Runtime<'a> {
             outbox: content.outbox,
             stand_ins: content.stand_ins,
             sequence: content.sequence,
+            positions,
+        };
+        if request.is_split() {
+            self.settle(workflow, &mut request, Focus::Gone);
+        }
+        Ok(request)
+    }
+
+    /// One saved branch position, checked against the workflow: its node is
+    /// in that branch (or, arrived, is the branch's merge).
+    fn load_position(&self, workflow: &Workflow, saved: &PositionState, node: usize) -> Result<Position, RuntimeError> {
+        let stale = |why: String| {
+            RuntimeError::new(Code::R0501, format!("the state's branch `{}` at `{}` {why}", saved.branch, saved.node))
+                .with_help("the workflow's forks changed since the state was saved")
+        };
+        let arrived = if saved.arrived {
+            let rule = workflow.nodes.get(node).and_then(|at| at.merge.as_ref());
+            let rule = rule.ok_or_else(|| stale("is marked arrived, but the node is no merge".into()))?;
+            let last = saved.branch.rsplit('/').next().unwrap_or_default();
+            let branches = workflow.forks.get(rule.fork).map(|fork| fork.branches.as_slice()).unwrap_or_default();
+            Some(
+                branches
+                    .iter()
+                    .position(|branch| branch == last)
+                    .ok_or_else(|| stale("names no branch of the merge's fork".into()))?,
+            )
+        } else {
+            None
+        };
+        let label = branch_label(workflow, &path_of(workflow, node, arrived));
+        if label != saved.branch || label.is_empty() {
+            return Err(stale(format!("does not match the workflow, where the node is in branch `{label}`")));
+        }
+        Ok(Position {
+            node,
+            arrived,
+            operators: saved.operators.clone(),
+            pending: saved.pending.clone(),
+            batch: saved.batch,
+            forwarded: saved.forwarded.clone(),
         })
     }
 }

@@ -5,7 +5,9 @@
 //! `before`) on its own line in the order it ran, each exit tried with the
 //! values its condition read, and which batch supplied the next operators
 //! (and why the earlier ones were empty) — then the final status and the
-//! route the request took.
+//! route the request took. After a fork, a step inside a branch is marked
+//! with it (`[物流] 6. …`), and what forks and merges did (branches started,
+//! arrived, withdrawn, merged) follows the exits tried.
 //!
 //! Every text from outside the trace's own words (opinions, form values,
 //! names from the directory, conditions from the source) goes through
@@ -18,7 +20,10 @@ use serde_json::Value as Json;
 
 use crate::diag::terminal::escape_controls;
 use crate::runtime::report::session::RunResult;
-use crate::runtime::request::{route, BlockKind, BlockRun, Change, ChangeSource, Runtime, Step};
+use crate::runtime::request::operators::EmptyBatch;
+use crate::runtime::request::{
+    route, BlockKind, BlockRun, BranchEvent, Change, ChangeSource, ExitTried, NodeView, Runtime, Step,
+};
 use crate::runtime::values::dates::DateTime;
 
 /// What starts each line after the first of a multi-line value: deeper than
@@ -65,7 +70,9 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                 [] => name(&step.by),
                 away => format!("{} for {}", name(&step.by), shown(&runtime.people_names(away))),
             };
-            let _ = writeln!(out, "\n{}. {by} {verb} {}", step.number, shown(&step.from));
+            // A step inside a branch says which (`[物流] 6. …`).
+            let branch = step.branch.as_ref().map(|branch| format!("[{}] ", shown(branch))).unwrap_or_default();
+            let _ = writeln!(out, "\n{branch}{}. {by} {verb} {}", step.number, shown(&step.from));
         }
         if let Some(opinion) = &step.opinion {
             let _ = writeln!(out, "   opinion: “{}”", shown(opinion));
@@ -88,6 +95,9 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
         write_blocks(&mut out, step, BlockKind::After);
         write_exits(&mut out, step);
         write_blocks(&mut out, step, BlockKind::Exit);
+        for event in &step.branching {
+            write_branch_event(&mut out, runtime, event);
+        }
         write_blocks(&mut out, step, BlockKind::Before);
         write_next_operators(&mut out, runtime, step);
     }
@@ -120,6 +130,10 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
             let status = run.status();
             if request.archived {
                 let _ = writeln!(out, "\nstatus: archived at {}", shown(&node));
+            } else if request.is_split() {
+                let views = runtime.node_views(request);
+                let _ =
+                    writeln!(out, "\nstatus: {status} in {} branches: {}", views.len(), split_places(runtime, &views));
             } else {
                 let _ = writeln!(
                     out,
@@ -137,6 +151,9 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                     (None, None) => " → ",
                 };
                 line.push_str(arrow);
+                if let Some(branch) = &stop.branch {
+                    let _ = write!(line, "[{}] ", shown(branch));
+                }
                 line.push_str(&shown(&stop.node));
             }
             if !line.is_empty() {
@@ -196,7 +213,11 @@ fn block_line(block: &BlockRun) -> String {
 
 fn write_exits(out: &mut String, step: &Step) {
     let word = if step.action == "reject" { "return" } else { "exit" };
-    for tried in &step.exits_tried {
+    write_exits_tried(out, word, &step.exits_tried);
+}
+
+fn write_exits_tried(out: &mut String, word: &str, exits_tried: &[ExitTried]) {
+    for tried in exits_tried {
         let values =
             tried.values.iter().map(|(name, value)| format!("{} = {}", shown(name), show(value))).collect::<Vec<_>>();
         let reads = if values.is_empty() { String::new() } else { format!(" ({})", values.join(", ")) };
@@ -210,31 +231,169 @@ fn write_exits(out: &mut String, step: &Step) {
 }
 
 fn write_next_operators(out: &mut String, runtime: &Runtime<'_>, step: &Step) {
+    // A branch that reached its merge, or a fork that started branches: the events told it.
+    let arrived = step
+        .branching
+        .iter()
+        .any(|event| matches!(event, BranchEvent::Arrived { merge, .. } if Some(merge) == step.to.as_ref()));
+    if arrived || (step.to.is_none() && !step.branching.is_empty()) {
+        return;
+    }
     if let Some(target) = &step.to {
-        let target = shown(target);
-        for empty in &step.empty_batches {
-            let reasons = empty.lines.iter().map(|line| shown(&line.reason)).collect::<Vec<_>>().join("; ");
-            let _ = writeln!(out, "   {target}: batch {} is empty ({reasons})", empty.batch);
+        let people = names_with_stand_ins(runtime, step);
+        let arrival = Arrival {
+            target,
+            archived: step.archived,
+            batch: step.batch,
+            mode: step.mode,
+            count: step.operators.len(),
+            people: &people,
+            empty_batches: &step.empty_batches,
+        };
+        write_arrival(out, &arrival);
+    } else if step.action == "submit" && !step.pending.is_empty() {
+        // Inside a branch, the people still waited for at this node.
+        let here = step.nodes.iter().find(|view| Some(&view.branch) == step.branch.as_ref() && view.node == step.from);
+        let pending = here.map_or(&step.pending, |view| &view.pending);
+        let _ = writeln!(out, "   still waiting for {}", shown(&runtime.people_names(pending)));
+    }
+}
+
+/// Where an exit led, as the trace tells it.
+struct Arrival<'s> {
+    target: &'s str,
+    archived: bool,
+    batch: Option<u64>,
+    mode: Option<&'s str>,
+    /// How many operators (`all` and `sequential` say how they act only when several).
+    count: usize,
+    people: &'s str,
+    empty_batches: &'s [EmptyBatch],
+}
+
+/// The target's operators (and why earlier batches were empty), or the archive.
+fn write_arrival(out: &mut String, arrival: &Arrival<'_>) {
+    let target = shown(arrival.target);
+    for empty in arrival.empty_batches {
+        let reasons = empty.lines.iter().map(|line| shown(&line.reason)).collect::<Vec<_>>().join("; ");
+        let _ = writeln!(out, "   {target}: batch {} is empty ({reasons})", empty.batch);
+    }
+    if arrival.archived {
+        let _ = writeln!(out, "   {target}: archived");
+        return;
+    }
+    let people = shown(arrival.people);
+    let _ = match arrival.batch {
+        Some(batch) => {
+            let how = match arrival.mode {
+                Some("all") if arrival.count > 1 => ", all must submit (会签)",
+                Some("sequential") if arrival.count > 1 => ", one after another in this order",
+                _ => "",
+            };
+            writeln!(out, "   {target}: operators from batch {batch}{how}: {people}")
         }
-        if step.archived {
-            let _ = writeln!(out, "   {target}: archived");
-        } else {
-            let people = shown(&names_with_stand_ins(runtime, step));
-            let _ = match step.batch {
-                Some(batch) => {
-                    let how = match step.mode {
-                        Some("all") if step.operators.len() > 1 => ", all must submit (会签)",
-                        Some("sequential") if step.operators.len() > 1 => ", one after another in this order",
-                        _ => "",
-                    };
-                    writeln!(out, "   {target}: operators from batch {batch}{how}: {people}")
-                }
-                None => writeln!(out, "   {target}: back to the creator, {people}"),
+        None => writeln!(out, "   {target}: back to the creator, {people}"),
+    };
+}
+
+/// What a fork or a merge did, one line (or a few) per event.
+fn write_branch_event(out: &mut String, runtime: &Runtime<'_>, event: &BranchEvent) {
+    match event {
+        BranchEvent::Started { branch, to, batch: None, operators, .. } if operators.is_empty() => {
+            let _ = writeln!(out, "   [{}] starts and arrives at once at {}", shown(branch), shown(to));
+        }
+        BranchEvent::Started { branch, to, batch, operators, mode, empty_batches, .. } => {
+            let people = runtime.people_names(operators);
+            let arrival = Arrival {
+                target: to,
+                archived: false,
+                batch: *batch,
+                mode: *mode,
+                count: operators.len(),
+                people: &people,
+                empty_batches,
+            };
+            let mut lines = String::new();
+            write_arrival(&mut lines, &arrival);
+            for line in lines.lines() {
+                let _ = writeln!(out, "   [{}] {}", shown(branch), line.trim_start());
+            }
+        }
+        BranchEvent::Arrived { branch, merge, waiting_for, more } => {
+            let (branch, merge) = (shown(branch), shown(merge));
+            let waits = shown(&waiting_for.join(", "));
+            let _ = match more {
+                _ if waiting_for.is_empty() => writeln!(out, "   [{branch}] arrives at {merge}"),
+                Some(more) => writeln!(out, "   [{branch}] arrives at {merge}, which waits for {more} more of {waits}"),
+                None => writeln!(out, "   [{branch}] arrives at {merge}, which waits for {waits}"),
             };
         }
-    } else if step.action == "submit" && !step.pending.is_empty() {
-        let _ = writeln!(out, "   still waiting for {}", shown(&runtime.people_names(&step.pending)));
+        BranchEvent::Withdrawn { branch, node, pending, by } => {
+            let who = if pending.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} no longer pending)", shown(&runtime.people_names(pending)))
+            };
+            let _ = writeln!(out, "   [{}] withdrawn by {} at {}{who}", shown(branch), shown(by), shown(node));
+        }
+        BranchEvent::Merged {
+            merge,
+            wait,
+            arrived,
+            exits_tried,
+            to,
+            batch,
+            operators,
+            mode,
+            empty_batches,
+            archived,
+            ..
+        } => {
+            let _ = writeln!(
+                out,
+                "   {}: `{}` is satisfied ({} arrived); the request goes on as one",
+                shown(merge),
+                shown(wait),
+                shown(&arrived.join(", "))
+            );
+            write_exits_tried(out, "exit", exits_tried);
+            // On to another merge: the arrival that follows says so.
+            let entered = batch.is_some() || *archived || !operators.is_empty();
+            if let (Some(to), true) = (to, entered) {
+                let people = runtime.people_names(operators);
+                let arrival = Arrival {
+                    target: to,
+                    archived: *archived,
+                    batch: *batch,
+                    mode: *mode,
+                    count: operators.len(),
+                    people: &people,
+                    empty_batches,
+                };
+                write_arrival(out, &arrival);
+            }
+        }
     }
+}
+
+/// `[物流] at 物流发运, waiting for 王五 (E0105); [库房] arrived at 汇合`.
+fn split_places(runtime: &Runtime<'_>, views: &[NodeView]) -> String {
+    views
+        .iter()
+        .map(|view| {
+            if view.arrived {
+                format!("[{}] arrived at {}", shown(&view.branch), shown(&view.node))
+            } else {
+                format!(
+                    "[{}] at {}, waiting for {}",
+                    shown(&view.branch),
+                    shown(&view.node),
+                    shown(&runtime.people_names(&view.pending))
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A value as the trace prints it: text as it is, empty as `(empty)`, the rest as JSON.

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use crate::ir::Workflow;
 use crate::runtime::request::operators::EmptyBatch;
 use crate::runtime::request::opinions::OpinionType;
+use crate::runtime::request::positions::{BranchEvent, NodeView, Withdrawal};
 use crate::runtime::request::reminders::Reminder;
 use crate::runtime::request::stand_ins::StandIn;
 use crate::runtime::request::Runtime;
@@ -47,6 +48,16 @@ pub struct LogEntry {
     pub to_node: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub to: Vec<String>,
+    /// The branch acted in, when a fork had split the request.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub branch: Option<String>,
+    /// Branches the action withdrew (by a merge or by a return past their fork).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub withdrawn: Vec<Withdrawal>,
+    /// Other moves the action made: the branches a fork started (each with its first node), and
+    /// a merge's passage to the node after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Move>,
 }
 
 /// A field whose value an action changed (`明细[2].金额` for a cell).
@@ -88,6 +99,9 @@ pub struct Step {
     pub on_behalf_of: Vec<String>,
     #[serde(rename = "do")]
     pub action: String,
+    /// The branch acted in, when a fork had split the request (`物流`, `库房/质检`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     pub from: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opinion: Option<String>,
@@ -124,8 +138,15 @@ pub struct Step {
     /// Reminders the action sent (`supervise`): also kept in the request's outbox for a host.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reminders: Vec<Reminder>,
-    /// Who still has to act at the node afterwards (`all`, `sequential`).
+    /// What forks and merges did: branches started, arrived, withdrawn, merges passed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branching: Vec<BranchEvent>,
+    /// Who still has to act at the node afterwards (`all`, `sequential`);
+    /// for a request split by a fork, at any of its nodes.
     pub pending: Vec<String>,
+    /// The current nodes afterwards, when a fork has split the request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeView>,
     pub archived: bool,
 }
 
@@ -137,6 +158,7 @@ impl Step {
             by: by.to_owned(),
             on_behalf_of: Vec::new(),
             action: action.to_owned(),
+            branch: None,
             from: from.to_owned(),
             opinion,
             changed: Vec::new(),
@@ -151,7 +173,9 @@ impl Step {
             people: Vec::new(),
             stand_ins: Vec::new(),
             reminders: Vec::new(),
+            branching: Vec::new(),
             pending: Vec::new(),
+            nodes: Vec::new(),
             archived: false,
         }
     }
@@ -187,6 +211,9 @@ pub struct BlockRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RouteStop {
     pub node: String,
+    /// The branch the move was made in, after a fork.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<String>,
     #[serde(rename = "return", skip_serializing_if = "Option::is_none")]
@@ -199,14 +226,32 @@ pub fn route<'a>(log: impl IntoIterator<Item = &'a LogEntry>) -> Vec<RouteStop> 
     let mut stops = Vec::new();
     for entry in log {
         if entry.action == "create" {
-            stops.push(RouteStop { node: entry.node.clone(), exit: None, returned_by: None });
+            stops.push(RouteStop { node: entry.node.clone(), branch: None, exit: None, returned_by: None });
         } else if let Some(to) = &entry.to_node {
             let (exit, returned_by) =
                 if entry.action == "reject" { (None, entry.exit.clone()) } else { (entry.exit.clone(), None) };
-            stops.push(RouteStop { node: to.clone(), exit, returned_by });
+            stops.push(RouteStop { node: to.clone(), branch: entry.branch.clone(), exit, returned_by });
+        }
+        for moved in &entry.moved {
+            stops.push(RouteStop {
+                node: moved.node.clone(),
+                branch: moved.branch.clone(),
+                exit: Some(moved.exit.clone()),
+                returned_by: None,
+            });
         }
     }
     stops
+}
+
+/// A move a log line records besides its own: a branch a fork started, or a merge passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    /// The branch started (`库房/质检` when nested); none for a merge's passage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub exit: String,
+    pub node: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

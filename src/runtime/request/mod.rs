@@ -5,13 +5,17 @@
 //! `submit` is the order of one submit and reject, `set_fields` what a node
 //! lets a person write, `operators` who handles a node (batches, `where`,
 //! `when`), `events` what an action did (steps, log lines, changes), `log`
-//! how the log is held (shared between copies, each line with its input).
+//! how the log is held (shared between copies, each line with its input),
+//! `positions` where a request split by a fork stands and `forks` what forks
+//! and merges do to it.
 
 pub mod events;
+mod forks;
 pub mod log;
 mod node_rules;
 pub mod operators;
 pub mod opinions;
+pub mod positions;
 pub mod recipients;
 pub mod reminders;
 mod set_fields;
@@ -20,6 +24,7 @@ mod submit;
 mod supervise;
 mod withdraw;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -37,9 +42,11 @@ use crate::runtime::values::formulas::blank;
 use crate::runtime::values::serial;
 use crate::runtime::values::value::FormData;
 
-pub use events::{route, BlockKind, BlockRun, Change, ChangeSource, ExitTried, LogEntry, RouteStop, Step};
+pub use events::{route, BlockKind, BlockRun, Change, ChangeSource, ExitTried, LogEntry, Move, RouteStop, Step};
 pub use log::{Continued, Given, Log, LogLine};
 pub use opinions::OpinionType;
+use positions::Focus;
+pub use positions::{BranchEvent, NodeView, Position, Withdrawal};
 pub use recipients::Recipient;
 pub use reminders::Reminder;
 pub use stand_ins::StandIn;
@@ -72,6 +79,10 @@ pub struct Request {
     pub stand_ins: Vec<StandIn>,
     /// The number drawn from the workflow's counter, when its form has a `serial` field.
     pub sequence: Option<u64>,
+    /// Empty while the request stands at one node. After a fork: one per
+    /// branch, sorted by branch, and the fields above sum them up
+    /// (`positions.rs`).
+    pub positions: Vec<Position>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -89,6 +100,9 @@ pub struct Action {
     /// forward/cc: employee ids, or `{"department": …}`, `{"subcompany": …}`, `{"role": …}`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<Recipient>,
+    /// The node acted at, when a request split by a fork waits for the actor at several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,6 +314,7 @@ impl<'a> Runtime<'a> {
             outbox: Vec::new(),
             stand_ins: Vec::new(),
             sequence: None,
+            positions: Vec::new(),
         };
         if serial::has_serial(form) {
             let sequence = new.sequence.unwrap_or(1);
@@ -340,6 +355,9 @@ impl<'a> Runtime<'a> {
             exit: None,
             to_node: None,
             to: Vec::new(),
+            branch: None,
+            withdrawn: Vec::new(),
+            moved: Vec::new(),
         };
         let form_given = match &new.form {
             FormInput::Text(text) => text.clone(),
@@ -355,19 +373,33 @@ impl<'a> Runtime<'a> {
     /// a refusal the error, and `request` is untouched.
     pub fn apply(&self, request: &Request, action: &Action, now: DateTime) -> Result<(Request, Step), RuntimeError> {
         let workflow = self.workflow(request)?;
-        let node = workflow.nodes.get(request.node).ok_or_else(|| internal("unknown node"))?;
-        if request.archived || node.kind == NodeKind::Archive {
+        let current = workflow.nodes.get(request.node).ok_or_else(|| internal("unknown node"))?;
+        if request.archived || current.kind == NodeKind::Archive {
             return Err(RuntimeError::at(
                 Code::R0205,
-                format!("the request is archived at `{}`; it takes no more actions", node.name),
-                node.at,
+                format!("the request is archived at `{}`; it takes no more actions", current.name),
+                current.at,
             ));
         }
         if self.directory.employee(&action.by).is_none() {
             return Err(RuntimeError::new(Code::R0305, recipients::not_a_person(self, "`by`", &action.by)));
         }
-        let is_pending = request.pending.contains(&action.by);
-        let may_comment = is_pending || request.forwarded.contains(&action.by);
+        // The node acted at: after a fork, one of the branches' (`positions.rs`),
+        // moved into the request's own fields of a copy. (A request at one node
+        // is copied only once the action is allowed.)
+        // Oversight actions (withdraw, supervise, force …) act on the whole request, every branch.
+        let focused = if action.kind.is_oversight() { None } else { self.focus(workflow, request, action)? };
+        let (acting, branch) = match focused {
+            Some((index, branch)) => {
+                let mut split = request.clone();
+                split.focus_on(index)?;
+                (Cow::Owned(split), Some(branch))
+            }
+            None => (Cow::Borrowed(request), None),
+        };
+        let node = workflow.nodes.get(acting.node).ok_or_else(|| internal("unknown node"))?;
+        let is_pending = acting.pending.contains(&action.by);
+        let may_comment = is_pending || acting.forwarded.contains(&action.by);
         let allowed = match action.kind {
             ActionKind::Submit | ActionKind::Reject => is_pending,
             ActionKind::Comment => may_comment,
@@ -380,7 +412,7 @@ impl<'a> Runtime<'a> {
                 return Err(error);
             }
             let who = self.person_name(&action.by);
-            let pending = self.people_names(&request.pending);
+            let pending = self.people_names(&acting.pending);
             return Err(RuntimeError::at(
                 Code::R0203,
                 format!(
@@ -416,7 +448,7 @@ impl<'a> Runtime<'a> {
             ));
         }
 
-        let mut next = request.clone();
+        let mut next = acting.into_owned();
         let before = request.form.clone();
         let mut entered = Vec::new();
         if let Some(set) = &action.set {
@@ -429,13 +461,23 @@ impl<'a> Runtime<'a> {
             step.changed = self.changes(workflow, &before, &next.form, &entered);
         }
         step.on_behalf_of = self.standing_in_for(request, &action.by);
-        match action.kind {
+        step.branch = branch;
+        let focus = match action.kind {
             ActionKind::Submit => self.submit(workflow, node, &mut next, action, now, &mut step)?,
             ActionKind::Reject => self.reject(workflow, node, &mut next, now, &mut step)?,
-            ActionKind::Withdraw | ActionKind::ForceReturn => self.back_to_creator(workflow, &mut next, &mut step)?,
-            ActionKind::ForceArchive => self.force_archive(workflow, &mut next, &mut step)?,
-            ActionKind::Supervise => self.supervise(workflow, node, &mut next, action, now, &mut step),
-            ActionKind::Comment => {}
+            ActionKind::Withdraw | ActionKind::ForceReturn => {
+                self.back_to_creator(workflow, &mut next, &mut step)?;
+                Focus::Whole
+            }
+            ActionKind::ForceArchive => {
+                self.force_archive(workflow, &mut next, &mut step)?;
+                Focus::Whole
+            }
+            ActionKind::Supervise => {
+                self.supervise(workflow, node, &mut next, action, now, &mut step);
+                Focus::Whole
+            }
+            ActionKind::Comment => Focus::Here,
             ActionKind::Forward | ActionKind::Cc => {
                 if action.to.is_empty() {
                     return Err(RuntimeError::new(
@@ -452,10 +494,13 @@ impl<'a> Runtime<'a> {
                     }
                 }
                 step.people = people;
+                Focus::Here
             }
-        }
+        };
+        self.settle(workflow, &mut next, focus);
         step.pending = next.pending.clone();
         step.archived = next.archived;
+        step.nodes = self.node_views(&next);
         let changed = self.net_changes(workflow, &before, &next.form, &entered, &step);
         let entry = LogEntry {
             time: now.to_string(),
@@ -470,6 +515,9 @@ impl<'a> Runtime<'a> {
             exit: step.exit.clone(),
             to_node: step.to.clone(),
             to: step.people.clone(),
+            branch: step.branch.clone(),
+            withdrawn: forks::withdrawals(&step.branching),
+            moved: forks::moves(&step.branching),
         };
         // Kept as text, as a state holds it, so a request and its saved-and-loaded copy are equal.
         let given = action.set.as_ref().map(|set| match set {

@@ -8,16 +8,17 @@ use serde_json::Value as Json;
 use crate::diag::Code;
 use crate::ir::{Exit, Node, NodeKind, Stmt, Workflow};
 use crate::runtime::error::RuntimeError;
-use crate::runtime::request::events::{BlockKind, BlockRun, ExitTried, Step};
+use crate::runtime::request::events::{BlockKind, BlockRun, Step};
 use crate::runtime::request::node_rules::{field_missing, missing_words};
 use crate::runtime::request::operators::{self, Resolution};
+use crate::runtime::request::positions::Focus;
 use crate::runtime::request::{internal, node_name, Action, Request, Runtime};
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::eval::Env;
 use crate::runtime::values::field_values::{self, to_json};
 use crate::runtime::values::formulas::recompute;
 use crate::runtime::values::value::Value;
-use crate::syntax::ast::OperatorMode;
+use crate::syntax::ast::{ExitKind, OperatorMode};
 
 impl<'a> Runtime<'a> {
     /// The order of one submit (runtime.md §3).
@@ -29,7 +30,7 @@ impl<'a> Runtime<'a> {
         action: &Action,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         self.check_required(workflow, node, request, now)?;
         if let Some(slot) = request.node_operators.get_mut(request.node) {
             *slot = Some(action.by.clone());
@@ -50,13 +51,16 @@ impl<'a> Runtime<'a> {
             }
         };
         if !finished {
-            return Ok(());
+            return Ok(Focus::Here);
         }
         self.run_named_block(workflow, &node.after, request, now, step, BlockKind::After, node, None)?;
+        if let Some(fork) = node.fork {
+            return self.fork(workflow, node, fork, request, now, step);
+        }
         self.leave(workflow, node, &node.exits, request, now, step)
     }
 
-    /// Leaves `node` by the first of `exits` that holds: its block, then the target.
+    /// Leaves `node` by the first of `exits` (or returns) that holds: its block, then the target.
     fn leave(
         &self,
         workflow: &'a Workflow,
@@ -65,8 +69,12 @@ impl<'a> Runtime<'a> {
         request: &mut Request,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         let exit = self.choose(workflow, node, exits, request, now, step)?;
+        if exit.kind == ExitKind::Return {
+            // A return past a fork withdraws its branches (forks.rs).
+            self.withdraw_for_return(workflow, exit, request, step)?;
+        }
         self.run_named_block(workflow, &exit.block, request, now, step, BlockKind::Exit, node, Some(&exit.name))?;
         self.enter(workflow, exit, request, now, step)
     }
@@ -78,7 +86,7 @@ impl<'a> Runtime<'a> {
         request: &mut Request,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         if node.returns.is_empty() {
             return Err(RuntimeError::at(
                 Code::R0202,
@@ -174,21 +182,16 @@ impl<'a> Runtime<'a> {
                 Some(condition) => env.holds(condition)?,
                 None => true,
             };
-            step.exits_tried.push(ExitTried {
-                name: exit.name.clone(),
-                target: workflow.nodes.get(exit.target).map(|node| node.name.clone()).unwrap_or_default(),
-                condition: exit.condition.as_ref().map(|condition| self.compiled.source_text(condition.at)),
-                held,
-                values: exit
-                    .condition
-                    .as_ref()
-                    .map(|condition| self.values_read(workflow, condition, request, now, None))
-                    .unwrap_or_default(),
-            });
+            step.exits_tried.push(self.tried(workflow, exit, held, request, now));
             if held {
                 return Ok(exit);
             }
         }
+        Err(self.none_held(node, exits, step))
+    }
+
+    /// R0201 or R0202: no exit (or return) of `node` held, each shown with the values it read.
+    pub(super) fn none_held(&self, node: &Node, exits: &[Exit], step: &Step) -> RuntimeError {
         let (code, what) = match exits.first().map(|exit| exit.kind) {
             Some(crate::syntax::ast::ExitKind::Return) => (Code::R0202, "return"),
             _ => (Code::R0201, "exit"),
@@ -204,10 +207,10 @@ impl<'a> Runtime<'a> {
             };
             error = error.with_note(exit.condition.as_ref().map_or(exit.at, |condition| condition.at), note);
         }
-        Err(error.with_help(match what {
+        error.with_help(match what {
             "return" => "change the form so one condition holds, or add a `return` without `when` as the last one",
             _ => "change the form so one condition holds, or add an `exit` without `when` as the last one",
-        }))
+        })
     }
 
     /// Takes `exit`: arrive at its target, run its `before`, resolve its operators.
@@ -218,8 +221,11 @@ impl<'a> Runtime<'a> {
         request: &mut Request,
         now: DateTime,
         step: &mut Step,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Focus, RuntimeError> {
         let target = workflow.nodes.get(exit.target).ok_or_else(|| internal("unknown exit target"))?;
+        if target.kind == NodeKind::Merge {
+            return self.arrive(workflow, exit, request, now, step);
+        }
         step.exit = Some(exit.name.clone());
         step.to = Some(target.name.clone());
         request.node = exit.target;
@@ -230,7 +236,7 @@ impl<'a> Runtime<'a> {
             request.archived = true;
             request.operators.clear();
             request.pending.clear();
-            return Ok(());
+            return Ok(Focus::Here);
         }
         self.run_named_block(workflow, &target.before, request, now, step, BlockKind::Before, target, None)?;
         if target.kind == NodeKind::Create {
@@ -238,7 +244,7 @@ impl<'a> Runtime<'a> {
             request.operators = vec![request.creator.clone()];
             request.pending = request.operators.clone();
             step.operators = request.operators.clone();
-            return Ok(());
+            return Ok(Focus::Here);
         }
         let env = self.env(workflow, request, now)?;
         let resolution: Resolution = operators::resolve(env, target, &|at| self.compiled.source_text(at))?;
@@ -273,7 +279,7 @@ impl<'a> Runtime<'a> {
         };
         request.operators = resolution.people;
         self.hand_to_deputies(request, step, now);
-        Ok(())
+        Ok(Focus::Here)
     }
 
     /// Runs one of a node's blocks (or an exit's) and records in the step
@@ -518,6 +524,7 @@ fn kind_name(kind: NodeKind) -> &'static str {
         NodeKind::Create => "create",
         NodeKind::Approve => "approve",
         NodeKind::Realize => "realize",
+        NodeKind::Merge => "merge",
         NodeKind::Archive => "archive",
     }
 }

@@ -132,6 +132,7 @@ impl<'a> Runtime<'a> {
             .find(|(_, node)| node.kind == NodeKind::Archive)
             .ok_or_else(|| internal("no archive node"))?;
         step.to = Some(archive.name.clone());
+        self.withdraw_branches(workflow, request, step);
         request.node = index;
         request.archived = true;
         request.forwarded.clear();

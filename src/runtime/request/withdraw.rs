@@ -65,6 +65,7 @@ impl<'a> Runtime<'a> {
     ) -> Result<(), RuntimeError> {
         let create = workflow.nodes.get(workflow.create).ok_or_else(|| internal("no create node"))?;
         step.to = Some(create.name.clone());
+        self.withdraw_branches(workflow, request, step);
         request.node = workflow.create;
         request.forwarded.clear();
         request.stand_ins.clear();
@@ -81,8 +82,10 @@ impl<'a> Runtime<'a> {
 fn latest_is_creator_submit<'r>(workflow: &Workflow, request: &'r Request) -> Result<(), Option<&'r LogEntry>> {
     let create = node_name(workflow, workflow.create);
     let latest = request.log.newest_first().find(|entry| entry.action != "supervise").ok_or(None)?;
-    let creator_moved_it =
-        latest.action == "submit" && latest.by == request.creator && latest.node == create && latest.to_node.is_some();
+    let creator_moved_it = latest.action == "submit"
+        && latest.by == request.creator
+        && latest.node == create
+        && (latest.to_node.is_some() || !latest.moved.is_empty());
     if creator_moved_it {
         Ok(())
     } else {
