@@ -522,9 +522,17 @@ impl Exec<'_, '_> {
         let target =
             self.model.workflow.nodes.get(node).and_then(|n| n.exits.get(index)).map_or(node, |exit| exit.target);
         let mut state = decided.clone();
+        // A fork takes every exit that holds (each starts a branch); other nodes the first.
+        let forks = self.model.workflow.nodes.get(node).is_some_and(|n| n.fork.is_some());
         for (position, condition) in exits.iter().enumerate().take(index + 1) {
             let condition = condition.clone().unwrap_or(Formula::True);
-            let formula = if position == index { condition } else { Formula::not(condition) };
+            let formula = if position == index {
+                condition
+            } else if forks {
+                continue;
+            } else {
+                Formula::not(condition)
+            };
             state = self.assume(state, &formula);
         }
         for sym in &mut state {

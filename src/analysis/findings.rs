@@ -310,8 +310,12 @@ impl Context<'_, '_> {
     }
 
     /// Exit `index` is taken: every earlier one is false, it is true.
+    /// At a fork, every exit that holds is taken: its own condition.
     fn taken(&self, node: usize, index: usize) -> Formula {
         let conditions = self.conditions(node);
+        if self.node(node).is_some_and(|n| n.fork.is_some()) {
+            return conditions.get(index).cloned().unwrap_or(Formula::True);
+        }
         let mut parts: Vec<Formula> = conditions.iter().take(index).map(|c| Formula::not(c.clone())).collect();
         parts.extend(conditions.get(index).cloned());
         Formula::and(parts)
@@ -840,8 +844,15 @@ impl Context<'_, '_> {
         let mut out = Vec::new();
         let Some(ir_node) = self.node(node).cloned() else { return out };
         let conditions = self.conditions(node);
+        // A fork's exits do not shadow each other: every one that holds is taken.
+        let forks = ir_node.fork.is_some();
         for (index, exit) in ir_node.exits.iter().enumerate() {
-            let Some(condition) = &exit.condition else { break };
+            let Some(condition) = &exit.condition else {
+                if forks {
+                    continue;
+                }
+                break;
+            };
             if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
                 continue;
             }
@@ -931,6 +942,9 @@ impl Context<'_, '_> {
     fn overlapping_exits(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
         let Some(ir_node) = self.node(node).cloned() else { return out };
+        if ir_node.fork.is_some() {
+            return out; // a fork's exits overlap by design: every one that holds starts a branch
+        }
         let conditions = self.conditions(node);
         let conditional = ir_node.exits.iter().take_while(|exit| exit.condition.is_some()).count();
         for first in 0..conditional {

@@ -113,8 +113,11 @@ impl Context<'_, '_> {
             .map(|state| state.iter().map(|sym| sym.cube.clone()).collect())
             .unwrap_or_default();
         let mut exits = Vec::new();
+        // At a fork every exit that holds is taken, whatever the others do.
+        let earlier = if node.fork.is_some() { 0 } else { usize::MAX };
         for (position, exit) in node.exits.iter().enumerate() {
-            let mut parts: Vec<Formula> = conditions.iter().take(position).map(|c| Formula::not(c.clone())).collect();
+            let mut parts: Vec<Formula> =
+                conditions.iter().take(position.min(earlier)).map(|c| Formula::not(c.clone())).collect();
             parts.extend(conditions.get(position).cloned());
             parts.push(facts.clone());
             let region = self.region(&decided, &Formula::and(parts), &read);
