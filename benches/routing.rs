@@ -62,10 +62,15 @@ fn main() {
             let by = request.pending[0].clone();
             let node = &compiled.program.workflows[workflow].nodes[request.node].name;
             let set = (node == "财务审核").then(|| FormInput::Text(r#"{"财务意见": "票据齐全"}"#.into()));
-            let action =
-                Action {
-                    by, kind: ActionKind::Submit, opinion: Some("同意".into()), set, to: Vec::new(), node: None
-                };
+            let action = Action {
+                by,
+                kind: ActionKind::Submit,
+                opinion: Some("同意".into()),
+                set,
+                to: Vec::new(),
+                node: None,
+                at: None,
+            };
             let (next, _) = runtime.apply(&request, &action, now).unwrap_or_else(|error| panic!("{number}: {error}"));
             request = next;
             actions += 1;

@@ -587,6 +587,7 @@ pub fn replay(
                 set: if first && !step.set.is_empty() { Some(FormInput::Fields(step.set.clone())) } else { None },
                 to: Vec::new(),
                 node: None,
+                at: None,
             };
             let before = request.clone();
             let result = runtime.apply(&request, &action, now);

@@ -128,6 +128,31 @@ impl<'a> Checker<'a> {
             if kinds.get(index) == Some(&Kind::Merge) {
                 self.check_wait(module, &view, &found, index, node);
             }
+            // Deadlines count from when the request enters a node; inside a branch the request
+            // is in several places at once, and a merge is passed by the system.
+            let in_branch = !found.path(index).is_empty();
+            if let (Some(deadline), true) =
+                (node.deadlines.first(), in_branch || kinds.get(index) == Some(&Kind::Merge))
+            {
+                let (what, help) = if kinds.get(index) == Some(&Kind::Merge) {
+                    ("merge node", "nobody is pending at a merge: put the deadline on the node after it")
+                } else {
+                    (
+                        "node inside a fork's branch",
+                        "put the deadline on the forking node or on the node after the merge; deadlines inside \
+                         branches are not supported yet",
+                    )
+                };
+                self.report(
+                    Diagnostic::new(
+                        Code::E0803,
+                        format!("`{}` is a {what}: it cannot have a deadline", node.name.name),
+                        self.at(module, deadline.span),
+                        "this deadline",
+                    )
+                    .with_help(help),
+                );
+            }
         }
         if let Some(form) = form {
             self.check_branch_writes(module, &view, &found, form);

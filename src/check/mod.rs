@@ -4,6 +4,7 @@
 //! language server: they all call [`check_paths`] or [`check_source`].
 
 pub mod branches;
+mod deadlines;
 mod exprs;
 mod forks;
 mod forms;

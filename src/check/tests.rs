@@ -30,7 +30,7 @@ impl<'a> Checker<'a> {
                 TestMember::Now(text) => ("now", text.span),
                 TestMember::Creator(text) => ("creator", text.span),
                 TestMember::Form(value) => ("form", value.span),
-                TestMember::Action(_) | TestMember::Expect(_) => continue,
+                TestMember::Action(_) | TestMember::Until(_) | TestMember::Expect(_) => continue,
             };
             if let Some(first) = first_of.insert(keyword, span) {
                 self.report(

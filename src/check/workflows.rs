@@ -14,7 +14,7 @@ use crate::source::Span;
 use crate::syntax::ast::{self, ExitKind, Node, OperatorEntry, SettingKind, SettingMode, Statement, WorkflowItem};
 
 const NODE_KINDS: &[&str] = &["create", "approve", "realize", "merge", "archive"];
-const REMIND_CHANNELS: &[&str] = &["sms", "email"];
+use super::deadlines::REMIND_CHANNELS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -102,6 +102,7 @@ impl<'a> Checker<'a> {
                 let env = request_env();
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
                 self.check_operators(module, node, &env, &where_env);
+                self.check_deadlines(module, node, &env, &where_env);
                 self.check_field_settings(module, &workflow.name.name, node, form, &mut filled);
                 self.check_node_rules(&env, node);
                 for block in node.before.iter().chain(&node.after) {

@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// overrides a folder's run.toml.
     #[arg(long)]
     now: Option<String>,
+    /// After the last action, fire the deadline timers (reminders, escalations) due up to this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -123,6 +126,13 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         Some(text) => DateTime::parse(text)
             .ok_or_else(|| format!("`--now {text}` is not a datetime (write 2026-11-28T09:00:00+08:00)"))?,
         None => settings.now.unwrap_or_else(system_now),
+    };
+    let until = match &arguments.until {
+        Some(text) => Some(
+            DateTime::parse(text)
+                .ok_or_else(|| format!("`--until {text}` is not a datetime (write 2026-11-28T09:00:00+08:00)"))?,
+        ),
+        None => None,
     };
     let style = TextStyle { color: use_color(), width: 100 };
 
@@ -209,7 +219,7 @@ fn run_inner(arguments: &RunArgs) -> Result<u8, Failure> {
         (None, None) => return Err("nothing to run".into()),
     };
 
-    let result = runtime.run(start, &actions, now);
+    let result = runtime.run_until(start, &actions, now, until);
     if let (Some(state_file), Some(request)) = (&state_file, &result.request) {
         let text = runtime.save_state(request).map_err(|error| error.message.clone())?;
         state_file.write(&text)?;

@@ -98,6 +98,9 @@ codes! {
     E0903 = "E0903", Error, "a test names a field its workflow's form does not have";
     E0904 = "E0904", Error, "a test expects a refusal code or status that does not exist";
     E0905 = "E0905", Error, "a test has no creator, or gives a setting twice";
+    E0801 = "E0801", Error, "a deadline's `take` names no exit or return of its node";
+    E0802 = "E0802", Error, "a deadline is given twice, on an archive node, or with a duration that is not a whole number above 0 or a reminder not inside it";
+    E0803 = "E0803", Error, "a deadline on a node inside a fork's branch, or on a merge node";
     R0101 = "R0101", Error, "division by zero";
     R0102 = "R0102", Error, "number out of range";
     R0103 = "R0103", Error, "text too long for its field";
@@ -112,6 +115,7 @@ codes! {
     R0208 = "R0208", Error, "not a supervisor of this workflow nor an administrator";
     R0209 = "R0209", Error, "this action needs an opinion";
     R0210 = "R0210", Error, "the person is pending at several nodes: the action must name one";
+    R0211 = "R0211", Error, "an action is dated before the run's clock, or deadline timers fire without end";
     R0301 = "R0301", Error, "field is not editable here";
     R0302 = "R0302", Error, "required field is empty";
     R0303 = "R0303", Error, "a validate rule does not hold";

@@ -386,6 +386,7 @@ impl<'a> Lowering<'a> {
             fork: None,
             merge: None,
             branch: Vec::new(),
+            deadline: None,
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {
@@ -492,7 +493,76 @@ impl<'a> Lowering<'a> {
                 ExitKind::Return => lowered.returns.push(lowered_exit),
             }
         }
+        if let Some(deadline) = node.deadlines.first() {
+            lowered.deadline = Some(self.deadline(file, deadline, &lowered)?);
+        }
         Ok(lowered)
+    }
+
+    /// A node's deadline, its rules in time order (the checker refuses a reminder not before the deadline).
+    fn deadline(&self, file: FileId, deadline: &ast::Deadline, node: &Node) -> Result<Deadline> {
+        let text = |span: crate::source::Span| {
+            let written = self.analysis.sources.get(file).map(|source| source.slice(span)).unwrap_or_default();
+            written.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let mut rules = Vec::new();
+        for rule in &deadline.rules {
+            let (offset, action, span) = match rule {
+                ast::DeadlineRule::Remind { before, channels, span } => (
+                    before.as_ref().map_or(Ok(Offset::At), |before| Ok(Offset::Before(self.duration(before)?)))?,
+                    DeadlineAction::Remind { channels: channels.iter().map(|channel| channel.name.clone()).collect() },
+                    *span,
+                ),
+                ast::DeadlineRule::Take { after, exit, span } => {
+                    let action = match node.exits.iter().position(|one| one.name == exit.name) {
+                        Some(index) => DeadlineAction::Take { index, returns: false },
+                        None => match node.returns.iter().position(|one| one.name == exit.name) {
+                            Some(index) => DeadlineAction::Take { index, returns: true },
+                            None => return Err(self.unresolved(&exit.name)),
+                        },
+                    };
+                    (self.offset_after(after)?, action, *span)
+                }
+                ast::DeadlineRule::Hand { after, people, span } => (
+                    self.offset_after(after)?,
+                    DeadlineAction::Hand { people: self.operator_line(file, people)? },
+                    *span,
+                ),
+            };
+            rules.push(DeadlineRule { offset, action, text: text(span), at: loc(file, span) });
+        }
+        if rules.is_empty() {
+            rules.push(DeadlineRule {
+                offset: Offset::At,
+                action: DeadlineAction::Remind { channels: Vec::new() },
+                text: "remind".into(),
+                at: loc(file, deadline.span),
+            });
+        }
+        // Stable: rules at one moment keep their written order.
+        rules.sort_by_key(|rule| match rule.offset {
+            Offset::Before(duration) => (0, std::cmp::Reverse(duration_key(duration)), 0),
+            Offset::At => (1, std::cmp::Reverse(0), 0),
+            Offset::After(duration) => (2, std::cmp::Reverse(0), duration_key(duration)),
+        });
+        Ok(Deadline {
+            length: self.duration(&deadline.length)?,
+            rules,
+            text: text(deadline.length.span),
+            at: loc(file, deadline.span),
+        })
+    }
+
+    fn duration(&self, duration: &ast::Duration) -> Result<Duration> {
+        let amount = duration.amount.parse::<u32>().map_err(|_| self.unresolved(&duration.amount))?;
+        Ok(Duration { amount, unit: duration.unit })
+    }
+
+    fn offset_after(&self, after: &Option<ast::Duration>) -> Result<Offset> {
+        Ok(match after {
+            Some(after) => Offset::After(self.duration(after)?),
+            None => Offset::At,
+        })
     }
 
     /// The fields a setting names, and the detail table when it names one whole.
@@ -621,6 +691,16 @@ impl<'a> Lowering<'a> {
         };
         Ok(Expr { kind, at })
     }
+}
+
+/// An order of durations that agrees with time for the same unit and roughly across units
+/// (a working day counts as a day): rules are kept in the order they fire.
+fn duration_key(duration: Duration) -> u64 {
+    let hours = match duration.unit {
+        crate::syntax::ast::DurationUnit::Hours => 1,
+        crate::syntax::ast::DurationUnit::Days | crate::syntax::ast::DurationUnit::WorkingDays => 24,
+    };
+    u64::from(duration.amount) * hours
 }
 
 fn label_or_name(label: &Option<ast::StrLit>, name: &ast::Ident) -> String {

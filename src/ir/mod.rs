@@ -191,6 +191,9 @@ pub struct Node {
     pub exits: Vec<Exit>,
     /// `return`s, tried in written order by `reject`.
     pub returns: Vec<Exit>,
+    /// `deadline …`: timers counted from the moment the request enters the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
     /// The fork (index into `Workflow::forks`) whose branches this node's `exits` start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fork: Option<usize>,
@@ -222,6 +225,51 @@ pub struct RequiredWhen {
     /// Detail tables that must have at least one row.
     pub tables: Vec<usize>,
     pub at: Loc,
+}
+
+/// A node's deadline and what happens around it (docs/language.md, "Deadlines").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deadline {
+    pub length: Duration,
+    /// In time order from the entry (the checker keeps them so): `runtime::request::deadlines`
+    /// fires them one after another.
+    pub rules: Vec<DeadlineRule>,
+    /// `3 working days`, as the trace names it.
+    pub text: String,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duration {
+    pub amount: u32,
+    pub unit: crate::syntax::ast::DurationUnit,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeadlineRule {
+    /// When, from the deadline: before it, at it, or after it.
+    pub offset: Offset,
+    pub action: DeadlineAction,
+    /// The rule as written (`after 1 day take 超时升级`), for the trace.
+    pub text: String,
+    pub at: Loc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Offset {
+    Before(Duration),
+    At,
+    After(Duration),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum DeadlineAction {
+    /// Reminders to the pending operators, by these channels.
+    Remind { channels: Vec<String> },
+    /// The system leaves by this exit (`returns: false`) or return of the node.
+    Take { index: usize, returns: bool },
+    /// The pending operators are replaced by these people.
+    Hand { people: OperatorLine },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

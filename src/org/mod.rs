@@ -64,6 +64,8 @@ mod deputies;
 
 pub use deputies::Deputy;
 
+pub mod calendar;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -113,6 +115,9 @@ pub struct DirectoryFile {
     /// `[[deputies]]` — stand-ins (代理): who acts for whom, from which day to which.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deputies: Vec<Deputy>,
+    /// `[calendar]` — the working days (deadlines in working days count them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<calendar::Calendar>,
 }
 
 /// A subcompany (分部). Its members follow from its departments.
@@ -500,6 +505,10 @@ pub trait Directory {
     /// The holders of a role, by the rule of [`scope_admits`], each once, in directory order.
     fn role_holders(&self, role: &str, scope: Option<Scope<'_>>) -> People<'_>;
 
+    /// The working calendar (`[calendar]`; Monday to Friday when the file has none).
+    fn calendar(&self) -> Cow<'_, calendar::Calendar> {
+        Cow::Owned(calendar::Calendar::default())
+    }
     /// The employee's manager.
     fn manager_of(&self, employee: &str) -> Option<Cow<'_, str>> {
         optional_field(self.employee(employee)?, |record| record.manager.as_deref())
@@ -1255,6 +1264,12 @@ fn lookup<'a, Record: Clone>(index: &IdMap<usize>, records: &'a [Record], id: &s
 }
 
 impl Directory for MemoryDirectory {
+    fn calendar(&self) -> Cow<'_, calendar::Calendar> {
+        match &self.records.calendar {
+            Some(calendar) => Cow::Borrowed(calendar),
+            None => Cow::Owned(calendar::Calendar::default()),
+        }
+    }
     fn employee(&self, id: &str) -> Option<Cow<'_, Employee>> {
         lookup(&self.employee_index, &self.records.employees, id)
     }

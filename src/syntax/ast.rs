@@ -253,6 +253,8 @@ pub struct Node {
     pub validates: Vec<Validate>,
     /// `allow W0701 "reason"`: analysis warnings silenced on this node.
     pub allows: Vec<Allow>,
+    /// `deadline …` blocks (one is allowed; the checker reports a second).
+    pub deadlines: Vec<Deadline>,
     pub span: Span,
 }
 
@@ -285,6 +287,39 @@ pub enum WaitRule {
     /// The count as written (checked to be a whole number of at least 1).
     Count(String, Span),
     Branches(Vec<Ident>),
+}
+
+/// `deadline 3 working days { rules }` (docs/language.md, "Deadlines").
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    pub length: Duration,
+    pub rules: Vec<DeadlineRule>,
+    pub span: Span,
+}
+
+/// `3 working days`: the amount as written (the checker wants a whole number above 0).
+#[derive(Debug, Clone)]
+pub struct Duration {
+    pub amount: String,
+    pub unit: DurationUnit,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DurationUnit {
+    Hours,
+    Days,
+    WorkingDays,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeadlineRule {
+    /// `remind [D before] [via sms, email]`
+    Remind { before: Option<Duration>, channels: Vec<Ident>, span: Span },
+    /// `[after D] take NAME`: an exit or return of the node.
+    Take { after: Option<Duration>, exit: Ident, span: Span },
+    /// `[after D] hand to PEOPLE`
+    Hand { after: Option<Duration>, people: OperatorLine, span: Span },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -496,6 +531,8 @@ pub enum TestMember {
     Creator(StrLit),
     Form(TestValue),
     Action(TestAction),
+    /// `until "2026-12-01T09:00:00+08:00"`: the clock moves on, firing the deadline timers due.
+    Until(StrLit),
     Expect(Vec<Expectation>),
 }
 
@@ -508,6 +545,10 @@ pub struct TestAction {
     pub opinion: Option<StrLit>,
     pub set: Option<TestValue>,
     pub to: Option<TestValue>,
+    /// `at "TIME"`: when the action happens (the deadline timers due before it fire first).
+    pub at: Option<StrLit>,
+    /// `node NAME`: the node acted at, after a fork.
+    pub node: Option<Ident>,
     /// `refused CODE`: the action must be refused with this code.
     pub refused: Option<Ident>,
     pub span: Span,

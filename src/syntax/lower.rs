@@ -537,6 +537,7 @@ impl<'a> Lowerer<'a> {
             allows: Vec::new(),
             forks: Vec::new(),
             waits: Vec::new(),
+            deadlines: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -610,6 +611,7 @@ impl<'a> Lowerer<'a> {
                 node.forks.push(ForkGroup { keyword, span });
             }
             Rule::wait_decl => node.waits.push(self.wait(pair)),
+            Rule::deadline_decl => node.deadlines.push(self.deadline(pair)),
             _ => {}
         }
     }
@@ -632,6 +634,73 @@ impl<'a> Lowerer<'a> {
             rule = WaitRule::Branches(branches);
         }
         Wait { rule, keyword, span }
+    }
+
+    fn deadline(&self, pair: Pair<Rule>) -> Deadline {
+        let span = self.span(&pair);
+        let mut deadline = Deadline {
+            length: Duration { amount: String::new(), unit: DurationUnit::Days, span },
+            rules: Vec::new(),
+            span,
+        };
+        for inner in pair.into_inner() {
+            match inner.as_rule() {
+                Rule::duration => deadline.length = self.duration(inner),
+                Rule::remind_rule => {
+                    let span = self.span(&inner);
+                    let mut before = None;
+                    let mut channels = Vec::new();
+                    for part in inner.into_inner() {
+                        match part.as_rule() {
+                            Rule::duration => before = Some(self.duration(part)),
+                            Rule::ident => channels.push(self.ident(part)),
+                            _ => {}
+                        }
+                    }
+                    deadline.rules.push(DeadlineRule::Remind { before, channels, span });
+                }
+                Rule::take_rule | Rule::hand_rule => {
+                    let span = self.span(&inner);
+                    let take = inner.as_rule() == Rule::take_rule;
+                    let mut after = None;
+                    let mut exit = missing_ident(span);
+                    let mut people = None;
+                    for part in inner.into_inner() {
+                        match part.as_rule() {
+                            Rule::duration => after = Some(self.duration(part)),
+                            Rule::ident => exit = self.ident(part),
+                            Rule::operator_line => people = Some(self.operator_line(part)),
+                            _ => {}
+                        }
+                    }
+                    deadline.rules.push(match (take, people) {
+                        (false, Some(people)) => DeadlineRule::Hand { after, people, span },
+                        _ => DeadlineRule::Take { after, exit, span },
+                    });
+                }
+                _ => {}
+            }
+        }
+        deadline
+    }
+
+    fn duration(&self, pair: Pair<Rule>) -> Duration {
+        let span = self.span(&pair);
+        let mut duration = Duration { amount: String::new(), unit: DurationUnit::Days, span };
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::number => duration.amount = part.as_str().to_owned(),
+                Rule::duration_unit => {
+                    duration.unit = match part.as_str() {
+                        "hours" | "hour" => DurationUnit::Hours,
+                        text if text.starts_with("working") => DurationUnit::WorkingDays,
+                        _ => DurationUnit::Days,
+                    }
+                }
+                _ => {}
+            }
+        }
+        duration
     }
 
     fn operators(&self, pair: Pair<Rule>) -> Operators {

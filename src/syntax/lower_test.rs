@@ -40,6 +40,11 @@ impl Lowerer<'_> {
                     }
                 }
                 Rule::test_action => members.push(TestMember::Action(self.test_action(inner))),
+                Rule::test_until => {
+                    if let Some(text) = inner.into_inner().find(|pair| pair.as_rule() == Rule::string) {
+                        members.push(TestMember::Until(self.string(text)));
+                    }
+                }
                 Rule::test_expect => {
                     let expectations = inner
                         .into_inner()
@@ -62,6 +67,8 @@ impl Lowerer<'_> {
             opinion: None,
             set: None,
             to: None,
+            at: None,
+            node: None,
             refused: None,
             span,
         };
@@ -72,6 +79,8 @@ impl Lowerer<'_> {
                 Rule::t_opinion => action.opinion = inner.into_inner().last().map(|text| self.string(text)),
                 Rule::t_set => action.set = inner.into_inner().last().map(|value| self.test_value(value)),
                 Rule::t_to => action.to = inner.into_inner().last().map(|value| self.test_value(value)),
+                Rule::t_at => action.at = inner.into_inner().last().map(|text| self.string(text)),
+                Rule::t_node => action.node = inner.into_inner().last().map(|name| self.ident(name)),
                 Rule::t_refused => action.refused = inner.into_inner().last().map(|code| self.ident(code)),
                 _ => {}
             }

@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 
 use crate::check::Analysis;
 use crate::org::Directory;
+use crate::runtime::report::session::action_time;
 use crate::runtime::request::{
     node_name, Action, ActionKind, FormInput, NewRequest, Recipient, Request, Runtime, Step,
 };
@@ -41,8 +42,20 @@ pub struct Case {
 
 #[derive(Debug, Clone)]
 pub enum CaseStep {
-    Act { action: Action, refused: Option<String>, line: usize },
-    Expect { checks: Vec<Check>, line: usize },
+    Act {
+        action: Action,
+        refused: Option<String>,
+        line: usize,
+    },
+    /// The clock moves on to `time` (RFC 3339): the deadline timers due by then fire.
+    Until {
+        time: String,
+        line: usize,
+    },
+    Expect {
+        checks: Vec<Check>,
+        line: usize,
+    },
 }
 
 /// What must hold (an `expect` of a test, a member of `expect.json`).
@@ -127,13 +140,7 @@ fn case_of_item(test: &TestItem, path: &Path, line_of: &dyn Fn(usize) -> usize) 
             TestMember::Creator(text) => creator = text.value.clone(),
             TestMember::Form(value) => form = value.to_json_text(),
             TestMember::Action(action) => {
-                let kind = match action.kind.name.as_str() {
-                    "reject" => ActionKind::Reject,
-                    "comment" => ActionKind::Comment,
-                    "forward" => ActionKind::Forward,
-                    "cc" => ActionKind::Cc,
-                    _ => ActionKind::Submit,
-                };
+                let kind = ActionKind::from_name(&action.kind.name).unwrap_or(ActionKind::Submit);
                 // As text, like actions.json's `set`: numbers keep every digit.
                 let set = action.set.as_ref().map(|set| FormInput::Text(set.to_json_text()));
                 let to = action
@@ -151,11 +158,15 @@ fn case_of_item(test: &TestItem, path: &Path, line_of: &dyn Fn(usize) -> usize) 
                         opinion: action.opinion.as_ref().map(|opinion| opinion.value.clone()),
                         set,
                         to,
-                        node: None,
+                        node: action.node.as_ref().map(|node| node.name.clone()),
+                        at: action.at.as_ref().map(|at| at.value.clone()),
                     },
                     refused: action.refused.as_ref().map(|code| code.name.clone()),
                     line: line_of(action.span.start as usize),
                 });
+            }
+            TestMember::Until(time) => {
+                case.steps.push(CaseStep::Until { time: time.value.clone(), line: line_of(time.span.start as usize) })
             }
             TestMember::Expect(expectations) => {
                 let checks = expectations
@@ -206,7 +217,7 @@ fn strings_of(value: &TestValue) -> Vec<String> {
 }
 
 /// A folder case: `request.json`, `actions.json` (optional) and `expect.json` (`status`, and
-/// optionally `error`, `step`, `node`, `pending`, `nodes`, `form`, `now`). `flow` is its program.
+/// optionally `error`, `step`, `node`, `pending`, `nodes`, `form`, `now`, `until`). `flow` is its program.
 pub fn folder_case(folder: &Path) -> Result<Case, String> {
     let read = |name: &str| -> Result<Option<String>, String> {
         let path = folder.join(name);
@@ -244,7 +255,7 @@ pub fn folder_case(folder: &Path) -> Result<Case, String> {
             ("form", Json::Object(fields)) => {
                 checks.extend(fields.iter().map(|(field, value)| Check::Field(field.clone(), value.clone())));
             }
-            ("now", _) => {}
+            ("now", _) | ("until", _) => {}
             (other, _) => return Err(format!("`{}`: `{other}` is not a member of expect.json", expect_path.display())),
         }
     }
@@ -254,6 +265,10 @@ pub fn folder_case(folder: &Path) -> Result<Case, String> {
         .and_then(|request| request.get("workflow").and_then(Json::as_str).map(str::to_owned));
     let mut steps: Vec<CaseStep> =
         actions.into_iter().map(|action| CaseStep::Act { action, refused: None, line: 0 }).collect();
+    // `until`: after the actions, the clock moves on and the deadline timers due by then fire.
+    if let Some(until) = expect.get("until").and_then(Json::as_str) {
+        steps.push(CaseStep::Until { time: until.to_owned(), line: 0 });
+    }
     steps.push(CaseStep::Expect { checks, line: 0 });
     Ok(Case {
         name: folder.file_name().map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
@@ -404,14 +419,70 @@ pub fn run_case(runtime: &Runtime<'_>, directory: &dyn Directory, case: &Case, n
     };
     let mut refused: Option<(u64, String)> = None;
     let mut number = 0u64;
+    // The run's clock: actions with `at` and `until` move it on, firing the deadline timers due.
+    let mut clock = now;
     for step in &case.steps {
         match step {
+            CaseStep::Until { time, line } => {
+                if refused.is_some() {
+                    continue;
+                }
+                let Some(until) = DateTime::parse(time).filter(|until| *until >= clock) else {
+                    outcome.differences.push(Difference {
+                        line: *line,
+                        expected: format!("a time (RFC 3339) not before {clock}"),
+                        actual: format!("until \"{time}\""),
+                    });
+                    return outcome;
+                };
+                if let Err(error) = fire_timers(runtime, &mut request, until, number, &mut outcome) {
+                    // Numbered as `flowc run` numbers it: the action after the last.
+                    let code = error.code.to_string();
+                    outcome.refusals.push(code.clone());
+                    outcome.trace.push(format!("{}. system: refused {code} ({})", number + 1, error.message));
+                    refused = Some((number + 1, code));
+                    continue;
+                }
+                clock = until;
+            }
             CaseStep::Act { action, refused: wanted, line } => {
                 if refused.is_some() {
                     continue;
                 }
+                let at = match (action_time(action, clock), wanted) {
+                    (Ok(at), _) => at,
+                    (Err(error), Some(wanted)) if *wanted == error.code.to_string() => {
+                        number += 1;
+                        outcome.refusals.push(wanted.clone());
+                        continue;
+                    }
+                    (Err(error), None) if case.stop_at_refusal => {
+                        number += 1;
+                        let code = error.code.to_string();
+                        outcome.refusals.push(code.clone());
+                        outcome.trace.push(format!("{number}. {}: refused {code} ({})", action.by, error.message));
+                        refused = Some((number, code));
+                        continue;
+                    }
+                    (Err(error), _) => {
+                        outcome.differences.push(Difference {
+                            line: *line,
+                            expected: format!("an `at` not before {clock}"),
+                            actual: format!("refused {}: {}", error.code, error.message),
+                        });
+                        return outcome;
+                    }
+                };
+                if let Err(error) = fire_timers(runtime, &mut request, at, number, &mut outcome) {
+                    let code = error.code.to_string();
+                    outcome.refusals.push(code.clone());
+                    outcome.trace.push(format!("{}. system: refused {code} ({})", number + 1, error.message));
+                    refused = Some((number + 1, code));
+                    continue;
+                }
+                clock = at;
                 number += 1;
-                match (runtime.apply(&request, action, now), wanted) {
+                match (runtime.apply(&request, action, at), wanted) {
                     (Ok((next, step)), None) => {
                         outcome.trace.push(step_line(number, &step));
                         outcome.steps.push(step);
@@ -460,7 +531,7 @@ pub fn run_case(runtime: &Runtime<'_>, directory: &dyn Directory, case: &Case, n
             }
             CaseStep::Expect { checks, line } => {
                 let last = outcome.steps.last().cloned();
-                compare(runtime, Some(&request), last.as_ref(), refused.as_ref(), checks, *line, now, &mut outcome);
+                compare(runtime, Some(&request), last.as_ref(), refused.as_ref(), checks, *line, clock, &mut outcome);
                 if !outcome.passed() {
                     return outcome;
                 }
@@ -630,4 +701,22 @@ fn step_line(number: u64, step: &Step) -> String {
         line.push_str(&format!(" ({})", notes.join(", ")));
     }
     line
+}
+
+/// Fires the deadline timers due by `until`, each a step of the trace (by `system`, marked
+/// `timer`; actions keep their numbers, as `flowc run` counts them).
+fn fire_timers(
+    runtime: &Runtime<'_>,
+    request: &mut Request,
+    until: DateTime,
+    after_action: u64,
+    outcome: &mut Outcome,
+) -> Result<(), crate::runtime::error::RuntimeError> {
+    let mut fired = Vec::new();
+    let result = runtime.fire_until(request, &mut fired, until);
+    for step in fired {
+        outcome.trace.push(format!("timer after {}", step_line(after_action, &step)));
+        outcome.steps.push(step);
+    }
+    result
 }

@@ -310,6 +310,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
             },
             to: serde_json::from_value(line.get("to").cloned().unwrap_or(json!([]))).ok()?,
             node: line.get("node").and_then(|node| node.as_str()).map(str::to_owned),
+            at: None,
         };
         let time = DateTime::parse(line["time"].as_str()?)?;
         request = runtime.apply(&request, &action, time).ok()?.0;

@@ -168,6 +168,7 @@ fn run(
                 set: (first && !step.set.is_empty()).then(|| FormInput::Fields(step.set.clone())),
                 to: Vec::new(),
                 node: None,
+                at: None,
             };
             first = false;
             let result = runtime.apply(&request, &action, now);
@@ -276,6 +277,7 @@ fn runtime_after(compiled: &Compiled, directory: &dyn Directory, example: &Examp
         set: (!trace_step.set.is_empty()).then(|| FormInput::Fields(trace_step.set.clone())),
         to: Vec::new(),
         node: None,
+        at: None,
     };
     runtime.apply(&before, &action, now).ok()
 }

@@ -227,6 +227,7 @@ fn the_analysis_agrees_with_the_interpreter_on_random_workflows() {
                 set: None,
                 to: Vec::new(),
                 node: None,
+                at: None,
             };
             // Refused by `required` or a `validate`: not a request that reaches 审批.
             let Ok((at_review, _)) = runtime.apply(&created, &submit(&creator), now) else { continue };

@@ -291,7 +291,7 @@ fn an_unknown_key_is_a_parse_error_with_its_line() {
         load_error("unknown_top_level.toml").to_string(),
         "invalid TOML directory `tests/data/directory/bad/unknown_top_level.toml` at line 3, column 3: unknown \
          field `employees`, expected one of `subcompany`, `department`, `employee`, `document`, `project`, \
-         `asset`, `customer`, `meeting_room`, `administrators`, `deputies`"
+         `asset`, `customer`, `meeting_room`, `administrators`, `deputies`, `calendar`"
     );
     assert_eq!(
         load_error("role_unknown_key.toml").to_string(),

@@ -98,7 +98,9 @@ fn run_case(folder: &Path) -> String {
         None => Vec::new(),
     };
     let workflow = compiled.workflow_index(new.workflow.as_deref()).expect("the workflow");
-    let result = runtime.run(Start::New { workflow, request: &new }, &actions, now);
+    // `until`: after the last action, fire the deadline timers due by then (`flowc run --until`).
+    let until = expect.get("until").and_then(Json::as_str).map(|until| DateTime::parse(until).expect("a datetime"));
+    let result = runtime.run_until(Start::New { workflow, request: &new }, &actions, now, until);
     let ordered = report(&runtime, &result, now, &analysis.sources);
     let snapshot = serde_json::to_string_pretty(&ordered).expect("serialize");
     let report: Json = serde_json::to_value(&ordered).expect("serialize");
@@ -126,7 +128,10 @@ fn run_case(folder: &Path) -> String {
     // A refusal leaves the request exactly as the actions before it left it.
     if let Some((refused, _)) = &result.error {
         if *refused > 0 {
-            let before = runtime.run(Start::New { workflow, request: &new }, &actions[..refused - 1], now);
+            // The timers due before the refused action fired; the action changed nothing.
+            let refused_at = actions.get(refused - 1).and_then(|action| action.at.as_deref()).and_then(DateTime::parse);
+            let before =
+                runtime.run_until(Start::New { workflow, request: &new }, &actions[..refused - 1], now, refused_at);
             assert!(before.error.is_none(), "{name}: the actions before the refused one succeed");
             assert_eq!(before.request, result.request, "{name}: the refused action changed the request");
             // Saved and loaded, the state is the same request.
@@ -134,13 +139,23 @@ fn run_case(folder: &Path) -> String {
                 let saved = runtime.save_state(request).expect("save");
                 let loaded = runtime.load_state(&saved, false, now).expect("load");
                 assert_eq!(&loaded, request, "{name}: state round trip");
-                let again = runtime.apply(&loaded, &actions[refused - 1], now);
-                assert_eq!(
-                    again.map(|_| ()).map_err(|error| error.code),
-                    Err(result.error.as_ref().map(|e| e.1.code).expect("code"))
-                );
+                let code = result.error.as_ref().map(|e| e.1.code).expect("code");
+                // R0211 (an action dated before the run's clock) is the run's refusal, not `apply`'s.
+                if code != flowc::diag::Code::R0211 {
+                    let again = runtime.apply(&loaded, &actions[refused - 1], refused_at.unwrap_or(now));
+                    assert_eq!(again.map(|_| ()).map_err(|error| error.code), Err(code));
+                }
             }
         }
+    }
+    // A request whose deadlines fired is the same request once saved and loaded: its log replays.
+    if let Some(request) =
+        result.request.as_ref().filter(|request| request.log.entries().iter().any(|entry| entry.by == "system"))
+    {
+        let saved = runtime.save_state(request).expect("save");
+        let loaded =
+            runtime.load_state(&saved, false, now).unwrap_or_else(|error| panic!("{name}: load: {error:?}\n{saved}"));
+        assert_eq!(&loaded, request, "{name}: state round trip");
     }
     snapshot
 }
@@ -181,4 +196,32 @@ fn text_traces() {
             insta::assert_snapshot!(format!("trace__{}", case_name(folder)), stdout);
         });
     }
+}
+
+/// The text trace of deadlines through the command line (`--until`): each fired timer is a step
+/// by system, with its rule and its reminders.
+#[test]
+fn deadline_text_trace() {
+    let (status, stdout, stderr) = super::flowc(&[
+        "run",
+        "tests/data/run/deadlines/timeout-takes-exit-then-hands",
+        "--now",
+        DEFAULT_NOW,
+        "--until",
+        "2026-12-05T00:00:00+08:00",
+    ]);
+    assert_eq!(status, 0, "{stderr}\n{stdout}");
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("trace__deadlines__timeout-takes-exit-then-hands", stdout);
+    });
+    let (status, _, stderr) = super::flowc(&[
+        "run",
+        "tests/data/run/deadlines/timeout-takes-exit-then-hands",
+        "--now",
+        DEFAULT_NOW,
+        "--until",
+        "next friday",
+    ]);
+    assert_eq!(status, 2, "a bad --until is a usage error: {stderr}");
+    assert!(stderr.contains("--until next friday"), "{stderr}");
 }

@@ -152,7 +152,7 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                     1 if request.is_split() => Some(program.nodes[random.pick(&request.positions).node].name.clone()),
                     _ => None,
                 };
-                let action = Action { by, kind, opinion, set, to, node };
+                let action = Action { by, kind, opinion, set, to, node, at: None };
                 let before = request.clone();
                 match runtime.apply(&request, &action, now) {
                     Ok((next, step)) => {
@@ -253,4 +253,92 @@ fn assert_positions_hold(workflow: &flowc::ir::Workflow, request: &flowc::runtim
     sorted.dedup();
     assert_eq!(sorted, paths, "{example}: positions sorted by branch, one per branch");
     assert_eq!(pending, request.pending, "{example}: the request's pending people are its positions'");
+}
+
+/// Random actions at random times against the deadline cases' workflow: the
+/// deadline timers due before each action fire first (in time order, each
+/// once), a fired timer is never due again, refusals change nothing, and every
+/// state the request reaches — reminders, escalations, hand-overs — saves and
+/// loads as itself (its `system` lines replay at their times).
+#[test]
+fn random_actions_with_deadlines_fire_each_timer_once_and_replay() {
+    let mut random = Lcg(20261203);
+    let folder = std::path::PathBuf::from("tests/data/run/deadlines");
+    let flow = folder.join("deadlines.flow");
+    let analysis = check_paths(&[flow], &FsLoader);
+    let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path)).expect("compiles");
+    let directory = MemoryDirectory::load(&folder.join("org.toml")).expect("org");
+    let runtime = Runtime::new(&compiled, &directory);
+    let new: NewRequest =
+        serde_json::from_value(json!({ "workflow": "回访", "creator": "E22", "form": { "客户": "华东电器" } }))
+            .expect("request");
+    let workflow = compiled.workflow_index(Some("回访")).expect("workflow");
+    let start = DateTime::parse("2026-11-28T09:00:00+08:00").expect("now");
+    let people = ["E22", "E21", "E10", "E01", "E20"];
+    let kinds = [ActionKind::Submit, ActionKind::Submit, ActionKind::Reject, ActionKind::Comment];
+    let mut timers_fired = 0;
+    for _ in 0..30 {
+        let (mut request, _) = runtime.create(workflow, &new, start).expect("creates");
+        let mut clock = start;
+        for _ in 0..12 {
+            // Up to three days later, by the hour.
+            let hours = (random.next() % 72) as i64;
+            let seconds =
+                i64::from(clock.date.0) * 86_400 + i64::from(clock.time.0) - i64::from(clock.offset_minutes) * 60;
+            clock = DateTime::from_unix(seconds + hours * 3600, clock.offset_minutes).expect("time");
+            let mut fired = 0;
+            while let Some(timer) = runtime.due(&request, clock).into_iter().next() {
+                assert!(timer.at <= clock, "a timer fires only once due");
+                match runtime.fire(&request, &timer) {
+                    Ok((next, step)) => {
+                        assert_eq!(step.by, "system");
+                        assert_eq!(next.log.len(), request.log.len() + 1, "one log line per timer");
+                        assert!(
+                            !runtime.due(&next, clock).contains(&timer),
+                            "a fired timer is not due again: {timer:?}"
+                        );
+                        request = next;
+                    }
+                    Err(error) => {
+                        assert!(error.code.as_str().starts_with('R'), "{error}");
+                        break;
+                    }
+                }
+                fired += 1;
+                assert!(fired < 100, "timers end");
+            }
+            timers_fired += fired;
+            let by = if !random.next().is_multiple_of(3) && !request.pending.is_empty() {
+                random.pick(&request.pending).clone()
+            } else {
+                (*random.pick(&people)).to_owned()
+            };
+            let action = Action {
+                by,
+                kind: *random.pick(&kinds),
+                opinion: Some("意见".into()),
+                set: None,
+                to: Vec::new(),
+                node: None,
+                at: None,
+            };
+            let before = request.clone();
+            match runtime.apply(&request, &action, clock) {
+                Ok((next, _)) => request = next,
+                Err(error) => {
+                    assert_eq!(request, before, "a refusal changed the request");
+                    assert!(error.code.as_str().starts_with('R'), "{error}");
+                }
+            }
+            if request.archived {
+                break;
+            }
+        }
+        let saved = runtime.save_state(&request).expect("save");
+        let loaded = runtime
+            .load_state(&saved, false, clock)
+            .unwrap_or_else(|error| panic!("the state loads: {error:?}\n{saved}"));
+        assert_eq!(loaded, request, "state round trip");
+    }
+    assert!(timers_fired > 20, "the random runs reach deadlines ({timers_fired} timers fired)");
 }

@@ -301,6 +301,7 @@ fn an_action_costs_what_it_changes_however_long_the_log() {
                 set: None,
                 to: vec![],
                 node: None,
+                at: None,
             })
             .collect()
     };

@@ -92,6 +92,11 @@ impl<'a> Runtime<'a> {
         for (index, line) in lines {
             let place = format!("log[{}]", index + 1);
             let time = parse_time(&line.time, &place)?;
+            if line.by == "system" && matches!(line.action.as_str(), "remind" | "take" | "hand") {
+                request = self.replay_timer(request, &line.action, time, &place)?;
+                previous_time = time;
+                continue;
+            }
             let kind = match (line.action.as_str(), ActionKind::from_name(&line.action)) {
                 (_, Some(kind)) => kind,
                 ("create", None) => return Err(mismatch(format!("`{place}` is a second creation of the request"))),
@@ -102,7 +107,15 @@ impl<'a> Runtime<'a> {
                 self.recompute(workflow, &mut request, time)?;
             }
             let set = line.set.map(|raw| FormInput::Text(raw.get().to_owned()));
-            let action = Action { by: line.by, kind, opinion: line.opinion, set, to: line.to, node: line.node.clone() };
+            let action = Action {
+                by: line.by,
+                kind,
+                opinion: line.opinion,
+                set,
+                to: line.to,
+                node: line.node.clone(),
+                at: None,
+            };
             request = match self.apply(&request, &action, time) {
                 Ok((next, _)) => next,
                 Err(error) => {
@@ -119,6 +132,27 @@ impl<'a> Runtime<'a> {
             previous_time = time;
         }
         Ok(request)
+    }
+
+    /// A fired timer of the log: the first timer due at its time must be of its kind.
+    fn replay_timer(&self, request: Request, kind: &str, time: DateTime, place: &str) -> Result<Request, RuntimeError> {
+        let timer = self.due(&request, time).into_iter().next().filter(|timer| timer.at == time);
+        let Some(timer) = timer else {
+            return Err(mismatch(format!(
+                "the state's log does not replay: `{place}` ({kind} by system at {time}) is no deadline rule due then"
+            )));
+        };
+        match self.fire(&request, &timer) {
+            Ok((next, step)) if step.action == kind => Ok(next),
+            Ok((_, step)) => Err(mismatch(format!(
+                "the state's log does not replay: `{place}` is a `{kind}` by system, but the rule due then is a `{}`",
+                step.action
+            ))),
+            Err(error) => Err(mismatch(format!(
+                "the state's log does not replay: `{place}` ({kind} by system) is refused: {}: {}",
+                error.code, error.message
+            ))),
+        }
     }
 
     /// Refuses a state (`text`) that is not the state of `replayed`, the request its log gives.

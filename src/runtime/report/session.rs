@@ -8,6 +8,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::diag::Code;
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
 use crate::runtime::request::{
@@ -16,6 +17,26 @@ use crate::runtime::request::{
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered, OrderedValue};
 use crate::runtime::values::value::{FormData, Value};
+
+/// How many timers one gap between actions may fire: deadlines that hand a
+/// request round in a loop must end the run, not hang it.
+const MOST_TIMERS_AT_ONCE: usize = 10_000;
+
+/// When an action happens: its `at`, which may not be before the clock.
+pub fn action_time(action: &Action, clock: DateTime) -> Result<DateTime, RuntimeError> {
+    let Some(text) = &action.at else { return Ok(clock) };
+    let at = DateTime::parse(text).ok_or_else(|| {
+        RuntimeError::new(Code::R0502, format!("the action's `at` `{text}` is not a date and time (RFC 3339)"))
+    })?;
+    if at < clock {
+        return Err(RuntimeError::new(
+            Code::R0211,
+            format!("the action's `at` ({at}) is before the time the run has reached ({clock})"),
+        )
+        .with_help("give the actions in time order, none before `--now` (or the last action of the state)"));
+    }
+    Ok(at)
+}
 
 /// Where a run starts.
 pub enum Start<'r> {
@@ -55,6 +76,15 @@ impl RunResult {
 impl<'a> Runtime<'a> {
     /// Runs `actions` in order from `start`, with the clock at `now`.
     pub fn run(&self, start: Start<'_>, actions: &[Action], now: DateTime) -> RunResult {
+        self.run_until(start, actions, now, None)
+    }
+
+    /// Runs `actions` in order from `start`, with the clock at `now`. An action
+    /// with `at` happens then (actions in time order); before each action every
+    /// deadline timer due by its time fires, and after the last, those due by
+    /// `until`. A timer's step counts as an action of the run for the refusal's
+    /// number only when it is refused (its number is the next action's).
+    pub fn run_until(&self, start: Start<'_>, actions: &[Action], now: DateTime, until: Option<DateTime>) -> RunResult {
         let mut steps = Vec::new();
         let mut resumed = None;
         let mut request = match start {
@@ -71,18 +101,73 @@ impl<'a> Runtime<'a> {
                 Err(error) => return RunResult { request: None, steps, error: Some((0, error)), resumed },
             },
         };
+        let mut clock = now;
         for (index, action) in actions.iter().enumerate() {
-            match self.apply(&request, action, now) {
-                Ok((next, step)) => {
+            let at = match action_time(action, clock) {
+                Ok(at) => at,
+                Err(error) => {
+                    return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed }
+                }
+            };
+            let fired_before = steps.len();
+            if let Err(error) = self.fire_until(&mut request, &mut steps, at) {
+                return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed };
+            }
+            // As replay does before an action whose time differs from the line before it:
+            // formulas that read the clock see the action's time.
+            // A refused action leaves the request as it was before this recomputation.
+            let recomputed = if action.at.is_some() || steps.len() > fired_before {
+                let mut ready = request.clone();
+                match self.workflow(&request).and_then(|workflow| self.recompute(workflow, &mut ready, at)) {
+                    Ok(()) => Some(ready),
+                    Err(error) => {
+                        return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed }
+                    }
+                }
+            } else {
+                None
+            };
+            match self.apply(recomputed.as_ref().unwrap_or(&request), action, at) {
+                Ok((next, mut step)) => {
                     request = next;
+                    if action.at.is_some() {
+                        step.at = Some(at.to_string());
+                    }
                     steps.push(step);
                 }
                 Err(error) => {
                     return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed }
                 }
             }
+            clock = at;
+        }
+        if let Some(until) = until {
+            if let Err(error) = self.fire_until(&mut request, &mut steps, until) {
+                return RunResult { request: Some(request), steps, error: Some((actions.len() + 1, error)), resumed };
+            }
         }
         RunResult { request: Some(request), steps, error: None, resumed }
+    }
+
+    /// Fires, in order, every timer due by `until`; each fired timer is a step.
+    /// On a refusal the request is as the last timer that fired left it.
+    pub fn fire_until(
+        &self,
+        request: &mut Request,
+        steps: &mut Vec<Step>,
+        until: DateTime,
+    ) -> Result<(), RuntimeError> {
+        for _ in 0..MOST_TIMERS_AT_ONCE {
+            let Some(timer) = self.due(request, until).into_iter().next() else { return Ok(()) };
+            let (next, step) = self.fire(request, &timer)?;
+            *request = next;
+            steps.push(step);
+        }
+        Err(RuntimeError::new(
+            Code::R0211,
+            format!("more than {MOST_TIMERS_AT_ONCE} deadline timers fall due before {until}: the deadlines go round in a loop"),
+        )
+        .with_help("give the run a nearer `--until`, or actions with `at` in between"))
     }
 
     /// The request's title (`title "…{expr}…"`), or the workflow's label.
@@ -159,6 +244,7 @@ impl<'a> Runtime<'a> {
             forwarded: request.forwarded.clone(),
             notified: request.notified.clone(),
             form: form.unwrap_or_default(),
+            deadline: self.deadline_of(request).filter(|_| !request.archived).map(|at| at.to_string()),
             log: request.log.to_vec(),
             outbox: request.outbox.clone(),
             stand_ins: request.stand_ins.clone(),
@@ -190,8 +276,11 @@ pub struct RequestView {
     /// Fields hidden from the current node's operators (`hidden`): a host shows them the form without these.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
+    /// When the current node's deadline falls, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
     pub log: Vec<LogEntry>,
-    /// Reminders asked for (`supervise`) that a host is to deliver.
+    /// Reminders asked for (`supervise`, deadlines) that a host is to deliver.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outbox: Vec<Reminder>,
     /// Who stands in for whom (代理) among the current node's operators.

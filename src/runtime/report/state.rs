@@ -74,6 +74,9 @@ struct ContentOut<'r> {
     stand_ins: &'r [StandIn],
     #[serde(skip_serializing_if = "Option::is_none")]
     sequence: Option<u64>,
+    /// When the request entered the current node, shown when that node has a deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entered_at: Option<String>,
 }
 
 /// Where replay begins in a state moved from format 1: its content then, and its log then.
@@ -139,6 +142,10 @@ struct StateIn {
     node_operators: BTreeMap<String, String>,
     /// Read only from format 1 (format 2 is replayed, and this is compared as text).
     form: Box<RawValue>,
+    /// Given by replay (and compared with it), like the rest of the content.
+    #[serde(default)]
+    #[allow(dead_code)]
+    entered_at: Option<String>,
     #[serde(default)]
     outbox: Vec<Reminder>,
     #[serde(default)]
@@ -184,6 +191,10 @@ struct StartIn {
     stand_ins: Vec<StandIn>,
     #[serde(default)]
     sequence: Option<u64>,
+    /// Not read: replay gives it (a state of format 1 never had it).
+    #[serde(default)]
+    #[allow(dead_code)]
+    entered_at: Option<String>,
 }
 
 /// A request's content as a state holds it, by name.
@@ -351,6 +362,8 @@ impl<'a> Runtime<'a> {
             outbox: &request.outbox,
             stand_ins: &request.stand_ins,
             sequence: request.sequence,
+            entered_at: crate::runtime::request::deadlines::has_deadline(workflow, request.node)
+                .then(|| request.entered_at.to_string()),
         })
     }
 
@@ -499,6 +512,13 @@ impl<'a> Runtime<'a> {
         }
         let mut data = blank(form);
         read_form_text(form, layout, content.form.get(), self.directory, Door::Stored, &mut data, |_| Ok(()))?;
+        // A state of format 1 kept no entry time: the last line that moved the request has it.
+        let entered_at = log
+            .iter()
+            .rev()
+            .find(|entry| entry.to_node.is_some())
+            .and_then(|entry| DateTime::parse(&entry.time))
+            .unwrap_or(created_at);
         let mut kept = Log::new();
         for mut entry in log {
             // A state written before log lines had types: each takes the type its `do` names.
@@ -521,6 +541,8 @@ impl<'a> Runtime<'a> {
             notified: content.notified,
             node_operators,
             form: data,
+            entered_at,
+            timers_fired: 0,
             log: kept,
             outbox: content.outbox,
             stand_ins: content.stand_ins,

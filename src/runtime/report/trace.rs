@@ -64,24 +64,39 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                 "supervise" => "supervises (督办) at",
                 "force_archive" => "force-archives (强制归档) the request at",
                 "force_return" => "force-returns (强制收回) the request from",
+                "remind" => "reminds at",
+                "take" => "leaves",
+                "hand" => "hands on",
                 other => other,
             };
             let by = match step.on_behalf_of.as_slice() {
+                // A fired deadline timer (runtime.md §3.13).
+                _ if step.by == "system" => "system".to_owned(),
                 [] => name(&step.by),
                 away => format!("{} for {}", name(&step.by), shown(&runtime.people_names(away))),
             };
             // A step inside a branch says which (`[物流] 6. …`).
             let branch = step.branch.as_ref().map(|branch| format!("[{}] ", shown(branch))).unwrap_or_default();
-            let _ = writeln!(out, "\n{branch}{}. {by} {verb} {}", step.number, shown(&step.from));
+            let at = step.at.as_ref().map(|at| format!(" at {}", shown(at))).unwrap_or_default();
+            let _ = writeln!(out, "\n{branch}{}. {by} {verb} {}{at}", step.number, shown(&step.from));
+        }
+        if let Some(rule) = &step.rule {
+            let _ = writeln!(out, "   rule: {}", shown(rule));
         }
         if let Some(opinion) = &step.opinion {
             let _ = writeln!(out, "   opinion: “{}”", shown(opinion));
         }
-        if !step.people.is_empty() {
+        if !step.people.is_empty() && step.reminders.is_empty() {
             let _ = writeln!(out, "   to: {}", shown(&runtime.people_names(&step.people)));
         }
         for reminder in &step.reminders {
-            let _ = writeln!(out, "   reminds {} by {}", shown(&runtime.people_names(&reminder.to)), reminder.channel);
+            let _ = writeln!(
+                out,
+                "   reminds {} by {}: “{}”",
+                shown(&runtime.people_names(&reminder.to)),
+                shown(&reminder.channel),
+                shown(&reminder.text)
+            );
         }
         for (label, source) in
             [("set", ChangeSource::Set), ("computed", ChangeSource::Formula), ("also changed", ChangeSource::Action)]
@@ -213,15 +228,17 @@ fn block_line(block: &BlockRun) -> String {
 
 fn write_exits(out: &mut String, step: &Step) {
     let word = if step.action == "reject" { "return" } else { "exit" };
-    write_exits_tried(out, word, &step.exits_tried);
+    write_exits_tried(out, word, &step.exits_tried, step.action == "take");
 }
 
-fn write_exits_tried(out: &mut String, word: &str, exits_tried: &[ExitTried]) {
+/// `by_deadline`: the exits a deadline's `take` chose, whose conditions are not tested.
+fn write_exits_tried(out: &mut String, word: &str, exits_tried: &[ExitTried], by_deadline: bool) {
     for tried in exits_tried {
         let values =
             tried.values.iter().map(|(name, value)| format!("{} = {}", shown(name), show(value))).collect::<Vec<_>>();
         let reads = if values.is_empty() { String::new() } else { format!(" ({})", values.join(", ")) };
         let verdict = match (&tried.condition, tried.held) {
+            (_, true) if by_deadline => "taken by the deadline (its condition is not tested)".to_owned(),
             (None, _) => "taken: no condition".to_owned(),
             (Some(condition), true) => format!("taken: `{}` holds{reads}", shown(condition)),
             (Some(condition), false) => format!("not taken: `{}` is false{reads}", shown(condition)),
@@ -356,7 +373,7 @@ fn write_branch_event(out: &mut String, runtime: &Runtime<'_>, event: &BranchEve
                 shown(wait),
                 shown(&arrived.join(", "))
             );
-            write_exits_tried(out, "exit", exits_tried);
+            write_exits_tried(out, "exit", exits_tried, false);
             // On to another merge: the arrival that follows says so.
             let entered = batch.is_some() || *archived || !operators.is_empty();
             if let (Some(to), true) = (to, entered) {

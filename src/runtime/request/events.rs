@@ -135,7 +135,8 @@ pub struct Step {
     /// Who stands in for whom among the next node's operators (代理).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stand_ins: Vec<StandIn>,
-    /// Reminders the action sent (`supervise`): also kept in the request's outbox for a host.
+    /// Reminders the step sent (`supervise`, a deadline's `remind`): also kept in the request's
+    /// outbox for a host.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reminders: Vec<Reminder>,
     /// What forks and merges did: branches started, arrived, withdrawn, merges passed.
@@ -148,6 +149,12 @@ pub struct Step {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeView>,
     pub archived: bool,
+    /// A fired timer: the deadline rule, as the trace names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// When the step happened, when not at the run's clock (timers, actions with `at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 impl Step {
@@ -177,6 +184,8 @@ impl Step {
             pending: Vec::new(),
             nodes: Vec::new(),
             archived: false,
+            rule: None,
+            at: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! `positions` where a request split by a fork stands and `forks` what forks
 //! and merges do to it.
 
+pub mod deadlines;
 pub mod events;
 mod forks;
 pub mod log;
@@ -73,7 +74,7 @@ pub struct Request {
     pub form: FormData,
     /// The history, each line with what its action was given; copies share it.
     pub log: Log,
-    /// Reminders asked for and not yet delivered (a host takes them out).
+    /// Reminders asked for (督办, deadlines) and not yet delivered (a host takes them out).
     pub outbox: Vec<Reminder>,
     /// Who stands in for whom (代理) among the current node's operators.
     pub stand_ins: Vec<StandIn>,
@@ -83,6 +84,10 @@ pub struct Request {
     /// branch, sorted by branch, and the fields above sum them up
     /// (`positions.rs`).
     pub positions: Vec<Position>,
+    /// When the request entered the current node: its deadline counts from here.
+    pub entered_at: DateTime,
+    /// How many rules of the current node's deadline have fired since it entered.
+    pub timers_fired: usize,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -103,6 +108,9 @@ pub struct Action {
     /// The node acted at, when a request split by a fork waits for the actor at several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// When the action happens (RFC 3339); without it, at the run's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +323,8 @@ impl<'a> Runtime<'a> {
             stand_ins: Vec::new(),
             sequence: None,
             positions: Vec::new(),
+            entered_at: now,
+            timers_fired: 0,
         };
         if serial::has_serial(form) {
             let sequence = new.sequence.unwrap_or(1);

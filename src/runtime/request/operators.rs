@@ -67,7 +67,7 @@ pub fn resolve(env: Env<'_>, node: &Node, source_text: &dyn Fn(Loc) -> String) -
 
 /// Adds the people of one line through `add`; returns why the line gave
 /// no one, when it did not.
-fn line_people(
+pub(super) fn line_people(
     env: Env<'_>,
     line: &OperatorLine,
     source_text: &dyn Fn(Loc) -> String,

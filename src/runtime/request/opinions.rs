@@ -34,6 +34,9 @@ pub enum OpinionType {
     ForceReturn,
     #[serde(rename = "撤回")]
     Withdraw,
+    /// A deadline's timer (超时设置): a reminder, an exit taken or a hand-over, by the system.
+    #[serde(rename = "超时")]
+    Timeout,
 }
 
 impl OpinionType {
@@ -57,8 +60,10 @@ impl OpinionType {
     /// The type of a log line written before log lines had types (a state saved by an
     /// earlier flowc): from its `do` and the kind of its node.
     pub fn of_logged(action: &str, node_kind: Option<NodeKind>) -> Option<OpinionType> {
-        if action == "create" {
-            return Some(OpinionType::Create);
+        match action {
+            "create" => return Some(OpinionType::Create),
+            "remind" | "take" | "hand" => return Some(OpinionType::Timeout),
+            _ => {}
         }
         let kind = ActionKind::from_name(action)?;
         Some(OpinionType::of(kind, node_kind.unwrap_or(NodeKind::Realize)))
@@ -77,6 +82,7 @@ impl OpinionType {
             OpinionType::Supervise => "督办",
             OpinionType::ForceArchive => "强制归档",
             OpinionType::ForceReturn => "强制收回",
+            OpinionType::Timeout => "超时",
             OpinionType::Withdraw => "撤回",
         }
     }

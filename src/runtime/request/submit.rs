@@ -229,6 +229,9 @@ impl<'a> Runtime<'a> {
         step.exit = Some(exit.name.clone());
         step.to = Some(target.name.clone());
         request.node = exit.target;
+        // A deadline counts from the entry, its rules afresh.
+        request.entered_at = now;
+        request.timers_fired = 0;
         request.forwarded.clear();
         request.stand_ins.clear();
         request.batch = None;
