@@ -70,6 +70,7 @@ fn main() {
                 to: Vec::new(),
                 node: None,
                 at: None,
+                request: None,
             };
             let (next, _) = runtime.apply(&request, &action, now).unwrap_or_else(|error| panic!("{number}: {error}"));
             request = next;
@@ -111,6 +112,7 @@ fn claim(creator: &str, number: usize) -> NewRequest {
         creator: creator.to_owned(),
         form: FormInput::Fields(serde_json::from_str(&form).expect("form")),
         sequence: None,
+        started_by: None,
     }
 }
 

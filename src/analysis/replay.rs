@@ -563,6 +563,7 @@ pub fn replay(
             creator: creator.clone(),
             form: FormInput::Fields(trace.form.clone()),
             sequence: None,
+            started_by: None,
         };
         if let Ok((created, _)) = runtime.create(workflow, &new, now) {
             request = Some(created);
@@ -588,6 +589,7 @@ pub fn replay(
                 to: Vec::new(),
                 node: None,
                 at: None,
+                request: None,
             };
             let before = request.clone();
             let result = runtime.apply(&request, &action, now);

@@ -15,6 +15,7 @@ pub mod modules;
 mod node_rules;
 mod scripts;
 pub mod serial;
+mod subflows;
 pub mod suggest;
 mod supervisors;
 mod tests;

@@ -62,7 +62,9 @@ impl<'a> Checker<'a> {
             match member {
                 TestMember::Form(value) => self.check_test_fields(module, form, value),
                 TestMember::Action(action) => {
-                    if let Some(set) = &action.set {
+                    // A started request (`request "2"`) has its own workflow's form: known only
+                    // when the test runs.
+                    if let (Some(set), None) = (&action.set, &action.request) {
                         self.check_test_fields(module, form, set);
                     }
                     if let Some(code) = &action.refused {

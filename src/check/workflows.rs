@@ -103,6 +103,7 @@ impl<'a> Checker<'a> {
                 let where_env = Env::new(module, Mode::Where).with_form(Some(form)).with_nodes(workflow, &node_names);
                 self.check_operators(module, node, &env, &where_env);
                 self.check_deadlines(module, node, &env, &where_env);
+                filled.fields.extend(self.check_starts(&env, node, form));
                 self.check_field_settings(module, &workflow.name.name, node, form, &mut filled);
                 self.check_node_rules(&env, node);
                 for block in node.before.iter().chain(&node.after) {

@@ -201,8 +201,14 @@ fn run_inner(arguments: &TestArgs) -> Result<u8, Failure> {
             let started = std::time::Instant::now();
             let outcome = testing::run_case(&runtime, directory, case, now);
             let seconds = started.elapsed().as_secs_f64();
-            if let Some(coverage) = outcome.workflow.and_then(|index| coverages.get_mut(first + index)) {
-                coverage.record(&outcome);
+            if let Some(root) = outcome.workflow {
+                // A started request's steps count for its own workflow.
+                for (index, steps) in testing::coverage::steps_by_workflow(&compiled, root, &outcome) {
+                    let refusals = if index == root { outcome.refusals.as_slice() } else { &[] };
+                    if let Some(coverage) = coverages.get_mut(first + index) {
+                        coverage.record(&steps, refusals);
+                    }
+                }
             }
             ran.push(Ran { case: case.clone(), outcome, seconds });
         }

@@ -59,6 +59,9 @@ codes! {
     E0137 = "E0137", Error, "a node belongs to two branches, or a branch is left without its merge";
     E0138 = "E0138", Error, "two branches of one fork may write the same field";
     E0139 = "E0139", Error, "a `return` goes into another branch, or to a merge node";
+    E0140 = "E0140", Error, "a `start` names no workflow";
+    E0141 = "E0141", Error, "a `start` line writes no field of its form, or `creator` is not a person";
+    E0142 = "E0142", Error, "a second `start` on a node, or one on a create, merge or archive node";
     E0201 = "E0201", Error, "column rule type does not match the detail column";
     E0202 = "E0202", Error, "a detail column's aggregate is assigned to more than one main field";
     E0203 = "E0203", Error, "a row rule may use only numeric fields of its own row and main fields";
@@ -116,6 +119,7 @@ codes! {
     R0209 = "R0209", Error, "this action needs an opinion";
     R0210 = "R0210", Error, "the person is pending at several nodes: the action must name one";
     R0211 = "R0211", Error, "an action is dated before the run's clock, or deadline timers fire without end";
+    R0212 = "R0212", Error, "the node waits for the request it started to be archived";
     R0301 = "R0301", Error, "field is not editable here";
     R0302 = "R0302", Error, "required field is empty";
     R0303 = "R0303", Error, "a validate rule does not hold";

@@ -67,7 +67,7 @@ pub fn render(route: &Route, marks: &Marks) -> String {
     }
     for (index, edge) in route.edges.iter().enumerate() {
         let (Some(from), Some(to)) = (route.nodes.get(edge.from), route.nodes.get(edge.to)) else { continue };
-        let mut text = if edge.siblings > 1 { format!("{}. {}", edge.order, edge.name) } else { edge.name.clone() };
+        let mut text = edge.shown_name();
         if let Some(condition) = &edge.condition {
             let _ = write!(text, "\nwhen {condition}");
         }

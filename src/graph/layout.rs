@@ -206,6 +206,9 @@ fn node_box(route: &Route, marks: &Marks, index: usize) -> NodeBox {
         let more = rows.len() - MAX_OPERATOR_ROWS;
         lines.push(BoxLine { text: format!("… {more} more"), role: LineRole::Operators });
     }
+    for extra in &node.extras {
+        lines.push(BoxLine { text: text::truncate(extra, TEXT_SIZE, NODE_TEXT_MAX), role: LineRole::Label });
+    }
     let notes = marks.node_notes.get(index).map(Vec::as_slice).unwrap_or(&[]);
     for note in notes.iter().take(MAX_NOTES) {
         lines.push(BoxLine { text: text::truncate(note, TEXT_SIZE, NODE_TEXT_MAX), role: LineRole::Note });
@@ -223,7 +226,7 @@ fn node_box(route: &Route, marks: &Marks, index: usize) -> NodeBox {
 fn label_box(route: &Route, marks: &Marks, index: usize) -> LabelBox {
     let mut lines = Vec::new();
     if let Some(edge) = route.edges.get(index) {
-        let name = if edge.siblings > 1 { format!("{}. {}", edge.order, edge.name) } else { edge.name.clone() };
+        let name = edge.shown_name();
         lines.push(text::truncate(&name, TEXT_SIZE, LABEL_TEXT_MAX));
         if let Some(condition) = &edge.condition {
             lines.extend(text::wrap(&format!("when {condition}"), TEXT_SIZE, LABEL_TEXT_MAX, 3));

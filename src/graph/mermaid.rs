@@ -63,7 +63,7 @@ pub fn render(route: &Route, marks: &Marks) -> String {
         let _ = writeln!(out, "  n{index}{open}{label}{close}");
     }
     for (index, edge) in route.edges.iter().enumerate() {
-        let mut text = if edge.siblings > 1 { format!("{}. {}", edge.order, edge.name) } else { edge.name.clone() };
+        let mut text = edge.shown_name();
         if let Some(condition) = &edge.condition {
             let _ = write!(text, " when {condition}");
         }

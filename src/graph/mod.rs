@@ -43,6 +43,8 @@ pub struct RouteNode {
     pub mode: OperatorMode,
     /// The operator lines of each batch, as written (`role("总经理")`, `申请人.manager`).
     pub batches: Vec<OperatorBatch>,
+    /// What else happens there, one line each: `期限 3 days` (超时设置), `▶ 安装调试 (waits)`.
+    pub extras: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,9 +67,23 @@ pub struct RouteEdge {
     pub condition: Option<String>,
     /// The exit runs statements when taken (`exit 同意 -> 归档 { … }`).
     pub has_block: bool,
+    /// An exit of a `fork` group: taken with every other of the group that holds.
+    pub parallel: bool,
 }
 
 impl RouteEdge {
+    /// The edge's name as the picture shows it: numbered by the order exits are tried in, or,
+    /// for a fork's branches (all taken), marked `∥`.
+    pub fn shown_name(&self) -> String {
+        if self.parallel {
+            format!("∥ {}", self.name)
+        } else if self.siblings > 1 {
+            format!("{}. {}", self.order, self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+
     pub fn is_return(&self) -> bool {
         self.kind == ExitKind::Return
     }
@@ -98,6 +114,7 @@ impl Route {
                         lines: batch.lines.iter().map(|line| source(line.at)).collect(),
                     })
                     .collect(),
+                extras: node_extras(program, node),
             })
             .collect();
         let mut edges = Vec::new();
@@ -113,6 +130,7 @@ impl Route {
                         siblings: list.len(),
                         condition: exit.condition.as_ref().map(|condition| source(condition.at)),
                         has_block: !exit.block.is_empty(),
+                        parallel: node.fork.is_some() && exit.kind == ExitKind::Exit,
                     });
                 }
             }
@@ -183,6 +201,20 @@ fn one_line(text: &str) -> String {
         kept.push(' ');
     }
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A node's deadline and the workflow it starts, as lines of its box.
+fn node_extras(program: &Program, node: &crate::ir::Node) -> Vec<String> {
+    let mut extras = Vec::new();
+    if let Some(deadline) = &node.deadline {
+        extras.push(format!("期限 {}", deadline.text));
+    }
+    if let Some(start) = &node.start {
+        let name = program.workflows.get(start.workflow).map_or("", |workflow| workflow.name.as_str());
+        let waits = if start.wait.is_some() { " (waits)" } else { "" };
+        extras.push(format!("▶ {name}{waits}"));
+    }
+    extras
 }
 
 /// The kind of a node as the e-cology designer names it.

@@ -37,6 +37,7 @@ enum Target {
     /// A detail table and its input (not computed) columns.
     Detail(usize, Vec<usize>),
     Node(usize),
+    Workflow(usize),
     Builtin(String),
 }
 
@@ -92,7 +93,7 @@ fn loc(file: FileId, span: crate::source::Span) -> Loc {
 impl<'a> Lowering<'a> {
     /// Indexes every declaration the IR refers to by position.
     fn declare(&mut self) {
-        let (mut constants, mut functions, mut forms) = (0, 0, 0);
+        let (mut constants, mut functions, mut forms, mut workflows) = (0, 0, 0, 0);
         for module in &self.analysis.modules {
             let file = module.file;
             for item in &module.ast.items {
@@ -152,12 +153,14 @@ impl<'a> Lowering<'a> {
                             }
                         }
                     }
-                    ast::Item::Workflow(workflow) => {
+                    ast::Item::Workflow(workflow) if !module.is_prelude => {
+                        self.targets.insert(FileSpan::new(file, workflow.name.span), Target::Workflow(workflows));
+                        workflows += 1;
                         for (index, node) in workflow.nodes.iter().enumerate() {
                             self.targets.insert(FileSpan::new(file, node.name.span), Target::Node(index));
                         }
                     }
-                    ast::Item::Use(_) | ast::Item::Test(_) => {}
+                    ast::Item::Workflow(_) | ast::Item::Use(_) | ast::Item::Test(_) => {}
                 }
             }
         }
@@ -387,6 +390,7 @@ impl<'a> Lowering<'a> {
             merge: None,
             branch: Vec::new(),
             deadline: None,
+            start: None,
             at: loc(file, node.name.span),
         };
         for operators in &node.operators {
@@ -496,10 +500,40 @@ impl<'a> Lowering<'a> {
         if let Some(deadline) = node.deadlines.first() {
             lowered.deadline = Some(self.deadline(file, deadline, &lowered)?);
         }
+        if let Some(start) = node.starts.first() {
+            lowered.start = Some(self.start(file, start)?);
+        }
         Ok(lowered)
     }
 
     /// A node's deadline, its rules in time order (the checker refuses a reminder not before the deadline).
+    fn start(&self, file: FileId, start: &ast::StartChild) -> Result<StartChild> {
+        let workflow = match self.target(file, start.workflow.span) {
+            Some(Target::Workflow(index)) => *index,
+            _ => return Err(self.unresolved(&start.workflow.name)),
+        };
+        let mapped = |mapping: &ast::Mapping| -> Result<(usize, Expr)> {
+            match self.target(file, mapping.target.span) {
+                Some(Target::Field(index)) => Ok((*index, self.expr(file, &mapping.value, false)?)),
+                _ => Err(self.unresolved(&mapping.target.name)),
+            }
+        };
+        let mut lowered =
+            StartChild { workflow, creator: None, fields: Vec::new(), wait: None, at: loc(file, start.span) };
+        for mapping in &start.fields {
+            // `creator` that is no field of the child's form names the child's creator.
+            if mapping.target.name == "creator" && self.target(file, mapping.target.span).is_none() {
+                lowered.creator = Some(self.expr(file, &mapping.value, false)?);
+            } else {
+                lowered.fields.push(mapped(mapping)?);
+            }
+        }
+        if let Some(wait) = &start.wait {
+            lowered.wait = Some(wait.iter().map(mapped).collect::<Result<_>>()?);
+        }
+        Ok(lowered)
+    }
+
     fn deadline(&self, file: FileId, deadline: &ast::Deadline, node: &Node) -> Result<Deadline> {
         let text = |span: crate::source::Span| {
             let written = self.analysis.sources.get(file).map(|source| source.slice(span)).unwrap_or_default();

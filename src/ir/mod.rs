@@ -194,6 +194,9 @@ pub struct Node {
     /// `deadline …`: timers counted from the moment the request enters the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Deadline>,
+    /// `start WORKFLOW { … } [wait { … }]`: the request of another workflow the node creates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartChild>,
     /// The fork (index into `Workflow::forks`) whose branches this node's `exits` start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fork: Option<usize>,
@@ -366,4 +369,20 @@ pub enum ExprKind {
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     Index(Box<Expr>, Box<Expr>),
+}
+
+/// A node's `start`: entering the node creates a request of `workflow` (docs/language.md §6.10).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartChild {
+    /// Index into `Program::workflows`.
+    pub workflow: usize,
+    /// `creator = …` over this request; without it, this request's creator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<Expr>,
+    /// Each child field (index in the child's form) and its value over this request.
+    pub fields: Vec<(usize, Expr)>,
+    /// With `wait`: this request's fields and their values over the archived child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Vec<(usize, Expr)>>,
+    pub at: Loc,
 }

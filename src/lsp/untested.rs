@@ -49,13 +49,16 @@ pub fn hints(analysis: &Analysis) -> HashMap<FileId, Vec<lsp::Diagnostic>> {
         let Some(directory) = directories.get(&org) else { continue };
         let runtime = Runtime::new(&compiled, directory);
         let outcome = testing::run_case(&runtime, directory, case, now);
-        let Some(index) = outcome.workflow else { continue };
-        let Some(slot) = coverages.get_mut(index) else { continue };
-        if slot.is_none() {
-            *slot = WorkflowCoverage::new(&compiled, &analysis.sources, index);
-        }
-        if let Some(coverage) = slot {
-            coverage.record(&outcome);
+        let Some(root) = outcome.workflow else { continue };
+        for (index, steps) in testing::coverage::steps_by_workflow(&compiled, root, &outcome) {
+            let Some(slot) = coverages.get_mut(index) else { continue };
+            if slot.is_none() {
+                *slot = WorkflowCoverage::new(&compiled, &analysis.sources, index);
+            }
+            if let Some(coverage) = slot {
+                let refusals = if index == root { outcome.refusals.as_slice() } else { &[] };
+                coverage.record(&steps, refusals);
+            }
         }
     }
     for coverage in coverages.into_iter().flatten() {

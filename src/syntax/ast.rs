@@ -255,6 +255,30 @@ pub struct Node {
     pub allows: Vec<Allow>,
     /// `deadline …` blocks (one is allowed; the checker reports a second).
     pub deadlines: Vec<Deadline>,
+    /// `start WORKFLOW { … } [wait { … }]` (one is allowed; the checker reports a second).
+    pub starts: Vec<StartChild>,
+    pub span: Span,
+}
+
+/// `start 安装调试 { 客户 = 客户, creator = 业务经理 } wait { 安装日期 = 安装日期 }`: entering the
+/// node creates a request of another workflow; with `wait`, the node waits until it is archived
+/// and copies its fields back.
+#[derive(Debug, Clone)]
+pub struct StartChild {
+    pub keyword: Span,
+    pub workflow: Ident,
+    /// `child field = expression over this request` (or `creator = person`).
+    pub fields: Vec<Mapping>,
+    /// `this request's field = expression over the child`, when the node waits.
+    pub wait: Option<Vec<Mapping>>,
+    pub span: Span,
+}
+
+/// `name = expr` in a `start` block.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub target: Ident,
+    pub value: Expr,
     pub span: Span,
 }
 
@@ -549,6 +573,8 @@ pub struct TestAction {
     pub at: Option<StrLit>,
     /// `node NAME`: the node acted at, after a fork.
     pub node: Option<Ident>,
+    /// `request "2"`: the request acted on, one a `start` created (numbered 2, 3, …).
+    pub request: Option<StrLit>,
     /// `refused CODE`: the action must be refused with this code.
     pub refused: Option<Ident>,
     pub span: Span,

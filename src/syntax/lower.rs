@@ -538,6 +538,7 @@ impl<'a> Lowerer<'a> {
             forks: Vec::new(),
             waits: Vec::new(),
             deadlines: Vec::new(),
+            starts: Vec::new(),
             span,
         };
         for inner in pair.into_inner() {
@@ -612,6 +613,7 @@ impl<'a> Lowerer<'a> {
             }
             Rule::wait_decl => node.waits.push(self.wait(pair)),
             Rule::deadline_decl => node.deadlines.push(self.deadline(pair)),
+            Rule::start_decl => node.starts.push(self.start(pair)),
             _ => {}
         }
     }
@@ -634,6 +636,45 @@ impl<'a> Lowerer<'a> {
             rule = WaitRule::Branches(branches);
         }
         Wait { rule, keyword, span }
+    }
+
+    fn start(&self, pair: Pair<Rule>) -> StartChild {
+        let span = self.span(&pair);
+        let mut start =
+            StartChild { keyword: span, workflow: missing_ident(span), fields: Vec::new(), wait: None, span };
+        let mut blocks = 0;
+        for inner in pair.into_inner() {
+            match inner.as_rule() {
+                Rule::start_kw => start.keyword = self.span(&inner),
+                Rule::ident => start.workflow = self.ident(inner),
+                Rule::start_block => {
+                    let mut mappings = Vec::new();
+                    for map in inner.into_inner().filter(|pair| pair.as_rule() == Rule::start_map) {
+                        let span = self.span(&map);
+                        let mut target = missing_ident(span);
+                        let mut value = None;
+                        for part in map.into_inner() {
+                            match part.as_rule() {
+                                Rule::ident => target = self.ident(part),
+                                Rule::expr => value = Some(self.expr(part)),
+                                _ => {}
+                            }
+                        }
+                        if let Some(value) = value {
+                            mappings.push(Mapping { target, value, span });
+                        }
+                    }
+                    if blocks == 0 {
+                        start.fields = mappings;
+                    } else {
+                        start.wait = Some(mappings);
+                    }
+                    blocks += 1;
+                }
+                _ => {}
+            }
+        }
+        start
     }
 
     fn deadline(&self, pair: Pair<Rule>) -> Deadline {

@@ -69,6 +69,7 @@ impl Lowerer<'_> {
             to: None,
             at: None,
             node: None,
+            request: None,
             refused: None,
             span,
         };
@@ -80,6 +81,7 @@ impl Lowerer<'_> {
                 Rule::t_set => action.set = inner.into_inner().last().map(|value| self.test_value(value)),
                 Rule::t_to => action.to = inner.into_inner().last().map(|value| self.test_value(value)),
                 Rule::t_at => action.at = inner.into_inner().last().map(|text| self.string(text)),
+                Rule::t_request => action.request = inner.into_inner().last().map(|text| self.string(text)),
                 Rule::t_node => action.node = inner.into_inner().last().map(|name| self.ident(name)),
                 Rule::t_refused => action.refused = inner.into_inner().last().map(|code| self.ident(code)),
                 _ => {}

@@ -15,6 +15,7 @@ use crate::runtime::compiled::Compiled;
 use crate::source::{FileId, SourceMap};
 
 use super::Outcome;
+use crate::runtime::request::{BranchEvent, Step};
 
 /// One thing a route can cover: a node, an exit or return, a batch.
 #[derive(Debug, Clone, Serialize)]
@@ -79,14 +80,34 @@ impl WorkflowCoverage {
         Some(coverage)
     }
 
-    /// Adds what one run covered.
-    pub fn record(&mut self, outcome: &Outcome) {
-        for (position, step) in outcome.steps.iter().enumerate() {
+    /// Adds what one run covered: the steps of one request of this workflow (its creation
+    /// first), and the refusals met.
+    pub fn record(&mut self, steps: &[&Step], refusals: &[String]) {
+        for (position, step) in steps.iter().enumerate() {
             let hit = |points: &mut Vec<Point>, name: &str| {
                 if let Some(point) = points.iter_mut().find(|point| point.name == name) {
                     point.hits += 1;
                 }
             };
+            // What forks and merges did: each branch started by its exit, each merge passed.
+            for event in &step.branching {
+                match event {
+                    BranchEvent::Started { exit, to, .. } => {
+                        hit(&mut self.exits, &format!("{}.{exit}", step.from));
+                        hit(&mut self.nodes, to);
+                    }
+                    BranchEvent::Arrived { merge, .. } => hit(&mut self.nodes, merge),
+                    BranchEvent::Merged { merge, exit, to, .. } => {
+                        if let Some(exit) = exit {
+                            hit(&mut self.exits, &format!("{merge}.{exit}"));
+                        }
+                        if let Some(to) = to {
+                            hit(&mut self.nodes, to);
+                        }
+                    }
+                    BranchEvent::Withdrawn { .. } => {}
+                }
+            }
             if position == 0 {
                 hit(&mut self.nodes, &step.from);
             }
@@ -100,7 +121,7 @@ impl WorkflowCoverage {
                 hit(&mut self.exits, &format!("{}.{exit}", step.from));
             }
         }
-        for code in &outcome.refusals {
+        for code in refusals {
             *self.refusals.entry(code.clone()).or_default() += 1;
         }
     }
@@ -123,6 +144,30 @@ pub fn percent((covered, total): (usize, usize)) -> f64 {
         // Counts of declarations are far below 2^52: the conversion is exact.
         covered as f64 * 100.0 / total as f64
     }
+}
+
+/// The steps of a run by the workflow of the request they acted on: the run's own (its
+/// workflow `root`) and those of the requests it started, by their workflows.
+pub fn steps_by_workflow<'o>(compiled: &Compiled, root: usize, outcome: &'o Outcome) -> BTreeMap<usize, Vec<&'o Step>> {
+    let mut workflow_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for step in &outcome.steps {
+        let Some(started) = &step.started else { continue };
+        let index = compiled.program.workflows.iter().position(|workflow| workflow.name == started.workflow);
+        if let (Some(id), Some(index)) = (&started.request, index) {
+            workflow_of.insert(id, index);
+        }
+    }
+    let mut grouped: BTreeMap<usize, Vec<&Step>> = BTreeMap::new();
+    for step in &outcome.steps {
+        let workflow = match &step.request {
+            None => Some(root),
+            Some(id) => workflow_of.get(id.as_str()).copied(),
+        };
+        if let Some(workflow) = workflow {
+            grouped.entry(workflow).or_default().push(step);
+        }
+    }
+    grouped
 }
 
 /// The whole run's coverage.

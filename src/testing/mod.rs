@@ -160,6 +160,7 @@ fn case_of_item(test: &TestItem, path: &Path, line_of: &dyn Fn(usize) -> usize) 
                         to,
                         node: action.node.as_ref().map(|node| node.name.clone()),
                         at: action.at.as_ref().map(|at| at.value.clone()),
+                        request: action.request.as_ref().map(|id| id.value.clone()),
                     },
                     refused: action.refused.as_ref().map(|code| code.name.clone()),
                     line: line_of(action.span.start as usize),
@@ -482,13 +483,17 @@ pub fn run_case(runtime: &Runtime<'_>, directory: &dyn Directory, case: &Case, n
                 }
                 clock = at;
                 number += 1;
-                match (runtime.apply(&request, action, at), wanted) {
-                    (Ok((next, step)), None) => {
-                        outcome.trace.push(step_line(number, &step));
-                        outcome.steps.push(step);
+                // On the request the action names (`request "2"`: one a `start` created).
+                match (runtime.act_in_family(&request, action, at, action.at.is_some()), wanted) {
+                    (Ok((next, steps)), None) => {
+                        for step in steps {
+                            outcome.trace.push(step_line(number, &step));
+                            outcome.steps.push(step);
+                        }
                         request = next;
                     }
-                    (Ok((_, step)), Some(code)) => {
+                    (Ok((_, steps)), Some(code)) => {
+                        let Some(step) = steps.into_iter().next() else { continue };
                         outcome.trace.push(step_line(number, &step));
                         outcome.differences.push(Difference {
                             line: *line,
@@ -530,7 +535,8 @@ pub fn run_case(runtime: &Runtime<'_>, directory: &dyn Directory, case: &Case, n
                 }
             }
             CaseStep::Expect { checks, line } => {
-                let last = outcome.steps.last().cloned();
+                // The last step of the test's own request (not of one it started).
+                let last = outcome.steps.iter().rev().find(|step| step.request.is_none()).cloned();
                 compare(runtime, Some(&request), last.as_ref(), refused.as_ref(), checks, *line, clock, &mut outcome);
                 if !outcome.passed() {
                     return outcome;
@@ -713,7 +719,7 @@ fn fire_timers(
     outcome: &mut Outcome,
 ) -> Result<(), crate::runtime::error::RuntimeError> {
     let mut fired = Vec::new();
-    let result = runtime.fire_until(request, &mut fired, until);
+    let result = runtime.fire_family(request, &mut fired, until);
     for step in fired {
         outcome.trace.push(format!("timer after {}", step_line(after_action, &step)));
         outcome.steps.push(step);

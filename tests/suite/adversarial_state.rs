@@ -292,6 +292,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
         creator: first["by"].as_str()?.to_owned(),
         form: FormInput::Text(form.get().to_owned()),
         sequence: state.get("sequence").and_then(Json::as_u64),
+        started_by: None,
     };
     let time = DateTime::parse(first["time"].as_str()?)?;
     let (mut request, _) = runtime.create(workflow, &new, time).ok()?;
@@ -311,6 +312,7 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
             to: serde_json::from_value(line.get("to").cloned().unwrap_or(json!([]))).ok()?,
             node: line.get("node").and_then(|node| node.as_str()).map(str::to_owned),
             at: None,
+            request: None,
         };
         let time = DateTime::parse(line["time"].as_str()?)?;
         request = runtime.apply(&request, &action, time).ok()?.0;

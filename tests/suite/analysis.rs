@@ -149,6 +149,7 @@ fn run(
                 creator: creator.clone(),
                 form: FormInput::Fields(example.trace.form.clone()),
                 sequence: None,
+                started_by: None,
             };
             runtime.create(0, &new, now).ok().map(|(request, _)| request)
         })
@@ -169,6 +170,7 @@ fn run(
                 to: Vec::new(),
                 node: None,
                 at: None,
+                request: None,
             };
             first = false;
             let result = runtime.apply(&request, &action, now);
@@ -278,6 +280,7 @@ fn runtime_after(compiled: &Compiled, directory: &dyn Directory, example: &Examp
         to: Vec::new(),
         node: None,
         at: None,
+        request: None,
     };
     runtime.apply(&before, &action, now).ok()
 }

@@ -218,6 +218,7 @@ fn the_analysis_agrees_with_the_interpreter_on_random_workflows() {
                 creator: creator.clone(),
                 form: FormInput::Fields(form.clone()),
                 sequence: None,
+                started_by: None,
             };
             let Ok((created, _)) = runtime.create(0, &new, now) else { continue };
             let submit = |by: &str| Action {
@@ -228,6 +229,7 @@ fn the_analysis_agrees_with_the_interpreter_on_random_workflows() {
                 to: Vec::new(),
                 node: None,
                 at: None,
+                request: None,
             };
             // Refused by `required` or a `validate`: not a request that reaches 审批.
             let Ok((at_review, _)) = runtime.apply(&created, &submit(&creator), now) else { continue };

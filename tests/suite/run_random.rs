@@ -152,7 +152,7 @@ fn random_actions_never_panic_and_refusals_change_nothing() {
                     1 if request.is_split() => Some(program.nodes[random.pick(&request.positions).node].name.clone()),
                     _ => None,
                 };
-                let action = Action { by, kind, opinion, set, to, node, at: None };
+                let action = Action { by, kind, opinion, set, to, node, at: None, request: None };
                 let before = request.clone();
                 match runtime.apply(&request, &action, now) {
                     Ok((next, step)) => {
@@ -321,6 +321,7 @@ fn random_actions_with_deadlines_fire_each_timer_once_and_replay() {
                 to: Vec::new(),
                 node: None,
                 at: None,
+                request: None,
             };
             let before = request.clone();
             match runtime.apply(&request, &action, clock) {

@@ -302,6 +302,7 @@ fn an_action_costs_what_it_changes_however_long_the_log() {
                 to: vec![],
                 node: None,
                 at: None,
+                request: None,
             })
             .collect()
     };

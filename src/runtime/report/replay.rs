@@ -79,6 +79,7 @@ impl<'a> Runtime<'a> {
                     creator: first.by,
                     form: FormInput::Text(form.get().to_owned()),
                     sequence,
+                    started_by: first.started_by.clone(),
                 };
                 let (request, _) = self.create(workflow_index, &new, time).map_err(|error| {
                     mismatch(format!(
@@ -92,6 +93,26 @@ impl<'a> Runtime<'a> {
         for (index, line) in lines {
             let place = format!("log[{}]", index + 1);
             let time = parse_time(&line.time, &place)?;
+            if line.by == "system" && line.action == "child_archived" {
+                // The values the started request gave back are in the line: no need for it here.
+                let child = match line.to.first() {
+                    Some(crate::runtime::request::Recipient::Person(id)) => id.clone(),
+                    _ => String::new(),
+                };
+                let values =
+                    FormInput::Text(line.set.as_ref().map_or_else(|| "{}".to_owned(), |raw| raw.get().to_owned()));
+                request = match self.resume(&request, &values, &child, time) {
+                    Ok((next, _)) => next,
+                    Err(error) => {
+                        return Err(mismatch(format!(
+                            "the state's log does not replay: `{place}` (the started request {child} archived) is refused: {}: {}",
+                            error.code, error.message
+                        )))
+                    }
+                };
+                previous_time = time;
+                continue;
+            }
             if line.by == "system" && matches!(line.action.as_str(), "remind" | "take" | "hand") {
                 request = self.replay_timer(request, &line.action, time, &place)?;
                 previous_time = time;
@@ -115,6 +136,7 @@ impl<'a> Runtime<'a> {
                 to: line.to,
                 node: line.node.clone(),
                 at: None,
+                request: None,
             };
             request = match self.apply(&request, &action, time) {
                 Ok((next, _)) => next,

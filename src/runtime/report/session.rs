@@ -11,12 +11,17 @@ use serde_json::Value as Json;
 use crate::diag::Code;
 use crate::ir::TitlePart;
 use crate::runtime::error::RuntimeError;
+use crate::runtime::request::subflows;
 use crate::runtime::request::{
-    node_name, route, Action, LogEntry, NewRequest, NodeView, Reminder, Request, RouteStop, Runtime, StandIn, Step,
+    internal, node_name, route, Action, LogEntry, NewRequest, NodeView, Reminder, Request, RouteStop, Runtime, StandIn,
+    Step,
 };
 use crate::runtime::values::dates::DateTime;
 use crate::runtime::values::field_values::{self, form_to_json, Ordered, OrderedValue};
 use crate::runtime::values::value::{FormData, Value};
+
+/// The id of the request a run creates; the requests it starts are 2, 3, ….
+pub const ROOT: &str = "1";
 
 /// How many timers one gap between actions may fire: deadlines that hand a
 /// request round in a loop must end the run, not hang it.
@@ -110,30 +115,17 @@ impl<'a> Runtime<'a> {
                 }
             };
             let fired_before = steps.len();
-            if let Err(error) = self.fire_until(&mut request, &mut steps, at) {
+            if let Err(error) = self.fire_family(&mut request, &mut steps, at) {
                 return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed };
             }
             // As replay does before an action whose time differs from the line before it:
             // formulas that read the clock see the action's time.
             // A refused action leaves the request as it was before this recomputation.
-            let recomputed = if action.at.is_some() || steps.len() > fired_before {
-                let mut ready = request.clone();
-                match self.workflow(&request).and_then(|workflow| self.recompute(workflow, &mut ready, at)) {
-                    Ok(()) => Some(ready),
-                    Err(error) => {
-                        return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed }
-                    }
-                }
-            } else {
-                None
-            };
-            match self.apply(recomputed.as_ref().unwrap_or(&request), action, at) {
-                Ok((next, mut step)) => {
-                    request = next;
-                    if action.at.is_some() {
-                        step.at = Some(at.to_string());
-                    }
-                    steps.push(step);
+            let recompute = action.at.is_some() || steps.len() > fired_before;
+            match self.act_in_family(&request, action, at, recompute) {
+                Ok((family, done)) => {
+                    request = family;
+                    steps.extend(done);
                 }
                 Err(error) => {
                     return RunResult { request: Some(request), steps, error: Some((index + 1, error)), resumed }
@@ -142,11 +134,112 @@ impl<'a> Runtime<'a> {
             clock = at;
         }
         if let Some(until) = until {
-            if let Err(error) = self.fire_until(&mut request, &mut steps, until) {
+            if let Err(error) = self.fire_family(&mut request, &mut steps, until) {
                 return RunResult { request: Some(request), steps, error: Some((actions.len() + 1, error)), resumed };
             }
         }
         RunResult { request: Some(request), steps, error: None, resumed }
+    }
+
+    /// One action on the request it names (`"request": "2"`; the first without), in a copy of
+    /// the family: the requests it started are created, and a started request it archived
+    /// gives its fields back to the request waiting for it. All or nothing.
+    pub fn act_in_family(
+        &self,
+        root: &Request,
+        action: &Action,
+        at: DateTime,
+        recompute: bool,
+    ) -> Result<(Request, Vec<Step>), RuntimeError> {
+        let mut family = root.clone();
+        let id = action.request.clone().unwrap_or_else(|| ROOT.to_owned());
+        let target = subflows::find_mut(&mut family, ROOT, &id).ok_or_else(|| {
+            RuntimeError::new(
+                Code::R0502,
+                format!(
+                    "the run holds no request `{id}` (requests are numbered 1, 2, … in the order they were created)"
+                ),
+            )
+        })?;
+        if recompute {
+            let workflow = self.workflow(target)?;
+            let mut ready = target.clone();
+            self.recompute(workflow, &mut ready, at)?;
+            *target = ready;
+        }
+        let (next, mut step) = self.apply(target, action, at)?;
+        *target = next;
+        if action.at.is_some() {
+            step.at = Some(at.to_string());
+        }
+        let mut steps = Vec::new();
+        self.settle_family(&mut family, &id, step, at, &mut steps)?;
+        Ok((family, steps))
+    }
+
+    /// After a step on request `id`: the request it started is created (and numbered after
+    /// the family's others); a started request it archived gives its fields back to the
+    /// request waiting for it.
+    fn settle_family(
+        &self,
+        family: &mut Request,
+        id: &str,
+        mut step: Step,
+        at: DateTime,
+        steps: &mut Vec<Step>,
+    ) -> Result<(), RuntimeError> {
+        if id != ROOT {
+            step.request = Some(id.to_owned());
+        }
+        if let Some(started) = step.started.as_mut() {
+            let child_id = (subflows::family_size(family) + 1).to_string();
+            let new = self.child_request(started, id);
+            let workflow = self.compiled.workflow_index(Some(&started.workflow))?;
+            let (child, mut created) = self.create(workflow, &new, at)?;
+            started.request = Some(child_id.clone());
+            created.request = Some(child_id.clone());
+            let holder = subflows::find_mut(family, ROOT, id).ok_or_else(|| internal("unknown request"))?;
+            holder.children.push(subflows::Child { id: child_id, request: child });
+            steps.push(step);
+            steps.push(created);
+            return Ok(());
+        }
+        steps.push(step);
+        let Some(parent_id) = subflows::parent_of(family, ROOT, id) else { return Ok(()) };
+        let child = match subflows::find_mut(family, ROOT, id) {
+            Some(child) if child.archived => child.clone(),
+            _ => return Ok(()),
+        };
+        let parent = subflows::find_mut(family, ROOT, &parent_id).ok_or_else(|| internal("unknown request"))?;
+        if parent.waiting.as_ref().is_some_and(|waiting| waiting.workflow == child.workflow) {
+            let (next, resumed) = self.child_archived(parent, &child, id, at)?;
+            *parent = next;
+            return self.settle_family(family, &parent_id, resumed, at, steps);
+        }
+        Ok(())
+    }
+
+    /// Fires the deadline timers due by `until` in every request of the family, in the order
+    /// the requests were created.
+    pub fn fire_family(
+        &self,
+        family: &mut Request,
+        steps: &mut Vec<Step>,
+        until: DateTime,
+    ) -> Result<(), RuntimeError> {
+        let mut number = 1;
+        while number <= subflows::family_size(family) {
+            let id = number.to_string();
+            let mut fired = Vec::new();
+            let Some(target) = subflows::find_mut(family, ROOT, &id) else { break };
+            let result = self.fire_until(target, &mut fired, until);
+            for step in fired {
+                self.settle_family(family, &id, step, until, steps)?;
+            }
+            result?;
+            number += 1;
+        }
+        Ok(())
     }
 
     /// Fires, in order, every timer due by `until`; each fired timer is a step.
@@ -248,6 +341,14 @@ impl<'a> Runtime<'a> {
             log: request.log.to_vec(),
             outbox: request.outbox.clone(),
             stand_ins: request.stand_ins.clone(),
+            children: request
+                .children
+                .iter()
+                .map(|child| ChildView {
+                    id: child.id.clone(),
+                    request: self.request_view_with(&child.request, now, rows),
+                })
+                .collect(),
         }
     }
 }
@@ -286,6 +387,17 @@ pub struct RequestView {
     /// Who stands in for whom (代理) among the current node's operators.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stand_ins: Vec<StandIn>,
+    /// The requests it started (`start`), each as this view shows a request, with its id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildView>,
+}
+
+/// A started request in the JSON trace: its id, then the request.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChildView {
+    pub id: String,
+    #[serde(flatten)]
+    pub request: RequestView,
 }
 
 /// The JSON trace of runtime.md §3: status, the request after the last

@@ -49,6 +49,29 @@ struct StateOut<'r> {
     #[serde(skip_serializing_if = "Option::is_none")]
     start: Option<StartOut<'r>>,
     log: Vec<LineOut<'r>>,
+    /// The requests it started (`start`), each with its own state, replayed on its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    children: Vec<ChildOut<'r>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChildOut<'r> {
+    id: &'r str,
+    state: StateOut<'r>,
+}
+
+/// A node waiting for the request it started, by name.
+#[derive(Debug, Serialize)]
+struct WaitingOut<'r> {
+    node: &'r str,
+    workflow: &'r str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildIn {
+    id: String,
+    state: Box<RawValue>,
 }
 
 /// What a request holds at one moment, by name.
@@ -60,6 +83,8 @@ struct ContentOut<'r> {
     node: Option<&'r str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     nodes: Vec<PositionState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting: Option<WaitingOut<'r>>,
     archived: bool,
     operators: &'r [String],
     pending: &'r [String],
@@ -159,6 +184,12 @@ struct StateIn {
     /// Each line as text: a line of format 1 is a `LogEntry`, of format 2 a `LineIn`.
     #[serde(default)]
     log: Vec<Box<RawValue>>,
+    /// Given by replay (and compared with it).
+    #[serde(default)]
+    #[allow(dead_code)]
+    waiting: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    children: Vec<ChildIn>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,6 +313,9 @@ pub(super) struct LineIn {
     pub set: Option<Box<RawValue>>,
     #[serde(default)]
     pub to: Vec<Recipient>,
+    /// On the creation line: the request that started this one.
+    #[serde(default)]
+    pub started_by: Option<String>,
 }
 
 fn malformed(message: String) -> RuntimeError {
@@ -291,6 +325,13 @@ fn malformed(message: String) -> RuntimeError {
 impl<'a> Runtime<'a> {
     /// The request as the text of a state file.
     pub fn save_state(&self, request: &Request) -> Result<String, RuntimeError> {
+        let state = self.state_out(request)?;
+        serde_json::to_string_pretty(&state)
+            .map(|text| text + "\n")
+            .map_err(|error| malformed(format!("cannot write the state: {error}")))
+    }
+
+    fn state_out<'r>(&'r self, request: &'r Request) -> Result<StateOut<'r>, RuntimeError> {
         let workflow = self.workflow(request)?;
         let start = request.log.start();
         let replayed_from = start.map_or(0, |start| start.request.log.len());
@@ -308,7 +349,11 @@ impl<'a> Runtime<'a> {
             };
             log.push(LineOut { entry: &line.entry, form, set });
         }
-        let state = StateOut {
+        let mut children = Vec::with_capacity(request.children.len());
+        for child in &request.children {
+            children.push(ChildOut { id: &child.id, state: self.state_out(&child.request)? });
+        }
+        Ok(StateOut {
             flowc_state: FORMAT,
             workflow: &workflow.name,
             source_hash: &self.compiled.source_hash,
@@ -322,13 +367,11 @@ impl<'a> Runtime<'a> {
                 None => None,
             },
             log,
-        };
-        serde_json::to_string_pretty(&state)
-            .map(|text| text + "\n")
-            .map_err(|error| malformed(format!("cannot write the state: {error}")))
+            children,
+        })
     }
 
-    fn content_out<'r>(&self, workflow: &'r Workflow, request: &'r Request) -> Result<ContentOut<'r>, RuntimeError> {
+    fn content_out<'r>(&'r self, workflow: &'r Workflow, request: &'r Request) -> Result<ContentOut<'r>, RuntimeError> {
         let form = self.compiled.program.forms.get(workflow.form);
         let layout = self.compiled.layouts.get(workflow.form);
         let (Some(form), Some(layout)) = (form, layout) else {
@@ -338,6 +381,10 @@ impl<'a> Runtime<'a> {
             creator: &request.creator,
             created_at: request.created_at.to_string(),
             node: (!request.is_split()).then(|| node_name(workflow, request.node)),
+            waiting: request.waiting.as_ref().map(|waiting| WaitingOut {
+                node: node_name(workflow, waiting.node),
+                workflow: self.compiled.program.workflows.get(waiting.workflow).map_or("", |w| w.name.as_str()),
+            }),
             nodes: request
                 .positions
                 .iter()
@@ -443,7 +490,15 @@ impl<'a> Runtime<'a> {
                     malformed(format!("line {} of the state's log is malformed: {error}", index + 1))
                 })?);
             }
-            let replayed = self.replay(workflow_index, start, lines, state.sequence)?;
+            let mut replayed = self.replay(workflow_index, start, lines, state.sequence)?;
+            // The requests it started: each state is replayed and checked on its own.
+            for child in std::mem::take(&mut state.children) {
+                let request = self.load_state(child.state.get(), migrate, now).map_err(|mut error| {
+                    error.message = format!("request {} of the state: {}", child.id, error.message);
+                    error
+                })?;
+                replayed.children.push(crate::runtime::request::subflows::Child { id: child.id, request });
+            }
             if !migrate {
                 self.check_against_log(text, &replayed)?;
             }
@@ -543,6 +598,8 @@ impl<'a> Runtime<'a> {
             form: data,
             entered_at,
             timers_fired: 0,
+            waiting: None,
+            children: Vec::new(),
             log: kept,
             outbox: content.outbox,
             stand_ins: content.stand_ins,

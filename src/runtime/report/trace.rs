@@ -51,8 +51,10 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
         );
     }
     for step in &run.steps {
+        // A step of a request started by another (`start`) says which (`(request 2) 3. …`).
+        let request = step.request.as_ref().map(|id| format!("(request {}) ", shown(id))).unwrap_or_default();
         if step.action == "create" {
-            let _ = writeln!(out, "\ncreated by {} at {}", name(&step.by), shown(&step.from));
+            let _ = writeln!(out, "\n{request}created by {} at {}", name(&step.by), shown(&step.from));
         } else {
             let verb = match step.action.as_str() {
                 "submit" => "submits",
@@ -67,6 +69,7 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
                 "remind" => "reminds at",
                 "take" => "leaves",
                 "hand" => "hands on",
+                "child_archived" => "takes back the started request's fields at",
                 other => other,
             };
             let by = match step.on_behalf_of.as_slice() {
@@ -78,7 +81,7 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
             // A step inside a branch says which (`[物流] 6. …`).
             let branch = step.branch.as_ref().map(|branch| format!("[{}] ", shown(branch))).unwrap_or_default();
             let at = step.at.as_ref().map(|at| format!(" at {}", shown(at))).unwrap_or_default();
-            let _ = writeln!(out, "\n{branch}{}. {by} {verb} {}{at}", step.number, shown(&step.from));
+            let _ = writeln!(out, "\n{request}{branch}{}. {by} {verb} {}{at}", step.number, shown(&step.from));
         }
         if let Some(rule) = &step.rule {
             let _ = writeln!(out, "   rule: {}", shown(rule));
@@ -115,6 +118,16 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
         }
         write_blocks(&mut out, step, BlockKind::Before);
         write_next_operators(&mut out, runtime, step);
+        if let Some(started) = &step.started {
+            let id = started.request.as_deref().map(|id| format!(" {}", shown(id))).unwrap_or_default();
+            let waits = if started.wait { ", and waits for it to be archived" } else { "" };
+            let _ = writeln!(
+                out,
+                "   starts request{id} ({}) for {}{waits}",
+                shown(&started.workflow),
+                shown(&runtime.person_name(&started.creator))
+            );
+        }
     }
     if let Some((number, error)) = &run.error {
         let what = match (*number, &run.resumed) {
@@ -174,12 +187,29 @@ pub fn render(runtime: &Runtime<'_>, run: &RunResult, now: DateTime, error_repor
             if !line.is_empty() {
                 let _ = writeln!(out, "route: {line}");
             }
+            write_children(&mut out, runtime, request);
         }
         None => {
             let _ = writeln!(out, "\nstatus: refused, no request was created");
         }
     }
     out
+}
+
+/// Where each request it started stands: `request 2 (安装调试): pending at 安装, waiting for …`.
+fn write_children(out: &mut String, runtime: &Runtime<'_>, request: &crate::runtime::request::Request) {
+    for child in &request.children {
+        let workflow = runtime.workflow(&child.request).ok();
+        let name = workflow.map_or("", |workflow| workflow.name.as_str());
+        let node = workflow.and_then(|workflow| workflow.nodes.get(child.request.node)).map_or("", |n| n.name.as_str());
+        let place = if child.request.archived {
+            format!("archived at {}", shown(node))
+        } else {
+            format!("pending at {}, waiting for {}", shown(node), shown(&runtime.people_names(&child.request.pending)))
+        };
+        let _ = writeln!(out, "request {} ({}): {place}", shown(&child.id), shown(name));
+        write_children(out, runtime, &child.request);
+    }
 }
 
 /// `field = value, …`, at most `CHANGES_PER_LINE`, then how many more.

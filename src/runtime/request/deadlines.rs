@@ -225,6 +225,7 @@ impl<'a> Runtime<'a> {
             branch: None,
             withdrawn: forks::withdrawals(&step.branching),
             moved: forks::moves(&step.branching),
+            started_by: None,
         };
         next.log.push(LogLine { entry, given: Given::Set(None) });
         Ok((next, step))

@@ -58,6 +58,9 @@ pub struct LogEntry {
     /// a merge's passage to the node after it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<Move>,
+    /// On a creation: the request that started this one (`start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<String>,
 }
 
 /// A field whose value an action changed (`明细[2].金额` for a cell).
@@ -149,6 +152,12 @@ pub struct Step {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeView>,
     pub archived: bool,
+    /// Entering a node with `start`: the request to create (the holder creates it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<crate::runtime::request::subflows::Started>,
+    /// The request the step acted on, when a run holds several (set by the holder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// A fired timer: the deadline rule, as the trace names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
@@ -186,6 +195,8 @@ impl Step {
             archived: false,
             rule: None,
             at: None,
+            started: None,
+            request: None,
         }
     }
 }

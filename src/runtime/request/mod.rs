@@ -21,6 +21,7 @@ pub mod recipients;
 pub mod reminders;
 mod set_fields;
 pub mod stand_ins;
+pub mod subflows;
 mod submit;
 mod supervise;
 mod withdraw;
@@ -88,6 +89,10 @@ pub struct Request {
     pub entered_at: DateTime,
     /// How many rules of the current node's deadline have fired since it entered.
     pub timers_fired: usize,
+    /// Waiting at a node for the request it started to be archived (`start … wait`).
+    pub waiting: Option<subflows::Waiting>,
+    /// The requests it started, each with the id its holder gave it.
+    pub children: Vec<subflows::Child>,
 }
 
 /// An action of `--actions` (runtime.md §3).
@@ -111,6 +116,9 @@ pub struct Action {
     /// When the action happens (RFC 3339); without it, at the run's clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// The request acted on, when a run holds several (`start`): `"2"`; without it, the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +194,10 @@ pub struct NewRequest {
     /// request draws. A host keeps the counter; `flowc run` starts at 1.
     #[serde(default)]
     pub sequence: Option<u64>,
+    /// The request that started this one (`start`): its fields are written whatever the
+    /// create node lets its creator edit. Never read from a request file.
+    #[serde(skip)]
+    pub started_by: Option<String>,
 }
 
 /// The form of a new request, or an action's `set`: values a host built, or
@@ -325,6 +337,8 @@ impl<'a> Runtime<'a> {
             positions: Vec::new(),
             entered_at: now,
             timers_fired: 0,
+            waiting: None,
+            children: Vec::new(),
         };
         if serial::has_serial(form) {
             let sequence = new.sequence.unwrap_or(1);
@@ -346,7 +360,11 @@ impl<'a> Runtime<'a> {
         }
         let before = request.form.clone();
         let mut entered = Vec::new();
-        self.write_fields(workflow, create, &mut request, &new.form, &mut entered)?;
+        match &new.started_by {
+            // Started by another request (`start`): the mapped fields are the system's to write.
+            Some(_) => self.write_started(workflow, &mut request, &new.form, &mut entered)?,
+            None => self.write_fields(workflow, create, &mut request, &new.form, &mut entered)?,
+        }
         self.recompute(workflow, &mut request, now)?;
         let mut step = Step::new(&new.creator, "create", &create.name, None);
         step.changed = self.changes(workflow, &before, &request.form, &entered);
@@ -368,6 +386,7 @@ impl<'a> Runtime<'a> {
             branch: None,
             withdrawn: Vec::new(),
             moved: Vec::new(),
+            started_by: new.started_by.clone(),
         };
         let form_given = match &new.form {
             FormInput::Text(text) => text.clone(),
@@ -443,6 +462,18 @@ impl<'a> Runtime<'a> {
                 }
                 _ => "only a pending operator of the current node may submit or reject",
             }));
+        }
+        if let (ActionKind::Submit, Some(waiting)) = (action.kind, &acting.waiting) {
+            if waiting.node == acting.node {
+                let child = self.compiled.program.workflows.get(waiting.workflow).map_or("", |w| w.name.as_str());
+                return Err(RuntimeError::at(
+                    Code::R0212,
+                    format!("`{}` waits for the `{child}` request it started to be archived", node.name),
+                    node.at,
+                )
+                .with_label("waits here")
+                .with_help("act on the started request first; its fields come back when it is archived"));
+            }
         }
         if action.kind.is_oversight() {
             self.check_oversight(workflow, node, request, action, now)?;
@@ -528,6 +559,7 @@ impl<'a> Runtime<'a> {
             branch: step.branch.clone(),
             withdrawn: forks::withdrawals(&step.branching),
             moved: forks::moves(&step.branching),
+            started_by: None,
         };
         // Kept as text, as a state holds it, so a request and its saved-and-loaded copy are equal.
         let given = action.set.as_ref().map(|set| match set {
@@ -610,7 +642,7 @@ impl<'a> Runtime<'a> {
     }
 }
 
-pub(super) fn internal(what: &str) -> RuntimeError {
+pub(crate) fn internal(what: &str) -> RuntimeError {
     RuntimeError::new(Code::R0502, format!("internal error: {what}; please report this"))
 }
 

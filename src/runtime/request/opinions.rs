@@ -37,6 +37,9 @@ pub enum OpinionType {
     /// A deadline's timer (超时设置): a reminder, an exit taken or a hand-over, by the system.
     #[serde(rename = "超时")]
     Timeout,
+    /// A started request (子流程) was archived and its fields copied back, by the system.
+    #[serde(rename = "子流程")]
+    Subflow,
 }
 
 impl OpinionType {
@@ -63,6 +66,7 @@ impl OpinionType {
         match action {
             "create" => return Some(OpinionType::Create),
             "remind" | "take" | "hand" => return Some(OpinionType::Timeout),
+            "child_archived" => return Some(OpinionType::Subflow),
             _ => {}
         }
         let kind = ActionKind::from_name(action)?;
@@ -83,6 +87,7 @@ impl OpinionType {
             OpinionType::ForceArchive => "强制归档",
             OpinionType::ForceReturn => "强制收回",
             OpinionType::Timeout => "超时",
+            OpinionType::Subflow => "子流程",
             OpinionType::Withdraw => "撤回",
         }
     }

@@ -42,6 +42,35 @@ fn check_editable(form: &crate::ir::Form, node: &Node, written: FormName) -> Res
 
 impl<'a> Runtime<'a> {
     /// `set` and the request's form: only fields editable at `node`.
+    /// The fields a parent request's `start` maps into a request it starts: written as the
+    /// system writes them, whatever the create node lets its creator edit.
+    pub(super) fn write_started(
+        &self,
+        workflow: &'a Workflow,
+        request: &mut Request,
+        values: &FormInput,
+        entered: &mut Vec<FormName>,
+    ) -> Result<(), RuntimeError> {
+        let form = self.compiled.program.forms.get(workflow.form).ok_or_else(|| internal("unknown form"))?;
+        let layout = self.compiled.layouts.get(workflow.form).ok_or_else(|| internal("unknown layout"))?;
+        let text = match values {
+            FormInput::Text(text) => text.clone(),
+            FormInput::Fields(fields) => serde_json::Value::Object(fields.clone()).to_string(),
+        };
+        read_form_text(
+            form,
+            layout,
+            &text,
+            self.directory,
+            Door::Entered { merge_tables: &[] },
+            &mut request.form,
+            |name| {
+                entered.push(name);
+                Ok(())
+            },
+        )
+    }
+
     pub(super) fn write_fields(
         &self,
         workflow: &'a Workflow,

@@ -229,6 +229,8 @@ impl<'a> Runtime<'a> {
         step.exit = Some(exit.name.clone());
         step.to = Some(target.name.clone());
         request.node = exit.target;
+        // Leaving a node that waited for a started request: the request no longer waits there.
+        request.waiting = None;
         // A deadline counts from the entry, its rules afresh.
         request.entered_at = now;
         request.timers_fired = 0;
@@ -282,6 +284,7 @@ impl<'a> Runtime<'a> {
         };
         request.operators = resolution.people;
         self.hand_to_deputies(request, step, now);
+        self.start_child(workflow, target, exit.target, request, now, step)?;
         Ok(Focus::Here)
     }
 
