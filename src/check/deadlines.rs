@@ -1,4 +1,4 @@
-//! The rules of a node's `deadline` (docs/language.md, "Deadlines"): one
+//! The rules of a node's `deadline` (docs/language.md §6.9, "Deadlines"): one
 //! deadline per node, on a node where someone is pending; whole durations
 //! above zero; reminders before the deadline fall inside it; `take` names an
 //! exit or return of the same node (E0801); `hand to` names people (E0402);

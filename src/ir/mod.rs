@@ -230,7 +230,7 @@ pub struct RequiredWhen {
     pub at: Loc,
 }
 
-/// A node's deadline and what happens around it (docs/language.md, "Deadlines").
+/// A node's deadline and what happens around it (docs/language.md §6.9, "Deadlines").
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deadline {
     pub length: Duration,

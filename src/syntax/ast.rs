@@ -313,7 +313,7 @@ pub enum WaitRule {
     Branches(Vec<Ident>),
 }
 
-/// `deadline 3 working days { rules }` (docs/language.md, "Deadlines").
+/// `deadline 3 working days { rules }` (docs/language.md §6.9, "Deadlines").
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub length: Duration,

@@ -1,4 +1,4 @@
-//! A node's deadline as timers (docs/runtime.md, "Deadlines"): which of the
+//! A node's deadline as timers (docs/runtime.md §3.13, "Deadlines and the outbox"): which of the
 //! current node's rules are due at a moment (`due`, pure), and what one does
 //! when it fires (`fire`, a transition like `apply`): a reminder to the
 //! pending operators (events in the outbox, nothing is sent), the system
