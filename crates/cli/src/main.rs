@@ -16,6 +16,10 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Library(flowc::cli::Command),
+    /// Serve a folder's workflows over HTTP, requests kept in SQLite or PostgreSQL (`serve token create` issues tokens).
+    Serve(flowc_serve::cli::ServeArgs),
+    /// Counts, node durations and the requests waiting longest, from a service's database.
+    Report(flowc_serve::cli::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +29,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Library(command) => flowc::cli::run(command),
+        Command::Serve(arguments) => flowc_serve::cli::serve(arguments),
+        Command::Report(arguments) => flowc_serve::cli::report(arguments),
     }
 }
 
