@@ -33,7 +33,8 @@ fn main() {
                 let mut errors = 0usize;
                 let Ok(stream) = TcpStream::connect(&address) else { return (latencies, 1) };
                 let _ = stream.set_nodelay(true);
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let Ok(read_half) = stream.try_clone() else { return (latencies, 1) };
+                let mut reader = BufReader::new(read_half);
                 let mut writer = stream;
                 while Instant::now() < until {
                     let begun = Instant::now();
@@ -43,9 +44,22 @@ fn main() {
                         continue;
                     }
                     latencies.push(begun.elapsed());
-                    let id = body.split("\"id\": ").nth(1).and_then(|rest| rest.split([',', '\n']).next()).unwrap_or("0").trim().to_owned();
+                    let id = body
+                        .split("\"id\": ")
+                        .nth(1)
+                        .and_then(|rest| rest.split([',', '\n']).next())
+                        .unwrap_or("0")
+                        .trim()
+                        .to_owned();
                     let begun = Instant::now();
-                    let (status, _) = call(&mut writer, &mut reader, &address, &token, &format!("/requests/{id}/actions"), r#"{"do":"submit"}"#);
+                    let (status, _) = call(
+                        &mut writer,
+                        &mut reader,
+                        &address,
+                        &token,
+                        &format!("/requests/{id}/actions"),
+                        r#"{"do":"submit"}"#,
+                    );
                     if status == 200 {
                         latencies.push(begun.elapsed());
                     } else {
@@ -80,7 +94,14 @@ fn main() {
 }
 
 /// One keep-alive HTTP/1.1 POST; the status and the body (read by Content-Length).
-fn call(writer: &mut TcpStream, reader: &mut BufReader<TcpStream>, address: &str, token: &str, path: &str, body: &str) -> (u16, String) {
+fn call(
+    writer: &mut TcpStream,
+    reader: &mut BufReader<TcpStream>,
+    address: &str,
+    token: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
