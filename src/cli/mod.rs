@@ -18,15 +18,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-#[derive(Parser)]
-#[command(name = "flowc", version, about = "Approval workflows as code: check and run .flow files")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
+/// The library's commands; the binary flattens them into its own list (crates/cli).
 #[derive(Subcommand)]
-enum Command {
+pub enum Command {
     /// Parse and check .flow files, printing every diagnostic.
     Check(check::CheckArgs),
     /// Run requests through a workflow: create one, apply actions, print the trace.
@@ -61,11 +55,12 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FOUND_ERRORS: u8 = 1;
 pub const EXIT_BAD_USAGE: u8 = 2;
 
-/// Runs the CLI; the work happens on a thread with a large stack so that
-/// deeply nested (but accepted) input cannot overflow it.
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+/// Parses the command line into `P` (the binary's top-level parser), or prints why it cannot
+/// and returns the exit status to stop with: clap's message, or under `--format json` the
+/// error document.
+pub fn parse<P: Parser>() -> Result<P, ExitCode> {
+    match P::try_parse() {
+        Ok(cli) => Ok(cli),
         Err(error) if error.use_stderr() && json_on_command_line() => {
             // The command line could not be understood, but it asked for JSON: the error
             // document, with clap's first line as the message and the rest as help.
@@ -76,14 +71,19 @@ pub fn main() -> ExitCode {
             let help = lines.collect::<Vec<_>>().join("\n").trim().to_owned();
             let failure = Failure { message, file: None, code: None, help: Some(help).filter(|help| !help.is_empty()) };
             print_json(&failure.document());
-            return ExitCode::from(EXIT_BAD_USAGE);
+            Err(ExitCode::from(EXIT_BAD_USAGE))
         }
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { EXIT_BAD_USAGE } else { EXIT_OK });
+            Err(ExitCode::from(if error.use_stderr() { EXIT_BAD_USAGE } else { EXIT_OK }))
         }
-    };
-    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match cli.command {
+    }
+}
+
+/// Runs one of the library's commands; the work happens on a thread with a large stack so
+/// that deeply nested (but accepted) input cannot overflow it.
+pub fn run(command: Command) -> ExitCode {
+    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || match command {
         Command::Check(arguments) => check::run(arguments),
         Command::Build(arguments) => build::run(arguments),
         Command::Routes(arguments) => routes::run(arguments),

@@ -95,7 +95,7 @@ fn idempotent_and_keeps_tokens_on_mangled_examples() {
 #[test]
 fn messy_inputs() {
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
-        insta::glob!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fmt"), "*.flow", |path| {
+        insta::glob!(super::repo_root().join("tests/data/fmt"), "*.flow", |path| {
             let source = std::fs::read_to_string(path).expect("read");
             let formatted = format(&source);
             insta::assert_snapshot!(format!("{source}\n----- flowc fmt -----\n{formatted}"));

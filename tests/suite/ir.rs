@@ -47,8 +47,8 @@ fn formulas_come_in_dependency_order_and_batches_sorted() {
 #[test]
 fn ir_snapshots() {
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
-        insta::glob!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ir"), "*.flow", |path| {
-            let relative = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).to_path_buf();
+        insta::glob!(super::repo_root().join("tests/data/ir"), "*.flow", |path| {
+            let relative = path.strip_prefix(super::repo_root()).unwrap_or(path).to_path_buf();
             let program = lower(&relative);
             insta::assert_json_snapshot!(program);
         });

@@ -98,7 +98,7 @@ fn outline(symbols: &Value, depth: usize) -> Vec<String> {
 /// Replaces machine-specific file URLs by `file:///…/NAME`.
 fn stable(value: &Value) -> String {
     let text = serde_json::to_string_pretty(value).expect("json");
-    let root = url_of(env!("CARGO_MANIFEST_DIR"));
+    let root = url_of(&super::repo_root().to_string_lossy());
     text.replace(&root, "file:///…")
 }
 

@@ -32,6 +32,13 @@ mod test_runner;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The repository root. The tests name their inputs from it (`tests/data/…`, `examples/…`);
+/// they are a test target of crates/cli, the package that builds the `flowc` binary.
+pub fn repo_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
 /// Runs the built `flowc` binary: (exit status, stdout, stderr).
 pub fn flowc(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_flowc")).args(args).env("NO_COLOR", "1").output().expect("run flowc");

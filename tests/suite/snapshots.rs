@@ -7,7 +7,7 @@ use flowc::diag::render::{to_text, TextStyle};
 #[test]
 fn rendered_reports() {
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
-        insta::glob!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/check/err"), "*.flow", |path| {
+        insta::glob!(super::repo_root().join("tests/data/check/err"), "*.flow", |path| {
             let relative = path.strip_prefix(std::env::current_dir().expect("cwd")).unwrap_or(path).to_path_buf();
             let analysis = check_paths(std::slice::from_ref(&relative), &FsLoader);
             let source = String::from_utf8_lossy(&std::fs::read(path).expect("read")).into_owned();

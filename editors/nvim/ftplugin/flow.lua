@@ -26,7 +26,7 @@ local cmd = vim.g.flowc_cmd or { 'flowc', 'lsp' }
 if vim.fn.executable(cmd[1]) == 0 then
   vim.notify_once(
     ('flowc: %q not found, so there is no language server for .flow files. '
-      .. 'Run `cargo install --path .` in the flowc repository, or set vim.g.flowc_cmd.'):format(cmd[1]),
+      .. 'Run `cargo install --path crates/cli` in the flowc repository, or set vim.g.flowc_cmd.'):format(cmd[1]),
     vim.log.levels.WARN
   )
   return

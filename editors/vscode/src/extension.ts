@@ -51,10 +51,10 @@ function reportStartFailure(command: string, err: unknown): void {
   const notFound = /ENOENT|not found|spawn/i.test(detail);
   const message = notFound
     ? `flowc: could not start the language server "${command} lsp" (${detail}). ` +
-      'Install flowc with `cargo install --path .` in the flowc repository so that `flowc` is on PATH, ' +
+      'Install flowc with `cargo install --path crates/cli` in the flowc repository so that `flowc` is on PATH, ' +
       'or set "flowc.path" to the flowc executable.'
     : `flowc: the language server "${command} lsp" failed to start (${detail}). ` +
-      'Check that "flowc.path" names a flowc build that supports `flowc lsp` (`cargo install --path .` installs the current one).';
+      'Check that "flowc.path" names a flowc build that supports `flowc lsp` (`cargo install --path crates/cli` installs the current one).';
   output?.appendLine(message);
   void vscode.window
     .showErrorMessage(message, 'Open Settings', 'Show Log')

@@ -1,0 +1,272 @@
+//! The service's commands: `flowc serve [FOLDER]`, `flowc serve token create PERSON` and
+//! `flowc report`. Exit statuses as the library's commands: 0 done, 1 the workflows do not
+//! check, 2 bad usage or an input or database that cannot be used.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand, ValueEnum};
+use flowc::org::MemoryDirectory;
+use flowc::runtime::report::session::RunFiles;
+
+use crate::api::{self, Service};
+use crate::{auth, clock, db, program, report};
+
+const EXIT_BAD_USAGE: u8 = 2;
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    command: Option<ServeCommand>,
+    /// The folder of the workflows: one .flow file and its org.toml (or a .flow file with --org).
+    folder: Option<PathBuf>,
+    /// The database: `sqlite://FILE`, a plain file path (SQLite), or `postgres://…`.
+    /// Default: flowc.db beside the workflows.
+    #[arg(long)]
+    db: Option<String>,
+    /// The directory (组织架构), TOML or JSON; default: the folder's org.toml or org.json.
+    #[arg(long)]
+    org: Option<PathBuf>,
+    /// The address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// People holding this role (in the directory) see every request, search and read reports.
+    #[arg(long, value_name = "ROLE")]
+    admin_role: Option<String>,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body: usize,
+    /// Database connections this server keeps open.
+    #[arg(long, default_value_t = 16)]
+    connections: u32,
+}
+
+#[derive(Subcommand)]
+enum ServeCommand {
+    /// Bearer tokens: `flowc serve token create E0101` prints a new one for that person.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token to a person (employee id); it is printed once and stored hashed.
+    Create {
+        person: String,
+        /// The database (as for `flowc serve`); default: flowc.db in the current folder.
+        #[arg(long)]
+        db: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The database (as for `flowc serve`); default: flowc.db in the current folder.
+    #[arg(long)]
+    db: Option<String>,
+    /// First day (YYYY-MM-DD, UTC+8) of the requests and actions counted.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day counted.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// A database argument as a URL: a plain path names a SQLite file.
+pub fn database_url(db: Option<&str>, folder: &Path) -> String {
+    match db {
+        Some(url) if url.contains("://") || url.starts_with("sqlite:") => url.to_owned(),
+        Some(path) => format!("sqlite://{path}"),
+        None => db::default_url(folder),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| format!("cannot start: {error}"))
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {}", flowc::diag::terminal::escape_controls(message));
+    ExitCode::from(EXIT_BAD_USAGE)
+}
+
+pub fn serve(arguments: ServeArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(&message),
+    };
+    match arguments.command {
+        Some(ServeCommand::Token(TokenCommand::Create { person, db })) => {
+            let url = database_url(db.as_deref(), Path::new("."));
+            runtime.block_on(async {
+                let pool = match connect(&url).await {
+                    Ok(pool) => pool,
+                    Err(message) => return fail(&message),
+                };
+                match auth::create(&pool, &person, &clock::now().to_string()).await {
+                    Ok(token) => {
+                        println!("{token}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(message) => fail(&message),
+                }
+            })
+        }
+        None => runtime.block_on(serve_folder(arguments)),
+    }
+}
+
+async fn connect(url: &str) -> Result<sqlx::AnyPool, String> {
+    let pool = db::connect(url, 4).await.map_err(|error| format!("cannot open the database `{url}`: {error}"))?;
+    db::migrate(&pool, db::MIGRATIONS.len()).await.map_err(|error| format!("cannot migrate the database: {error}"))?;
+    Ok(pool)
+}
+
+async fn serve_folder(arguments: ServeArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).try_init();
+    let folder = arguments.folder.clone().unwrap_or_else(|| PathBuf::from("."));
+    let found = if folder.is_dir() {
+        match RunFiles::from_folder(&folder) {
+            Ok(found) => found,
+            Err(message) => return fail(&message),
+        }
+    } else {
+        RunFiles { flow: Some(folder.clone()), ..RunFiles::default() }
+    };
+    let Some(flow) = found.flow else { return fail(&format!("no .flow file in `{}`", folder.display())) };
+    let Some(org) = arguments.org.clone().or(found.org) else {
+        return fail("no directory: pass `--org FILE` (or put org.toml next to the .flow)");
+    };
+    let color = flowc::cli::use_color();
+    let current = match program::load_current(&flow, color) {
+        Ok(version) => version,
+        Err(refusal) => {
+            eprintln!("{}", refusal.report);
+            return ExitCode::from(refusal.status);
+        }
+    };
+    let directory = match MemoryDirectory::load(&org) {
+        Ok(directory) => directory,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let base =
+        if folder.is_dir() { folder.clone() } else { folder.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let url = database_url(arguments.db.as_deref(), &base);
+    let pool = match db::connect(&url, arguments.connections).await {
+        Ok(pool) => pool,
+        Err(error) => return fail(&format!("cannot open the database `{url}`: {error}")),
+    };
+    if let Err(error) = db::migrate(&pool, db::MIGRATIONS.len()).await {
+        return fail(&format!("cannot migrate the database: {error}"));
+    }
+    let root = flow.display().to_string();
+    if let Err(error) = db::store_version(&pool, &current.hash, &root, &current.files, &clock::now().to_string()).await
+    {
+        return fail(&format!("cannot store the workflows' version: {error}"));
+    }
+    let versions = program::Versions::default();
+    let current = versions.insert(current);
+    let hash = current.hash.clone();
+    let service = Arc::new(Service {
+        pool,
+        versions,
+        current,
+        directory,
+        admin_role: arguments.admin_role.clone(),
+        metrics: Default::default(),
+        tokens: Default::default(),
+    });
+    let listener = match tokio::net::TcpListener::bind(arguments.listen).await {
+        Ok(listener) => listener,
+        Err(error) => return fail(&format!("cannot listen on {}: {error}", arguments.listen)),
+    };
+    let address = listener.local_addr().map_or_else(|_| arguments.listen.to_string(), |address| address.to_string());
+    // The first line on stdout: scripts and tests read the address from it.
+    println!("flowc serve: listening on http://{address} (workflows {hash}, database {})", redact(&url));
+    tracing::info!(%address, version = %hash, "serving");
+    let app = api::router(service, arguments.max_body);
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("the server stopped: {error}")),
+    }
+}
+
+/// A database URL without its password, for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = url.get(scheme + 3..at).unwrap_or("");
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", url.get(..scheme + 3).unwrap_or(""), url.get(at + 1..).unwrap_or(""))
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(terminate) => terminate,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+pub fn report(arguments: ReportArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(&message),
+    };
+    let url = database_url(arguments.db.as_deref(), Path::new("."));
+    runtime.block_on(async {
+        let from = match arguments.from.as_deref().map(|date| clock::date_ms(date).ok_or(date)).transpose() {
+            Ok(from) => from,
+            Err(date) => return fail(&format!("`--from {date}` is not a date (write 2026-11-28)")),
+        };
+        let to = match arguments
+            .to
+            .as_deref()
+            .map(|date| clock::date_ms(date).map(|ms| ms + 86_400_000).ok_or(date))
+            .transpose()
+        {
+            Ok(to) => to,
+            Err(date) => return fail(&format!("`--to {date}` is not a date (write 2026-11-28)")),
+        };
+        let pool = match connect(&url).await {
+            Ok(pool) => pool,
+            Err(message) => return fail(&message),
+        };
+        match report::compute(&pool, from, to).await {
+            Ok(report) => {
+                match arguments.format {
+                    Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+                    Format::Text => print!("{}", report::to_text(&report)),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&format!("cannot read the database: {error}")),
+        }
+    })
+}

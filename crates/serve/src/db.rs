@@ -1,0 +1,484 @@
+//! The database: one pool over SQLite or PostgreSQL (sqlx's `any` driver, chosen by the URL),
+//! the versioned migrations of `migrations/` applied at start, and every query the service
+//! makes. Portable SQL only (`$1` parameters, `ON CONFLICT`, `RETURNING`), so both databases run
+//! the same statements.
+//!
+//! An action is one transaction whose first statement is the conditional update of the
+//! request's row (`WHERE row_version = $n`): on PostgreSQL the row lock and the re-check of the
+//! condition make a lost update impossible at READ COMMITTED; on SQLite the transaction takes
+//! the write lock at that statement, so it never holds a stale snapshot.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use futures_core::future::BoxFuture;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row};
+
+/// The schema's migrations, compiled in: a server brings any older database up to date at start.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "requests", include_str!("../migrations/0001_requests.sql")),
+    (2, "request lists", include_str!("../migrations/0002_request_lists.sql")),
+];
+
+/// The embedded migrations as sqlx's migrator reads them.
+#[derive(Debug)]
+struct Embedded(usize);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+        Box::pin(async move {
+            Ok(MIGRATIONS
+                .iter()
+                .take(self.0)
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+/// The URL of the default database: `flowc.db` in `folder`.
+pub fn default_url(folder: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", folder.join("flowc.db").display())
+}
+
+/// Opens the pool. SQLite runs in WAL mode (readers never wait for the writer) and waits for
+/// the write lock rather than failing at once.
+pub async fn connect(url: &str, connections: u32) -> DbResult<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    let url = if sqlite && !url.contains("mode=") {
+        format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
+    } else {
+        url.to_owned()
+    };
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if sqlite {
+                    connection.execute("PRAGMA journal_mode = WAL").await?;
+                    connection.execute("PRAGMA busy_timeout = 10000").await?;
+                    connection.execute("PRAGMA foreign_keys = ON").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+}
+
+/// Applies the first `count` migrations not yet applied (all of them: `MIGRATIONS.len()`).
+pub async fn migrate(pool: &AnyPool, count: usize) -> Result<(), sqlx::migrate::MigrateError> {
+    let migrator = Migrator::new(Embedded(count)).await?;
+    migrator.run(pool).await
+}
+
+/// The newest migration applied, for `/healthz` and the tests.
+pub async fn schema_version(pool: &AnyPool) -> DbResult<i64> {
+    let row = sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(pool).await?;
+    Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+}
+
+pub async fn store_version(
+    pool: &AnyPool,
+    hash: &str,
+    root: &str,
+    files: &BTreeMap<String, String>,
+    at: &str,
+) -> DbResult<()> {
+    let files = serde_json::to_string(files).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO versions (hash, root, files, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+    )
+    .bind(hash)
+    .bind(root)
+    .bind(files)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A stored version's root file and files.
+pub async fn stored_version(pool: &AnyPool, hash: &str) -> DbResult<Option<(String, BTreeMap<String, String>)>> {
+    let row = sqlx::query("SELECT root, files FROM versions WHERE hash = $1").bind(hash).fetch_optional(pool).await?;
+    Ok(match row {
+        Some(row) => {
+            let files: String = row.try_get(1)?;
+            Some((row.try_get(0)?, serde_json::from_str(&files).unwrap_or_default()))
+        }
+        None => None,
+    })
+}
+
+pub async fn insert_token(pool: &AnyPool, hash: &str, person: &str, at: &str) -> DbResult<()> {
+    sqlx::query("INSERT INTO tokens (hash, person, created_at) VALUES ($1, $2, $3)")
+        .bind(hash)
+        .bind(person)
+        .bind(at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn token_person(pool: &AnyPool, hash: &str) -> DbResult<Option<String>> {
+    let row = sqlx::query("SELECT person FROM tokens WHERE hash = $1").bind(hash).fetch_optional(pool).await?;
+    row.map(|row| row.try_get(0)).transpose()
+}
+
+/// A request's row, as an action reads it.
+pub struct StoredRequest {
+    pub id: i64,
+    pub workflow: String,
+    pub version_hash: String,
+    pub creator: String,
+    pub state: String,
+    pub row_version: i64,
+    pub updated_ms: i64,
+}
+
+pub async fn load_request(pool: &AnyPool, id: i64) -> DbResult<Option<StoredRequest>> {
+    let row = sqlx::query(
+        "SELECT id, workflow, version_hash, creator, state, row_version, updated_ms FROM requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(StoredRequest {
+            id: row.try_get(0)?,
+            workflow: row.try_get(1)?,
+            version_hash: row.try_get(2)?,
+            creator: row.try_get(3)?,
+            state: row.try_get(4)?,
+            row_version: row.try_get(5)?,
+            updated_ms: row.try_get(6)?,
+        })
+    })
+    .transpose()
+}
+
+/// What a write stores besides the state: the request's columns after it, who now relates to
+/// it, and the step.
+pub struct Write<'a> {
+    pub title: &'a str,
+    pub node: &'a str,
+    pub status: &'a str,
+    pub state: &'a str,
+    pub now_ms: i64,
+    pub pending: &'a [String],
+    /// (person, relation) rows that accumulate: operator, handled, forwarded, cc.
+    pub relations: Vec<(String, &'static str)>,
+    pub step: StepRow<'a>,
+}
+
+pub struct StepRow<'a> {
+    pub number: i64,
+    pub person: &'a str,
+    pub action: &'a str,
+    pub node: &'a str,
+    pub at: &'a str,
+    pub waited_ms: i64,
+    pub json: &'a str,
+}
+
+/// Creates a request: draws its id, stores it with its creation step. Returns the id.
+pub async fn create_request(
+    pool: &AnyPool,
+    workflow: &str,
+    version_hash: &str,
+    creator: &str,
+    write: &Write<'_>,
+) -> DbResult<i64> {
+    let mut transaction = pool.begin().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ('request', 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .fetch_one(&mut *transaction)
+    .await?
+    .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO requests (id, workflow, version_hash, creator, title, node, status, state, row_version, \
+         created_at, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10)",
+    )
+    .bind(id)
+    .bind(workflow)
+    .bind(version_hash)
+    .bind(creator)
+    .bind(write.title)
+    .bind(write.node)
+    .bind(write.status)
+    .bind(write.state)
+    .bind(write.step.at)
+    .bind(write.now_ms)
+    .execute(&mut *transaction)
+    .await?;
+    let mut relations = write.relations.clone();
+    relations.push((creator.to_owned(), "creator"));
+    write_relations(&mut transaction, id, write.pending, &relations).await?;
+    insert_step(&mut transaction, id, &write.step, write.now_ms).await?;
+    transaction.commit().await?;
+    Ok(id)
+}
+
+/// Draws the next number of a workflow's counter (a form's `serial` field).
+pub async fn next_serial(pool: &AnyPool, workflow: &str) -> DbResult<i64> {
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(format!("serial:{workflow}"))
+    .fetch_one(pool)
+    .await?
+    .try_get(0)
+}
+
+/// Stores an action: the request's row only if nobody wrote it since `expected_version`
+/// (`Ok(false)`: someone did; nothing was written), then its relations, the step and the
+/// answer under the idempotency key.
+pub async fn commit_action(
+    pool: &AnyPool,
+    id: i64,
+    expected_version: i64,
+    write: &Write<'_>,
+    idempotency: Option<(&str, &str, &str)>,
+) -> DbResult<bool> {
+    let mut transaction = pool.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE requests SET title = $1, node = $2, status = $3, state = $4, updated_ms = $5, \
+         row_version = row_version + 1 WHERE id = $6 AND row_version = $7",
+    )
+    .bind(write.title)
+    .bind(write.node)
+    .bind(write.status)
+    .bind(write.state)
+    .bind(write.now_ms)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *transaction)
+    .await?;
+    if updated.rows_affected() != 1 {
+        transaction.rollback().await?;
+        return Ok(false);
+    }
+    write_relations(&mut transaction, id, write.pending, &write.relations).await?;
+    insert_step(&mut transaction, id, &write.step, write.now_ms).await?;
+    if let Some((person, key, response)) = idempotency {
+        sqlx::query("INSERT INTO idempotency (person, idempotency_key, request_id, response) VALUES ($1, $2, $3, $4)")
+            .bind(person)
+            .bind(key)
+            .bind(id)
+            .bind(response)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(true)
+}
+
+async fn write_relations(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    pending: &[String],
+    relations: &[(String, &'static str)],
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM participants WHERE request_id = $1 AND relation = 'pending'")
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    let pending = pending.iter().map(|person| (person.clone(), "pending"));
+    for (person, relation) in relations.iter().cloned().chain(pending) {
+        sqlx::query(
+            "INSERT INTO participants (request_id, person, relation) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(person)
+        .bind(relation)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_step(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    step: &StepRow<'_>,
+    at_ms: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO steps (request_id, number, person, action, node, at, at_ms, waited_ms, step) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(step.number)
+    .bind(step.person)
+    .bind(step.action)
+    .bind(step.node)
+    .bind(step.at)
+    .bind(at_ms)
+    .bind(step.waited_ms)
+    .bind(step.json)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+/// The answer stored for an action carrying `key`, and the request it was for.
+pub async fn idempotent_answer(pool: &AnyPool, person: &str, key: &str) -> DbResult<Option<(i64, String)>> {
+    let row = sqlx::query("SELECT request_id, response FROM idempotency WHERE person = $1 AND idempotency_key = $2")
+        .bind(person)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
+}
+
+/// Whether `person` relates to the request in any way that lets them see it.
+pub async fn relates(pool: &AnyPool, id: i64, person: &str) -> DbResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM participants WHERE request_id = $1 AND person = $2 LIMIT 1")
+        .bind(id)
+        .bind(person)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// One line of a list (inbox, done, mine, cc'd, search).
+#[derive(serde::Serialize)]
+pub struct Summary {
+    pub id: i64,
+    pub workflow: String,
+    pub title: String,
+    pub creator: String,
+    pub node: String,
+    pub status: String,
+    pub created_at: String,
+}
+
+fn summary(row: &AnyRow) -> DbResult<Summary> {
+    Ok(Summary {
+        id: row.try_get(0)?,
+        workflow: row.try_get(1)?,
+        title: row.try_get(2)?,
+        creator: row.try_get(3)?,
+        node: row.try_get(4)?,
+        status: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+    })
+}
+
+const SUMMARY_COLUMNS: &str = "r.id, r.workflow, r.title, r.creator, r.node, r.status, r.created_at";
+
+/// The requests `person` relates to as `relation` (newest first, at most `limit`).
+pub async fn list(pool: &AnyPool, person: &str, relation: &str, limit: i64) -> DbResult<Vec<Summary>> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM requests r JOIN participants p ON p.request_id = r.id \
+         WHERE p.person = $1 AND p.relation = $2 ORDER BY r.id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(&sql).bind(person).bind(relation).bind(limit).fetch_all(pool).await?;
+    rows.iter().map(summary).collect()
+}
+
+/// The administrators' search; every filter optional.
+#[derive(Default, serde::Deserialize)]
+pub struct Search {
+    pub workflow: Option<String>,
+    pub status: Option<String>,
+    pub creator: Option<String>,
+    /// Created at or after (milliseconds since the epoch).
+    pub from_ms: Option<i64>,
+    /// Created before.
+    pub to_ms: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub async fn search(pool: &AnyPool, filter: &Search) -> DbResult<Vec<Summary>> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM requests r WHERE ($1 IS NULL OR r.workflow = $1) AND ($2 IS NULL OR r.status = $2) \
+         AND ($3 IS NULL OR r.creator = $3) AND r.created_ms >= $4 AND r.created_ms < $5 ORDER BY r.id DESC LIMIT $6"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(filter.workflow.clone())
+        .bind(filter.status.clone())
+        .bind(filter.creator.clone())
+        .bind(filter.from_ms.unwrap_or(i64::MIN))
+        .bind(filter.to_ms.unwrap_or(i64::MAX))
+        .bind(filter.limit.unwrap_or(100).clamp(1, 1000))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(summary).collect()
+}
+
+/// The log of a request: each step's JSON, in order.
+pub async fn steps(pool: &AnyPool, id: i64) -> DbResult<Vec<String>> {
+    let rows =
+        sqlx::query("SELECT step FROM steps WHERE request_id = $1 ORDER BY number").bind(id).fetch_all(pool).await?;
+    rows.iter().map(|row| row.try_get(0)).collect()
+}
+
+/// The rows the reports are computed from, over `[from_ms, to_ms)`.
+pub struct ReportRows {
+    /// (workflow, status) of each request created in the range.
+    pub requests: Vec<(String, String)>,
+    /// (workflow, node, person, action, waited_ms) of each step taken in the range after creation.
+    pub steps: Vec<(String, String, String, String, i64)>,
+    /// (id, workflow, title, node, updated_ms) of each pending request, oldest update first.
+    pub waiting: Vec<(i64, String, String, String, i64)>,
+}
+
+pub async fn report_rows(pool: &AnyPool, from_ms: i64, to_ms: i64, waiting: i64) -> DbResult<ReportRows> {
+    let requests = sqlx::query("SELECT workflow, status FROM requests WHERE created_ms >= $1 AND created_ms < $2")
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<DbResult<_>>()?;
+    let steps = sqlx::query(
+        "SELECT r.workflow, s.node, s.person, s.action, s.waited_ms FROM steps s JOIN requests r ON r.id = s.request_id \
+         WHERE s.number > 0 AND s.at_ms >= $1 AND s.at_ms < $2",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
+    .collect::<DbResult<_>>()?;
+    let waiting = sqlx::query(
+        "SELECT id, workflow, title, node, updated_ms FROM requests WHERE status = 'pending' ORDER BY updated_ms, id LIMIT $1",
+    )
+    .bind(waiting)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
+    .collect::<DbResult<_>>()?;
+    Ok(ReportRows { requests, steps, waiting })
+}
+
+/// Requests by workflow and status, for `/metrics`.
+pub async fn request_counts(pool: &AnyPool) -> DbResult<Vec<(String, String, i64)>> {
+    sqlx::query("SELECT workflow, status, COUNT(*) FROM requests GROUP BY workflow, status ORDER BY workflow, status")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect()
+}

@@ -1,0 +1,22 @@
+//! flowc's runtime as a durable service (`flowc serve`): requests kept in SQLite or
+//! PostgreSQL, an HTTP JSON API over the library's pure transitions (`Runtime::create`,
+//! `Runtime::apply`), which stay the one place where the rules live: this crate stores what
+//! they return. The library never depends on this crate.
+//!
+//! - `cli`: `flowc serve`, `flowc serve token create`, `flowc report`;
+//! - `program`: the workflows served, and each stored version by source hash;
+//! - `db`: the schema's migrations and every query;
+//! - `api`: routes, authentication, visibility, the action transaction;
+//! - `auth`, `clock`, `metrics`, `report`: tokens, time, `/metrics`, reports.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod db;
+pub mod metrics;
+pub mod program;
+pub mod report;
+
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
