@@ -429,6 +429,8 @@ impl<'a> Context<'a> {
                     "return",
                     "fork",
                     "wait",
+                    "deadline",
+                    "start",
                 ]),
                 Some(Block::Fork) => Some(&["exit"]),
                 Some(Block::Form(_)) => Some(&["detail", "validate"]),

@@ -477,7 +477,10 @@ fn run_in_library(example: &Example, request: &str, actions: Option<&str>, label
     assert!(error.code.as_str().starts_with('R'), "{label}: {error}");
     assert!(error.at.is_some() || error.message.contains('`'), "{label}: not located: {}", error.message);
     if *refused > 0 {
-        let before = runtime.run(Start::New { workflow, request: &new }, &actions[..refused - 1], now);
+        // The deadline timers due before the refused action fired first: they happened.
+        let refused_at = actions.get(refused - 1).and_then(|action| action.at.as_deref()).and_then(DateTime::parse);
+        let before =
+            runtime.run_until(Start::New { workflow, request: &new }, &actions[..refused - 1], now, refused_at);
         assert!(before.error.is_none(), "{label}: the actions before the refused one succeed");
         assert_eq!(before.request, result.request, "{label}: the refused action changed the request");
     }

@@ -292,11 +292,26 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
         creator: first["by"].as_str()?.to_owned(),
         form: FormInput::Text(form.get().to_owned()),
         sequence: state.get("sequence").and_then(Json::as_u64),
-        started_by: None,
+        started_by: first.get("started_by").and_then(Json::as_str).map(str::to_owned),
     };
     let time = DateTime::parse(first["time"].as_str()?)?;
     let (mut request, _) = runtime.create(workflow, &new, time).ok()?;
     for line in actions {
+        let time = DateTime::parse(line["time"].as_str()?)?;
+        // What the system did: a deadline's timer, or a started request's fields given back.
+        if line["by"] == "system" {
+            request = match line["do"].as_str()? {
+                "child_archived" => {
+                    let values = FormInput::Fields(line["set"].as_object()?.clone());
+                    runtime.resume(&request, &values, line["to"][0].as_str()?, time).ok()?.0
+                }
+                _ => {
+                    let timer = runtime.due(&request, time).into_iter().next()?;
+                    runtime.fire(&request, &timer).ok()?.0
+                }
+            };
+            continue;
+        }
         let kind: ActionKind = serde_json::from_value(line["do"].clone()).ok()?;
         let action = Action {
             by: line["by"].as_str()?.to_owned(),
@@ -314,8 +329,17 @@ fn replay(runtime: &Runtime<'_>, workflow: usize, text: &str) -> Option<Request>
             at: None,
             request: None,
         };
-        let time = DateTime::parse(line["time"].as_str()?)?;
         request = runtime.apply(&request, &action, time).ok()?.0;
+    }
+    // The requests it started: each replayed from its own state.
+    for child in state.get("children").and_then(Json::as_array).into_iter().flatten() {
+        let child_state = &child["state"];
+        let child_workflow = runtime.compiled.workflow_index(child_state["workflow"].as_str()).ok()?;
+        let child_text = serde_json::to_string_pretty(child_state).ok()?;
+        request.children.push(flowc::runtime::request::subflows::Child {
+            id: child["id"].as_str()?.to_owned(),
+            request: replay(runtime, child_workflow, &child_text)?,
+        });
     }
     // Loading also recomputes the form at its clock and before an action whose time differs
     // from the line before; the examples' formulas do not read the clock, so that changes nothing.

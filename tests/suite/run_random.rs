@@ -343,3 +343,113 @@ fn random_actions_with_deadlines_fire_each_timer_once_and_replay() {
     }
     assert!(timers_fired > 20, "the random runs reach deadlines ({timers_fired} timers fired)");
 }
+
+/// Random actions at random times on any request of the shipping example's family (the
+/// shipment, and the installation request its `start` creates): refusals change nothing, a
+/// node that waits is never submitted while its started request is open, a started request's
+/// archiving gives its fields back in the same action, and every family saves and loads as
+/// itself (each request replayed from its own log).
+#[test]
+fn random_actions_on_a_family_of_requests_keep_it_whole() {
+    let mut random = Lcg(20261207);
+    let folder = std::path::PathBuf::from("examples/shipping");
+    let files = RunFiles::from_folder(&folder).expect("files");
+    let analysis = check_paths(&[files.flow.clone().expect("flow")], &FsLoader);
+    let compiled = Compiled::new(&analysis, &|path| std::fs::read_to_string(path)).expect("compiles");
+    let directory = MemoryDirectory::load(files.org.as_deref().expect("org")).expect("org");
+    let runtime = Runtime::new(&compiled, &directory);
+    let new: NewRequest =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("request.json")).expect("request")).expect("json");
+    // The example's own actions, to reach the interesting places, then random ones.
+    let script: Vec<Action> =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("actions.json")).expect("actions")).expect("json");
+    let workflow = compiled.workflow_index(new.workflow.as_deref()).expect("workflow");
+    let people: Vec<String> = directory.records().employees.iter().map(|employee| employee.id.clone()).collect();
+    let kinds = [ActionKind::Submit, ActionKind::Submit, ActionKind::Reject, ActionKind::Comment];
+    let start = DateTime::parse("2026-11-28T09:00:00+08:00").expect("now");
+    let (mut started, mut given_back) = (0, 0);
+    for round in 0..24 {
+        let (mut family, _) = runtime.create(workflow, &new, start).expect("creates");
+        let mut clock = start;
+        // Follow the example for a random number of its actions first.
+        for action in script.iter().take(round % (script.len() + 1)) {
+            let at = action.at.as_deref().and_then(DateTime::parse).filter(|at| *at >= clock).unwrap_or(clock);
+            runtime.fire_family(&mut family, &mut Vec::new(), at).expect("timers");
+            if let Ok((next, steps)) = runtime.act_in_family(&family, action, at, true) {
+                started += steps.iter().filter(|step| step.started.is_some()).count();
+                given_back += steps.iter().filter(|step| step.action == "child_archived").count();
+                family = next;
+            }
+            clock = at;
+        }
+        for _ in 0..40 {
+            let ids: Vec<String> = (1..=1 + family.children.len()).map(|id| id.to_string()).collect();
+            let id = random.pick(&ids).clone();
+            let target = if id == "1" { &family } else { &family.children[id.parse::<usize>().unwrap() - 2].request };
+            let by = if !random.next().is_multiple_of(3) && !target.pending.is_empty() {
+                random.pick(&target.pending).clone()
+            } else {
+                random.pick(&people).clone()
+            };
+            let hours = (random.next() % 30) as i64;
+            let seconds =
+                i64::from(clock.date.0) * 86_400 + i64::from(clock.time.0) - i64::from(clock.offset_minutes) * 60;
+            clock = DateTime::from_unix(seconds + hours * 3600, clock.offset_minutes).expect("time");
+            let set = match (id.as_str(), random.next() % 3) {
+                ("2", 0) => Some(FormInput::Fields(
+                    json!({ "预计天数": 1, "工作反馈": "完成", "验收合格": random.next().is_multiple_of(2) })
+                        .as_object()
+                        .cloned()
+                        .expect("object"),
+                )),
+                ("1", 0) => Some(FormInput::Fields(
+                    json!({ "到账金额": "193000.00", "发货单号": "FH-1", "物流公司": "顺丰", "运单号": "SF1",
+                            "出库单号": "CK-1", "到货日期": "2026-12-01", "已签收": true,
+                            "装机时间": "2026-12-03T09:00:00+08:00" })
+                    .as_object()
+                    .cloned()
+                    .expect("object"),
+                )),
+                _ => None,
+            };
+            let action = Action {
+                by,
+                kind: *random.pick(&kinds),
+                opinion: Some("意见".into()),
+                set,
+                to: Vec::new(),
+                node: None,
+                at: None,
+                request: (id != "1").then_some(id.clone()),
+            };
+            runtime.fire_family(&mut family, &mut Vec::new(), clock).expect("timers fire");
+            let before = family.clone();
+            match runtime.act_in_family(&family, &action, clock, true) {
+                Ok((next, steps)) => {
+                    started += steps.iter().filter(|step| step.started.is_some()).count();
+                    given_back += steps.iter().filter(|step| step.action == "child_archived").count();
+                    // A waiting request's started child is open; a given-back one no longer waits.
+                    if let Some(waiting) = &next.waiting {
+                        let open = next
+                            .children
+                            .iter()
+                            .any(|child| child.request.workflow == waiting.workflow && !child.request.archived);
+                        assert!(open, "a request waits only for an open started request");
+                    }
+                    family = next;
+                }
+                Err(error) => {
+                    assert_eq!(family, before, "a refusal changed the family");
+                    assert!(error.code.as_str().starts_with('R'), "{error}");
+                }
+            }
+        }
+        let saved = runtime.save_state(&family).expect("save");
+        let loaded = runtime
+            .load_state(&saved, false, clock)
+            .unwrap_or_else(|error| panic!("the family's state loads: {error:?}\n{saved}"));
+        assert_eq!(loaded.children.len(), family.children.len(), "the children are kept");
+        assert_eq!(loaded, family, "state round trip");
+    }
+    assert!(started > 5 && given_back > 2, "the rounds start and finish sub-workflows ({started}, {given_back})");
+}

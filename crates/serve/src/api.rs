@@ -395,7 +395,8 @@ async fn create(
     let sequence =
         if has_serial { u64::try_from(db::next_serial(&service.pool, &workflow.name).await?).ok() } else { None };
     let form = body.form.map_or_else(FormInput::default, |form| FormInput::Text(form.get().to_owned()));
-    let new = NewRequest { workflow: Some(workflow.name.clone()), creator: person.clone(), form, sequence };
+    let new =
+        NewRequest { workflow: Some(workflow.name.clone()), creator: person.clone(), form, sequence, started_by: None };
     let (stored, result) = {
         let runtime = Runtime::new(&version.compiled, &service.directory);
         let (request, step) = runtime.create(workflow_index, &new, now).map_err(refuse)?;

@@ -141,7 +141,7 @@ impl<'a> Runtime<'a> {
 
     /// The request going on at the node it waited at, with `values` written (replay gives the
     /// values the log kept).
-    pub(crate) fn resume(
+    pub fn resume(
         &self,
         parent: &Request,
         values: &FormInput,
