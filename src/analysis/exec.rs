@@ -547,6 +547,28 @@ impl Exec<'_, '_> {
         (target, self.enter(state, target))
     }
 
+    /// The requests a deadline's `take` moves along exit `index` (or return) of `node`, from
+    /// arrival: the system takes it whatever its condition, runs its block but not the node's
+    /// `after` (nobody submitted).
+    pub fn take_by_deadline(&mut self, arrived: &State, node: usize, index: usize, returns: bool) -> (usize, State) {
+        let exits = self.model.workflow.nodes.get(node).map(|n| if returns { &n.returns } else { &n.exits });
+        let target = exits.and_then(|exits| exits.get(index)).map_or(node, |exit| exit.target);
+        let mut state = arrived.clone();
+        for sym in &mut state {
+            if let Some(step) = sym.steps.last_mut() {
+                step.taken = Some(index);
+                step.act = if returns { Act::Reject } else { Act::Submit };
+            }
+        }
+        let block = if returns {
+            Vec::new()
+        } else {
+            self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).cloned().unwrap_or_default()
+        };
+        let state = self.run(state, &block);
+        (target, self.enter(state, target))
+    }
+
     /// The requests rejected by return `index` of `node` (from arrival).
     pub fn take_return(&mut self, arrived: &State, node: usize, index: usize) -> (usize, State) {
         let returns = self.prepared.returns.get(node).cloned().unwrap_or_default();

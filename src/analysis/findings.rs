@@ -386,6 +386,13 @@ impl Context<'_, '_> {
                     ways.push((exit.target, index, false));
                 }
             }
+            // A deadline's `take` is a way out whatever the exit's condition: the timer fires.
+            for (index, returns) in super::reach::deadline_takes(ir_node) {
+                let list = if returns { &ir_node.returns } else { &ir_node.exits };
+                if let Some(exit) = list.get(index) {
+                    ways.push((exit.target, index, !returns));
+                }
+            }
             if let Some(slot) = takeable.get_mut(node) {
                 *slot = ways;
             }
@@ -846,7 +853,12 @@ impl Context<'_, '_> {
         let conditions = self.conditions(node);
         // A fork's exits do not shadow each other: every one that holds is taken.
         let forks = ir_node.fork.is_some();
+        let by_deadline = super::reach::deadline_takes(&ir_node);
         for (index, exit) in ir_node.exits.iter().enumerate() {
+            // An exit a deadline takes is taken then, whatever its condition.
+            if by_deadline.contains(&(index, false)) {
+                continue;
+            }
             let Some(condition) = &exit.condition else {
                 if forks {
                     continue;

@@ -79,6 +79,10 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         for index in 0..return_count {
             arrivals.push(exec.take_return(&arrived, node, index));
         }
+        // A deadline's `take` leaves by its exit whatever the exit's condition.
+        for (index, returns) in deadline_takes(ir_node) {
+            arrivals.push(exec.take_by_deadline(&arrived, node, index, returns));
+        }
         if let Some(slot) = decided.get_mut(node) {
             *slot = now_decided;
         }
@@ -106,4 +110,16 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         }
     }
     Reach { entered, arrival, decided }
+}
+
+/// The exits (or returns, `true`) a node's deadline takes, by index.
+pub fn deadline_takes(node: &crate::ir::Node) -> Vec<(usize, bool)> {
+    node.deadline
+        .iter()
+        .flat_map(|deadline| &deadline.rules)
+        .filter_map(|rule| match &rule.action {
+            crate::ir::DeadlineAction::Take { index, returns } => Some((*index, *returns)),
+            _ => None,
+        })
+        .collect()
 }
