@@ -211,7 +211,11 @@ impl<'a> Runtime<'a> {
             _ => return Ok(()),
         };
         let parent = subflows::find_mut(family, ROOT, &parent_id).ok_or_else(|| internal("unknown request"))?;
-        if parent.waiting.as_ref().is_some_and(|waiting| waiting.workflow == child.workflow) {
+        // The node waits for the request its latest entry started: an earlier one, left behind
+        // by a return, goes on on its own.
+        let latest = parent.children.iter().rev().find(|started| started.request.workflow == child.workflow);
+        let awaited = latest.is_some_and(|started| started.id == id);
+        if awaited && parent.waiting.as_ref().is_some_and(|waiting| waiting.workflow == child.workflow) {
             let (next, resumed) = self.child_archived(parent, &child, id, at)?;
             *parent = next;
             return self.settle_family(family, &parent_id, resumed, at, steps);
