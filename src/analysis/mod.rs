@@ -16,6 +16,7 @@
 //! [`check_paths`] is `check::check_paths` plus the findings, which is what
 //! `flowc check` and the language server show.
 
+pub mod diff;
 mod exec;
 mod findings;
 mod logic;

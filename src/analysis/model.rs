@@ -599,6 +599,50 @@ impl<'p> Model<'p> {
         }
     }
 
+    /// The literals each field is compared with, by field name (`flowc
+    /// diff` gives both versions the union, so their classes line up).
+    pub fn literals_by_name(&self) -> HashMap<String, Vec<String>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for (field, literals) in &self.literals {
+            out.entry(self.field_name(*field).to_owned()).or_default().extend(literals.iter().cloned());
+        }
+        out
+    }
+
+    /// Adds literals by field name (before any variable is made: a
+    /// variable's classes are fixed when it is made).
+    pub fn add_literals(&mut self, extra: &HashMap<String, Vec<String>>) {
+        for (index, field) in self.form.fields.iter().enumerate() {
+            let Some(more) = extra.get(&field.name) else { continue };
+            let list = self.literals.entry(index).or_default();
+            for literal in more {
+                if !list.contains(literal) {
+                    list.push(literal.clone());
+                }
+            }
+        }
+    }
+
+    /// The variable of the unknown expression written `text` (made, free,
+    /// when this workflow has none): how another version's unknown is
+    /// carried over, so the same expression is the same value in both.
+    pub fn unknown_named(&mut self, text: &str, boolean: bool) -> VarId {
+        let found = self.unknowns.iter().position(|unknown| unknown.text == text && unknown.boolean == boolean);
+        let index = match found {
+            Some(index) => index,
+            None => {
+                self.unknowns.push(UnknownInfo {
+                    text: text.to_owned(),
+                    boolean,
+                    deps: Vec::new(),
+                    volatile: Volatile::No,
+                });
+                self.unknowns.len() - 1
+            }
+        };
+        self.var(Key::Unknown(index))
+    }
+
     // ------------------------------------------------------------------ literals
 
     fn collect_literals(&mut self) {

@@ -165,7 +165,7 @@ impl Context<'_, '_> {
         NodeRoutes { name: node.name.clone(), kind: kind.into(), reached, exits, stuck, operators }
     }
 
-    fn conditions_of(&self, node: usize) -> Vec<Formula> {
+    pub(super) fn conditions_of(&self, node: usize) -> Vec<Formula> {
         self.prepared
             .exits
             .get(node)
@@ -173,14 +173,14 @@ impl Context<'_, '_> {
             .unwrap_or_default()
     }
 
-    fn exit_facts(&self, node: usize) -> Formula {
+    pub(super) fn exit_facts(&self, node: usize) -> Formula {
         let mut parts = self.prepared.validates_at_exits(node);
         parts.push(self.prepared.aggregate_facts.clone());
         Formula::and(parts)
     }
 
     /// The requests of `base` for which `formula` holds, projected onto `keep`.
-    fn region(&self, base: &[Cube], formula: &Formula, keep: &[VarId]) -> Region {
+    pub(super) fn region(&self, base: &[Cube], formula: &Formula, keep: &[VarId]) -> Region {
         let mut exact = true;
         let mut cubes: Vec<Cube> = Vec::new();
         for cube in base {
