@@ -11,6 +11,9 @@
 //!   solutions are concrete runs; `replay` builds the request and runs it
 //!   through the runtime, so every counterexample shown has been run.
 //! - `findings` — the findings and their diagnostics.
+//! - `regions` — each node's decision regions (`flowc routes`, hover);
+//!   `diff` the requests that route differently between two versions
+//!   (`flowc diff`), as regions over the pair.
 //!
 //! The analysis runs only on programs without errors, after the checker;
 //! [`check_paths`] is `check::check_paths` plus the findings, which is what
