@@ -243,13 +243,14 @@ fn workflow_diff(
             // Unknowns are matched by text once both are made (an unknown of
             // the new version's own is made while its steps are prepared).
             if !matches!(key, Key::Unknown(_)) {
-                let _ = carry_var(old_model, model, var);
+                let _ = carry_var(&[], old_model, model, var);
             }
         }
     })?;
     let old_workflow = old_program.workflows.get(old_index)?;
     let new_workflow = new_program.workflows.get(new_index)?;
     let creators = everyone(directory);
+    let changed = changed_definitions(&old_context.model, &new_context.model);
     let mut out = Vec::new();
     for node in &old_workflow.nodes {
         if !new_workflow.nodes.iter().any(|candidate| candidate.name == node.name) {
@@ -281,6 +282,7 @@ fn workflow_diff(
             directory,
             creators: &creators,
             with_org,
+            changed: &changed,
         };
         let (exits_added, exits_removed) = pair.exits_changed();
         let mut differences = pair.exit_differences();
@@ -308,6 +310,8 @@ struct Pair<'c, 'a, 'p, 'q> {
     directory: &'c MemoryDirectory,
     creators: &'c [String],
     with_org: bool,
+    /// Functions and constants written differently in the two versions.
+    changed: &'c [String],
 }
 
 /// A way out of the node in one version, with the formula saying when it is taken.
@@ -381,7 +385,7 @@ impl Pair<'_, '_, '_, '_> {
             .unwrap_or_default();
         let mut parts = Vec::new();
         for cube in &cubes {
-            parts.push(carry(&self.old.model, &mut self.new.model, &cube_formula(cube))?);
+            parts.push(carry(self.changed, &self.old.model, &mut self.new.model, &cube_formula(cube))?);
         }
         Ok(Formula::or(parts))
     }
@@ -398,7 +402,7 @@ impl Pair<'_, '_, '_, '_> {
             return Vec::new();
         }
         let old_reach = self.old_reach(false);
-        let old_facts = carry(&self.old.model, &mut self.new.model, &self.old.exit_facts(self.old_node));
+        let old_facts = carry(self.changed, &self.old.model, &mut self.new.model, &self.old.exit_facts(self.old_node));
         let (old_reach, old_facts) = match (old_reach, old_facts) {
             (Ok(reach), Ok(facts)) => (reach, facts),
             (Err(reason), _) | (_, Err(reason)) => return vec![self.whole_node_may_differ(reason)],
@@ -407,7 +411,7 @@ impl Pair<'_, '_, '_, '_> {
         let base = self.new_base(false);
         let mut out = Vec::new();
         for old_way in &old_ways {
-            let old_formula = match carry(&self.old.model, &mut self.new.model, &old_way.formula) {
+            let old_formula = match carry(self.changed, &self.old.model, &mut self.new.model, &old_way.formula) {
                 Ok(formula) => formula,
                 Err(reason) => return vec![self.whole_node_may_differ(reason)],
             };
@@ -585,7 +589,7 @@ impl Pair<'_, '_, '_, '_> {
         let base = self.new_base(true);
         let mut out = Vec::new();
         for (position, (old_when, new_when)) in old_whens.iter().zip(&new_whens).enumerate() {
-            let carried = match carry(&self.old.model, &mut self.new.model, old_when) {
+            let carried = match carry(self.changed, &self.old.model, &mut self.new.model, old_when) {
                 Ok(formula) => formula,
                 Err(reason) => return vec![self.whole_node_may_differ(reason)],
             };
@@ -710,6 +714,40 @@ impl Pair<'_, '_, '_, '_> {
     }
 }
 
+/// The functions and constants whose definitions differ between the
+/// versions (or that only one has), by name.
+fn changed_definitions(old: &Model<'_>, new: &Model<'_>) -> Vec<String> {
+    let functions = |model: &Model<'_>| -> Vec<(String, String)> {
+        let program = model.program;
+        program
+            .functions
+            .iter()
+            .map(|function| {
+                (function.name.clone(), format!("{:?} {}", function.params, model.source_text(&function.body)))
+            })
+            .collect()
+    };
+    let constants = |model: &Model<'_>| -> Vec<(String, String)> {
+        model
+            .program
+            .constants
+            .iter()
+            .map(|constant| (constant.name.clone(), model.source_text(&constant.value)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (old_list, new_list) in [(functions(old), functions(new)), (constants(old), constants(new))] {
+        for (name, _) in old_list.iter().chain(&new_list) {
+            let in_old = old_list.iter().find(|(other, _)| other == name).map(|(_, text)| text);
+            let in_new = new_list.iter().find(|(other, _)| other == name).map(|(_, text)| text);
+            if in_old != in_new && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// A round number near the middle of `low..=high` (scaled integers): the
 /// middle, rounded to the coarsest power of ten a tenth of the range allows.
 fn middle(low: i128, high: i128) -> i128 {
@@ -772,38 +810,42 @@ fn cube_formula(cube: &Cube) -> Formula {
 /// A formula over `from`'s variables, on `to`'s: fields, tables and
 /// columns by name, unknown expressions by their text. `Err` with the
 /// reason when a variable has no counterpart of the same kind.
-fn carry(from: &Model<'_>, to: &mut Model<'_>, formula: &Formula) -> Result<Formula, String> {
+fn carry(changed: &[String], from: &Model<'_>, to: &mut Model<'_>, formula: &Formula) -> Result<Formula, String> {
     Ok(match formula {
         Formula::True => Formula::True,
         Formula::False => Formula::False,
         Formula::Lit(Lit::Dom(var, dom)) => {
-            let target = carry_var(from, to, *var)?;
+            let target = carry_var(changed, from, to, *var)?;
             Formula::dom(target, carry_dom(from, to, *var, target, dom))
         }
         Formula::Lit(Lit::Lin(linear)) => {
             let mut terms = Vec::with_capacity(linear.terms.len());
             for &(var, coefficient) in &linear.terms {
-                terms.push((carry_var(from, to, var)?, coefficient));
+                terms.push((carry_var(changed, from, to, var)?, coefficient));
             }
             match Linear::new(terms, linear.constant) {
                 Some(carried) => Formula::Lit(Lit::Lin(carried)),
                 None => return Err("a formula's numbers are too large to compare".into()),
             }
         }
-        Formula::And(parts) => Formula::and(parts.iter().map(|part| carry(from, to, part)).collect::<Result<_, _>>()?),
-        Formula::Or(parts) => Formula::or(parts.iter().map(|part| carry(from, to, part)).collect::<Result<_, _>>()?),
-        Formula::Not(inner) => Formula::not(carry(from, to, inner)?),
+        Formula::And(parts) => {
+            Formula::and(parts.iter().map(|part| carry(changed, from, to, part)).collect::<Result<_, _>>()?)
+        }
+        Formula::Or(parts) => {
+            Formula::or(parts.iter().map(|part| carry(changed, from, to, part)).collect::<Result<_, _>>()?)
+        }
+        Formula::Not(inner) => Formula::not(carry(changed, from, to, inner)?),
         Formula::Cases(cases) => {
             let mut out = Vec::with_capacity(cases.len());
             for (guard, body) in cases {
-                out.push((carry(from, to, guard)?, carry(from, to, body)?));
+                out.push((carry(changed, from, to, guard)?, carry(changed, from, to, body)?));
             }
             Formula::Cases(out)
         }
     })
 }
 
-fn carry_var(from: &Model<'_>, to: &mut Model<'_>, var: VarId) -> Result<VarId, String> {
+fn carry_var(changed: &[String], from: &Model<'_>, to: &mut Model<'_>, var: VarId) -> Result<VarId, String> {
     let Some(info) = from.info(var) else { return Err("a value the analysis lost track of".into()) };
     let field_named = |to: &Model<'_>, field: usize| -> Result<usize, String> {
         let name = from.field_name(field);
@@ -835,7 +877,13 @@ fn carry_var(from: &Model<'_>, to: &mut Model<'_>, var: VarId) -> Result<VarId, 
         }
         Key::Unknown(index) => {
             let Some(unknown) = from.unknowns.get(*index) else { return Err("an unknown expression".into()) };
-            return Ok(to.unknown_named(&unknown.text, unknown.boolean));
+            // The same text is the same value only when the functions and
+            // constants it names mean the same in both versions.
+            if changed.iter().any(|name| unknown.meaning.contains(&format!("[{name}]"))) {
+                let text = format!("{} (old version)", unknown.text);
+                return Ok(to.unknown_named(&text, &format!("old {}", unknown.meaning), unknown.boolean));
+            }
+            return Ok(to.unknown_named(&unknown.text, &unknown.meaning, unknown.boolean));
         }
         Key::Today => Key::Today,
     };

@@ -112,6 +112,9 @@ pub struct VarInfo {
 pub struct UnknownInfo {
     /// The expression as written (for findings).
     pub text: String,
+    /// What it computes, arguments and constants put in, fields and
+    /// functions by name: the same in two versions when it means the same.
+    pub meaning: String,
     /// A condition (true or false) rather than a number.
     pub boolean: bool,
     pub deps: Vec<Base>,
@@ -623,16 +626,17 @@ impl<'p> Model<'p> {
         }
     }
 
-    /// The variable of the unknown expression written `text` (made, free,
-    /// when this workflow has none): how another version's unknown is
+    /// The variable of the unknown expression that computes `meaning`
+    /// (made, free, written `text`, when this workflow has none): how another version's unknown is
     /// carried over, so the same expression is the same value in both.
-    pub fn unknown_named(&mut self, text: &str, boolean: bool) -> VarId {
-        let found = self.unknowns.iter().position(|unknown| unknown.text == text && unknown.boolean == boolean);
-        let index = match found {
-            Some(index) => index,
+    pub fn unknown_named(&mut self, text: &str, meaning: &str, boolean: bool) -> VarId {
+        let index = match self.unknown_by_text.get(meaning) {
+            Some(index) => *index,
             None => {
+                self.unknown_by_text.insert(meaning.to_owned(), self.unknowns.len());
                 self.unknowns.push(UnknownInfo {
                     text: text.to_owned(),
+                    meaning: meaning.to_owned(),
                     boolean,
                     deps: Vec::new(),
                     volatile: Volatile::No,
@@ -1360,7 +1364,13 @@ impl<'p> Model<'p> {
             _ => {}
         });
         let index = self.unknowns.len();
-        self.unknowns.push(UnknownInfo { text: self.source_text(expr), boolean, deps, volatile });
+        self.unknowns.push(UnknownInfo {
+            text: self.source_text(expr),
+            meaning: text.clone(),
+            boolean,
+            deps,
+            volatile,
+        });
         self.unknown_by_text.insert(text, index);
         index
     }
@@ -1415,23 +1425,31 @@ impl<'p> Model<'p> {
             ExprKind::Bool(flag) => flag.to_string(),
             ExprKind::Null => "null".into(),
             ExprKind::List(items) => format!("[{}]", items.iter().map(recurse).collect::<Vec<_>>().join(",")),
-            ExprKind::Field(field) => format!("f{field}"),
-            ExprKind::Column(field) => format!("c{field}"),
-            ExprKind::Constant(index) => format!("k{index}"),
+            // Names, not indices: `flowc diff` matches unknowns across versions by this text.
+            ExprKind::Field(field) => format!("f[{}]", self.field_name(*field)),
+            ExprKind::Column(field) => format!("c[{}]", self.field_name(*field)),
+            ExprKind::Constant(index) => match self.program.constants.get(*index) {
+                Some(constant) => format!("k[{}]", constant.name),
+                None => format!("k{index}"),
+            },
             ExprKind::Parameter(index) => match (scope.args.get(*index), scope.outer) {
                 (Some(argument), Some(outer)) => self.canonical_text(argument, *outer, depth + 1),
                 _ => format!("p{index}"),
             },
             ExprKind::Creator => "creator".into(),
             ExprKind::Everyone => "everyone".into(),
-            ExprKind::Node(node) => format!("n{node}"),
+            ExprKind::Node(node) => match self.workflow.nodes.get(*node) {
+                Some(target) => format!("n[{}]", target.name),
+                None => format!("n{node}"),
+            },
             ExprKind::Attribute(name) => format!("@{name}"),
             ExprKind::Member(target, name) => format!("{}.{name}", recurse(target)),
             ExprKind::CallBuiltin(name, arguments) => {
                 format!("{name}({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
             }
             ExprKind::CallFunction(index, arguments) => {
-                format!("fn{index}({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
+                let name = self.program.functions.get(*index).map_or_else(|| index.to_string(), |f| f.name.clone());
+                format!("fn[{name}]({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
             }
             ExprKind::Unary(op, inner) => format!("({op:?} {})", recurse(inner)),
             ExprKind::Binary(op, left, right) => format!("({} {} {})", recurse(left), op.symbol(), recurse(right)),
