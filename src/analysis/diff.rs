@@ -376,6 +376,17 @@ impl Pair<'_, '_, '_, '_> {
         ways
     }
 
+    /// The variables the ways' formulas read.
+    fn reads(ways: &[Way]) -> Vec<VarId> {
+        let mut read = Vec::new();
+        for way in ways {
+            way.formula.vars(&mut read);
+        }
+        read.sort_unstable();
+        read.dedup();
+        read
+    }
+
     /// The old version's requests at the node (its fixpoint's cubes), on the new version's variables.
     fn old_reach(&mut self, entered: bool) -> Result<Formula, String> {
         let states = if entered { &self.old.reach.entered } else { &self.old.reach.decided };
@@ -402,12 +413,14 @@ impl Pair<'_, '_, '_, '_> {
             return Vec::new();
         }
         let old_reach = self.old_reach(false);
-        let old_facts = carry(self.changed, &self.old.model, &mut self.new.model, &self.old.exit_facts(self.old_node));
+        let old_read = Pair::reads(&old_ways);
+        let old_facts =
+            carry(self.changed, &self.old.model, &mut self.new.model, &self.old.exit_facts(self.old_node, &old_read));
         let (old_reach, old_facts) = match (old_reach, old_facts) {
             (Ok(reach), Ok(facts)) => (reach, facts),
             (Err(reason), _) | (_, Err(reason)) => return vec![self.whole_node_may_differ(reason)],
         };
-        let new_facts = self.new.exit_facts(self.new_node);
+        let new_facts = self.new.exit_facts(self.new_node, &Pair::reads(&new_ways));
         let base = self.new_base(false);
         let mut out = Vec::new();
         for old_way in &old_ways {

@@ -1078,16 +1078,32 @@ impl<'p> Model<'p> {
     fn finite(&mut self, expr: &Expr, scope: Scope<'_>) -> Option<Formula> {
         let resolved = self.resolve_literals(expr, scope, 0)?;
         let field = class_respecting_field(&resolved)?;
-        let kind = self.kind(field)?;
+        let kind = self.kind(field)?.clone();
         if self.table_of(field).is_some()
-            || numeric_scale(kind).is_some()
-            || *kind == FieldKind::Date
-            || (self.is_computed(field) && *kind == FieldKind::Check)
+            || numeric_scale(&kind).is_some()
+            || kind == FieldKind::Date
+            || (self.is_computed(field) && kind == FieldKind::Check)
         {
             return None;
         }
         let var = self.var(Key::Field(field));
         let classes = self.vars.get(var as usize)?.classes.clone();
+        // Every text the test names must be a class of its own, or the classes do not decide it.
+        if kind != FieldKind::Select && kind != FieldKind::Check {
+            let mut texts = Vec::new();
+            resolved.walk(&mut |part| {
+                if let ExprKind::Text(text) = &part.kind {
+                    texts.push(text.clone());
+                }
+            });
+            let known = |text: &String| {
+                text.trim().is_empty()
+                    || classes.iter().any(|class| matches!(class, Class::Lit(literal) if literal == text))
+            };
+            if !texts.iter().all(known) {
+                return None;
+            }
+        }
         let mut mask: u128 = 0;
         for (index, class) in classes.iter().enumerate() {
             if self.holds_with(field, &self.representative(field, class), &resolved)? {
@@ -1170,6 +1186,13 @@ impl<'p> Model<'p> {
     pub fn assignment(&mut self, field: usize, value: &Expr, new: VarId) -> Option<Formula> {
         let kind = self.kind(field)?.clone();
         if self.table_of(field).is_some() || self.is_computed(field) {
+            return None;
+        }
+        // `x = x + 1` would give the fixpoint a new bound on every turn of a
+        // loop; the field simply takes any value (sound, and it terminates).
+        let mut reads = Vec::new();
+        self.reads_through_constants(value, &mut reads, 0);
+        if reads.contains(&field) {
             return None;
         }
         if let Some(scale) = numeric_scale(&kind) {

@@ -105,7 +105,7 @@ impl Context<'_, '_> {
             .decided
             .get(index)
             .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()));
-        let facts = self.exit_facts(index);
+        let facts = self.prepared.facts_for(index, &read);
         let decided: Vec<Cube> = self
             .reach
             .decided
@@ -173,10 +173,10 @@ impl Context<'_, '_> {
             .unwrap_or_default()
     }
 
-    pub(super) fn exit_facts(&self, node: usize) -> Formula {
-        let mut parts = self.prepared.validates_at_exits(node);
-        parts.push(self.prepared.aggregate_facts.clone());
-        Formula::and(parts)
+    /// The facts that hold when the exits of `node` are tried, as far as
+    /// they bear on the variables `read` (and the blank values nobody wrote).
+    pub(super) fn exit_facts(&self, node: usize, read: &[VarId]) -> Formula {
+        self.prepared.facts_for(node, read)
     }
 
     /// The requests of `base` for which `formula` holds, projected onto `keep`.

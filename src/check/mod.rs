@@ -5,7 +5,7 @@
 
 mod exprs;
 mod forms;
-mod graph;
+pub(crate) mod graph;
 pub mod index;
 pub mod members;
 pub mod modules;
