@@ -110,6 +110,11 @@ pub struct Prepared {
     /// (by the people or blocks of any node on some path to it, itself
     /// included); what is not still holds the blank form's value.
     pub written: Written,
+    /// What the path searches for examples may still spend, in cube
+    /// entries visited (`SEARCH_WORK` per workflow): a large workflow's
+    /// findings get examples until it is spent, so the analysis's time stays
+    /// bounded whatever the workflow's size.
+    pub search_work_left: std::cell::Cell<usize>,
     /// Per node: the canonical variables whose value on entering the node
     /// can still matter — read by it or a node after it before anyone
     /// writes them again. The fixpoint forgets the rest.
@@ -139,6 +144,7 @@ impl Prepared {
             aggregate_parts: Vec::new(),
             blank: Cube::top(),
             live: Vec::new(),
+            search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
             validates_by_var: HashMap::new(),
             changed_after: Vec::new(),
@@ -523,6 +529,10 @@ impl Prepared {
         out
     }
 }
+
+/// The examples' budget per workflow (see `Prepared::search_work_left`):
+/// far above what the corpus and the examples spend.
+pub const SEARCH_WORK: usize = 2_000_000;
 
 /// Workflows up to this many nodes keep every live fact; larger ones only
 /// those read within `HORIZON` exits.

@@ -84,6 +84,15 @@ pub fn search<T>(
         if state.is_empty() {
             continue;
         }
+        // The workflow's budget for examples: a step costs what its cubes
+        // hold. Spent, the search stops (no example; never a wrong one).
+        let cost: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
+        let left = prepared.search_work_left.get();
+        if left < cost {
+            prepared.search_work_left.set(0);
+            return None;
+        }
+        prepared.search_work_left.set(left - cost);
         let mut check = |base: State, exec: &mut Exec<'_, '_>| -> Option<Option<T>> {
             let at_goal = exec.assume(base, query);
             for sym in &at_goal {
