@@ -111,7 +111,7 @@ pub struct Prepared {
     /// included); what is not still holds the blank form's value.
     pub written: Written,
     /// What the path searches for examples may still spend, in cube
-    /// entries visited (`SEARCH_WORK` per workflow): a large workflow's
+    /// entries visited times the rules assumed over them (`SEARCH_WORK` per workflow): a large workflow's
     /// findings get examples until it is spent, so the analysis's time stays
     /// bounded whatever the workflow's size.
     pub search_work_left: std::cell::Cell<usize>,
@@ -532,7 +532,7 @@ impl Prepared {
 
 /// The examples' budget per workflow (see `Prepared::search_work_left`):
 /// far above what the corpus and the examples spend.
-pub const SEARCH_WORK: usize = 2_000_000;
+pub const SEARCH_WORK: usize = 4_000_000;
 
 /// Workflows up to this many nodes keep every live fact; larger ones only
 /// those read within `HORIZON` exits.

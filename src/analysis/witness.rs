@@ -85,8 +85,11 @@ pub fn search<T>(
             continue;
         }
         // The workflow's budget for examples: a step costs what its cubes
-        // hold. Spent, the search stops (no example; never a wrong one).
-        let cost: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
+        // hold, times the rules its submit assumes over them. Spent, the
+        // search stops (no example; never a wrong one).
+        let rules = prepared.validates.len() + prepared.aggregate_parts.len() + 1;
+        let entries: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
+        let cost = entries.saturating_mul(rules);
         let left = prepared.search_work_left.get();
         if left < cost {
             prepared.search_work_left.set(0);
