@@ -63,9 +63,7 @@ pub fn search<T>(
     // first, and never where the goal cannot be reached from.
     let distance = distances_to(exec.model.workflow, goal);
     let create = exec.model.workflow.create;
-    if distance.get(create).copied().flatten().is_none() {
-        return None;
-    }
+    distance.get(create).copied().flatten()?;
     // (distance to the goal, depth, order) → (node, state, depth, at entry: before the node's writes)
     let mut queue: BinaryHeap<Reverse<(usize, usize, usize)>> = BinaryHeap::new();
     let mut states: Vec<Option<(usize, State, usize, bool)>> = Vec::new();
