@@ -230,13 +230,14 @@ fn form(out: &mut String, size: Size) -> Pools {
             w!(out, "  合计{k}: money \"明细合计{k}\" = sum(明细{k}.金额{k})      // 列字段规则");
             w!(out, "  件数{k}: int \"明细件数{k}\" = sum(明细{k}.数量{k})");
             w!(out, "  validate 合计{k} >= 0 \"明细{k}的合计不能为负\"");
+            // Fields filled at different nodes: a rule must pass while they are still empty, or
+            // no request gets past the first node that checks it (the route analysis says so).
             w!(
                 out,
-                "  validate 字段{} <= 字段{} or 字段{} \"金额{} 超出预算时须确认\"",
-                base + 1,
-                base + 9,
-                base + 7,
-                base + 1
+                "  validate 字段{a} == null or 字段{b} == null or 字段{a} <= 字段{b} or 字段{c} \"金额{a} 超出预算时须确认\"",
+                a = base + 1,
+                b = base + 9,
+                c = base + 7,
             );
             fields.push(Field { name: format!("明细{k}"), kind: Kind::Detail, computed: false });
             fields.push(Field { name: format!("合计{k}"), kind: Kind::Money, computed: true });
@@ -244,7 +245,12 @@ fn form(out: &mut String, size: Size) -> Pools {
             table += 1;
         }
         if group.is_multiple_of(3) && count >= base + 20 {
-            w!(out, "  validate 字段{} >= 0 and 字段{} <= 365 \"第{group}组的数量和天数超出范围\"", base, base + 11);
+            w!(
+                out,
+                "  validate (字段{a} == null or 字段{a} >= 0) and (字段{b} == null or 字段{b} <= 365) \"第{group}组的数量和天数超出范围\"",
+                a = base,
+                b = base + 11
+            );
         }
         group += 1;
     }

@@ -119,7 +119,7 @@ fn claim(creator: &str, number: usize) -> NewRequest {
 /// 1,000 departments of 100 in 10 subcompanies; the first of each
 /// department heads it and manages the rest; one accountant per department
 /// (scoped to it), finance managers, cashiers and the general manager.
-fn directory_records() -> DirectoryFile {
+pub fn directory_records() -> DirectoryFile {
     let departments = EMPLOYEES / PER_DEPARTMENT;
     let mut records = DirectoryFile::default();
     for subcompany in 0..10 {

@@ -88,6 +88,12 @@ pub struct Prepared {
     pub edits: Vec<Vec<Base>>,
     /// Per node, per batch, per line: the `when`.
     pub whens: Vec<Vec<Vec<Option<Formula>>>>,
+    /// What each canonical variable depends on.
+    pub var_deps: HashMap<VarId, Vec<Base>>,
+    /// For each variable, the validate rules (by position) that read it.
+    pub validates_by_var: HashMap<VarId, Vec<usize>>,
+    /// Per node: the variables its `after` block may change.
+    pub changed_after: Vec<Vec<VarId>>,
     /// What each base change forgets: the canonical variables depending on it.
     pub dependents: HashMap<Base, Vec<VarId>>,
     /// Canonical variables that change at every action (`today()`, `节点.operator`).
@@ -96,8 +102,23 @@ pub struct Prepared {
     /// Every base a script may change.
     pub all_bases: Vec<Base>,
     pub aggregate_facts: Formula,
+    /// The aggregate facts table by table, with the variables each reads.
+    pub aggregate_parts: Vec<(Formula, Vec<VarId>)>,
     /// The blank form, as a cube over the canonical variables.
     pub blank: Cube,
+    /// Per node: what may have been written before its submit is checked
+    /// (by the people or blocks of any node on some path to it, itself
+    /// included); what is not still holds the blank form's value.
+    pub written: Written,
+    /// What the path searches for examples may still spend, in cube
+    /// entries visited times the rules assumed over them (`SEARCH_WORK` per workflow): a large workflow's
+    /// findings get examples until it is spent, so the analysis's time stays
+    /// bounded whatever the workflow's size.
+    pub search_work_left: std::cell::Cell<usize>,
+    /// Per node: the canonical variables whose value on entering the node
+    /// can still matter — read by it or a node after it before anyone
+    /// writes them again. The fixpoint forgets the rest.
+    pub live: Vec<Vec<VarId>>,
 }
 
 impl Prepared {
@@ -115,11 +136,18 @@ impl Prepared {
             edits: Vec::new(),
             whens: Vec::new(),
             dependents: HashMap::new(),
+            var_deps: HashMap::new(),
             volatile: Vec::new(),
             today: None,
             all_bases: Vec::new(),
             aggregate_facts: Formula::True,
+            aggregate_parts: Vec::new(),
             blank: Cube::top(),
+            live: Vec::new(),
+            search_work_left: std::cell::Cell::new(SEARCH_WORK),
+            written: Written::default(),
+            validates_by_var: HashMap::new(),
+            changed_after: Vec::new(),
         };
         for validate in form.validates.iter().filter(|validate| validate.detail.is_none()) {
             let formula = model.condition(&validate.condition);
@@ -191,10 +219,24 @@ impl Prepared {
             model.var(Key::Rows(table));
         }
         prepared.aggregate_facts = model.aggregate_facts();
+        let parts = match &prepared.aggregate_facts {
+            Formula::And(parts) => parts.clone(),
+            Formula::True => Vec::new(),
+            other => vec![other.clone()],
+        };
+        for part in parts {
+            let mut vars = Vec::new();
+            part.vars(&mut vars);
+            vars.sort_unstable();
+            vars.dedup();
+            prepared.aggregate_parts.push((part, vars));
+        }
         for (key, var) in model.canonical_vars() {
-            for base in model.deps_of_key(&key) {
+            let deps = model.deps_of_key(&key);
+            for &base in &deps {
                 prepared.dependents.entry(base).or_default().push(var);
             }
+            prepared.var_deps.insert(var, deps);
             if model.is_volatile(&key) {
                 prepared.volatile.push(var);
             }
@@ -209,21 +251,258 @@ impl Prepared {
             list.sort_unstable();
             list.dedup();
         }
+        prepared.live = prepared.liveness(model);
+        prepared.written = prepared.written_before(model);
+        for (index, (_, vars)) in prepared.validates.iter().enumerate() {
+            for &var in vars {
+                prepared.validates_by_var.entry(var).or_default().push(index);
+            }
+        }
+        prepared.changed_after = (0..workflow.nodes.len())
+            .map(|node| {
+                let mut changed = Vec::new();
+                if let Some(after) = prepared.after.get(node) {
+                    prepared.changed_by(after, &mut changed);
+                }
+                changed.sort_unstable();
+                changed.dedup();
+                changed
+            })
+            .collect();
         prepared
     }
 
-    /// The validate rules that hold at the moment the exits of `node` are
-    /// tried: all of them but those reading what its `after` block changes.
-    pub fn validates_at_exits(&self, node: usize) -> Vec<Formula> {
-        let mut changed: Vec<VarId> = Vec::new();
-        if let Some(after) = self.after.get(node) {
-            self.changed_by(after, &mut changed);
-        }
-        self.validates
+    /// For each node, the bases some node that can precede it (or itself)
+    /// writes: per strongly connected component of the exits and returns,
+    /// propagated forward along the component graph (linear in nodes and
+    /// edges; one bit per base and component).
+    fn written_before(&self, model: &Model<'_>) -> Written {
+        let workflow = model.workflow;
+        let count = workflow.nodes.len();
+        let width = model.form.fields.len() + model.form.details.len();
+        let bit = |base: &Base| match base {
+            Base::Main(field) | Base::Column(field) => *field,
+            Base::Table(table) => model.form.fields.len() + table,
+        };
+        let edges: Vec<Vec<usize>> = workflow
+            .nodes
             .iter()
-            .filter(|(_, vars)| !vars.iter().any(|var| changed.contains(var)))
-            .map(|(formula, _)| formula.clone())
+            .map(|node| node.exits.iter().chain(&node.returns).map(|exit| exit.target).collect())
+            .collect();
+        let components = crate::check::graph::strongly_connected_components(count, &edges);
+        let mut component_of = vec![0usize; count];
+        for (index, component) in components.iter().enumerate() {
+            for &node in component {
+                if let Some(slot) = component_of.get_mut(node) {
+                    *slot = index;
+                }
+            }
+        }
+        let words = width.div_ceil(64).max(1);
+        let mut sets: Vec<Vec<u64>> = vec![vec![0u64; words]; components.len()];
+        for (node, slot) in component_of.iter().enumerate() {
+            let mut bases = self.edits.get(node).cloned().unwrap_or_default();
+            let mut blocks: Vec<&Vec<PStmt>> = Vec::new();
+            blocks.extend(self.before.get(node));
+            blocks.extend(self.after.get(node));
+            blocks.extend(self.exit_blocks.get(node).into_iter().flatten());
+            for block in blocks {
+                block_writes(block, &self.all_bases, &mut bases);
+            }
+            if let Some(set) = sets.get_mut(*slot) {
+                for base in &bases {
+                    let index = bit(base);
+                    if let Some(word) = set.get_mut(index / 64) {
+                        *word |= 1u64 << (index % 64);
+                    }
+                }
+            }
+        }
+        // Tarjan lists components sinks first: walk them sources first.
+        for component in (0..components.len()).rev() {
+            let Some(members) = components.get(component) else { continue };
+            let from = sets.get(component).cloned().unwrap_or_default();
+            let mut targets: Vec<usize> = Vec::new();
+            for &node in members {
+                for &target in edges.get(node).into_iter().flatten() {
+                    let target_component = component_of.get(target).copied().unwrap_or(component);
+                    if target_component != component {
+                        targets.push(target_component);
+                    }
+                }
+            }
+            for target in targets {
+                if let Some(set) = sets.get_mut(target) {
+                    for (word, add) in set.iter_mut().zip(&from) {
+                        *word |= add;
+                    }
+                }
+            }
+        }
+        Written { component_of, sets, fields: model.form.fields.len() }
+    }
+
+    /// The blank values still held at `node` by the variables among `vars`.
+    pub fn blank_facts(&self, node: usize, vars: &[VarId]) -> Vec<Formula> {
+        let mut parts = Vec::new();
+        for &var in vars {
+            let Some(dom) = self.blank.dom(var) else { continue };
+            let Some(deps) = self.var_deps.get(&var) else { continue };
+            if deps.iter().all(|base| !self.written.before(node, base)) {
+                parts.push(Formula::dom(var, dom.clone()));
+            }
+        }
+        parts
+    }
+
+    /// What each node reads, then backwards along exits and returns: a
+    /// variable is live on entering a node if the node reads it, or a
+    /// successor needs it and the successor's people do not write it first.
+    fn liveness(&self, model: &mut Model<'_>) -> Vec<Vec<VarId>> {
+        let workflow = model.workflow;
+        let count = workflow.nodes.len();
+        let mut reads: Vec<Vec<VarId>> = Vec::with_capacity(count);
+        for (index, node) in workflow.nodes.iter().enumerate() {
+            let mut vars = Vec::new();
+            for formulas in [self.exits.get(index), self.returns.get(index)].into_iter().flatten() {
+                for formula in formulas.iter().flatten() {
+                    formula.vars(&mut vars);
+                }
+            }
+            for batch in self.whens.get(index).into_iter().flatten() {
+                for formula in batch.iter().flatten() {
+                    formula.vars(&mut vars);
+                }
+            }
+            super::operators::certainly_empty(model, node).vars(&mut vars);
+            for block in [self.before.get(index), self.after.get(index)].into_iter().flatten() {
+                block_reads(block, &mut vars);
+            }
+            for block in self.exit_blocks.get(index).into_iter().flatten() {
+                block_reads(block, &mut vars);
+            }
+            vars.sort_unstable();
+            vars.dedup();
+            reads.push(vars);
+        }
+        let killed: Vec<Vec<VarId>> =
+            (0..count).map(|index| self.affected(self.edits.get(index).map_or(&[], Vec::as_slice))).collect();
+        // A large workflow keeps only what a node up to HORIZON exits ahead
+        // reads: the states stay small, so the fixpoint stays linear; what is
+        // forgotten only makes more requests possible.
+        let horizon = if count <= SMALL_WORKFLOW { usize::MAX } else { HORIZON };
+        let mut live: Vec<HashMap<VarId, usize>> =
+            reads.iter().map(|vars| vars.iter().map(|var| (*var, 0usize)).collect()).collect();
+        loop {
+            let mut changed = false;
+            for (index, node) in workflow.nodes.iter().enumerate().rev() {
+                let mut add: Vec<(VarId, usize)> = Vec::new();
+                for target in node.exits.iter().chain(&node.returns).map(|exit| exit.target) {
+                    let (Some(needed), Some(written), Some(read)) =
+                        (live.get(target), killed.get(target), reads.get(target))
+                    else {
+                        continue;
+                    };
+                    for (&var, &distance) in needed {
+                        let through = written.binary_search(&var).is_err() || read.binary_search(&var).is_ok();
+                        if through && distance < horizon {
+                            add.push((var, distance + 1));
+                        }
+                    }
+                }
+                let Some(slot) = live.get_mut(index) else { continue };
+                for (var, distance) in add {
+                    let entry = slot.entry(var).or_insert(usize::MAX);
+                    if distance < *entry {
+                        *entry = distance;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        live.into_iter()
+            .map(|map| {
+                let mut vars: Vec<VarId> = map.into_keys().collect();
+                vars.sort_unstable();
+                vars
+            })
             .collect()
+    }
+
+    /// The facts at the moment the exits of `node` are tried that bear on
+    /// `seeds`: the validate rules (but those its `after` block may break)
+    /// and the aggregates' rules that share a variable with them, or with
+    /// one taken before (the rest cannot change the answer about `seeds`,
+    /// only whether the path is possible at all — and leaving them out can
+    /// only make more requests possible, never fewer).
+    pub fn facts_for(&self, node: usize, seeds: &[VarId]) -> Formula {
+        let changed = self.changed_after.get(node).map(Vec::as_slice).unwrap_or_default();
+        let mut set: std::collections::HashSet<VarId> = seeds.iter().copied().collect();
+        let mut queue: Vec<VarId> = seeds.to_vec();
+        let mut taken_validates: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+        let mut taken_aggregates: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+        // Rules two steps away at most, and not too many: a fact further
+        // away rarely bears on the question, and leaving it out is sound.
+        let mut depth: HashMap<VarId, usize> = seeds.iter().map(|var| (*var, 0)).collect();
+        while let Some(var) = queue.pop() {
+            let level = depth.get(&var).copied().unwrap_or(0);
+            if level >= FACT_DEPTH || taken_validates.len() >= FACT_LIMIT {
+                continue;
+            }
+            for &index in self.validates_by_var.get(&var).into_iter().flatten() {
+                let Some((_, vars)) = self.validates.get(index) else { continue };
+                if taken_validates.contains(&index) || vars.iter().any(|read| changed.contains(read)) {
+                    continue;
+                }
+                if taken_validates.len() >= FACT_LIMIT {
+                    break;
+                }
+                taken_validates.insert(index);
+                for &read in vars {
+                    depth.entry(read).or_insert(level + 1);
+                }
+                for &read in vars {
+                    if set.insert(read) {
+                        queue.push(read);
+                    }
+                }
+            }
+            for (index, (_, vars)) in self.aggregate_parts.iter().enumerate() {
+                if taken_aggregates.contains(&index) || !vars.contains(&var) {
+                    continue;
+                }
+                taken_aggregates.insert(index);
+                for &read in vars {
+                    depth.entry(read).or_insert(level + 1);
+                    if set.insert(read) {
+                        queue.push(read);
+                    }
+                }
+            }
+        }
+        let mut parts: Vec<Formula> =
+            taken_validates.iter().filter_map(|&index| self.validates.get(index).map(|(f, _)| f.clone())).collect();
+        parts.extend(
+            taken_aggregates.iter().filter_map(|&index| self.aggregate_parts.get(index).map(|(f, _)| f.clone())),
+        );
+        let mut vars: Vec<VarId> = set.into_iter().collect();
+        vars.sort_unstable();
+        parts.extend(self.blank_facts(node, &vars));
+        Formula::and(parts)
+    }
+
+    /// The aggregates' rules for the tables whose aggregates `vars` read.
+    pub fn aggregate_facts_for(&self, vars: &[VarId]) -> Formula {
+        Formula::and(
+            self.aggregate_parts
+                .iter()
+                .filter(|(_, reads)| reads.iter().any(|var| vars.contains(var)))
+                .map(|(formula, _)| formula.clone())
+                .collect(),
+        )
     }
 
     fn changed_by(&self, block: &[PStmt], out: &mut Vec<VarId>) {
@@ -248,6 +527,84 @@ impl Prepared {
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// The examples' budget per workflow (see `Prepared::search_work_left`):
+/// far above what the corpus and the examples spend.
+pub const SEARCH_WORK: usize = 4_000_000;
+
+/// Workflows up to this many nodes keep every live fact; larger ones only
+/// those read within `HORIZON` exits.
+const SMALL_WORKFLOW: usize = 64;
+const HORIZON: usize = 4;
+
+/// How far `facts_for` follows validate rules from the question's variables, and how many it takes.
+const FACT_DEPTH: usize = 2;
+const FACT_LIMIT: usize = 12;
+
+/// What may have been written before each node: a bit per base, per
+/// strongly connected component of the exits and returns.
+#[derive(Debug, Default)]
+pub struct Written {
+    component_of: Vec<usize>,
+    sets: Vec<Vec<u64>>,
+    fields: usize,
+}
+
+impl Written {
+    pub fn before(&self, node: usize, base: &Base) -> bool {
+        let index = match base {
+            Base::Main(field) | Base::Column(field) => *field,
+            Base::Table(table) => self.fields + table,
+        };
+        let Some(component) = self.component_of.get(node) else { return true };
+        self.sets
+            .get(*component)
+            .and_then(|set| set.get(index / 64))
+            .is_none_or(|word| word & (1u64 << (index % 64)) != 0)
+    }
+}
+
+/// The bases a block may write.
+fn block_writes(block: &[PStmt], all: &[Base], out: &mut Vec<Base>) {
+    for statement in block {
+        match statement {
+            PStmt::Assign { field, .. } => {
+                out.push(Base::Main(*field));
+                out.push(Base::Column(*field));
+            }
+            PStmt::If { branches, otherwise } => {
+                for (_, branch) in branches {
+                    block_writes(branch, all, out);
+                }
+                block_writes(otherwise, all, out);
+            }
+            PStmt::Script => out.extend(all.iter().copied()),
+        }
+    }
+}
+
+/// The variables a block's conditions and assignments read.
+fn block_reads(block: &[PStmt], out: &mut Vec<VarId>) {
+    for statement in block {
+        match statement {
+            PStmt::Assign { new, formula, .. } => {
+                if let Some(formula) = formula {
+                    let mut vars = Vec::new();
+                    formula.vars(&mut vars);
+                    out.extend(vars.into_iter().filter(|var| var != new));
+                }
+            }
+            PStmt::If { branches, otherwise } => {
+                for (condition, branch) in branches {
+                    condition.vars(out);
+                    block_reads(branch, out);
+                }
+                block_reads(otherwise, out);
+            }
+            PStmt::Script => {}
+        }
     }
 }
 
@@ -308,6 +665,20 @@ impl Exec<'_, '_> {
                 // Too large to expand: keeping the requests unchanged is sound (more, never fewer).
                 Err(_) => out.push(sym),
             }
+        }
+        self.tidy(out)
+    }
+
+    /// Forgets every variable of the state but `keep` (sorted).
+    pub fn keep_only(&self, state: State, keep: &[VarId]) -> State {
+        let mut out = Vec::with_capacity(state.len());
+        for mut sym in state {
+            for var in sym.cube.vars() {
+                if keep.binary_search(&var).is_err() {
+                    sym.cube = project(&sym.cube, var, self.model);
+                }
+            }
+            out.push(sym);
         }
         self.tidy(out)
     }
@@ -481,7 +852,14 @@ impl Exec<'_, '_> {
             }
             Mode::Project => Vec::new(),
         };
-        let sym = Sym { cube: self.prepared.blank.clone(), current: HashMap::new(), steps };
+        // The fixpoint leaves the blank form's values out: they are put back
+        // at each query for what no node before has written (`facts_for`),
+        // and without them the requests of a node converge much sooner.
+        let cube = match self.mode {
+            Mode::Version => self.prepared.blank.clone(),
+            Mode::Project => Cube::top(),
+        };
+        let sym = Sym { cube, current: HashMap::new(), steps };
         let edits = self.prepared.edits.get(create).cloned().unwrap_or_default();
         let state = self.havoc(vec![sym], &edits, true);
         let before = self.prepared.before.get(create).cloned().unwrap_or_default();
@@ -506,9 +884,20 @@ impl Exec<'_, '_> {
     pub fn decide(&mut self, state: State, node: usize) -> State {
         let mut state = self.assume(state, self.prepared.required.get(node).unwrap_or(&Formula::True));
         if self.mode == Mode::Version {
-            let all: Vec<Formula> = self.prepared.validates.iter().map(|(formula, _)| formula.clone()).collect();
-            state = self.assume(state, &Formula::and(all));
-            state = self.assume(state, &self.prepared.aggregate_facts.clone());
+            // Rule by rule, keeping a bounded number of cubes: a path search
+            // may miss a solution this way, never report a wrong one (every
+            // solution is replayed).
+            let rules: Vec<Formula> = self
+                .prepared
+                .validates
+                .iter()
+                .map(|(formula, _)| formula.clone())
+                .chain(self.prepared.aggregate_parts.iter().map(|(formula, _)| formula.clone()))
+                .collect();
+            for rule in rules {
+                state = self.assume(state, &rule);
+                state.truncate(self.cube_cap);
+            }
         }
         let after = self.prepared.after.get(node).cloned().unwrap_or_default();
         self.run(state, &after)

@@ -26,8 +26,9 @@ pub enum Verdict {
     /// No request can: proved.
     Never,
     /// Possibly; `unknowns` are the values the analysis does not decide
-    /// that the question itself reads (when empty, a replay should show it).
-    Possible { unknowns: Vec<String> },
+    /// that the question itself reads; `concrete` when some solution leaves
+    /// every such value free (a replay can then show it).
+    Possible { unknowns: Vec<String>, concrete: bool },
     /// Too large to decide.
     Undecided,
 }
@@ -56,7 +57,7 @@ pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<
         let Some(mut model) = Model::new(&program, workflow, &texts) else { continue };
         let prepared = Prepared::new(&mut model);
         let reach = {
-            let mut exec = Exec { model: &mut model, prepared: &prepared, mode: Mode::Project, cube_cap: 16 };
+            let mut exec = Exec { model: &mut model, prepared: &prepared, mode: Mode::Project, cube_cap: 8 };
             fixpoint(&mut exec)
         };
         let mut context = Context {
@@ -77,6 +78,11 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
     let mut report = Report::default();
     for_each_workflow(analysis, &mut |context| {
         let workflow = context.model.workflow;
+        // A workflow whose first submit can never pass: nothing else matters.
+        if let Some(finding) = context.first_submit_trap() {
+            report.findings.push(finding);
+            return;
+        }
         let traps = context.traps();
         let admitted = match options.org {
             Some(org) => super::org::admitted(&context.model, org),
@@ -110,21 +116,14 @@ impl Context<'_, '_> {
         self.model.workflow.nodes.get(node)
     }
 
-    /// The facts that hold when the exits of `node` are tried: the validate
-    /// rules its `after` block leaves alone, and the aggregates' own rules.
-    fn facts_at_exits(&self, node: usize) -> Formula {
-        let mut parts: Vec<Formula> = self.prepared.validates_at_exits(node);
-        parts.push(self.prepared.aggregate_facts.clone());
-        Formula::and(parts)
-    }
-
     /// Can a request at the moment the exits of `node` are tried satisfy `query`?
     pub fn decide(&self, node: usize, query: &Formula) -> Verdict {
         let Some(decided) = self.reach.decided.get(node) else { return Verdict::Never };
-        let full = Formula::and(vec![query.clone(), self.facts_at_exits(node)]);
         let mut read: Vec<VarId> = Vec::new();
         query.vars(&mut read);
+        let full = Formula::and(vec![query.clone(), self.prepared.facts_for(node, &read)]);
         let mut possible = false;
+        let mut concrete = false;
         let mut undecided = false;
         for sym in decided {
             let cubes = match dnf(&full, &sym.cube, &self.model) {
@@ -138,16 +137,36 @@ impl Context<'_, '_> {
                 match solve(&cube, &self.model) {
                     Outcome::Unsat => {}
                     Outcome::Unknown => undecided = true,
-                    Outcome::Sat(_) => possible = true,
+                    Outcome::Sat(_) => {
+                        possible = true;
+                        concrete |= !cube.doms.iter().any(|(var, _)| self.is_unsolved(*var))
+                            && !cube.lins.iter().any(|linear| linear.vars().any(|var| self.is_unsolved(var)));
+                    }
                 }
+                if concrete {
+                    break;
+                }
+            }
+            if concrete {
+                break;
             }
         }
         if possible {
-            Verdict::Possible { unknowns: self.unknowns_read(&read) }
+            Verdict::Possible { unknowns: self.unknowns_read(&read), concrete }
         } else if undecided {
             Verdict::Undecided
         } else {
             Verdict::Never
+        }
+    }
+
+    /// A value the analysis does not solve: an unknown expression, or a
+    /// computed field it holds as a value of its own.
+    fn is_unsolved(&self, var: VarId) -> bool {
+        match self.model.info(var).map(|info| &info.key) {
+            Some(Key::Unknown(_)) => true,
+            Some(Key::Field(field)) => self.model.is_computed(*field),
+            _ => false,
         }
     }
 
@@ -205,10 +224,13 @@ impl Context<'_, '_> {
         let compiled = self.compiled?;
         let node_name = self.node(node)?.name.clone();
         // For an order question, a program with the other exit written first.
-        let reordered = match expect {
-            Expect::Exit { taken, also } => Some(self.reordered(node, taken, also)?),
+        // Built on first need: most candidate requests fail before.
+        let mut reordered: Option<Compiled> = None;
+        let reorder = match expect {
+            Expect::Exit { taken, also } => Some((taken.clone(), also.clone())),
             _ => None,
         };
+        let analysis = self.analysis;
         let workflow_index = self.workflow_index;
         let creators = creators.to_vec();
         let today = self.prepared.today;
@@ -256,8 +278,17 @@ impl Context<'_, '_> {
             if replayed.last_node != node_name && !into_node {
                 return None;
             }
-            let again = match &reordered {
-                Some(other) => Some(replay(other, directory, workflow_index, &trace, &creators)?),
+            let again = match &reorder {
+                Some((taken, also)) => {
+                    // As written first: an order question needs the first run to take `taken`.
+                    if !matches!(&replayed.last, Ok(step) if step.exit.as_deref() == Some(taken.as_str())) {
+                        return None;
+                    }
+                    if reordered.is_none() {
+                        reordered = reorder_program(analysis, workflow_index, node, taken, also);
+                    }
+                    Some(replay(reordered.as_ref()?, directory, workflow_index, &trace, &creators)?)
+                }
                 None => None,
             };
             if !check(&replayed, again.as_ref(), &trace) {
@@ -277,17 +308,6 @@ impl Context<'_, '_> {
             Some(Example { values, trace, expect: expect.clone(), notes })
         };
         search(&mut self.model, &self.prepared, node, query, limits, &mut accept)
-    }
-
-    /// The program with exit `also` of `node` moved just before exit `taken`.
-    fn reordered(&self, node: usize, taken: &str, also: &str) -> Option<Compiled> {
-        let mut compiled = Compiled::new(self.analysis, &|_| Ok(String::new())).ok()?;
-        let exits = &mut compiled.program.workflows.get_mut(self.workflow_index)?.nodes.get_mut(node)?.exits;
-        let from = exits.iter().position(|exit| exit.name == also)?;
-        let moved = exits.remove(from);
-        let to = exits.iter().position(|exit| exit.name == taken)?;
-        exits.insert(to, moved);
-        Some(compiled)
     }
 
     /// The variables of `formula` an analyst can read in a counterexample.
@@ -329,6 +349,37 @@ impl Context<'_, '_> {
             .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()))
     }
 
+    /// Whether some request at `node` passes its required fields and each
+    /// validate rule (checked one rule at a time, with the facts that bear
+    /// on it: a rule that can never hold there is proof enough).
+    fn submittable(&self, node: usize) -> bool {
+        let Some(arrival) = self.reach.arrival.get(node) else { return false };
+        let required = self.prepared.required.get(node).cloned().unwrap_or(Formula::True);
+        let possible = |formula: &Formula| {
+            arrival.iter().any(|sym| match dnf(formula, &sym.cube, &self.model) {
+                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                Err(_) => true,
+            })
+        };
+        if !possible(&required) {
+            return false;
+        }
+        for (validate, vars) in &self.prepared.validates {
+            // A rule over values people may have written holds for some of
+            // them; what can make it fail for all is a blank value nobody wrote.
+            if self.prepared.blank_facts(node, vars).is_empty() {
+                continue;
+            }
+            let mut seeds = vars.clone();
+            required.vars(&mut seeds);
+            let query = Formula::and(vec![required.clone(), validate.clone(), self.prepared.facts_for(node, &seeds)]);
+            if !possible(&query) {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Whether return `index` of `node` can be taken (by a reject, from arrival).
     fn return_takeable(&self, node: usize, index: usize) -> bool {
         let Some(returns) = self.prepared.returns.get(node) else { return false };
@@ -338,13 +389,70 @@ impl Context<'_, '_> {
             .map(|condition| Formula::not(condition.clone().unwrap_or(Formula::True)))
             .collect();
         parts.push(returns.get(index).cloned().flatten().unwrap_or(Formula::True));
-        parts.push(self.prepared.aggregate_facts.clone());
+        let mut vars = Vec::new();
+        for part in &parts {
+            part.vars(&mut vars);
+        }
+        parts.push(self.prepared.aggregate_facts_for(&vars));
         let query = Formula::and(parts);
         self.reach.arrival.get(node).is_some_and(|state| {
             state.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
                 Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
                 Err(_) => true,
             })
+        })
+    }
+
+    /// E0704 at the create node, for the first submit: what the creator can
+    /// fill in is all a new request holds, so a validate rule over fields
+    /// only later nodes let anyone fill can fail for every new request.
+    fn first_submit_trap(&mut self) -> Option<Finding> {
+        let create = self.model.workflow.create;
+        let ir_node = self.node(create)?.clone();
+        // A new request as its creator fills it, exactly (the blank form, then the creator's writes).
+        let state = {
+            let mut exec = Exec { model: &mut self.model, prepared: &self.prepared, mode: Mode::Version, cube_cap: 16 };
+            let started = exec.start();
+            exec.assume(started, &self.prepared.required.get(create).cloned().unwrap_or(Formula::True))
+        };
+        let current = |sym: &super::exec::Sym, formula: &Formula| {
+            formula.rename(&|var| sym.current.get(&var).copied().unwrap_or(var))
+        };
+        let mut failing = None;
+        for (index, (validate, vars)) in self.prepared.validates.iter().enumerate() {
+            let facts = self.prepared.aggregate_facts_for(vars);
+            let query = Formula::and(vec![validate.clone(), facts]);
+            let possible = state.iter().any(|sym| match dnf(&current(sym, &query), &sym.cube, &self.model) {
+                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                Err(_) => true,
+            });
+            if !possible {
+                failing = Some(index);
+                break;
+            }
+        }
+        let index = failing?;
+        let validate =
+            self.model.form.validates.iter().filter(|validate| validate.detail.is_none()).nth(index)?.clone();
+        let example = self.witness(create, &Formula::True, &Expect::Refused, &[])?;
+        let text = self.model.source_text(&validate.condition);
+        Some(Finding {
+            code: Code::E0704,
+            workflow: self.model.workflow.name.clone(),
+            node: ir_node.name.clone(),
+            message: format!(
+                "no request can ever leave `{}`: `validate {text}` never holds for a new request",
+                ir_node.name
+            ),
+            primary: (validate.condition.at, "false for whatever the creator fills in".into()),
+            labels: vec![(ir_node.at, "counterexample: the runtime refuses the first submit (R0303)".into())],
+            help: Some(
+                "the rule reads fields the create node does not let the creator fill (or requires what nobody \
+                 sets before the first submit); make them editable or required at the create node, or write the \
+                 rule so an empty value passes (`x == null or …`)"
+                    .into(),
+            ),
+            example: Some(example),
         })
     }
 
@@ -369,7 +477,7 @@ impl Context<'_, '_> {
             if !here {
                 continue;
             }
-            let can_submit = !matches!(self.decide(node, &Formula::True), Verdict::Never);
+            let can_submit = self.submittable(node);
             if let Some(slot) = submittable.get_mut(node) {
                 *slot = can_submit;
             }
@@ -547,7 +655,9 @@ impl Context<'_, '_> {
             return None;
         }
         let entered = self.reach.entered.get(node)?;
-        let query = Formula::and(vec![empty.clone(), self.prepared.aggregate_facts.clone()]);
+        let mut vars = Vec::new();
+        empty.vars(&mut vars);
+        let query = Formula::and(vec![empty.clone(), self.prepared.aggregate_facts_for(&vars)]);
         let possible = entered.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
             Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
             Err(_) => false,
@@ -600,7 +710,9 @@ impl Context<'_, '_> {
         }
         let entered = self.reach.entered.get(node)?.clone();
         let possible_at_entry = |context: &Self, formula: &Formula| {
-            let query = Formula::and(vec![formula.clone(), context.prepared.aggregate_facts.clone()]);
+            let mut vars = Vec::new();
+            formula.vars(&mut vars);
+            let query = Formula::and(vec![formula.clone(), context.prepared.aggregate_facts_for(&vars)]);
             entered.iter().any(|sym| match dnf(&query, &sym.cube, &context.model) {
                 Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &context.model).is_unsat()),
                 Err(_) => false,
@@ -735,7 +847,7 @@ impl Context<'_, '_> {
             };
             let name = target.name.clone();
             let possible = if at_exits {
-                matches!(self.decide(node, &empty), Verdict::Possible { .. })
+                matches!(self.decide(node, &empty), Verdict::Possible { concrete: true, .. })
             } else {
                 self.reach.entered.get(node).is_some_and(|entered| {
                     entered.iter().any(|sym| match dnf(&empty, &sym.cube, &self.model) {
@@ -791,8 +903,9 @@ impl Context<'_, '_> {
         let verdict = self.decide(node, &query);
         let shown = self.shown_vars(&query);
         let workflow = self.model.workflow.name.clone();
-        let Verdict::Possible { unknowns } = verdict else { return None };
-        match self.witness(node, &query, &Expect::NoExit, &shown) {
+        let Verdict::Possible { unknowns, concrete } = verdict else { return None };
+        let example = if concrete { self.witness(node, &query, &Expect::NoExit, &shown) } else { None };
+        match example {
             Some(example) => {
                 let described = describe_values(&example.values);
                 let mut labels: Vec<(ir::Loc, String)> = ir_node
@@ -906,6 +1019,9 @@ impl Context<'_, '_> {
             for &earlier in &catchers {
                 let Some(caught) = ir_node.exits.get(earlier) else { continue };
                 let query = Formula::and(vec![self.taken(node, earlier), own.clone()]);
+                if !matches!(self.decide(node, &query), Verdict::Possible { concrete: true, .. }) {
+                    continue;
+                }
                 let expect = Expect::Exit { taken: caught.name.clone(), also: exit.name.clone() };
                 let shown = self.shown_vars(&query);
                 example = self.witness(node, &query, &expect, &shown);
@@ -981,7 +1097,8 @@ impl Context<'_, '_> {
                     continue; // shadowed: W0702
                 }
                 let possible = |verdict: Verdict| matches!(verdict, Verdict::Possible { .. });
-                if !possible(self.decide(node, &both))
+                // Only an overlap a request can show (not one through unsolved values) is reported.
+                if !matches!(self.decide(node, &both), Verdict::Possible { concrete: true, .. })
                     || !possible(self.decide(node, &only_a))
                     || !possible(self.decide(node, &only_b))
                 {
@@ -1058,6 +1175,17 @@ fn compared_unguarded(program: &ir::Program, condition: &ir::Expr) -> Vec<usize>
     compared.dedup();
     compared.retain(|field| !guarded.contains(field));
     compared
+}
+
+/// The program with exit `also` of `node` moved just before exit `taken`.
+fn reorder_program(analysis: &Analysis, workflow: usize, node: usize, taken: &str, also: &str) -> Option<Compiled> {
+    let mut compiled = Compiled::new(analysis, &|_| Ok(String::new())).ok()?;
+    let exits = &mut compiled.program.workflows.get_mut(workflow)?.nodes.get_mut(node)?.exits;
+    let from = exits.iter().position(|exit| exit.name == also)?;
+    let moved = exits.remove(from);
+    let to = exits.iter().position(|exit| exit.name == taken)?;
+    exits.insert(to, moved);
+    Some(compiled)
 }
 
 /// `E0105 (王五)`.

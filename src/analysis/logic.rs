@@ -674,7 +674,12 @@ fn add_to_all(cubes: Vec<Cube>, lit: &Lit, sorts: &dyn Sorts) -> Vec<Cube> {
     cubes.into_iter().filter_map(|mut cube| if cube.add(lit, sorts) { Some(cube) } else { None }).collect()
 }
 
+/// Drops repeated cubes, once there are enough for it to pay (hashing a
+/// cube costs about as much as keeping it).
 fn dedup(mut cubes: Vec<Cube>) -> Vec<Cube> {
+    if cubes.len() <= 32 {
+        return cubes;
+    }
     let mut seen = std::collections::HashSet::new();
     cubes.retain(|cube| seen.insert(cube.clone()));
     cubes

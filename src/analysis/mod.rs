@@ -11,11 +11,15 @@
 //!   solutions are concrete runs; `replay` builds the request and runs it
 //!   through the runtime, so every counterexample shown has been run.
 //! - `findings` — the findings and their diagnostics.
+//! - `regions` — each node's decision regions (`flowc routes`, hover);
+//!   `diff` the requests that route differently between two versions
+//!   (`flowc diff`), as regions over the pair.
 //!
 //! The analysis runs only on programs without errors, after the checker;
 //! [`check_paths`] is `check::check_paths` plus the findings, which is what
 //! `flowc check` and the language server show.
 
+pub mod diff;
 mod exec;
 mod findings;
 mod logic;

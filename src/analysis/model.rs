@@ -112,6 +112,9 @@ pub struct VarInfo {
 pub struct UnknownInfo {
     /// The expression as written (for findings).
     pub text: String,
+    /// What it computes, arguments and constants put in, fields and
+    /// functions by name: the same in two versions when it means the same.
+    pub meaning: String,
     /// A condition (true or false) rather than a number.
     pub boolean: bool,
     pub deps: Vec<Base>,
@@ -599,6 +602,51 @@ impl<'p> Model<'p> {
         }
     }
 
+    /// The literals each field is compared with, by field name (`flowc
+    /// diff` gives both versions the union, so their classes line up).
+    pub fn literals_by_name(&self) -> HashMap<String, Vec<String>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for (field, literals) in &self.literals {
+            out.entry(self.field_name(*field).to_owned()).or_default().extend(literals.iter().cloned());
+        }
+        out
+    }
+
+    /// Adds literals by field name (before any variable is made: a
+    /// variable's classes are fixed when it is made).
+    pub fn add_literals(&mut self, extra: &HashMap<String, Vec<String>>) {
+        for (index, field) in self.form.fields.iter().enumerate() {
+            let Some(more) = extra.get(&field.name) else { continue };
+            let list = self.literals.entry(index).or_default();
+            for literal in more {
+                if !list.contains(literal) {
+                    list.push(literal.clone());
+                }
+            }
+        }
+    }
+
+    /// The variable of the unknown expression that computes `meaning`
+    /// (made, free, written `text`, when this workflow has none): how another version's unknown is
+    /// carried over, so the same expression is the same value in both.
+    pub fn unknown_named(&mut self, text: &str, meaning: &str, boolean: bool) -> VarId {
+        let index = match self.unknown_by_text.get(meaning) {
+            Some(index) => *index,
+            None => {
+                self.unknown_by_text.insert(meaning.to_owned(), self.unknowns.len());
+                self.unknowns.push(UnknownInfo {
+                    text: text.to_owned(),
+                    meaning: meaning.to_owned(),
+                    boolean,
+                    deps: Vec::new(),
+                    volatile: Volatile::No,
+                });
+                self.unknowns.len() - 1
+            }
+        };
+        self.var(Key::Unknown(index))
+    }
+
     // ------------------------------------------------------------------ literals
 
     fn collect_literals(&mut self) {
@@ -1030,16 +1078,32 @@ impl<'p> Model<'p> {
     fn finite(&mut self, expr: &Expr, scope: Scope<'_>) -> Option<Formula> {
         let resolved = self.resolve_literals(expr, scope, 0)?;
         let field = class_respecting_field(&resolved)?;
-        let kind = self.kind(field)?;
+        let kind = self.kind(field)?.clone();
         if self.table_of(field).is_some()
-            || numeric_scale(kind).is_some()
-            || *kind == FieldKind::Date
-            || (self.is_computed(field) && *kind == FieldKind::Check)
+            || numeric_scale(&kind).is_some()
+            || kind == FieldKind::Date
+            || (self.is_computed(field) && kind == FieldKind::Check)
         {
             return None;
         }
         let var = self.var(Key::Field(field));
         let classes = self.vars.get(var as usize)?.classes.clone();
+        // Every text the test names must be a class of its own, or the classes do not decide it.
+        if kind != FieldKind::Select && kind != FieldKind::Check {
+            let mut texts = Vec::new();
+            resolved.walk(&mut |part| {
+                if let ExprKind::Text(text) = &part.kind {
+                    texts.push(text.clone());
+                }
+            });
+            let known = |text: &String| {
+                text.trim().is_empty()
+                    || classes.iter().any(|class| matches!(class, Class::Lit(literal) if literal == text))
+            };
+            if !texts.iter().all(known) {
+                return None;
+            }
+        }
         let mut mask: u128 = 0;
         for (index, class) in classes.iter().enumerate() {
             if self.holds_with(field, &self.representative(field, class), &resolved)? {
@@ -1122,6 +1186,13 @@ impl<'p> Model<'p> {
     pub fn assignment(&mut self, field: usize, value: &Expr, new: VarId) -> Option<Formula> {
         let kind = self.kind(field)?.clone();
         if self.table_of(field).is_some() || self.is_computed(field) {
+            return None;
+        }
+        // `x = x + 1` would give the fixpoint a new bound on every turn of a
+        // loop; the field simply takes any value (sound, and it terminates).
+        let mut reads = Vec::new();
+        self.reads_through_constants(value, &mut reads, 0);
+        if reads.contains(&field) {
             return None;
         }
         if let Some(scale) = numeric_scale(&kind) {
@@ -1316,7 +1387,13 @@ impl<'p> Model<'p> {
             _ => {}
         });
         let index = self.unknowns.len();
-        self.unknowns.push(UnknownInfo { text: self.source_text(expr), boolean, deps, volatile });
+        self.unknowns.push(UnknownInfo {
+            text: self.source_text(expr),
+            meaning: text.clone(),
+            boolean,
+            deps,
+            volatile,
+        });
         self.unknown_by_text.insert(text, index);
         index
     }
@@ -1371,23 +1448,31 @@ impl<'p> Model<'p> {
             ExprKind::Bool(flag) => flag.to_string(),
             ExprKind::Null => "null".into(),
             ExprKind::List(items) => format!("[{}]", items.iter().map(recurse).collect::<Vec<_>>().join(",")),
-            ExprKind::Field(field) => format!("f{field}"),
-            ExprKind::Column(field) => format!("c{field}"),
-            ExprKind::Constant(index) => format!("k{index}"),
+            // Names, not indices: `flowc diff` matches unknowns across versions by this text.
+            ExprKind::Field(field) => format!("f[{}]", self.field_name(*field)),
+            ExprKind::Column(field) => format!("c[{}]", self.field_name(*field)),
+            ExprKind::Constant(index) => match self.program.constants.get(*index) {
+                Some(constant) => format!("k[{}]", constant.name),
+                None => format!("k{index}"),
+            },
             ExprKind::Parameter(index) => match (scope.args.get(*index), scope.outer) {
                 (Some(argument), Some(outer)) => self.canonical_text(argument, *outer, depth + 1),
                 _ => format!("p{index}"),
             },
             ExprKind::Creator => "creator".into(),
             ExprKind::Everyone => "everyone".into(),
-            ExprKind::Node(node) => format!("n{node}"),
+            ExprKind::Node(node) => match self.workflow.nodes.get(*node) {
+                Some(target) => format!("n[{}]", target.name),
+                None => format!("n{node}"),
+            },
             ExprKind::Attribute(name) => format!("@{name}"),
             ExprKind::Member(target, name) => format!("{}.{name}", recurse(target)),
             ExprKind::CallBuiltin(name, arguments) => {
                 format!("{name}({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
             }
             ExprKind::CallFunction(index, arguments) => {
-                format!("fn{index}({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
+                let name = self.program.functions.get(*index).map_or_else(|| index.to_string(), |f| f.name.clone());
+                format!("fn[{name}]({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
             }
             ExprKind::Unary(op, inner) => format!("({op:?} {})", recurse(inner)),
             ExprKind::Binary(op, left, right) => format!("({} {} {})", recurse(left), op.symbol(), recurse(right)),

@@ -20,8 +20,17 @@ pub struct Reach {
     pub decided: Vec<State>,
 }
 
-/// How many times a node is revisited before its requests are widened.
+/// How many times a node is revisited before its requests are widened to everything.
 const VISIT_LIMIT: usize = 12;
+/// How many times before its requests are merged into one cube.
+const WIDEN_AFTER: usize = 3;
+
+fn widen(state: State, exec: &Exec<'_, '_>) -> State {
+    let mut cubes = state.into_iter().map(|sym| sym.cube).filter(|cube| !cube.is_trivially_empty());
+    let Some(first) = cubes.next() else { return Vec::new() };
+    let merged = cubes.fold(first, |acc, cube| super::exec::hull(&acc, &cube, exec.model));
+    vec![Sym { cube: merged, current: Default::default(), steps: Vec::new() }]
+}
 
 pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
     let count = exec.model.workflow.nodes.len();
@@ -33,6 +42,10 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
     let mut visits = vec![0usize; count];
     let create = exec.model.workflow.create;
     let initial = exec.start();
+    let initial = match exec.prepared.live.get(create) {
+        Some(live) => exec.keep_only(initial, live),
+        None => initial,
+    };
     let mut queue: VecDeque<usize> = VecDeque::from([create]);
     let mut queued = vec![false; count];
     if let Some(flag) = queued.get_mut(create) {
@@ -90,6 +103,10 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             if state.is_empty() || exec.model.workflow.nodes.get(target).is_none_or(|n| n.kind == NodeKind::Archive) {
                 continue;
             }
+            let state = match exec.prepared.live.get(target) {
+                Some(live) => exec.keep_only(state, live),
+                None => state,
+            };
             let Some(old) = entered.get(target) else { continue };
             let grows = state.iter().any(|sym| !old.iter().any(|kept| sym.cube.is_subset(&kept.cube, exec.model)));
             if !grows {
@@ -97,7 +114,24 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             }
             let mut joined = old.clone();
             joined.extend(state);
-            let joined = exec.tidy(joined);
+            let joined = if visits.get(target).copied().unwrap_or(0) >= WIDEN_AFTER {
+                // A node that keeps learning of new requests (a loop): one cube
+                // per node from now on, and a variable whose domain still grows
+                // is forgotten, so the fixpoint ends soon.
+                let before = widen(old.clone(), exec);
+                let after = widen(joined, exec);
+                match (before.first(), after.first()) {
+                    (Some(before), Some(after)) => {
+                        let mut cube = after.cube.clone();
+                        cube.doms.retain(|(var, dom)| before.cube.dom(*var) == Some(dom));
+                        cube.lins.retain(|linear| before.cube.lins.contains(linear));
+                        vec![Sym { cube, current: Default::default(), steps: Vec::new() }]
+                    }
+                    _ => after,
+                }
+            } else {
+                exec.tidy(joined)
+            };
             if let Some(slot) = entered.get_mut(target) {
                 *slot = joined;
             }

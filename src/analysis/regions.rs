@@ -105,7 +105,7 @@ impl Context<'_, '_> {
             .decided
             .get(index)
             .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()));
-        let facts = self.exit_facts(index);
+        let facts = self.prepared.facts_for(index, &read);
         let decided: Vec<Cube> = self
             .reach
             .decided
@@ -169,7 +169,7 @@ impl Context<'_, '_> {
         NodeRoutes { name: node.name.clone(), kind: kind.into(), reached, exits, stuck, operators }
     }
 
-    fn conditions_of(&self, node: usize) -> Vec<Formula> {
+    pub(super) fn conditions_of(&self, node: usize) -> Vec<Formula> {
         self.prepared
             .exits
             .get(node)
@@ -177,14 +177,14 @@ impl Context<'_, '_> {
             .unwrap_or_default()
     }
 
-    fn exit_facts(&self, node: usize) -> Formula {
-        let mut parts = self.prepared.validates_at_exits(node);
-        parts.push(self.prepared.aggregate_facts.clone());
-        Formula::and(parts)
+    /// The facts that hold when the exits of `node` are tried, as far as
+    /// they bear on the variables `read` (and the blank values nobody wrote).
+    pub(super) fn exit_facts(&self, node: usize, read: &[VarId]) -> Formula {
+        self.prepared.facts_for(node, read)
     }
 
     /// The requests of `base` for which `formula` holds, projected onto `keep`.
-    fn region(&self, base: &[Cube], formula: &Formula, keep: &[VarId]) -> Region {
+    pub(super) fn region(&self, base: &[Cube], formula: &Formula, keep: &[VarId]) -> Region {
         let mut exact = true;
         let mut cubes: Vec<Cube> = Vec::new();
         for cube in base {

@@ -397,6 +397,37 @@ fn recomputed(model: &Model<'_>, table: usize, cells: &[Vec<(usize, Value)>]) ->
 /// (but the top), every department a head, and security is high. With it,
 /// a replay is routed by the form alone.
 pub fn universal_directory(program: &Program) -> Option<MemoryDirectory> {
+    MemoryDirectory::from_records(universal_records(program)).ok()
+}
+
+/// As [`universal_directory`], but each role the program names is held by
+/// one person of its own (`E-R1`, `E-R2` …, in the order the roles are
+/// named), so that lines naming other roles name other people: what
+/// `flowc diff` runs operator changes against.
+pub fn distinguishing_directory(program: &Program) -> Option<MemoryDirectory> {
+    let mut records = universal_records(program);
+    let mut roles: Vec<crate::org::RoleGrant> = Vec::new();
+    for employee in &mut records.employees {
+        for grant in std::mem::take(&mut employee.roles) {
+            if !roles.iter().any(|known| known.role == grant.role) {
+                roles.push(grant);
+            }
+        }
+    }
+    for (index, grant) in roles.into_iter().enumerate() {
+        records.employees.push(Employee {
+            id: format!("E-R{}", index + 1),
+            name: format!("{}{}", grant.role, index + 1),
+            department: "D1".into(),
+            manager: Some("E2".into()),
+            security: 100,
+            roles: vec![grant],
+        });
+    }
+    MemoryDirectory::from_records(records).ok()
+}
+
+fn universal_records(program: &Program) -> DirectoryFile {
     let mut roles: Vec<String> = Vec::new();
     let mut ids: [Vec<String>; 8] = Default::default();
     let note = |list: &mut Vec<String>, id: &str| {
@@ -527,7 +558,7 @@ pub fn universal_directory(program: &Program) -> Option<MemoryDirectory> {
     for id in ["R1", "R2"] {
         records.meeting_rooms.push(MeetingRoom { id: id.into(), name: format!("会议室{id}"), admin: "E2".into() });
     }
-    MemoryDirectory::from_records(records).ok()
+    records
 }
 
 /// How a replay ended.

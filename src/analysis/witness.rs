@@ -5,7 +5,8 @@
 //! trace and replays it through the runtime; only a replayed trace is
 //! reported as a counterexample.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::exec::{Exec, Mode, Prepared, State, Sym};
 use super::logic::{Dom, Formula, Intervals};
@@ -33,7 +34,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { depth: 16, expansions: 160, width: 48, tries: 24, at_arrival: false, at_entry: false }
+        Limits { depth: 64, expansions: 160, width: 48, tries: 24, at_arrival: false, at_entry: false }
     }
 }
 
@@ -48,7 +49,7 @@ pub fn search<T>(
     limits: Limits,
     accept: &mut dyn FnMut(&Model<'_>, &Sym, &Solution) -> Option<T>,
 ) -> Option<T> {
-    let mut exec = Exec { model, prepared, mode: Mode::Version, cube_cap: usize::MAX };
+    let mut exec = Exec { model, prepared, mode: Mode::Version, cube_cap: limits.width };
     let mut start = exec.start();
     // A witness reads best with dates this year; any day would do.
     if let Some(today) = prepared.today {
@@ -58,15 +59,41 @@ pub fn search<T>(
             start = exec.assume(start, &Formula::dom(today, year));
         }
     }
-    // (node, state, depth, whether the state is still at the entry: before the node's writes)
-    let mut queue: VecDeque<(usize, State, usize, bool)> =
-        VecDeque::from([(exec.model.workflow.create, start, 0usize, false)]);
+    // How many steps each node is from the goal: the search goes towards it
+    // first, and never where the goal cannot be reached from.
+    let distance = distances_to(exec.model.workflow, goal);
+    let create = exec.model.workflow.create;
+    distance.get(create).copied().flatten()?;
+    // (distance to the goal, depth, order) → (node, state, depth, at entry: before the node's writes)
+    let mut queue: BinaryHeap<Reverse<(usize, usize, usize)>> = BinaryHeap::new();
+    let mut states: Vec<Option<(usize, State, usize, bool)>> = Vec::new();
+    let push = |queue: &mut BinaryHeap<Reverse<(usize, usize, usize)>>,
+                states: &mut Vec<Option<(usize, State, usize, bool)>>,
+                item: (usize, State, usize, bool)| {
+        let Some(Some(away)) = distance.get(item.0).copied() else { return };
+        queue.push(Reverse((away, item.2, states.len())));
+        states.push(Some(item));
+    };
+    push(&mut queue, &mut states, (create, start, 0usize, false));
     let mut expansions = 0usize;
     let mut tries = 0usize;
-    while let Some((node, state, depth, at_entry)) = queue.pop_front() {
+    while let Some(Reverse((_, _, slot))) = queue.pop() {
+        let Some((node, state, depth, at_entry)) = states.get_mut(slot).and_then(Option::take) else { continue };
         if state.is_empty() {
             continue;
         }
+        // The workflow's budget for examples: a step costs what its cubes
+        // hold, times the rules its submit assumes over them. Spent, the
+        // search stops (no example; never a wrong one).
+        let rules = prepared.validates.len() + prepared.aggregate_parts.len() + 1;
+        let entries: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
+        let cost = entries.saturating_mul(rules);
+        let left = prepared.search_work_left.get();
+        if left < cost {
+            prepared.search_work_left.set(0);
+            return None;
+        }
+        prepared.search_work_left.set(left - cost);
         let mut check = |base: State, exec: &mut Exec<'_, '_>| -> Option<Option<T>> {
             let at_goal = exec.assume(base, query);
             for sym in &at_goal {
@@ -108,16 +135,46 @@ pub fn search<T>(
             }
             next.truncate(limits.width);
             if !next.is_empty() {
-                queue.push_back((target, next, depth + 1, true));
+                push(&mut queue, &mut states, (target, next, depth + 1, true));
             }
         }
         for index in 0..returns {
             let (target, mut next) = exec.take_return(&arrived, node, index);
             next.truncate(limits.width);
             if !next.is_empty() {
-                queue.push_back((target, next, depth + 1, true));
+                push(&mut queue, &mut states, (target, next, depth + 1, true));
             }
         }
     }
     None
+}
+
+/// Steps from each node to `goal` along exits and returns (`None`: it cannot get there).
+fn distances_to(workflow: &crate::ir::Workflow, goal: usize) -> Vec<Option<usize>> {
+    let count = workflow.nodes.len();
+    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (index, node) in workflow.nodes.iter().enumerate() {
+        for target in node.exits.iter().chain(&node.returns).map(|exit| exit.target) {
+            if let Some(list) = predecessors.get_mut(target) {
+                list.push(index);
+            }
+        }
+    }
+    let mut distance = vec![None; count];
+    let mut queue = VecDeque::from([goal]);
+    if let Some(slot) = distance.get_mut(goal) {
+        *slot = Some(0);
+    }
+    while let Some(node) = queue.pop_front() {
+        let here = distance.get(node).copied().flatten().unwrap_or(0);
+        for &previous in predecessors.get(node).into_iter().flatten() {
+            if let Some(slot) = distance.get_mut(previous) {
+                if slot.is_none() {
+                    *slot = Some(here + 1);
+                    queue.push_back(previous);
+                }
+            }
+        }
+    }
+    distance
 }

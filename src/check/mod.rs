@@ -8,7 +8,7 @@ mod deadlines;
 mod exprs;
 mod forks;
 mod forms;
-mod graph;
+pub(crate) mod graph;
 pub mod index;
 pub mod members;
 pub mod modules;

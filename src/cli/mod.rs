@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod diff;
 mod fmt;
 mod graph;
 mod lsp;
@@ -29,6 +30,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Print each node's decision regions: which requests take which exit, and its operators'.
     Routes(routes::RoutesArgs),
+    /// List the requests that route differently between two versions (exit 0: none, 1: some, 2: trouble).
+    Diff(diff::DiffArgs),
     /// Format .flow files in place, or with `--check` report the ones that are not formatted.
     Fmt(fmt::FmtArgs),
     /// Draw a workflow's route (SVG, PNG, HTML, Mermaid, DOT), with a run's path or test coverage over it.
@@ -87,6 +90,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Check(arguments) => check::run(arguments),
         Command::Build(arguments) => build::run(arguments),
         Command::Routes(arguments) => routes::run(arguments),
+        Command::Diff(arguments) => diff::run(arguments),
         Command::Run(arguments) => run::run(arguments),
         Command::Fmt(arguments) => fmt::run(arguments),
         Command::Graph(arguments) => graph::run(arguments),

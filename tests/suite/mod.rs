@@ -6,6 +6,7 @@ mod analysis;
 mod analysis_random;
 mod check_cases;
 mod cli;
+mod diff;
 mod directory;
 mod docs;
 mod expected_sets;
