@@ -105,6 +105,7 @@ fn run(compiled: &Compiled, directory: &dyn Directory, example: &flowc::analysis
                 creator: creator.clone(),
                 form: FormInput::Fields(trace.form.clone()),
                 sequence: None,
+                started_by: None,
             };
             runtime.create(0, &new, now).ok().map(|(request, _)| request)
         })
@@ -122,6 +123,9 @@ fn run(compiled: &Compiled, directory: &dyn Directory, example: &flowc::analysis
                 opinion: None,
                 set: (first && !step.set.is_empty()).then(|| FormInput::Fields(step.set.clone())),
                 to: Vec::new(),
+                node: None,
+                at: None,
+                request: None,
             };
             first = false;
             let result = runtime.apply(&request, &action, now);
@@ -242,7 +246,7 @@ fn route(compiled: &Compiled, directory: &dyn Directory, form: &Map<String, Json
     let runtime = Runtime::new(compiled, directory);
     let now = DateTime::parse("2026-03-02T09:00:00+08:00").expect("now");
     let new =
-        NewRequest { workflow: None, creator: "E1".into(), form: FormInput::Fields(form.clone()), sequence: None };
+        NewRequest { workflow: None, creator: "E1".into(), form: FormInput::Fields(form.clone()), sequence: None, started_by: None };
     let workflow = &compiled.program.workflows[0];
     let mut request = match runtime.create(0, &new, now) {
         Ok((request, _)) => request,
@@ -259,6 +263,9 @@ fn route(compiled: &Compiled, directory: &dyn Directory, form: &Map<String, Json
             opinion: None,
             set: None,
             to: Vec::new(),
+            node: None,
+            at: None,
+            request: None,
         };
         match runtime.apply(&request, &action, now) {
             Ok((next, _)) => {
