@@ -567,6 +567,14 @@ async fn outbox(
 #[serde(deny_unknown_fields)]
 struct ClockBody {
     now: String,
+    /// Whether to fire what is due then (default: yes); no: as if the timer task had not
+    /// looked yet, so that the next action fires it.
+    #[serde(default = "yes")]
+    tick: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `POST /test/clock` (only with `--test-clock`, administrators): sets the clock and fires
@@ -583,6 +591,6 @@ async fn set_clock(
     let now = DateTime::parse(&body.now)
         .ok_or_else(|| ApiError::bad_request("`now` is a date and time (2026-11-28T09:00:00+08:00)"))?;
     clock::set_test_now(now);
-    let fired = transition::tick(&service).await;
+    let fired = if body.tick { transition::tick(&service).await } else { Vec::new() };
     Ok(ok_json(StatusCode::OK, json!({ "now": clock::now().to_string(), "fired": fired }).to_string()))
 }
