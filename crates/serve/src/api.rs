@@ -404,7 +404,7 @@ async fn act(
     let now = clock::now();
     let admin = service.is_admin(&person);
     let kind = action.kind.as_str();
-    let change = transition::compute(&service, &stored, Some(&action), now).await?;
+    let change = transition::compute(&service, &stored, Some(&action), now, admin).await?;
     let workflow = change.workflow().to_owned();
     let refused = change.refusal.is_some();
     match transition::commit(&service, change, admin, key.map(|key| (person.as_str(), key))).await? {

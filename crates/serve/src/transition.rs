@@ -90,6 +90,7 @@ pub async fn compute(
     stored: &StoredRequest,
     action: Option<&Action>,
     now: DateTime,
+    admin: bool,
 ) -> Result<Change, ApiError> {
     let version = service.version(&stored.version_hash).await?;
     let mut change = Change {
@@ -131,8 +132,7 @@ pub async fn compute(
     // Up the family: a request archived now gives its fields back to the one waiting for it.
     let mut current = 0;
     let mut parent_id = stored.parent_id;
-    loop {
-        let Some(row) = change.rows.get(current) else { break };
+    while let Some(row) = change.rows.get(current) {
         let acted = change.steps.iter().any(|(owner, _, _)| *owner == Owner::Row(current));
         let (true, true, Some(parent_id_now)) = (row.request.archived, acted, parent_id) else { break };
         let Some(parent) = db::load_request(&service.pool, parent_id_now).await? else { break };
@@ -150,7 +150,7 @@ pub async fn compute(
         if family.waiting.as_ref().is_some_and(|waiting| waiting.workflow == child.workflow) {
             let (next, step) = runtime
                 .child_archived(&family, &child, &row.id.to_string(), now)
-                .map_err(|error| refusal(&runtime, &version, &change, error))?;
+                .map_err(|error| refusal(&runtime, &version, &change, error, admin))?;
             family = next;
             steps.push(step);
         }
@@ -173,9 +173,9 @@ fn load(runtime: &Runtime<'_>, state: &str, now: DateTime) -> Result<Request, Ap
 }
 
 /// A refusal that came up the family: the acted request's document with that error.
-fn refusal(runtime: &Runtime<'_>, version: &Version, change: &Change, error: RuntimeError) -> ApiError {
+fn refusal(runtime: &Runtime<'_>, version: &Version, change: &Change, error: RuntimeError, admin: bool) -> ApiError {
     let request = change.rows.first().map(|row| row.request.clone());
-    api::runtime_refusal(runtime, version, request, Some(change.resumed.clone()), error, 1, change.now, true)
+    api::runtime_refusal(runtime, version, request, Some(change.resumed.clone()), error, 1, change.now, admin)
 }
 
 /// The family's root without its children; the children become requests to create, and each
@@ -407,7 +407,7 @@ pub async fn tick(service: &Service) -> Vec<i64> {
 
 async fn fire_one(service: &Service, id: i64) -> Result<bool, ApiError> {
     let Some(stored) = db::load_request(&service.pool, id).await? else { return Ok(false) };
-    let change = compute(service, &stored, None, clock::now()).await?;
+    let change = compute(service, &stored, None, clock::now(), true).await?;
     if let Some(error) = &change.refusal {
         tracing::warn!(request = id, code = %error.code, message = %error.message, "a deadline timer is refused");
     }
