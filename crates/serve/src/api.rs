@@ -21,13 +21,13 @@ use sqlx::AnyPool;
 use flowc::org::{Directory, MemoryDirectory};
 use flowc::runtime::error::RuntimeError;
 use flowc::runtime::report::session::{self, RequestView, Resumed, RunResult};
-use flowc::runtime::request::{Action, FormInput, NewRequest, Request, Runtime, Step};
+use flowc::runtime::request::{Action, FormInput, NewRequest, Request, Runtime};
 use flowc::runtime::values::dates::DateTime;
 
-use crate::db::{self, StepRow, Write};
+use crate::db;
 use crate::metrics::Metrics;
 use crate::program::{self, Version, Versions};
-use crate::{auth, clock, report};
+use crate::{auth, clock, report, transition};
 
 /// What every handler shares.
 pub struct Service {
@@ -39,12 +39,15 @@ pub struct Service {
     pub admin_role: Option<String>,
     pub metrics: Metrics,
     pub tokens: auth::TokenCache,
+    /// `--test-clock`: `POST /test/clock` sets the clock (tests of deadlines).
+    pub test_clock: bool,
 }
 
 pub type Shared = Arc<Service>;
 
 pub fn router(service: Shared, body_limit: usize) -> Router {
-    Router::new()
+    let router = if service.test_clock { Router::new().route("/test/clock", post(set_clock)) } else { Router::new() };
+    router
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -57,6 +60,7 @@ pub fn router(service: Shared, body_limit: usize) -> Router {
         .route("/mine", get(|state, person| list(state, person, "creator")))
         .route("/cc", get(|state, person| list(state, person, "cc")))
         .route("/reports", get(reports))
+        .route("/outbox", get(outbox))
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(service)
@@ -81,7 +85,7 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, None, "no such request")
     }
 
-    fn internal(what: impl std::fmt::Display) -> ApiError {
+    pub(crate) fn internal(what: impl std::fmt::Display) -> ApiError {
         tracing::error!(%what, "internal error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "the server could not complete the call; it was logged")
     }
@@ -136,7 +140,7 @@ impl Service {
     }
 
     /// The version a stored request runs on: in memory, or rebuilt from the database.
-    async fn version(&self, hash: &str) -> Result<Arc<Version>, ApiError> {
+    pub(crate) async fn version(&self, hash: &str) -> Result<Arc<Version>, ApiError> {
         if let Some(version) = self.versions.get(hash) {
             return Ok(version);
         }
@@ -204,6 +208,9 @@ struct ActionBody {
     set: Option<Box<RawValue>>,
     #[serde(default)]
     to: Option<Box<RawValue>>,
+    /// The node acted at, when a fork has the person pending at several.
+    #[serde(default)]
+    node: Option<Box<RawValue>>,
 }
 
 fn body_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
@@ -217,14 +224,14 @@ fn body_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::bad_request("the body is not UTF-8"))
 }
 
-fn refused(status: StatusCode, report: String) -> ApiError {
+fn refused_answer(status: StatusCode, report: String) -> ApiError {
     ApiError { status, body: report }
 }
 
 /// A run report as `flowc run --format json` prints it (fields in the same order), named by
 /// the request's id, with the fields hidden at the request's node left out of its form unless
 /// the asker is an administrator.
-fn report_text(
+pub(crate) fn report_text(
     runtime: &Runtime<'_>,
     version: &Version,
     result: &RunResult,
@@ -255,7 +262,7 @@ fn hide_fields(view: &mut RequestView) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn runtime_refusal(
+pub(crate) fn runtime_refusal(
     runtime: &Runtime<'_>,
     version: &Version,
     request: Option<Request>,
@@ -266,91 +273,7 @@ fn runtime_refusal(
     admin: bool,
 ) -> ApiError {
     let result = RunResult { request, steps: Vec::new(), error: Some((step, error)), resumed };
-    refused(StatusCode::UNPROCESSABLE_ENTITY, report_text(runtime, version, &result, now, admin, None))
-}
-
-/// What a write stores after `request` took `step`.
-fn relations(request: &Request, step: &Step) -> Vec<(String, &'static str)> {
-    let mut relations: Vec<(String, &'static str)> = Vec::new();
-    relations.extend(request.operators.iter().map(|person| (person.clone(), "operator")));
-    relations.extend(request.forwarded.iter().map(|person| (person.clone(), "forwarded")));
-    relations.extend(request.notified.iter().map(|person| (person.clone(), "cc")));
-    if step.number > 0 {
-        relations.push((step.by.clone(), "handled"));
-    }
-    relations
-}
-
-/// What one write stores, owned; `Write` borrows it.
-struct Stored {
-    title: String,
-    node: String,
-    status: &'static str,
-    state: String,
-    pending: Vec<String>,
-    relations: Vec<(String, &'static str)>,
-    number: i64,
-    person: String,
-    action: String,
-    at: String,
-    waited_ms: i64,
-    step: String,
-    now_ms: i64,
-}
-
-impl Stored {
-    fn of(
-        runtime: &Runtime<'_>,
-        request: &Request,
-        step: &Step,
-        now: DateTime,
-        waited_ms: i64,
-    ) -> Result<Stored, ApiError> {
-        let state = runtime.save_state(request).map_err(|error| ApiError::internal(error.message.clone()))?;
-        Ok(Stored {
-            title: runtime.title(request, now),
-            node: node_name(runtime, request),
-            status: if request.archived { "archived" } else { "pending" },
-            state,
-            pending: request.pending.clone(),
-            relations: relations(request, step),
-            number: i64::try_from(step.number).unwrap_or(i64::MAX),
-            person: step.by.clone(),
-            action: step.action.clone(),
-            at: now.to_string(),
-            waited_ms,
-            step: serde_json::to_string(step).unwrap_or_default(),
-            now_ms: clock::now_ms(),
-        })
-    }
-
-    fn write(&self) -> Write<'_> {
-        Write {
-            title: &self.title,
-            node: &self.node,
-            status: self.status,
-            state: &self.state,
-            now_ms: self.now_ms,
-            pending: &self.pending,
-            relations: self.relations.clone(),
-            step: StepRow {
-                number: self.number,
-                person: &self.person,
-                action: &self.action,
-                // The node the step was taken at (`from`), for the per-node durations.
-                node: step_node(&self.step),
-                at: &self.at,
-                waited_ms: self.waited_ms,
-                json: &self.step,
-            },
-        }
-    }
-}
-
-/// The node a step JSON was taken at.
-fn step_node(step: &str) -> &str {
-    // `"from":"NODE"` is written by serde_json from the `Step` struct, without spaces.
-    step.split_once("\"from\":\"").and_then(|(_, rest)| rest.split_once('"')).map_or("", |(node, _)| node)
+    refused_answer(StatusCode::UNPROCESSABLE_ENTITY, report_text(runtime, version, &result, now, admin, None))
 }
 
 async fn create(
@@ -397,26 +320,29 @@ async fn create(
     let form = body.form.map_or_else(FormInput::default, |form| FormInput::Text(form.get().to_owned()));
     let new =
         NewRequest { workflow: Some(workflow.name.clone()), creator: person.clone(), form, sequence, started_by: None };
-    let (stored, result) = {
+    let (columns, rest, result) = {
         let runtime = Runtime::new(&version.compiled, &service.directory);
         let (request, step) = runtime.create(workflow_index, &new, now).map_err(refuse)?;
-        let stored = Stored::of(&runtime, &request, &step, now, 0)?;
-        (stored, RunResult { request: Some(request), steps: vec![step], error: None, resumed: None })
+        let columns = transition::columns(&runtime, &request, now, clock::now_ms())?;
+        let rest = transition::rest(&request, std::iter::once(&step), now, 0);
+        (columns, rest, RunResult { request: Some(request), steps: vec![step], error: None, resumed: None })
     };
-    let id = db::create_request(&service.pool, &workflow.name, &version.hash, &person, &stored.write()).await?;
+    let id = db::create_request(&service.pool, &workflow.name, &version.hash, &person, &columns, &rest).await?;
     let answer =
         report_text(&Runtime::new(&version.compiled, &service.directory), &version, &result, now, admin, Some(id));
     service.metrics.action(&workflow.name, "create", "ok", started.elapsed());
     Ok(ok_json(StatusCode::CREATED, answer))
 }
 
-fn node_name(runtime: &Runtime<'_>, request: &Request) -> String {
-    runtime
-        .workflow(request)
-        .ok()
-        .and_then(|workflow| workflow.nodes.get(request.node))
-        .map(|node| node.name.clone())
-        .unwrap_or_default()
+/// The node a request stands at; after a fork, its branches' nodes (`物流安排, 库房出库`).
+pub(crate) fn node_name(runtime: &Runtime<'_>, request: &Request) -> String {
+    let Ok(workflow) = runtime.workflow(request) else { return String::new() };
+    let name = |node: usize| workflow.nodes.get(node).map(|node| node.name.clone()).unwrap_or_default();
+    if request.is_split() {
+        request.positions.iter().map(|position| name(position.node)).collect::<Vec<_>>().join(", ")
+    } else {
+        name(request.node)
+    }
 }
 
 /// The header a client sets so that a retried action is answered, not applied again.
@@ -470,48 +396,36 @@ async fn act(
         "opinion": body.opinion,
         "set": body.set,
         "to": body.to,
+        "node": body.node,
     });
     let action_text = strip_nulls(action_text).to_string();
     let action: Action = serde_json::from_str(&action_text)
         .map_err(|error| ApiError::bad_request(&format!("the body is not an action: {error}")))?;
-    let version = service.version(&stored.version_hash).await?;
     let now = clock::now();
     let admin = service.is_admin(&person);
-    let workflow = stored.workflow.clone();
     let kind = action.kind.as_str();
-    let waited_ms = clock::now_ms().saturating_sub(stored.updated_ms).max(0);
-    let applied = {
-        let runtime = Runtime::new(&version.compiled, &service.directory);
-        let request =
-            runtime.load_state(&stored.state, false, now).map_err(|error| ApiError::internal(error.message.clone()))?;
-        let resumed = Resumed { node: node_name(&runtime, &request), after_step: request.log.actions() };
-        match runtime.apply(&request, &action, now) {
-            Ok((next, step)) => {
-                let write = Stored::of(&runtime, &next, &step, now, waited_ms)?;
-                let result = RunResult { request: Some(next), steps: vec![step], error: None, resumed: Some(resumed) };
-                Ok((write, report_text(&runtime, &version, &result, now, admin, Some(stored.id))))
-            }
-            Err(error) => Err(runtime_refusal(&runtime, &version, Some(request), Some(resumed), error, 1, now, admin)),
+    let change = transition::compute(&service, &stored, Some(&action), now, admin).await?;
+    let workflow = change.workflow().to_owned();
+    let refused = change.refusal.is_some();
+    match transition::commit(&service, change, admin, key.map(|key| (person.as_str(), key))).await? {
+        transition::Written::Conflict => {
+            service.metrics.action(&workflow, kind, "conflict", started.elapsed());
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                None,
+                "someone acted on this request at the same time; nothing was changed: read it again and retry",
+            ))
         }
-    };
-    let (write, answer) = match applied {
-        Ok(applied) => applied,
-        Err(refusal) => {
+        // A refused action: the deadline timers that fired before it are kept.
+        transition::Written::Answer(answer) if refused => {
             service.metrics.action(&workflow, kind, "refused", started.elapsed());
-            return Err(refusal);
+            Err(refused_answer(transition::REFUSED, answer))
         }
-    };
-    let idempotency = key.map(|key| (person.as_str(), key, answer.as_str()));
-    if !db::commit_action(&service.pool, stored.id, stored.row_version, &write.write(), idempotency).await? {
-        service.metrics.action(&workflow, kind, "conflict", started.elapsed());
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            None,
-            "someone acted on this request at the same time; nothing was changed: read it again and retry",
-        ));
+        transition::Written::Answer(answer) => {
+            service.metrics.action(&workflow, kind, "ok", started.elapsed());
+            Ok(ok_json(StatusCode::OK, answer))
+        }
     }
-    service.metrics.action(&workflow, kind, "ok", started.elapsed());
-    Ok(ok_json(StatusCode::OK, answer))
 }
 
 /// An object without its null members.
@@ -625,4 +539,58 @@ async fn reports(
     let to = clock::day_end_ms(query.to.as_deref(), "to")?;
     let report = report::compute(&service.pool, from, to).await?;
     Ok(ok_json(StatusCode::OK, serde_json::to_string_pretty(&report).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    request: Option<i64>,
+    from: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /outbox?request=&from=&limit=`: the reminders steps asked for (deadlines' `remind`,
+/// `supervise`), oldest first, for a host to deliver. Administrators only.
+async fn outbox(
+    State(service): State<Shared>,
+    Person(person): Person,
+    query: Result<Query<OutboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    admin_only(&service, &person)?;
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(&rejection.body_text()))?;
+    let from = clock::day_start_ms(query.from.as_deref(), "from")?.unwrap_or(i64::MIN);
+    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let reminders = db::outbox(&service.pool, query.request, from, limit).await?;
+    Ok(ok_json(StatusCode::OK, json!({ "reminders": reminders }).to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockBody {
+    now: String,
+    /// Whether to fire what is due then (default: yes); no: as if the timer task had not
+    /// looked yet, so that the next action fires it.
+    #[serde(default = "yes")]
+    tick: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /test/clock` (only with `--test-clock`, administrators): sets the clock and fires
+/// what is due then, as the timer task's next tick would.
+async fn set_clock(
+    State(service): State<Shared>,
+    Person(person): Person,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    admin_only(&service, &person)?;
+    let text = body_text(body)?;
+    let body: ClockBody =
+        serde_json::from_str(&text).map_err(|error| ApiError::bad_request(&format!("not a clock: {error}")))?;
+    let now = DateTime::parse(&body.now)
+        .ok_or_else(|| ApiError::bad_request("`now` is a date and time (2026-11-28T09:00:00+08:00)"))?;
+    clock::set_test_now(now);
+    let fired = if body.tick { transition::tick(&service).await } else { Vec::new() };
+    Ok(ok_json(StatusCode::OK, json!({ "now": clock::now().to_string(), "fired": fired }).to_string()))
 }

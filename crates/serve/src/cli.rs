@@ -12,7 +12,7 @@ use flowc::org::MemoryDirectory;
 use flowc::runtime::report::session::RunFiles;
 
 use crate::api::{self, Service};
-use crate::{auth, clock, db, program, report};
+use crate::{auth, clock, db, program, report, transition};
 
 const EXIT_BAD_USAGE: u8 = 2;
 
@@ -42,6 +42,14 @@ pub struct ServeArgs {
     /// Database connections this server keeps open.
     #[arg(long, default_value_t = 16)]
     connections: u32,
+    /// Seconds between two looks for deadline timers due (they are also fired at start and
+    /// before every action).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    tick: u64,
+    /// For tests: the clock starts at this time (2026-11-28T09:00:00+08:00) and stands still
+    /// but for `POST /test/clock`, which administrators may call to move it.
+    #[arg(long, value_name = "NOW", hide = true)]
+    test_clock: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +183,12 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
     {
         return fail(&format!("cannot store the workflows' version: {error}"));
     }
+    if let Some(now) = &arguments.test_clock {
+        match flowc::runtime::values::dates::DateTime::parse(now) {
+            Some(now) => clock::set_test_now(now),
+            None => return fail(&format!("`--test-clock {now}` is not a date and time (2026-11-28T09:00:00+08:00)")),
+        }
+    }
     let versions = program::Versions::default();
     let current = versions.insert(current);
     let hash = current.hash.clone();
@@ -186,7 +200,14 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
         admin_role: arguments.admin_role.clone(),
         metrics: Default::default(),
         tokens: Default::default(),
+        test_clock: arguments.test_clock.is_some(),
     });
+    // The timers due while no server ran fire before the first call is answered.
+    let fired = transition::tick(&service).await;
+    if !fired.is_empty() {
+        tracing::info!(requests = fired.len(), "deadline timers fired at start");
+    }
+    tokio::spawn(transition::run_timers(service.clone(), std::time::Duration::from_secs(arguments.tick)));
     let listener = match tokio::net::TcpListener::bind(arguments.listen).await {
         Ok(listener) => listener,
         Err(error) => return fail(&format!("cannot listen on {}: {error}", arguments.listen)),

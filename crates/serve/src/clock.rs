@@ -1,5 +1,9 @@
 //! The clock: the runtime's `now` (UTC+8, the manual's users, as `flowc run` reads it) and the
 //! milliseconds the database orders and measures by; the dates of search and report queries.
+//! A server started with `--test-clock` reads a clock its tests set instead of the system's,
+//! so a test of deadlines moves hours ahead without sleeping.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use flowc::runtime::values::dates::{Date, DateTime, Time};
 
@@ -7,7 +11,25 @@ use crate::api::ApiError;
 
 const OFFSET_MINUTES: i32 = 8 * 60;
 
+/// The test clock's time (milliseconds since the epoch); `i64::MIN`: the system's clock.
+static TEST_NOW_MS: AtomicI64 = AtomicI64::new(i64::MIN);
+
+/// Sets the test clock (`--test-clock`, `POST /test/clock`).
+pub fn set_test_now(at: DateTime) {
+    TEST_NOW_MS.store(to_ms(at), Ordering::SeqCst);
+}
+
+/// Milliseconds since the epoch of a date and time.
+pub fn to_ms(at: DateTime) -> i64 {
+    let seconds = i64::from(at.date.0) * 86_400 + i64::from(at.time.0) - i64::from(at.offset_minutes) * 60;
+    seconds.saturating_mul(1000)
+}
+
 pub fn now_ms() -> i64 {
+    let test = TEST_NOW_MS.load(Ordering::SeqCst);
+    if test != i64::MIN {
+        return test;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))

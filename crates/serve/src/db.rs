@@ -21,6 +21,7 @@ use sqlx::{AnyPool, Executor, Row};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "requests", include_str!("../migrations/0001_requests.sql")),
     (2, "request lists", include_str!("../migrations/0002_request_lists.sql")),
+    (3, "families and timers", include_str!("../migrations/0003_families_and_timers.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them.
@@ -148,11 +149,14 @@ pub struct StoredRequest {
     pub state: String,
     pub row_version: i64,
     pub updated_ms: i64,
+    /// The request that started it (`start`), if any.
+    pub parent_id: Option<i64>,
 }
 
 pub async fn load_request(pool: &AnyPool, id: i64) -> DbResult<Option<StoredRequest>> {
     let row = sqlx::query(
-        "SELECT id, workflow, version_hash, creator, state, row_version, updated_ms FROM requests WHERE id = $1",
+        "SELECT id, workflow, version_hash, creator, state, row_version, updated_ms, parent_id FROM requests \
+         WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -166,33 +170,111 @@ pub async fn load_request(pool: &AnyPool, id: i64) -> DbResult<Option<StoredRequ
             state: row.try_get(4)?,
             row_version: row.try_get(5)?,
             updated_ms: row.try_get(6)?,
+            parent_id: row.try_get(7)?,
         })
     })
     .transpose()
 }
 
-/// What a write stores besides the state: the request's columns after it, who now relates to
-/// it, and the step.
-pub struct Write<'a> {
-    pub title: &'a str,
-    pub node: &'a str,
-    pub status: &'a str,
-    pub state: &'a str,
+/// A request's columns after a write (what its row holds besides who relates to it).
+pub struct Columns {
+    pub title: String,
+    pub node: String,
+    pub status: &'static str,
+    pub state: String,
     pub now_ms: i64,
-    pub pending: &'a [String],
-    /// (person, relation) rows that accumulate: operator, handled, forwarded, cc.
-    pub relations: Vec<(String, &'static str)>,
-    pub step: StepRow<'a>,
+    /// When its next deadline timer falls (milliseconds since the epoch); none: no timer.
+    pub next_due_ms: Option<i64>,
 }
 
-pub struct StepRow<'a> {
+/// What a write stores besides the columns: who now relates to the request, its steps and the
+/// reminders they asked for.
+pub struct Rest {
+    pub pending: Vec<String>,
+    /// (person, relation) rows that accumulate: operator, handled, forwarded, cc.
+    pub relations: Vec<(String, &'static str)>,
+    pub steps: Vec<StepRow>,
+    pub reminders: Vec<ReminderRow>,
+}
+
+pub struct StepRow {
     pub number: i64,
-    pub person: &'a str,
-    pub action: &'a str,
-    pub node: &'a str,
-    pub at: &'a str,
+    pub person: String,
+    pub action: String,
+    pub node: String,
+    pub at: String,
+    pub at_ms: i64,
     pub waited_ms: i64,
-    pub json: &'a str,
+    pub json: String,
+}
+
+/// One reminder of a step, for the outbox table.
+pub struct ReminderRow {
+    pub step_number: i64,
+    pub position: i64,
+    pub at: String,
+    pub at_ms: i64,
+    pub channel: String,
+    /// The people to remind, as a JSON array.
+    pub recipients: String,
+    pub text: String,
+    pub node: String,
+    pub rule: String,
+}
+
+pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;
+
+pub async fn begin(pool: &AnyPool) -> DbResult<Transaction> {
+    pool.begin().await
+}
+
+/// Draws the next request id.
+pub async fn draw_request_id(transaction: &mut Transaction) -> DbResult<i64> {
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ('request', 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .fetch_one(&mut **transaction)
+    .await?
+    .try_get(0)
+}
+
+/// Stores a new request's row (`parent`: the request that started it) and the rest.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_request(
+    transaction: &mut Transaction,
+    id: i64,
+    workflow: &str,
+    version_hash: &str,
+    creator: &str,
+    parent: Option<i64>,
+    created_at: &str,
+    columns: &Columns,
+    rest: &Rest,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO requests (id, workflow, version_hash, creator, title, node, status, state, row_version, \
+         created_at, created_ms, updated_ms, parent_id, next_due_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(workflow)
+    .bind(version_hash)
+    .bind(creator)
+    .bind(&columns.title)
+    .bind(&columns.node)
+    .bind(columns.status)
+    .bind(&columns.state)
+    .bind(created_at)
+    .bind(columns.now_ms)
+    .bind(parent)
+    .bind(columns.next_due_ms)
+    .execute(&mut **transaction)
+    .await?;
+    let mut relations = rest.relations.clone();
+    relations.push((creator.to_owned(), "creator"));
+    write_relations(transaction, id, &rest.pending, &relations).await?;
+    write_steps(transaction, id, rest).await
 }
 
 /// Creates a request: draws its id, stores it with its creation step. Returns the id.
@@ -201,36 +283,13 @@ pub async fn create_request(
     workflow: &str,
     version_hash: &str,
     creator: &str,
-    write: &Write<'_>,
+    columns: &Columns,
+    rest: &Rest,
 ) -> DbResult<i64> {
-    let mut transaction = pool.begin().await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO counters (name, value) VALUES ('request', 1) \
-         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
-    )
-    .fetch_one(&mut *transaction)
-    .await?
-    .try_get(0)?;
-    sqlx::query(
-        "INSERT INTO requests (id, workflow, version_hash, creator, title, node, status, state, row_version, \
-         created_at, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10)",
-    )
-    .bind(id)
-    .bind(workflow)
-    .bind(version_hash)
-    .bind(creator)
-    .bind(write.title)
-    .bind(write.node)
-    .bind(write.status)
-    .bind(write.state)
-    .bind(write.step.at)
-    .bind(write.now_ms)
-    .execute(&mut *transaction)
-    .await?;
-    let mut relations = write.relations.clone();
-    relations.push((creator.to_owned(), "creator"));
-    write_relations(&mut transaction, id, write.pending, &relations).await?;
-    insert_step(&mut transaction, id, &write.step, write.now_ms).await?;
+    let mut transaction = begin(pool).await?;
+    let id = draw_request_id(&mut transaction).await?;
+    let created_at = rest.steps.first().map_or("", |step| step.at.as_str());
+    insert_request(&mut transaction, id, workflow, version_hash, creator, None, created_at, columns, rest).await?;
     transaction.commit().await?;
     Ok(id)
 }
@@ -247,51 +306,57 @@ pub async fn next_serial(pool: &AnyPool, workflow: &str) -> DbResult<i64> {
     .try_get(0)
 }
 
-/// Stores an action: the request's row only if nobody wrote it since `expected_version`
-/// (`Ok(false)`: someone did; nothing was written), then its relations, the step and the
-/// answer under the idempotency key.
-pub async fn commit_action(
-    pool: &AnyPool,
+/// Updates a request's row only if nobody wrote it since `expected_version` (`Ok(false)`:
+/// someone did; nothing was written, and the caller rolls the transaction back).
+pub async fn update_request(
+    transaction: &mut Transaction,
     id: i64,
     expected_version: i64,
-    write: &Write<'_>,
-    idempotency: Option<(&str, &str, &str)>,
+    columns: &Columns,
 ) -> DbResult<bool> {
-    let mut transaction = pool.begin().await?;
     let updated = sqlx::query(
-        "UPDATE requests SET title = $1, node = $2, status = $3, state = $4, updated_ms = $5, \
-         row_version = row_version + 1 WHERE id = $6 AND row_version = $7",
+        "UPDATE requests SET title = $1, node = $2, status = $3, state = $4, updated_ms = $5, next_due_ms = $6, \
+         row_version = row_version + 1 WHERE id = $7 AND row_version = $8",
     )
-    .bind(write.title)
-    .bind(write.node)
-    .bind(write.status)
-    .bind(write.state)
-    .bind(write.now_ms)
+    .bind(&columns.title)
+    .bind(&columns.node)
+    .bind(columns.status)
+    .bind(&columns.state)
+    .bind(columns.now_ms)
+    .bind(columns.next_due_ms)
     .bind(id)
     .bind(expected_version)
-    .execute(&mut *transaction)
+    .execute(&mut **transaction)
     .await?;
-    if updated.rows_affected() != 1 {
-        transaction.rollback().await?;
-        return Ok(false);
-    }
-    write_relations(&mut transaction, id, write.pending, &write.relations).await?;
-    insert_step(&mut transaction, id, &write.step, write.now_ms).await?;
-    if let Some((person, key, response)) = idempotency {
-        sqlx::query("INSERT INTO idempotency (person, idempotency_key, request_id, response) VALUES ($1, $2, $3, $4)")
-            .bind(person)
-            .bind(key)
-            .bind(id)
-            .bind(response)
-            .execute(&mut *transaction)
-            .await?;
-    }
-    transaction.commit().await?;
-    Ok(true)
+    Ok(updated.rows_affected() == 1)
+}
+
+/// After `update_request`: who relates to the request now, its new steps and reminders.
+pub async fn write_rest(transaction: &mut Transaction, id: i64, rest: &Rest) -> DbResult<()> {
+    write_relations(transaction, id, &rest.pending, &rest.relations).await?;
+    write_steps(transaction, id, rest).await
+}
+
+/// The answer of a successful action, under the person's idempotency key.
+pub async fn store_answer(
+    transaction: &mut Transaction,
+    person: &str,
+    key: &str,
+    id: i64,
+    response: &str,
+) -> DbResult<()> {
+    sqlx::query("INSERT INTO idempotency (person, idempotency_key, request_id, response) VALUES ($1, $2, $3, $4)")
+        .bind(person)
+        .bind(key)
+        .bind(id)
+        .bind(response)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
 
 async fn write_relations(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    transaction: &mut Transaction,
     id: i64,
     pending: &[String],
     relations: &[(String, &'static str)],
@@ -314,28 +379,100 @@ async fn write_relations(
     Ok(())
 }
 
-async fn insert_step(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: i64,
-    step: &StepRow<'_>,
-    at_ms: i64,
-) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO steps (request_id, number, person, action, node, at, at_ms, waited_ms, step) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(id)
-    .bind(step.number)
-    .bind(step.person)
-    .bind(step.action)
-    .bind(step.node)
-    .bind(step.at)
-    .bind(at_ms)
-    .bind(step.waited_ms)
-    .bind(step.json)
-    .execute(&mut **transaction)
-    .await?;
+async fn write_steps(transaction: &mut Transaction, id: i64, rest: &Rest) -> DbResult<()> {
+    for step in &rest.steps {
+        sqlx::query(
+            "INSERT INTO steps (request_id, number, person, action, node, at, at_ms, waited_ms, step) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id)
+        .bind(step.number)
+        .bind(&step.person)
+        .bind(&step.action)
+        .bind(&step.node)
+        .bind(&step.at)
+        .bind(step.at_ms)
+        .bind(step.waited_ms)
+        .bind(&step.json)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    for reminder in &rest.reminders {
+        sqlx::query(
+            "INSERT INTO outbox (request_id, step_number, position, at, at_ms, channel, recipients, text, node, rule) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(reminder.step_number)
+        .bind(reminder.position)
+        .bind(&reminder.at)
+        .bind(reminder.at_ms)
+        .bind(&reminder.channel)
+        .bind(&reminder.recipients)
+        .bind(&reminder.text)
+        .bind(&reminder.node)
+        .bind(&reminder.rule)
+        .execute(&mut **transaction)
+        .await?;
+    }
     Ok(())
+}
+
+/// The pending requests whose next deadline timer falls at or before `now_ms`, soonest first.
+pub async fn due_requests(pool: &AnyPool, now_ms: i64, limit: i64) -> DbResult<Vec<i64>> {
+    sqlx::query(
+        "SELECT id FROM requests WHERE status = 'pending' AND next_due_ms IS NOT NULL AND next_due_ms <= $1 \
+         ORDER BY next_due_ms, id LIMIT $2",
+    )
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect()
+}
+
+/// One reminder of the outbox table.
+#[derive(serde::Serialize)]
+pub struct OutboxReminder {
+    pub request: i64,
+    pub step: i64,
+    pub at: String,
+    pub channel: String,
+    pub to: serde_json::Value,
+    pub text: String,
+    pub node: String,
+    pub rule: String,
+}
+
+/// The reminders asked for at or after `from_ms` (of one request, when given), oldest first.
+pub async fn outbox(pool: &AnyPool, request: Option<i64>, from_ms: i64, limit: i64) -> DbResult<Vec<OutboxReminder>> {
+    sqlx::query(
+        "SELECT request_id, step_number, at, channel, recipients, text, node, rule FROM outbox \
+         WHERE ($1 IS NULL OR request_id = $1) AND at_ms >= $2 ORDER BY at_ms, request_id, step_number, position \
+         LIMIT $3",
+    )
+    .bind(request)
+    .bind(from_ms)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| {
+        let recipients: String = row.try_get(4)?;
+        Ok(OutboxReminder {
+            request: row.try_get(0)?,
+            step: row.try_get(1)?,
+            at: row.try_get(2)?,
+            channel: row.try_get(3)?,
+            to: serde_json::from_str(&recipients).unwrap_or_default(),
+            text: row.try_get(5)?,
+            node: row.try_get(6)?,
+            rule: row.try_get(7)?,
+        })
+    })
+    .collect()
 }
 
 /// The answer stored for an action carrying `key`, and the request it was for.
@@ -452,7 +589,7 @@ pub async fn report_rows(pool: &AnyPool, from_ms: i64, to_ms: i64, waiting: i64)
         .collect::<DbResult<_>>()?;
     let steps = sqlx::query(
         "SELECT r.workflow, s.node, s.person, s.action, s.waited_ms FROM steps s JOIN requests r ON r.id = s.request_id \
-         WHERE s.number > 0 AND s.at_ms >= $1 AND s.at_ms < $2",
+         WHERE s.number > 0 AND s.person <> 'system' AND s.at_ms >= $1 AND s.at_ms < $2",
     )
     .bind(from_ms)
     .bind(to_ms)
@@ -481,4 +618,14 @@ pub async fn request_counts(pool: &AnyPool) -> DbResult<Vec<(String, String, i64
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
         .collect()
+}
+
+/// Forgets a request's next timer (it could not fire); an action fires it, or refuses.
+pub async fn clear_next_due(pool: &AnyPool, id: i64, row_version: i64) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET next_due_ms = NULL WHERE id = $1 AND row_version = $2")
+        .bind(id)
+        .bind(row_version)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -6,7 +6,8 @@
 //! - `cli`: `flowc serve`, `flowc serve token create`, `flowc report`;
 //! - `program`: the workflows served, and each stored version by source hash;
 //! - `db`: the schema's migrations and every query;
-//! - `api`: routes, authentication, visibility, the action transaction;
+//! - `api`: routes, authentication, visibility;
+//! - `transition`: one change (timers, an action, started and resumed requests) in one transaction;
 //! - `auth`, `clock`, `metrics`, `report`: tokens, time, `/metrics`, reports.
 
 pub mod api;
@@ -17,6 +18,7 @@ pub mod db;
 pub mod metrics;
 pub mod program;
 pub mod report;
+pub mod transition;
 
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");

@@ -409,6 +409,7 @@ fn metrics_openapi_reports() {
         "/mine",
         "/cc",
         "/reports",
+        "/outbox",
         "/healthz",
         "/metrics",
     ] {

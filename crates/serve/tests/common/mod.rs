@@ -48,8 +48,13 @@ pub struct World {
 
 impl World {
     pub fn new(backend: &Backend) -> World {
+        World::of(backend, "examples/expense")
+    }
+
+    /// A world over a copy of `source` (a folder of the repository: a .flow and its org.toml).
+    pub fn of(backend: &Backend, source: &str) -> World {
         let folder = std::env::temp_dir().join(unique("flowc-serve-test"));
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/expense");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(source);
         std::fs::create_dir_all(&folder).expect("temp folder");
         copy_folder(&example, &folder);
         let db = match backend {
@@ -71,6 +76,11 @@ impl World {
 
     pub fn start(&self) -> Server {
         Server::start(&self.folder, &self.db, &[])
+    }
+
+    /// A server whose clock starts at `now` and moves only by `POST /test/clock`.
+    pub fn start_at(&self, now: &str) -> Server {
+        Server::start(&self.folder, &self.db, &["--test-clock", now])
     }
 }
 
