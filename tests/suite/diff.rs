@@ -245,8 +245,13 @@ fn random_form(random: &mut Random) -> Map<String, Json> {
 fn route(compiled: &Compiled, directory: &dyn Directory, form: &Map<String, Json>) -> Vec<String> {
     let runtime = Runtime::new(compiled, directory);
     let now = DateTime::parse("2026-03-02T09:00:00+08:00").expect("now");
-    let new =
-        NewRequest { workflow: None, creator: "E1".into(), form: FormInput::Fields(form.clone()), sequence: None, started_by: None };
+    let new = NewRequest {
+        workflow: None,
+        creator: "E1".into(),
+        form: FormInput::Fields(form.clone()),
+        sequence: None,
+        started_by: None,
+    };
     let workflow = &compiled.program.workflows[0];
     let mut request = match runtime.create(0, &new, now) {
         Ok((request, _)) => request,

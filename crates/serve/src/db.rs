@@ -176,6 +176,17 @@ pub async fn load_request(pool: &AnyPool, id: i64) -> DbResult<Option<StoredRequ
     .transpose()
 }
 
+/// The newest request of `workflow` that request `parent` started (the one its node waits for:
+/// one a return left behind is older).
+pub async fn latest_child(pool: &AnyPool, parent: i64, workflow: &str) -> DbResult<Option<i64>> {
+    let row = sqlx::query("SELECT MAX(id) FROM requests WHERE parent_id = $1 AND workflow = $2")
+        .bind(parent)
+        .bind(workflow)
+        .fetch_one(pool)
+        .await?;
+    row.try_get::<Option<i64>, _>(0)
+}
+
 /// A request's columns after a write (what its row holds besides who relates to it).
 pub struct Columns {
     pub title: String,

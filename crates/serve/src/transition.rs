@@ -140,6 +140,11 @@ pub async fn compute(
             tracing::warn!(request = parent.id, "the parent of a started request is on another version");
             break;
         }
+        // The node waits for the request its latest entry started; one a return left behind goes
+        // on on its own. (Asked before the runtime exists: it is not held across an await.)
+        let child_workflow =
+            version.compiled.program.workflows.get(row.request.workflow).map_or("", |w| w.name.as_str()).to_owned();
+        let awaited = db::latest_child(&service.pool, parent.id, &child_workflow).await? == Some(row.id);
         let runtime = Runtime::new(&version.compiled, &service.directory);
         let mut family = load(&runtime, &parent.state, now)?;
         let mut steps = Vec::new();
@@ -147,7 +152,7 @@ pub async fn compute(
             tracing::warn!(request = parent.id, code = %error.code, "a deadline timer of the parent could not fire");
         }
         let child = row.request.clone();
-        if family.waiting.as_ref().is_some_and(|waiting| waiting.workflow == child.workflow) {
+        if awaited && family.waiting.as_ref().is_some_and(|waiting| waiting.workflow == child.workflow) {
             let (next, step) = runtime
                 .child_archived(&family, &child, &row.id.to_string(), now)
                 .map_err(|error| refusal(&runtime, &version, &change, error, admin))?;
