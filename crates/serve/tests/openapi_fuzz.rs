@@ -34,7 +34,13 @@ const CALLS_PER_OPERATION: usize = 60;
 
 #[test]
 fn every_operation_survives_what_is_thrown_at_it() {
-    let world = World::new(&Backend::Sqlite);
+    for backend in backends() {
+        fuzz(&backend);
+    }
+}
+
+fn fuzz(backend: &Backend) {
+    let world = World::new(backend);
     let tokens: Vec<String> = PEOPLE.iter().map(|person| world.token(person)).collect();
     let server = world.start();
     let existing = create_claim(&server, &tokens[0]);
