@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// but for `POST /test/clock`, which administrators may call to move it.
     #[arg(long, value_name = "NOW", hide = true)]
     test_clock: Option<String>,
+    /// Move the open requests stored on an older version of the workflows to this one, each
+    /// replayed under it (as `flowc run --state --migrate`); without it they stay on theirs.
+    #[arg(long)]
+    migrate: bool,
 }
 
 #[derive(Subcommand)]
@@ -202,6 +206,25 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
         tokens: Default::default(),
         test_clock: arguments.test_clock.is_some(),
     });
+    if arguments.migrate {
+        match crate::migrate::open_requests(&service).await {
+            Ok(outcome) => {
+                eprintln!(
+                    "flowc serve: --migrate moved {} open requests to version {hash}{}",
+                    outcome.moved.len(),
+                    if outcome.kept.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} kept on theirs", outcome.kept.len())
+                    }
+                );
+                for (id, why) in &outcome.kept {
+                    eprintln!("  request {id} stays on its version: {why}");
+                }
+            }
+            Err(error) => return fail(&format!("--migrate: {error}")),
+        }
+    }
     // The timers due while no server ran fire before the first call is answered.
     let fired = transition::tick(&service).await;
     if !fired.is_empty() {

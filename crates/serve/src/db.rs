@@ -187,6 +187,58 @@ pub async fn latest_child(pool: &AnyPool, parent: i64, workflow: &str) -> DbResu
     row.try_get::<Option<i64>, _>(0)
 }
 
+/// The open requests stored on another version than `hash` (for `--migrate`).
+pub async fn open_on_other_versions(pool: &AnyPool, hash: &str) -> DbResult<Vec<StoredRequest>> {
+    let rows = sqlx::query(
+        "SELECT id, workflow, version_hash, creator, state, row_version, updated_ms, parent_id FROM requests \
+         WHERE status <> 'archived' AND version_hash <> $1 ORDER BY id",
+    )
+    .bind(hash)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(StoredRequest {
+                id: row.try_get(0)?,
+                workflow: row.try_get(1)?,
+                version_hash: row.try_get(2)?,
+                creator: row.try_get(3)?,
+                state: row.try_get(4)?,
+                row_version: row.try_get(5)?,
+                updated_ms: row.try_get(6)?,
+                parent_id: row.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
+/// Moves a request to version `hash` with its replayed state, if nobody wrote it since
+/// `expected_version` (`Ok(false)`: someone did; nothing was written).
+pub async fn move_version(
+    pool: &AnyPool,
+    id: i64,
+    expected_version: i64,
+    hash: &str,
+    columns: &Columns,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE requests SET version_hash = $1, title = $2, node = $3, status = $4, state = $5, updated_ms = $6, \
+         next_due_ms = $7, row_version = row_version + 1 WHERE id = $8 AND row_version = $9",
+    )
+    .bind(hash)
+    .bind(&columns.title)
+    .bind(&columns.node)
+    .bind(columns.status)
+    .bind(&columns.state)
+    .bind(columns.now_ms)
+    .bind(columns.next_due_ms)
+    .bind(id)
+    .bind(expected_version)
+    .execute(pool)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 /// A request's columns after a write (what its row holds besides who relates to it).
 pub struct Columns {
     pub title: String,

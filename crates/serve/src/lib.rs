@@ -8,6 +8,7 @@
 //! - `db`: the schema's migrations and every query;
 //! - `api`: routes, authentication, visibility;
 //! - `transition`: one change (timers, an action, started and resumed requests) in one transaction;
+//! - `migrate`: `--migrate`, open requests moved to the version served;
 //! - `auth`, `clock`, `metrics`, `report`: tokens, time, `/metrics`, reports.
 
 pub mod api;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod db;
 pub mod metrics;
+pub mod migrate;
 pub mod program;
 pub mod report;
 pub mod transition;

@@ -429,3 +429,50 @@ fn metrics_openapi_reports() {
     let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(printed["workflows"], report["workflows"]);
 }
+
+/// A new version of the workflows: open requests stay on the version they were created on
+/// until `flowc serve --migrate` moves them, each replayed under the new one; a request whose
+/// log no longer replays stays on its version (and goes on under it).
+#[test]
+fn migrate_moves_open_requests_to_the_new_version() {
+    for backend in backends() {
+        let world = World::new(&backend);
+        let tokens = tokens(&world);
+        let server = world.start();
+        let open = create_claim(&server, &tokens[CREATOR]);
+        let submitted = create_claim(&server, &tokens[CREATOR]);
+        let answer = server.call(
+            "POST",
+            &format!("/requests/{submitted}/actions"),
+            Some(&tokens[CREATOR]),
+            Some(r#"{"do":"submit"}"#),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        drop(server);
+        let title = |server: &Server, id: i64| {
+            let view = server.call("GET", &format!("/requests/{id}"), Some(&tokens[ADMIN]), None);
+            assert_eq!(view.status, 200, "{}", view.body);
+            view.json()["request"]["title"].as_str().unwrap_or_default().to_owned()
+        };
+        // Version 2 words the title differently.
+        let flow = world.folder.join("expense.flow");
+        let text = std::fs::read_to_string(&flow).unwrap();
+        std::fs::write(&flow, text.replace("的费用报销 {日期}", "的报销单 {日期}")).unwrap();
+
+        let server = world.start();
+        assert!(title(&server, open).contains("的费用报销"), "without --migrate a request keeps its version");
+        drop(server);
+
+        let server = Server::start(&world.folder, &world.db, &["--migrate"]);
+        assert!(title(&server, open).contains("的报销单"), "moved: {}", title(&server, open));
+        assert!(title(&server, submitted).contains("的报销单"), "moved: {}", title(&server, submitted));
+        // The moved request goes on under the new version.
+        let answer = server.call(
+            "POST",
+            &format!("/requests/{open}/actions"),
+            Some(&tokens[CREATOR]),
+            Some(r#"{"do":"submit"}"#),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+}
