@@ -50,6 +50,11 @@ pub struct ServeArgs {
     /// but for `POST /test/clock`, which administrators may call to move it.
     #[arg(long, value_name = "NOW", hide = true)]
     test_clock: Option<String>,
+    /// Trust this request header (e.g. `X-Employee-Id`) to name the person, as set by a reverse
+    /// proxy that authenticated them and strips the header from what clients send. Bearer
+    /// tokens keep working; without this option the header means nothing.
+    #[arg(long, value_name = "NAME")]
+    identity_header: Option<String>,
     /// Move the open requests stored on an older version of the workflows to this one, each
     /// replayed under it (as `flowc run --state --migrate`); without it they stay on theirs.
     #[arg(long)]
@@ -193,6 +198,11 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
             None => return fail(&format!("`--test-clock {now}` is not a date and time (2026-11-28T09:00:00+08:00)")),
         }
     }
+    let identity_header = match arguments.identity_header.as_deref().map(axum::http::HeaderName::try_from) {
+        None => None,
+        Some(Ok(name)) => Some(name),
+        Some(Err(_)) => return fail("`--identity-header` is not a header name"),
+    };
     let versions = program::Versions::default();
     let current = versions.insert(current);
     let hash = current.hash.clone();
@@ -205,6 +215,7 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
         metrics: Default::default(),
         tokens: Default::default(),
         test_clock: arguments.test_clock.is_some(),
+        identity_header,
     });
     if arguments.migrate {
         match crate::migrate::open_requests(&service).await {

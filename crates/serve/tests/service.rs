@@ -476,3 +476,33 @@ fn migrate_moves_open_requests_to_the_new_version() {
         assert_eq!(answer.status, 200, "{}", answer.body);
     }
 }
+
+/// `--identity-header`: a trusted proxy names the person; only when configured, and only
+/// people of the directory. Without the option the header means nothing.
+#[test]
+fn identity_header_only_when_configured() {
+    let world = World::new(&Backend::Sqlite);
+    let tokens = tokens(&world);
+    let plain = world.start();
+    let inbox = |server: &Server, headers: &[(&str, &str)]| call(&server.address, "GET", "/inbox", None, None, headers);
+    assert_eq!(inbox(&plain, &[("X-Employee-Id", MANAGER)]).status, 401, "the header is ignored unless configured");
+    let id = create_claim(&plain, &tokens[CREATOR]);
+    drop(plain);
+
+    let proxied = Server::start(&world.folder, &world.db, &["--identity-header", "X-Employee-Id"]);
+    let answer = call(
+        &proxied.address,
+        "POST",
+        &format!("/requests/{id}/actions"),
+        None,
+        Some(r#"{"do":"submit"}"#),
+        &[("X-Employee-Id", CREATOR)],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = inbox(&proxied, &[("X-Employee-Id", MANAGER)]);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body.contains(&format!("\"id\":{id}")), "the manager's inbox: {}", answer.body);
+    assert_eq!(inbox(&proxied, &[("X-Employee-Id", "NOBODY")]).status, 401);
+    // Tokens keep working beside it.
+    assert_eq!(proxied.call("GET", "/inbox", Some(&tokens[MANAGER]), None).status, 200);
+}
