@@ -263,10 +263,43 @@ pub(crate) fn report_text(
         report: session::Report<'r>,
     }
     let mut report = session::report(runtime, result, now, &version.analysis.sources);
+    let mut hidden = Vec::new();
     if let (false, Some(view)) = (admin, report.request.as_mut()) {
         hide_fields(view);
+        hidden = view.hidden.clone();
     }
-    serde_json::to_string_pretty(&Answer { id, report }).unwrap_or_default()
+    let answer = Answer { id, report };
+    if hidden.is_empty() {
+        return serde_json::to_string_pretty(&answer).unwrap_or_default();
+    }
+    // The steps and the log say what changed too: a hidden field's values are not sent there either.
+    let mut document = serde_json::to_value(&answer).unwrap_or_default();
+    strip_hidden(&mut document, &hidden);
+    serde_json::to_string_pretty(&document).unwrap_or_default()
+}
+
+/// Removes, at any depth, what a document says of `hidden` fields: entries of a `changed` list
+/// (`明细[2].单价` belongs to `明细`), and members of the `values` an exit's condition read.
+pub(crate) fn strip_hidden(document: &mut Json, hidden: &[String]) {
+    let is_hidden = |field: &str| {
+        let base = field.split(['[', '.']).next().unwrap_or(field);
+        hidden.iter().any(|name| name == field || name == base)
+    };
+    match document {
+        Json::Object(members) => {
+            for (key, value) in members.iter_mut() {
+                match (key.as_str(), value) {
+                    ("changed", Json::Array(changes)) => {
+                        changes.retain(|change| !change.get("field").and_then(Json::as_str).is_some_and(is_hidden))
+                    }
+                    ("values", Json::Object(read)) => read.retain(|name, _| !is_hidden(name)),
+                    (_, value) => strip_hidden(value, hidden),
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(|item| strip_hidden(item, hidden)),
+        _ => {}
+    }
 }
 
 /// Removes the `hidden` fields from a request view's form.
@@ -464,7 +497,8 @@ async fn view(
     let request =
         runtime.load_state(&stored.state, false, now).map_err(|error| ApiError::internal(error.message.clone()))?;
     let mut view = runtime.request_view(&request, now);
-    if !service.is_admin(&person) {
+    let admin = service.is_admin(&person);
+    if !admin {
         hide_fields(&mut view);
     }
     #[derive(serde::Serialize)]
@@ -474,10 +508,10 @@ async fn view(
         request: RequestView,
     }
     let status = if request.archived { "archived" } else { "pending" };
-    Ok(ok_json(
-        StatusCode::OK,
-        serde_json::to_string_pretty(&Viewed { id: stored.id, status, request: view }).unwrap_or_default(),
-    ))
+    let hidden = if admin { Vec::new() } else { view.hidden.clone() };
+    let mut document = serde_json::to_value(Viewed { id: stored.id, status, request: view }).unwrap_or_default();
+    strip_hidden(&mut document, &hidden);
+    Ok(ok_json(StatusCode::OK, serde_json::to_string_pretty(&document).unwrap_or_default()))
 }
 
 async fn log(
@@ -488,7 +522,20 @@ async fn log(
     let stored = service.visible(&id, &person).await?;
     let steps: Vec<Json> =
         db::steps(&service.pool, stored.id).await?.iter().filter_map(|step| serde_json::from_str(step).ok()).collect();
-    Ok(ok_json(StatusCode::OK, json!({ "id": stored.id, "steps": steps }).to_string()))
+    let mut document = json!({ "id": stored.id, "steps": steps });
+    if !service.is_admin(&person) {
+        // What is hidden at the request's current node is not sent in its history either.
+        let version = service.version(&stored.version_hash).await?;
+        let hidden = {
+            let runtime = Runtime::new(&version.compiled, &service.directory);
+            let request = runtime
+                .load_state(&stored.state, false, clock::now())
+                .map_err(|error| ApiError::internal(error.message.clone()))?;
+            runtime.request_view(&request, clock::now()).hidden
+        };
+        strip_hidden(&mut document, &hidden);
+    }
+    Ok(ok_json(StatusCode::OK, document.to_string()))
 }
 
 async fn list(
@@ -609,4 +656,25 @@ async fn set_clock(
     clock::set_test_now(now);
     let fired = if body.tick { transition::tick(&service).await } else { Vec::new() };
     Ok(ok_json(StatusCode::OK, json!({ "now": clock::now().to_string(), "fired": fired }).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_fields_leave_no_trace_in_steps_and_log() {
+        let mut document = json!({
+            "request": { "log": [ { "changed": [
+                { "field": "财务意见", "to": "票据不全" },
+                { "field": "明细[2].单价", "to": "10" },
+                { "field": "合计", "to": "10" } ] } ] },
+            "steps": [ { "changed": [ { "field": "出纳", "to": "E0103" } ],
+                         "exits_tried": [ { "values": { "财务意见": "票据不全", "合计": "10" } } ] } ]
+        });
+        strip_hidden(&mut document, &["财务意见".to_owned(), "出纳".to_owned(), "明细".to_owned()]);
+        let text = document.to_string();
+        assert!(!text.contains("票据不全") && !text.contains("E0103") && !text.contains("单价"), "{text}");
+        assert!(text.contains("合计"), "what is not hidden stays: {text}");
+    }
 }
