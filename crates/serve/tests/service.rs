@@ -506,3 +506,69 @@ fn identity_header_only_when_configured() {
     // Tokens keep working beside it.
     assert_eq!(proxied.call("GET", "/inbox", Some(&tokens[MANAGER]), None).status, 200);
 }
+
+/// PostgreSQL: two servers share one database; one is killed (SIGKILL) in the middle of a load
+/// on both. The other keeps answering, and every action either server acknowledged is there.
+#[test]
+fn one_of_two_servers_killed_loses_nothing() {
+    for backend in backends().into_iter().filter(|backend| matches!(backend, Backend::Postgres(_))) {
+        let world = World::new(&backend);
+        let tokens = tokens(&world);
+        let mut first = world.start();
+        let second = world.start();
+        let acknowledged = Arc::new(Mutex::new(Vec::<(i64, usize)>::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads: Vec<_> = (0..8)
+            .map(|index| {
+                let address = if index % 2 == 0 { first.address.clone() } else { second.address.clone() };
+                let token = tokens[CREATOR].clone();
+                let acknowledged = acknowledged.clone();
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        let Ok(answer) = std::panic::catch_unwind(|| {
+                            call(&address, "POST", "/requests", Some(&token), Some(&claim()), &[])
+                        }) else {
+                            break;
+                        };
+                        if answer.status != 201 {
+                            break;
+                        }
+                        let id = answer.json()["id"].as_i64().unwrap();
+                        acknowledged.lock().unwrap().push((id, 1));
+                        let path = format!("/requests/{id}/actions");
+                        let Ok(answer) = std::panic::catch_unwind(|| {
+                            call(&address, "POST", &path, Some(&token), Some(r#"{"do":"submit"}"#), &[])
+                        }) else {
+                            break;
+                        };
+                        if answer.status != 200 {
+                            break;
+                        }
+                        acknowledged.lock().unwrap().push((id, 2));
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        first.kill();
+        let at_kill = acknowledged.lock().unwrap().len();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for thread in threads {
+            let _ = thread.join();
+        }
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        assert!(acknowledged.len() > at_kill, "the surviving server kept answering");
+        let mut steps_of: BTreeMap<i64, usize> = BTreeMap::new();
+        for (id, steps) in &acknowledged {
+            let entry = steps_of.entry(*id).or_default();
+            *entry = (*entry).max(*steps);
+        }
+        for (id, steps) in &steps_of {
+            let log = second.call("GET", &format!("/requests/{id}/log"), Some(&tokens[CREATOR]), None);
+            assert_eq!(log.status, 200, "acknowledged request {id} is missing");
+            assert!(log.json()["steps"].as_array().unwrap().len() >= *steps, "request {id} lost a step");
+        }
+    }
+}
