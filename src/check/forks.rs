@@ -76,7 +76,9 @@ impl<'a> Checker<'a> {
                 .map(|operators| (operators.keyword, "operators"))
                 .or_else(|| node.field_settings.first().map(|setting| (setting.span, "field settings")))
                 .or_else(|| node.before.first().map(|block| (block.span, "actions")))
-                .or_else(|| node.after.first().map(|block| (block.span, "actions")));
+                .or_else(|| node.after.first().map(|block| (block.span, "actions")))
+                // Nobody submits at a merge, so a rule there would never be checked.
+                .or_else(|| node.validates.first().map(|validate| (validate.span, "validate rules")));
             if let Some((span, what)) = offending {
                 self.report(
                     Diagnostic::new(
