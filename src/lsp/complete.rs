@@ -346,10 +346,25 @@ impl<'a> Context<'a> {
         }
         if self.at_line_start() {
             return keywords(&[
-                "workflow", "creator", "form", "org", "now", "submit", "reject", "comment", "forward", "cc", "expect",
+                "workflow",
+                "creator",
+                "form",
+                "org",
+                "now",
+                "submit",
+                "reject",
+                "comment",
+                "forward",
+                "cc",
+                "withdraw",
+                "supervise",
+                "force_archive",
+                "force_return",
+                "until",
+                "expect",
             ]);
         }
-        keywords(&["opinion", "set", "to", "refused"])
+        keywords(&["opinion", "set", "to", "at", "node", "request", "refused"])
     }
 
     /// Whether the cursor is in an `expect …, …` line.
