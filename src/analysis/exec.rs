@@ -53,6 +53,11 @@ pub struct Sym {
     pub cube: Cube,
     pub current: HashMap<VarId, VarId>,
     pub steps: Vec<StepRecord>,
+    /// In `Version` mode: the canonical variables given a new version since
+    /// the submit rules were last assumed on this path. Only the rules that
+    /// read one of them need assuming again (the others still hold, over
+    /// the same versions).
+    pub dirty: Vec<VarId>,
 }
 
 pub type State = Vec<Sym>;
@@ -659,7 +664,12 @@ impl Exec<'_, '_> {
             match dnf(&at_moment, &sym.cube, self.model) {
                 Ok(cubes) => {
                     for cube in cubes {
-                        out.push(Sym { cube, current: sym.current.clone(), steps: sym.steps.clone() });
+                        out.push(Sym {
+                            cube,
+                            current: sym.current.clone(),
+                            steps: sym.steps.clone(),
+                            dirty: sym.dirty.clone(),
+                        });
                     }
                 }
                 // Too large to expand: keeping the requests unchanged is sound (more, never fewer).
@@ -731,6 +741,7 @@ impl Exec<'_, '_> {
             }
             Mode::Version => {
                 for sym in state.iter_mut() {
+                    sym.dirty.extend(vars.iter().copied());
                     for &var in vars {
                         let fresh = self.model.fresh(var);
                         sym.current.insert(var, fresh);
@@ -814,7 +825,12 @@ impl Exec<'_, '_> {
                         }
                         let renamed = cube.rename(&|var| if var == new { canonical } else { var }, self.model);
                         if let Some(cube) = renamed {
-                            out.push(Sym { cube, current: sym.current.clone(), steps: sym.steps.clone() });
+                            out.push(Sym {
+                                cube,
+                                current: sym.current.clone(),
+                                steps: sym.steps.clone(),
+                                dirty: sym.dirty.clone(),
+                            });
                         }
                     }
                 }
@@ -828,6 +844,9 @@ impl Exec<'_, '_> {
                         }
                     });
                     let cubes = dnf(&renamed, &sym.cube, self.model).unwrap_or_else(|_| vec![sym.cube.clone()]);
+                    let mut dirty = sym.dirty.clone();
+                    dirty.push(canonical);
+                    dirty.extend(dependents.iter().copied());
                     for cube in cubes {
                         let mut current = sym.current.clone();
                         current.insert(canonical, next);
@@ -835,7 +854,7 @@ impl Exec<'_, '_> {
                             let fresh = self.model.fresh(dependent);
                             current.insert(dependent, fresh);
                         }
-                        out.push(Sym { cube, current, steps: sym.steps.clone() });
+                        out.push(Sym { cube, current, steps: sym.steps.clone(), dirty: dirty.clone() });
                     }
                 }
             }
@@ -859,7 +878,7 @@ impl Exec<'_, '_> {
             Mode::Version => self.prepared.blank.clone(),
             Mode::Project => Cube::top(),
         };
-        let sym = Sym { cube, current: HashMap::new(), steps };
+        let sym = Sym { cube, current: HashMap::new(), steps, dirty: Vec::new() };
         let edits = self.prepared.edits.get(create).cloned().unwrap_or_default();
         let state = self.havoc(vec![sym], &edits, true);
         let before = self.prepared.before.get(create).cloned().unwrap_or_default();
@@ -887,16 +906,40 @@ impl Exec<'_, '_> {
             // Rule by rule, keeping a bounded number of cubes: a path search
             // may miss a solution this way, never report a wrong one (every
             // solution is replayed).
-            let rules: Vec<Formula> = self
-                .prepared
-                .validates
-                .iter()
-                .map(|(formula, _)| formula.clone())
-                .chain(self.prepared.aggregate_parts.iter().map(|(formula, _)| formula.clone()))
-                .collect();
-            for rule in rules {
-                state = self.assume(state, &rule);
+            // Only the rules that read a variable given a new version since
+            // they were last assumed on the path: the others hold already,
+            // over the same versions (and before the first submit they read
+            // the blank form, which the fixpoint's questions cover).
+            let prepared = self.prepared;
+            let mut rules: Vec<usize> = Vec::new();
+            for sym in &mut state {
+                sym.dirty.sort_unstable();
+                sym.dirty.dedup();
+                for var in &sym.dirty {
+                    rules.extend(prepared.validates_by_var.get(var).into_iter().flatten());
+                }
+            }
+            rules.sort_unstable();
+            rules.dedup();
+            let validates = rules.iter().filter_map(|&index| prepared.validates.get(index));
+            let aggregates = prepared.aggregate_parts.iter().filter(|(_, reads)| {
+                state.iter().any(|sym| reads.iter().any(|var| sym.dirty.binary_search(var).is_ok()))
+            });
+            let chosen: Vec<&(Formula, Vec<VarId>)> = validates.chain(aggregates).collect();
+            for (rule, reads) in chosen {
+                let mut next = Vec::with_capacity(state.len());
+                for sym in state {
+                    if reads.iter().any(|var| sym.dirty.binary_search(var).is_ok()) {
+                        next.extend(self.assume(vec![sym], rule));
+                    } else {
+                        next.push(sym);
+                    }
+                }
+                state = next;
                 state.truncate(self.cube_cap);
+            }
+            for sym in &mut state {
+                sym.dirty.clear();
             }
         }
         let after = self.prepared.after.get(node).cloned().unwrap_or_default();

@@ -202,6 +202,10 @@ pub struct Model<'p> {
     /// Computed main fields whose formula is linear, and so inlined.
     linear: HashMap<usize, bool>,
     empty_directory: MemoryDirectory,
+    /// A blank form to evaluate one field's test on: one slot is set for a
+    /// test and put back after, so a test costs no copy of the whole form
+    /// (which made translating the conditions quadratic in the fields).
+    scratch: std::cell::RefCell<FormData>,
     now: DateTime,
     /// The source texts, by `Loc::file`, for quoting expressions.
     texts: &'p [std::sync::Arc<str>],
@@ -240,6 +244,10 @@ impl<'p> Model<'p> {
             deps: HashMap::new(),
             linear: HashMap::new(),
             empty_directory: MemoryDirectory::from_records(DirectoryFile::default()).ok()?,
+            scratch: std::cell::RefCell::new(FormData {
+                main: vec![Value::Null; form.fields.len()],
+                tables: vec![Vec::new(); form.details.len()],
+            }),
             now: DateTime::parse("2026-01-01T00:00:00+08:00")?,
             texts,
             other_ids: HashMap::new(),
@@ -1157,10 +1165,7 @@ impl<'p> Model<'p> {
 
     /// Evaluates a condition with the runtime, the field holding `value`.
     fn holds_with(&self, field: usize, value: &Value, expr: &Expr) -> Option<bool> {
-        let mut data = FormData {
-            main: vec![Value::Null; self.form.fields.len()],
-            tables: vec![Vec::new(); self.form.details.len()],
-        };
+        let mut data = self.scratch.try_borrow_mut().ok()?;
         if let Some(slot) = data.main.get_mut(field) {
             *slot = value.clone();
         }
@@ -1177,7 +1182,11 @@ impl<'p> Model<'p> {
             node_operators: &[],
             person: None,
         };
-        env.holds(expr).ok()
+        let holds = env.holds(expr).ok();
+        if let Some(slot) = data.main.get_mut(field) {
+            *slot = Value::Null;
+        }
+        holds
     }
 
     /// An assignment `field = value` as a formula over the variable `new`

@@ -83,8 +83,10 @@ pub fn search<T>(
             continue;
         }
         // The workflow's budget for examples: a step costs what its cubes
-        // hold, times the rules its submit assumes over them. Spent, the
-        // search stops (no example; never a wrong one).
+        // hold, times the rules its submit could assume over them (it
+        // assumes only those reading a value changed since, so this
+        // overcharges, and keeps which findings get examples as it was).
+        // Spent, the search stops (no example; never a wrong one).
         let rules = prepared.validates.len() + prepared.aggregate_parts.len() + 1;
         let entries: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
         let cost = entries.saturating_mul(rules);
