@@ -87,13 +87,10 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         if ir_node.kind == NodeKind::Archive {
             continue;
         }
-        let exit_count = ir_node.exits.len();
         let return_count = ir_node.returns.len();
         let now_decided = exec.decide(arrived.clone(), node);
         let mut arrivals: Vec<(usize, State)> = Vec::new();
-        for index in 0..exit_count {
-            arrivals.push(exec.take_exit(&now_decided, node, index));
-        }
+        arrivals.extend(exec.take_exits(&now_decided, node));
         for index in 0..return_count {
             arrivals.push(exec.take_return(&arrived, node, index));
         }
