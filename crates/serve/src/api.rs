@@ -31,7 +31,10 @@ use crate::{auth, clock, report, transition};
 
 /// What every handler shares.
 pub struct Service {
+    /// Reads.
     pub pool: AnyPool,
+    /// Writes (on SQLite, one connection: `db::Pools`).
+    pub writer: AnyPool,
     pub versions: Versions,
     pub current: Arc<Version>,
     pub directory: MemoryDirectory,
@@ -170,8 +173,8 @@ impl Service {
     /// The stored request `id`, if `person` may see it.
     async fn visible(&self, id: &str, person: &str) -> Result<db::StoredRequest, ApiError> {
         let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-        let stored = db::load_request(&self.pool, id).await?.ok_or_else(ApiError::not_found)?;
-        if self.is_admin(person) || db::relates(&self.pool, id, person).await? {
+        let (stored, relates) = db::load_request_for(&self.pool, id, person).await?.ok_or_else(ApiError::not_found)?;
+        if relates || self.is_admin(person) {
             Ok(stored)
         } else {
             Err(ApiError::not_found())
@@ -365,7 +368,7 @@ async fn create(
         version.compiled.program.forms.get(workflow.form).is_some_and(flowc::runtime::values::serial::has_serial);
     // The workflow's counter (流程编号) is kept in the database, shared by every server.
     let sequence =
-        if has_serial { u64::try_from(db::next_serial(&service.pool, &workflow.name).await?).ok() } else { None };
+        if has_serial { u64::try_from(db::next_serial(&service.writer, &workflow.name).await?).ok() } else { None };
     let form = body.form.map_or_else(FormInput::default, |form| FormInput::Text(form.get().to_owned()));
     let new =
         NewRequest { workflow: Some(workflow.name.clone()), creator: person.clone(), form, sequence, started_by: None };
@@ -376,7 +379,7 @@ async fn create(
         let rest = transition::rest(&request, std::iter::once(&step), now, 0);
         (columns, rest, RunResult { request: Some(request), steps: vec![step], error: None, resumed: None })
     };
-    let id = db::create_request(&service.pool, &workflow.name, &version.hash, &person, &columns, &rest).await?;
+    let id = db::create_request(&service.writer, &workflow.name, &version.hash, &person, &columns, &rest).await?;
     let answer =
         report_text(&Runtime::new(&version.compiled, &service.directory), &version, &result, now, admin, Some(id));
     service.metrics.action(&workflow.name, "create", "ok", started.elapsed());

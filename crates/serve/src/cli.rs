@@ -42,6 +42,11 @@ pub struct ServeArgs {
     /// Database connections this server keeps open.
     #[arg(long, default_value_t = 16)]
     connections: u32,
+    /// SQLite only: `full` answers an action once its commit is on disk (it survives a power
+    /// loss); `normal` once it is in the write-ahead log (it survives the server's crash, not
+    /// the machine's), which spares a disk flush per action.
+    #[arg(long, value_enum, default_value = "full")]
+    sqlite_sync: db::SqliteSync,
     /// Seconds between two looks for deadline timers due (they are also fired at start and
     /// before every action).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
@@ -180,8 +185,8 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
     let base =
         if folder.is_dir() { folder.clone() } else { folder.parent().map(Path::to_path_buf).unwrap_or_default() };
     let url = database_url(arguments.db.as_deref(), &base);
-    let pool = match db::connect(&url, arguments.connections).await {
-        Ok(pool) => pool,
+    let db::Pools { pool, writer } = match db::connect_pools(&url, arguments.connections, arguments.sqlite_sync).await {
+        Ok(pools) => pools,
         Err(error) => return fail(&format!("cannot open the database `{url}`: {error}")),
     };
     if let Err(error) = db::migrate(&pool, db::MIGRATIONS.len()).await {
@@ -208,6 +213,7 @@ async fn serve_folder(arguments: ServeArgs) -> ExitCode {
     let hash = current.hash.clone();
     let service = Arc::new(Service {
         pool,
+        writer,
         versions,
         current,
         directory,

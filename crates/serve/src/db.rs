@@ -55,11 +55,51 @@ pub fn default_url(folder: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", folder.join("flowc.db").display())
 }
 
-/// Opens the pool. SQLite runs in WAL mode (readers never wait for the writer) and waits for
-/// the write lock rather than failing at once.
+/// The pools a server uses: `pool` for reads, `writer` for every write.
+///
+/// SQLite lets one connection write at a time; a transaction that finds the write lock taken
+/// waits in SQLite's busy handler, which sleeps (up to 100 ms at a time) instead of being woken
+/// when the lock is free: under load most of the latency was that sleep. So on SQLite the
+/// writes of a server go through a pool of one connection, and the actions queue for it in
+/// order (sqlx hands a freed connection to the oldest waiter); the busy handler is left for
+/// another process on the same file. On PostgreSQL, which writes concurrently, both are the
+/// same pool.
+#[derive(Clone)]
+pub struct Pools {
+    pub pool: AnyPool,
+    pub writer: AnyPool,
+}
+
+/// When SQLite's commit waits for the disk (`PRAGMA synchronous`, docs/serve.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSync {
+    /// Every commit is flushed to disk before it is answered: it survives a power loss.
+    Full,
+    /// The write-ahead log is flushed at checkpoints only: a commit survives the server's crash
+    /// (`kill -9`), not the machine's.
+    Normal,
+}
+
+/// Opens the read pool (`connections`) and the write pool (see [`Pools`]).
+pub async fn connect_pools(url: &str, connections: u32, sync: SqliteSync) -> DbResult<Pools> {
+    let pool = connect_with(url, connections, sync).await?;
+    let writer = if is_sqlite(url) { connect_with(url, 1, sync).await? } else { pool.clone() };
+    Ok(Pools { pool, writer })
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Opens the pool. SQLite runs in WAL mode (readers never wait for the writer), flushes every
+/// commit to disk, and waits for the write lock rather than failing at once.
 pub async fn connect(url: &str, connections: u32) -> DbResult<AnyPool> {
+    connect_with(url, connections, SqliteSync::Full).await
+}
+
+async fn connect_with(url: &str, connections: u32, sync: SqliteSync) -> DbResult<AnyPool> {
     sqlx::any::install_default_drivers();
-    let sqlite = url.starts_with("sqlite:");
+    let sqlite = is_sqlite(url);
     let url = if sqlite && !url.contains("mode=") {
         format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
     } else {
@@ -71,6 +111,12 @@ pub async fn connect(url: &str, connections: u32) -> DbResult<AnyPool> {
             Box::pin(async move {
                 if sqlite {
                     connection.execute("PRAGMA journal_mode = WAL").await?;
+                    connection
+                        .execute(match sync {
+                            SqliteSync::Full => "PRAGMA synchronous = FULL",
+                            SqliteSync::Normal => "PRAGMA synchronous = NORMAL",
+                        })
+                        .await?;
                     connection.execute("PRAGMA busy_timeout = 10000").await?;
                     connection.execute("PRAGMA foreign_keys = ON").await?;
                 }
@@ -161,19 +207,35 @@ pub async fn load_request(pool: &AnyPool, id: i64) -> DbResult<Option<StoredRequ
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.map(|row| {
-        Ok(StoredRequest {
-            id: row.try_get(0)?,
-            workflow: row.try_get(1)?,
-            version_hash: row.try_get(2)?,
-            creator: row.try_get(3)?,
-            state: row.try_get(4)?,
-            row_version: row.try_get(5)?,
-            updated_ms: row.try_get(6)?,
-            parent_id: row.try_get(7)?,
-        })
+    row.map(|row| stored_request(&row)).transpose()
+}
+
+/// A request's row and whether `person` relates to it in any way that lets them see it, in one
+/// query (the first thing every action asks).
+pub async fn load_request_for(pool: &AnyPool, id: i64, person: &str) -> DbResult<Option<(StoredRequest, bool)>> {
+    let row = sqlx::query(
+        "SELECT id, workflow, version_hash, creator, state, row_version, updated_ms, parent_id, \
+         (SELECT COUNT(*) FROM participants p WHERE p.request_id = requests.id AND p.person = $2) FROM requests \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(person)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| Ok((stored_request(&row)?, row.try_get::<i64, _>(8)? > 0))).transpose()
+}
+
+fn stored_request(row: &AnyRow) -> DbResult<StoredRequest> {
+    Ok(StoredRequest {
+        id: row.try_get(0)?,
+        workflow: row.try_get(1)?,
+        version_hash: row.try_get(2)?,
+        creator: row.try_get(3)?,
+        state: row.try_get(4)?,
+        row_version: row.try_get(5)?,
+        updated_ms: row.try_get(6)?,
+        parent_id: row.try_get(7)?,
     })
-    .transpose()
 }
 
 /// The newest request of `workflow` that request `parent` started (the one its node waits for:
@@ -336,7 +398,7 @@ pub async fn insert_request(
     .await?;
     let mut relations = rest.relations.clone();
     relations.push((creator.to_owned(), "creator"));
-    write_relations(transaction, id, &rest.pending, &relations).await?;
+    write_relations(transaction, id, &rest.pending, &relations, true).await?;
     write_steps(transaction, id, rest).await
 }
 
@@ -396,7 +458,7 @@ pub async fn update_request(
 
 /// After `update_request`: who relates to the request now, its new steps and reminders.
 pub async fn write_rest(transaction: &mut Transaction, id: i64, rest: &Rest) -> DbResult<()> {
-    write_relations(transaction, id, &rest.pending, &rest.relations).await?;
+    write_relations(transaction, id, &rest.pending, &rest.relations, false).await?;
     write_steps(transaction, id, rest).await
 }
 
@@ -418,65 +480,106 @@ pub async fn store_answer(
     Ok(())
 }
 
+/// Rows per multi-row `INSERT` (each row binds at most 10 parameters; both databases accept
+/// many more than 10 × this).
+const ROWS_PER_INSERT: usize = 100;
+
+/// `INSERT INTO {into} VALUES (…), (…), …` for `rows` rows of `columns` parameters each, and
+/// `suffix` after it.
+fn insert_sql(into: &str, columns: usize, rows: usize, suffix: &str) -> String {
+    let mut sql = format!("INSERT INTO {into} VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(suffix);
+    sql
+}
+
+/// Who relates to the request now: the pending rows replaced (a new request has none to
+/// replace: `fresh`), the others added. One multi-row statement, not one per person: in an
+/// action's transaction every statement is a round trip, and on SQLite the one writer waits
+/// for each.
 async fn write_relations(
     transaction: &mut Transaction,
     id: i64,
     pending: &[String],
     relations: &[(String, &'static str)],
+    fresh: bool,
 ) -> DbResult<()> {
-    sqlx::query("DELETE FROM participants WHERE request_id = $1 AND relation = 'pending'")
-        .bind(id)
-        .execute(&mut **transaction)
-        .await?;
+    if !fresh {
+        sqlx::query("DELETE FROM participants WHERE request_id = $1 AND relation = 'pending'")
+            .bind(id)
+            .execute(&mut **transaction)
+            .await?;
+    }
     let pending = pending.iter().map(|person| (person.clone(), "pending"));
-    for (person, relation) in relations.iter().cloned().chain(pending) {
-        sqlx::query(
-            "INSERT INTO participants (request_id, person, relation) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(person)
-        .bind(relation)
-        .execute(&mut **transaction)
-        .await?;
+    let mut rows: Vec<(String, &'static str)> = relations.iter().cloned().chain(pending).collect();
+    // Duplicates within one statement are fine on SQLite but not on PostgreSQL's ON CONFLICT.
+    rows.sort_unstable();
+    rows.dedup();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = insert_sql("participants (request_id, person, relation)", 3, chunk.len(), " ON CONFLICT DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for (person, relation) in chunk {
+            query = query.bind(id).bind(person.as_str()).bind(*relation);
+        }
+        query.execute(&mut **transaction).await?;
     }
     Ok(())
 }
 
 async fn write_steps(transaction: &mut Transaction, id: i64, rest: &Rest) -> DbResult<()> {
-    for step in &rest.steps {
-        sqlx::query(
-            "INSERT INTO steps (request_id, number, person, action, node, at, at_ms, waited_ms, step) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(id)
-        .bind(step.number)
-        .bind(&step.person)
-        .bind(&step.action)
-        .bind(&step.node)
-        .bind(&step.at)
-        .bind(step.at_ms)
-        .bind(step.waited_ms)
-        .bind(&step.json)
-        .execute(&mut **transaction)
-        .await?;
+    for chunk in rest.steps.chunks(ROWS_PER_INSERT) {
+        let sql = insert_sql(
+            "steps (request_id, number, person, action, node, at, at_ms, waited_ms, step)",
+            9,
+            chunk.len(),
+            "",
+        );
+        let mut query = sqlx::query(&sql);
+        for step in chunk {
+            query = query
+                .bind(id)
+                .bind(step.number)
+                .bind(step.person.as_str())
+                .bind(step.action.as_str())
+                .bind(step.node.as_str())
+                .bind(step.at.as_str())
+                .bind(step.at_ms)
+                .bind(step.waited_ms)
+                .bind(step.json.as_str());
+        }
+        query.execute(&mut **transaction).await?;
     }
-    for reminder in &rest.reminders {
-        sqlx::query(
-            "INSERT INTO outbox (request_id, step_number, position, at, at_ms, channel, recipients, text, node, rule) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(id)
-        .bind(reminder.step_number)
-        .bind(reminder.position)
-        .bind(&reminder.at)
-        .bind(reminder.at_ms)
-        .bind(&reminder.channel)
-        .bind(&reminder.recipients)
-        .bind(&reminder.text)
-        .bind(&reminder.node)
-        .bind(&reminder.rule)
-        .execute(&mut **transaction)
-        .await?;
+    for chunk in rest.reminders.chunks(ROWS_PER_INSERT) {
+        let sql = insert_sql(
+            "outbox (request_id, step_number, position, at, at_ms, channel, recipients, text, node, rule)",
+            10,
+            chunk.len(),
+            "",
+        );
+        let mut query = sqlx::query(&sql);
+        for reminder in chunk {
+            query = query
+                .bind(id)
+                .bind(reminder.step_number)
+                .bind(reminder.position)
+                .bind(reminder.at.as_str())
+                .bind(reminder.at_ms)
+                .bind(reminder.channel.as_str())
+                .bind(reminder.recipients.as_str())
+                .bind(reminder.text.as_str())
+                .bind(reminder.node.as_str())
+                .bind(reminder.rule.as_str());
+        }
+        query.execute(&mut **transaction).await?;
     }
     Ok(())
 }
@@ -546,16 +649,6 @@ pub async fn idempotent_answer(pool: &AnyPool, person: &str, key: &str) -> DbRes
         .fetch_optional(pool)
         .await?;
     row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
-}
-
-/// Whether `person` relates to the request in any way that lets them see it.
-pub async fn relates(pool: &AnyPool, id: i64, person: &str) -> DbResult<bool> {
-    let row = sqlx::query("SELECT 1 FROM participants WHERE request_id = $1 AND person = $2 LIMIT 1")
-        .bind(id)
-        .bind(person)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.is_some())
 }
 
 /// One line of a list (inbox, done, mine, cc'd, search).

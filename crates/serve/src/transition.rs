@@ -235,7 +235,7 @@ pub async fn commit(
             change.born.iter().map(|born| columns(&runtime, &born.request, now, now_ms)).collect::<Result<_, _>>()?;
         (rows, born)
     };
-    let mut transaction = db::begin(&service.pool).await?;
+    let mut transaction = db::begin(&service.writer).await?;
     for (row, columns) in change.rows.iter().zip(&row_columns) {
         if !db::update_request(&mut transaction, row.id, row.expected_version, columns).await? {
             transaction.rollback().await?;
@@ -418,7 +418,7 @@ async fn fire_one(service: &Service, id: i64) -> Result<bool, ApiError> {
     }
     if !change.changed() {
         // Nothing fell due after all (a timer refused): wait for an action to fire it.
-        db::clear_next_due(&service.pool, id, stored.row_version).await?;
+        db::clear_next_due(&service.writer, id, stored.row_version).await?;
         return Ok(false);
     }
     match commit(service, change, true, None).await? {
