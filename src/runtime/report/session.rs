@@ -151,9 +151,8 @@ impl<'a> Runtime<'a> {
         at: DateTime,
         recompute: bool,
     ) -> Result<(Request, Vec<Step>), RuntimeError> {
-        let mut family = root.clone();
         let id = action.request.clone().unwrap_or_else(|| ROOT.to_owned());
-        let target = subflows::find_mut(&mut family, ROOT, &id).ok_or_else(|| {
+        let target = subflows::find(root, ROOT, &id).ok_or_else(|| {
             RuntimeError::new(
                 Code::R0502,
                 format!(
@@ -161,14 +160,28 @@ impl<'a> Runtime<'a> {
                 ),
             )
         })?;
-        if recompute {
+        let ready;
+        let target = if recompute {
             let workflow = self.workflow(target)?;
-            let mut ready = target.clone();
-            self.recompute(workflow, &mut ready, at)?;
-            *target = ready;
-        }
+            let mut copy = target.clone();
+            self.recompute(workflow, &mut copy, at)?;
+            ready = copy;
+            &ready
+        } else {
+            target
+        };
+        // `apply` makes the one copy of the request acted on; the family is copied only when
+        // the action is on a request it started.
         let (next, mut step) = self.apply(target, action, at)?;
-        *target = next;
+        let mut family = if id == ROOT {
+            next
+        } else {
+            let mut family = root.clone();
+            if let Some(slot) = subflows::find_mut(&mut family, ROOT, &id) {
+                *slot = next;
+            }
+            family
+        };
         if action.at.is_some() {
             step.at = Some(at.to_string());
         }

@@ -224,6 +224,14 @@ pub fn find_mut<'r>(root: &'r mut Request, root_id: &str, id: &str) -> Option<&'
     None
 }
 
+/// The request with `id` in a family, to read.
+pub fn find<'r>(root: &'r Request, root_id: &str, id: &str) -> Option<&'r Request> {
+    if id == root_id {
+        return Some(root);
+    }
+    root.children.iter().find_map(|child| find(&child.request, &child.id, id))
+}
+
 /// How many requests a family holds (the root and every child, at every depth).
 pub fn family_size(root: &Request) -> usize {
     1 + root.children.iter().map(|child| family_size(&child.request)).sum::<usize>()
