@@ -11,7 +11,7 @@ use super::suggest;
 use super::Checker;
 use crate::check::types::Ty;
 use crate::diag::{Code, Diagnostic};
-use crate::syntax::ast::{self, Item, Mapping, Node, SettingKind, WorkflowItem};
+use crate::syntax::ast::{self, Item, Mapping, Node, WorkflowItem};
 
 impl<'a> Checker<'a> {
     pub(super) fn check_starts(&self, env: &Env<'_, 'a>, node: &'a Node, parent: &FormInfo<'a>) -> Vec<usize> {
@@ -84,16 +84,7 @@ impl<'a> Checker<'a> {
     fn start_target(&self, module: usize, name: &ast::Ident) -> Option<(&'a WorkflowItem, &FormInfo<'a>)> {
         let found = self.lookup(module, &name.name).and_then(|item| Some((item, self.item(item)?)));
         let Some((item, Item::Workflow(workflow))) = found else {
-            let workflows: Vec<&str> = self
-                .modules
-                .iter()
-                .filter(|m| !m.is_prelude)
-                .flat_map(|m| &m.ast.items)
-                .filter_map(|item| match item {
-                    Item::Workflow(workflow) => Some(workflow.name.name.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let workflows = self.workflow_names();
             let mut diagnostic = Diagnostic::new(
                 Code::E0140,
                 format!("there is no workflow `{}` to start", name.name),
@@ -108,12 +99,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         self.record(self.at(module, name.span), self.at(item.module, workflow.name.span));
-        let form_name = workflow.settings.iter().find_map(|setting| match &setting.kind {
-            SettingKind::Form(name) => Some(name),
-            _ => None,
-        })?;
-        let form = self.lookup(item.module, &form_name.name).and_then(|form| self.forms.get(&form))?;
-        Some((workflow, form))
+        Some((workflow, self.form_of_workflow(item.module, workflow)?))
     }
 
     /// The main field `mapping` writes in `form`, or a diagnostic.

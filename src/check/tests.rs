@@ -121,16 +121,7 @@ impl<'a> Checker<'a> {
             return Some(workflow);
         }
         // Candidates from every file (the one a test `use`s is the likely one).
-        let workflows: Vec<&str> = self
-            .modules
-            .iter()
-            .filter(|m| !m.is_prelude)
-            .flat_map(|m| &m.ast.items)
-            .filter_map(|item| match item {
-                Item::Workflow(workflow) => Some(workflow.name.name.as_str()),
-                _ => None,
-            })
-            .collect();
+        let workflows = self.workflow_names();
         let mut diagnostic = Diagnostic::new(
             Code::E0901,
             format!("there is no workflow `{}`", name.name),
@@ -145,7 +136,20 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn form_of_workflow(&self, module: usize, workflow: &WorkflowItem) -> Option<&FormInfo<'a>> {
+    /// The names of every workflow of the program (not the prelude's), for a did-you-mean.
+    pub(super) fn workflow_names(&self) -> Vec<&'a str> {
+        self.modules
+            .iter()
+            .filter(|m| !m.is_prelude)
+            .flat_map(|m| &m.ast.items)
+            .filter_map(|item| match item {
+                Item::Workflow(workflow) => Some(workflow.name.name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub(super) fn form_of_workflow(&self, module: usize, workflow: &WorkflowItem) -> Option<&FormInfo<'a>> {
         let name = workflow.settings.iter().find_map(|setting| match &setting.kind {
             SettingKind::Form(name) => Some(name),
             _ => None,

@@ -258,20 +258,7 @@ pub async fn open_on_other_versions(pool: &AnyPool, hash: &str) -> DbResult<Vec<
     .bind(hash)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(StoredRequest {
-                id: row.try_get(0)?,
-                workflow: row.try_get(1)?,
-                version_hash: row.try_get(2)?,
-                creator: row.try_get(3)?,
-                state: row.try_get(4)?,
-                row_version: row.try_get(5)?,
-                updated_ms: row.try_get(6)?,
-                parent_id: row.try_get(7)?,
-            })
-        })
-        .collect()
+    rows.iter().map(stored_request).collect()
 }
 
 /// Moves a request to version `hash` with its replayed state, if nobody wrote it since
