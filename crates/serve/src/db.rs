@@ -1,7 +1,8 @@
 //! The database: one pool over SQLite or PostgreSQL (sqlx's `any` driver, chosen by the URL),
 //! the versioned migrations of `migrations/` applied at start, and every query the service
-//! makes. Portable SQL only (`$1` parameters, `ON CONFLICT`, `RETURNING`), so both databases run
-//! the same statements.
+//! makes. Portable SQL (`$1` parameters, `ON CONFLICT`, `RETURNING`), so both databases run
+//! the same statements, but for how a request's id is drawn (a sequence on PostgreSQL, a
+//! counter row on SQLite: [`draw_request_id`]) and the migration that made the sequence.
 //!
 //! An action is one transaction whose first statement is the conditional update of the
 //! request's row (`WHERE row_version = $n`): on PostgreSQL the row lock and the re-check of the
@@ -17,29 +18,72 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
 
-/// The schema's migrations, compiled in: a server brings any older database up to date at start.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "requests", include_str!("../migrations/0001_requests.sql")),
-    (2, "request lists", include_str!("../migrations/0002_request_lists.sql")),
-    (3, "families and timers", include_str!("../migrations/0003_families_and_timers.sql")),
+/// One versioned migration of the schema, compiled in.
+pub struct SchemaMigration {
+    pub version: i64,
+    pub description: &'static str,
+    /// The SQL both databases run.
+    pub sql: &'static str,
+    /// PostgreSQL's own SQL, where the two differ (a sequence has no SQLite equivalent).
+    pub postgres: Option<&'static str>,
+}
+
+impl SchemaMigration {
+    fn sql_for(&self, postgres: bool) -> &'static str {
+        match (postgres, self.postgres) {
+            (true, Some(sql)) => sql,
+            _ => self.sql,
+        }
+    }
+}
+
+/// The schema's migrations: a server brings any older database up to date at start.
+pub const MIGRATIONS: &[SchemaMigration] = &[
+    SchemaMigration {
+        version: 1,
+        description: "requests",
+        sql: include_str!("../migrations/0001_requests.sql"),
+        postgres: None,
+    },
+    SchemaMigration {
+        version: 2,
+        description: "request lists",
+        sql: include_str!("../migrations/0002_request_lists.sql"),
+        postgres: None,
+    },
+    SchemaMigration {
+        version: 3,
+        description: "families and timers",
+        sql: include_str!("../migrations/0003_families_and_timers.sql"),
+        postgres: None,
+    },
+    SchemaMigration {
+        version: 4,
+        description: "request ids",
+        sql: include_str!("../migrations/0004_request_ids.sql"),
+        postgres: Some(include_str!("../migrations/0004_request_ids.postgres.sql")),
+    },
 ];
 
-/// The embedded migrations as sqlx's migrator reads them.
+/// The first `count` embedded migrations as sqlx's migrator reads them, for PostgreSQL or not.
 #[derive(Debug)]
-struct Embedded(usize);
+struct Embedded {
+    count: usize,
+    postgres: bool,
+}
 
 impl<'s> MigrationSource<'s> for Embedded {
     fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
         Box::pin(async move {
             Ok(MIGRATIONS
                 .iter()
-                .take(self.0)
-                .map(|(version, description, sql)| {
+                .take(self.count)
+                .map(|migration| {
                     Migration::new(
-                        *version,
-                        Cow::Borrowed(description),
+                        migration.version,
+                        Cow::Borrowed(migration.description),
                         MigrationType::Simple,
-                        Cow::Borrowed(sql),
+                        Cow::Borrowed(migration.sql_for(self.postgres)),
                         false,
                     )
                 })
@@ -129,7 +173,7 @@ async fn connect_with(url: &str, connections: u32, sync: SqliteSync) -> DbResult
 
 /// Applies the first `count` migrations not yet applied (all of them: `MIGRATIONS.len()`).
 pub async fn migrate(pool: &AnyPool, count: usize) -> Result<(), sqlx::migrate::MigrateError> {
-    let migrator = Migrator::new(Embedded(count)).await?;
+    let migrator = Migrator::new(Embedded { count, postgres: is_postgres(pool) }).await?;
     migrator.run(pool).await
 }
 
@@ -340,35 +384,24 @@ pub async fn begin(pool: &AnyPool) -> DbResult<Transaction> {
     pool.begin().await
 }
 
-/// Draws the next request id.
-/// Whether a pool's database serves several writers at once (PostgreSQL), not one (SQLite).
-pub fn concurrent_writers(pool: &AnyPool) -> bool {
+/// Whether a pool's database is PostgreSQL (several writers at once, sequences), not SQLite.
+pub fn is_postgres(pool: &AnyPool) -> bool {
     pool.connect_options().database_url.scheme().starts_with("postgres")
 }
 
-/// Draws a new request's id on PostgreSQL in a statement of its own, committed at once, so that
-/// concurrent creates do not queue on the counter row for the length of each other's
-/// transactions (a create rolled back leaves a gap: ids are unique, not dense). On SQLite, with
-/// one writer, `None`: the id is drawn inside the transaction (a commit of its own would cost
-/// a flush).
-pub async fn draw_request_id_early(pool: &AnyPool) -> DbResult<Option<i64>> {
-    if !concurrent_writers(pool) {
-        return Ok(None);
-    }
-    let mut transaction = begin(pool).await?;
-    let id = draw_request_id(&mut transaction).await?;
-    transaction.commit().await?;
-    Ok(Some(id))
-}
-
-pub async fn draw_request_id(transaction: &mut Transaction) -> DbResult<i64> {
-    sqlx::query(
+/// Draws a new request's id inside the transaction that stores it. On PostgreSQL from the
+/// `request_ids` sequence (migration 4): `nextval` takes no lock and commits nothing of its
+/// own, so concurrent creates do not queue, and a create rolled back leaves a gap (ids are
+/// unique and increasing, not dense). On SQLite, with one writer at a time, from the
+/// `counters` row: dense, and no queue to avoid.
+pub async fn draw_request_id(transaction: &mut Transaction, postgres: bool) -> DbResult<i64> {
+    let sql = if postgres {
+        "SELECT nextval('request_ids')"
+    } else {
         "INSERT INTO counters (name, value) VALUES ('request', 1) \
-         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
-    )
-    .fetch_one(&mut **transaction)
-    .await?
-    .try_get(0)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+    };
+    sqlx::query(sql).fetch_one(&mut **transaction).await?.try_get(0)
 }
 
 /// Stores a new request's row (`parent`: the request that started it) and the rest.
@@ -418,12 +451,8 @@ pub async fn create_request(
     columns: &Columns,
     rest: &Rest,
 ) -> DbResult<i64> {
-    let early = draw_request_id_early(pool).await?;
     let mut transaction = begin(pool).await?;
-    let id = match early {
-        Some(id) => id,
-        None => draw_request_id(&mut transaction).await?,
-    };
+    let id = draw_request_id(&mut transaction, is_postgres(pool)).await?;
     let created_at = rest.steps.first().map_or("", |step| step.at.as_str());
     insert_request(&mut transaction, id, workflow, version_hash, creator, None, created_at, columns, rest).await?;
     transaction.commit().await?;

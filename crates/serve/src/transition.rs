@@ -235,14 +235,6 @@ pub async fn commit(
             change.born.iter().map(|born| columns(&runtime, &born.request, now, now_ms)).collect::<Result<_, _>>()?;
         (rows, born)
     };
-    // New requests' ids, drawn before the transaction where writers are concurrent (db.rs).
-    let mut early_ids = Vec::new();
-    for _ in &change.born {
-        match db::draw_request_id_early(&service.writer).await? {
-            Some(id) => early_ids.push(id),
-            None => break,
-        }
-    }
     let mut transaction = db::begin(&service.writer).await?;
     for (row, columns) in change.rows.iter().zip(&row_columns) {
         if !db::update_request(&mut transaction, row.id, row.expected_version, columns).await? {
@@ -250,9 +242,10 @@ pub async fn commit(
             return Ok(Written::Conflict);
         }
     }
-    let mut born_ids = early_ids;
-    while born_ids.len() < change.born.len() {
-        born_ids.push(db::draw_request_id(&mut transaction).await?);
+    let postgres = db::is_postgres(&service.writer);
+    let mut born_ids = Vec::with_capacity(change.born.len());
+    for _ in &change.born {
+        born_ids.push(db::draw_request_id(&mut transaction, postgres).await?);
     }
     let row_ids: Vec<i64> = change.rows.iter().map(|row| row.id).collect();
     let id_of = |owner: Owner| match owner {

@@ -362,6 +362,27 @@ fn migrations_apply_at_start() {
     }
 }
 
+/// A database upgraded past migration 4 (request ids from a sequence on PostgreSQL) goes on
+/// after the ids drawn before it: the next request's id is the old counter's next.
+#[test]
+fn request_ids_go_on_after_an_upgrade() {
+    for backend in backends() {
+        let world = World::new(&backend);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let pool = flowc_serve::db::connect(&world.db, 1).await.unwrap();
+            flowc_serve::db::migrate(&pool, 3).await.unwrap();
+            // As if 41 requests had been created under the schema of migration 3.
+            sqlx::query("INSERT INTO counters (name, value) VALUES ('request', 41)").execute(&pool).await.unwrap();
+            pool.close().await;
+        });
+        let tokens = tokens(&world);
+        let server = world.start();
+        assert_eq!(create_claim(&server, &tokens[CREATOR]), 42, "{backend:?}");
+        assert_eq!(create_claim(&server, &tokens[CREATOR]), 43, "{backend:?}");
+    }
+}
+
 /// A folder whose workflow does not check: the server refuses to start, with the diagnostics.
 #[test]
 fn refuses_a_program_with_errors() {
