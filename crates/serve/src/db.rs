@@ -404,6 +404,21 @@ pub async fn draw_request_id(transaction: &mut Transaction, postgres: bool) -> D
     sqlx::query(sql).fetch_one(&mut **transaction).await?.try_get(0)
 }
 
+/// Draws `count` new request ids from PostgreSQL's sequence, outside any transaction (for the
+/// requests a change starts: their ids are in the answer, computed before the write).
+pub async fn draw_request_ids(pool: &AnyPool, count: usize) -> DbResult<Vec<i64>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query("SELECT nextval('request_ids') FROM generate_series(1, $1)")
+        .bind(i64::try_from(count).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect()
+}
+
 /// Stores a new request's row (`parent`: the request that started it) and the rest.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_request(
@@ -442,7 +457,8 @@ pub async fn insert_request(
     write_steps(transaction, id, rest).await
 }
 
-/// Creates a request: draws its id, stores it with its creation step. Returns the id.
+/// Creates a request: draws its id, stores it with its creation step, in one transaction (on
+/// PostgreSQL one statement: `postgres_writes`). Returns the id.
 pub async fn create_request(
     pool: &AnyPool,
     workflow: &str,
@@ -451,9 +467,22 @@ pub async fn create_request(
     columns: &Columns,
     rest: &Rest,
 ) -> DbResult<i64> {
-    let mut transaction = begin(pool).await?;
-    let id = draw_request_id(&mut transaction, is_postgres(pool)).await?;
     let created_at = rest.steps.first().map_or("", |step| step.at.as_str());
+    let postgres = is_postgres(pool);
+    if postgres && crate::postgres_writes::fits_one_statement(rest) {
+        return crate::postgres_writes::create_request(
+            pool,
+            workflow,
+            version_hash,
+            creator,
+            created_at,
+            columns,
+            rest,
+        )
+        .await;
+    }
+    let mut transaction = begin(pool).await?;
+    let id = draw_request_id(&mut transaction, postgres).await?;
     insert_request(&mut transaction, id, workflow, version_hash, creator, None, created_at, columns, rest).await?;
     transaction.commit().await?;
     Ok(id)

@@ -6,6 +6,7 @@
 //! - `cli`: `flowc serve`, `flowc serve token create`, `flowc report`;
 //! - `program`: the workflows served, and each stored version by source hash;
 //! - `db`: the schema's migrations and every query;
+//! - `postgres_writes`: on PostgreSQL, a create or a one-request action as one statement;
 //! - `api`: routes, authentication, visibility;
 //! - `transition`: one change (timers, an action, started and resumed requests) in one transaction;
 //! - `migrate`: `--migrate`, open requests moved to the version served;
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod db;
 pub mod metrics;
 pub mod migrate;
+pub mod postgres_writes;
 pub mod program;
 pub mod report;
 pub mod transition;

@@ -22,6 +22,7 @@ use flowc::runtime::values::dates::DateTime;
 use crate::api::{self, ApiError, Service};
 use crate::clock;
 use crate::db::{self, Columns, ReminderRow, Rest, StepRow, StoredRequest};
+use crate::postgres_writes;
 use crate::program::Version;
 
 /// Which request of a change a step belongs to.
@@ -235,18 +236,25 @@ pub async fn commit(
             change.born.iter().map(|born| columns(&runtime, &born.request, now, now_ms)).collect::<Result<_, _>>()?;
         (rows, born)
     };
-    let mut transaction = db::begin(&service.writer).await?;
-    for (row, columns) in change.rows.iter().zip(&row_columns) {
-        if !db::update_request(&mut transaction, row.id, row.expected_version, columns).await? {
-            transaction.rollback().await?;
-            return Ok(Written::Conflict);
-        }
-    }
     let postgres = db::is_postgres(&service.writer);
-    let mut born_ids = Vec::with_capacity(change.born.len());
-    for _ in &change.born {
-        born_ids.push(db::draw_request_id(&mut transaction, postgres).await?);
-    }
+    // The ids of the requests the change starts. On SQLite from the counter, inside the
+    // transaction, which takes the write lock at its first statement, the conditional update
+    // (so that it never holds a stale snapshot). On PostgreSQL from the sequence, before any
+    // transaction: `nextval` is not transactional anyway.
+    let mut transaction = None;
+    let born_ids = if postgres {
+        db::draw_request_ids(&service.writer, change.born.len()).await?
+    } else {
+        let Some(mut open) = begin_with_updates(service, &change, &row_columns).await? else {
+            return Ok(Written::Conflict);
+        };
+        let mut ids = Vec::with_capacity(change.born.len());
+        for _ in &change.born {
+            ids.push(db::draw_request_id(&mut open, postgres).await?);
+        }
+        transaction = Some(open);
+        ids
+    };
     let row_ids: Vec<i64> = change.rows.iter().map(|row| row.id).collect();
     let id_of = |owner: Owner| match owner {
         Owner::Row(index) => row_ids.get(index).copied().unwrap_or(0),
@@ -288,6 +296,36 @@ pub async fn commit(
             .collect();
         (answer(&runtime, &version, &change, admin), born_rows)
     };
+    let answer_to_store = match (&change.refusal, idempotency) {
+        (None, Some((person, key))) => Some((person, key, text.as_str())),
+        _ => None,
+    };
+    // On PostgreSQL a change of one request that starts none is one statement (postgres_writes).
+    if let (true, [row], [columns], [rest], true) =
+        (postgres, change.rows.as_slice(), row_columns.as_slice(), row_rests.as_slice(), change.born.is_empty())
+    {
+        if postgres_writes::fits_one_statement(rest) {
+            let write = postgres_writes::OneRequest {
+                id: row.id,
+                expected_version: row.expected_version,
+                columns,
+                rest,
+                answer: answer_to_store,
+            };
+            return Ok(if postgres_writes::write_one_request(&service.writer, &write).await? {
+                Written::Answer(text)
+            } else {
+                Written::Conflict
+            });
+        }
+    }
+    let mut transaction = match transaction {
+        Some(open) => open,
+        None => match begin_with_updates(service, &change, &row_columns).await? {
+            Some(open) => open,
+            None => return Ok(Written::Conflict),
+        },
+    };
     for (id, rest) in row_ids.iter().zip(&row_rests) {
         db::write_rest(&mut transaction, *id, rest).await?;
     }
@@ -307,11 +345,29 @@ pub async fn commit(
         )
         .await?;
     }
-    if let (None, Some((person, key)), Some(id)) = (&change.refusal, idempotency, row_ids.first()) {
-        db::store_answer(&mut transaction, person, key, *id, &text).await?;
+    if let (Some((person, key, answer)), Some(id)) = (answer_to_store, row_ids.first()) {
+        db::store_answer(&mut transaction, person, key, *id, answer).await?;
     }
     transaction.commit().await?;
     Ok(Written::Answer(text))
+}
+
+/// Begins the change's transaction with the conditional update of every stored request it
+/// changed; `None` (rolled back, nothing written) when someone wrote one of them since it was
+/// read.
+async fn begin_with_updates(
+    service: &Service,
+    change: &Change,
+    row_columns: &[Columns],
+) -> Result<Option<db::Transaction>, ApiError> {
+    let mut transaction = db::begin(&service.writer).await?;
+    for (row, columns) in change.rows.iter().zip(row_columns) {
+        if !db::update_request(&mut transaction, row.id, row.expected_version, columns).await? {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+    }
+    Ok(Some(transaction))
 }
 
 /// The document answered for the acted request: its steps (and the steps of the requests the

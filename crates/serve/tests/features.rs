@@ -84,6 +84,9 @@ fn forks_over_http() {
         assert!(session.inbox("E21").contains(&id), "{backend:?}");
         assert!(session.inbox("E13").contains(&id), "{backend:?}");
         session.ok("E21", id, r#"{"do":"submit","set":{"运单号":"SF1001"}}"#);
+        // The pending rows are replaced: E21's goes, E13's (still pending) stays.
+        assert!(!session.inbox("E21").contains(&id), "{backend:?}");
+        assert!(session.inbox("E13").contains(&id), "{backend:?}");
         session.ok("E13", id, r#"{"do":"submit","set":{"出库单号":"CK-7"}}"#);
         assert!(session.inbox("E15").contains(&id) && session.inbox("E16").contains(&id));
         session.ok("E22", id, r#"{"do":"submit"}"#);
