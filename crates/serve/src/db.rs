@@ -2,7 +2,8 @@
 //! the versioned migrations of `migrations/` applied at start, and every query the service
 //! makes. Portable SQL (`$1` parameters, `ON CONFLICT`, `RETURNING`), so both databases run
 //! the same statements, but for how a request's id is drawn (a sequence on PostgreSQL, a
-//! counter row on SQLite: [`draw_request_id`]) and the migration that made the sequence.
+//! counter row on SQLite: [`draw_request_id`]) and the migration that made the sequence. On
+//! PostgreSQL the most frequent writes go as one statement instead (`postgres_writes`).
 //!
 //! An action is one transaction whose first statement is the conditional update of the
 //! request's row (`WHERE row_version = $n`): on PostgreSQL the row lock and the re-check of the
