@@ -347,6 +347,25 @@ impl Prepared {
         Written { component_of, sets, fields: model.form.fields.len() }
     }
 
+    /// In `Mode::Version` a cube holds the blank form's value of a variable
+    /// only once a formula reads it: a variable still at its canonical
+    /// version (nobody wrote it on the path) holds its blank value, added
+    /// here before `formula` is assumed. The blank form is a product of
+    /// domains, so this is exactly the whole blank form projected onto the
+    /// variables read — without copying ten thousand domains at every step.
+    pub fn add_blank(&self, cube: &mut Cube, formula: &Formula, sorts: &dyn Sorts) {
+        let mut read = Vec::new();
+        formula.vars(&mut read);
+        for var in read {
+            if cube.dom(var).is_some() {
+                continue;
+            }
+            if let Some(dom) = self.blank.dom(var) {
+                cube.restrict(var, dom, sorts);
+            }
+        }
+    }
+
     /// The blank values still held at `node` by the variables among `vars`.
     pub fn blank_facts(&self, node: usize, vars: &[VarId]) -> Vec<Formula> {
         let mut parts = Vec::new();
@@ -659,8 +678,11 @@ impl Exec<'_, '_> {
             return state;
         }
         let mut out = Vec::new();
-        for sym in state {
+        for mut sym in state {
             let at_moment = self.moment(&sym, formula);
+            if self.mode == Mode::Version {
+                self.prepared.add_blank(&mut sym.cube, &at_moment, self.model);
+            }
             match dnf(&at_moment, &sym.cube, self.model) {
                 Ok(cubes) => {
                     for cube in cubes {
@@ -809,7 +831,7 @@ impl Exec<'_, '_> {
             return self.havoc(state, &[Base::Main(field)], false);
         };
         let mut out = Vec::new();
-        for sym in state {
+        for mut sym in state {
             match self.mode {
                 Mode::Project => {
                     let cubes = match dnf(formula, &sym.cube, self.model) {
@@ -843,6 +865,7 @@ impl Exec<'_, '_> {
                             sym.current.get(&var).copied().unwrap_or(var)
                         }
                     });
+                    self.prepared.add_blank(&mut sym.cube, &renamed, self.model);
                     let cubes = dnf(&renamed, &sym.cube, self.model).unwrap_or_else(|_| vec![sym.cube.clone()]);
                     let mut dirty = sym.dirty.clone();
                     dirty.push(canonical);
@@ -873,12 +896,9 @@ impl Exec<'_, '_> {
         };
         // The fixpoint leaves the blank form's values out: they are put back
         // at each query for what no node before has written (`facts_for`),
-        // and without them the requests of a node converge much sooner.
-        let cube = match self.mode {
-            Mode::Version => self.prepared.blank.clone(),
-            Mode::Project => Cube::top(),
-        };
-        let sym = Sym { cube, current: HashMap::new(), steps, dirty: Vec::new() };
+        // and without them the requests of a node converge much sooner. A
+        // path search adds each as a formula first reads it (`add_blank`).
+        let sym = Sym { cube: Cube::top(), current: HashMap::new(), steps, dirty: Vec::new() };
         let edits = self.prepared.edits.get(create).cloned().unwrap_or_default();
         let state = self.havoc(vec![sym], &edits, true);
         let before = self.prepared.before.get(create).cloned().unwrap_or_default();

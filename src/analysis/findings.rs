@@ -422,9 +422,14 @@ impl Context<'_, '_> {
         for (index, (validate, vars)) in self.prepared.validates.iter().enumerate() {
             let facts = self.prepared.aggregate_facts_for(vars);
             let query = Formula::and(vec![validate.clone(), facts]);
-            let possible = state.iter().any(|sym| match dnf(&current(sym, &query), &sym.cube, &self.model) {
-                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
-                Err(_) => true,
+            let possible = state.iter().any(|sym| {
+                let at_moment = current(sym, &query);
+                let mut cube = sym.cube.clone();
+                self.prepared.add_blank(&mut cube, &at_moment, &self.model);
+                match dnf(&at_moment, &cube, &self.model) {
+                    Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                    Err(_) => true,
+                }
             });
             if !possible {
                 failing = Some(index);

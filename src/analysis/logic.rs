@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use smallvec::{smallvec, SmallVec};
+
 /// A variable of the analysis: a field, an aggregate, a row count, or an
 /// expression the analysis does not solve, at one moment of a request.
 pub type VarId = u32;
@@ -61,33 +63,36 @@ pub fn full_mask(size: u8) -> u128 {
 /// A set of integers: sorted, disjoint, non-adjacent closed intervals; a
 /// missing bound is infinite.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Intervals(Vec<(Option<i128>, Option<i128>)>);
+pub struct Intervals(Pieces);
+
+/// One interval of a set; most sets are one (`x > 5000`), held inline.
+type Pieces = SmallVec<[(Option<i128>, Option<i128>); 1]>;
 
 impl Intervals {
     pub fn full() -> Intervals {
-        Intervals(vec![(None, None)])
+        Intervals(smallvec![(None, None)])
     }
 
     pub fn empty() -> Intervals {
-        Intervals(Vec::new())
+        Intervals(SmallVec::new())
     }
 
     pub fn point(value: i128) -> Intervals {
-        Intervals(vec![(Some(value), Some(value))])
+        Intervals(smallvec![(Some(value), Some(value))])
     }
 
     pub fn at_least(value: i128) -> Intervals {
-        Intervals(vec![(Some(value), None)])
+        Intervals(smallvec![(Some(value), None)])
     }
 
     pub fn at_most(value: i128) -> Intervals {
-        Intervals(vec![(None, Some(value))])
+        Intervals(smallvec![(None, Some(value))])
     }
 
     pub fn range(low: Option<i128>, high: Option<i128>) -> Intervals {
         match (low, high) {
             (Some(low), Some(high)) if low > high => Intervals::empty(),
-            _ => Intervals(vec![(low, high)]),
+            _ => Intervals(smallvec![(low, high)]),
         }
     }
 
@@ -112,7 +117,7 @@ impl Intervals {
     }
 
     pub fn intersect(&self, other: &Intervals) -> Intervals {
-        let mut out = Vec::new();
+        let mut out = Pieces::new();
         for &(a_low, a_high) in &self.0 {
             for &(b_low, b_high) in &other.0 {
                 let low = max_low(a_low, b_low);
@@ -135,7 +140,7 @@ impl Intervals {
     }
 
     pub fn complement(&self) -> Intervals {
-        let mut out = Vec::new();
+        let mut out = Pieces::new();
         let mut cursor: Option<i128> = None; // next uncovered value; None = -inf
         let mut open = true;
         for &(low, high) in &self.0 {
@@ -164,19 +169,50 @@ impl Intervals {
         Intervals::normalized(out)
     }
 
+    /// Every piece of `self` lies within one piece of `other` (pieces are
+    /// disjoint and non-adjacent, so a piece cannot straddle two).
     pub fn is_subset(&self, other: &Intervals) -> bool {
-        self.intersect(&other.complement()).is_empty()
+        self.0.iter().all(|&(low, high)| {
+            other.0.iter().any(|&(outer_low, outer_high)| {
+                let low_inside = match (outer_low, low) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(outer), Some(low)) => outer <= low,
+                };
+                let high_inside = match (outer_high, high) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(outer), Some(high)) => high <= outer,
+                };
+                low_inside && high_inside
+            })
+        })
+    }
+
+    /// Whether every integer from `low` (`None`: unbounded) upwards is in the set.
+    fn covers_from(&self, low: Option<i128>) -> bool {
+        self.0.iter().any(|&(piece_low, piece_high)| {
+            piece_high.is_none()
+                && match (piece_low, low) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(piece), Some(low)) => piece <= low,
+                }
+        })
     }
 
     /// Sorts and merges overlapping or adjacent pieces.
-    fn normalized(mut pieces: Vec<(Option<i128>, Option<i128>)>) -> Intervals {
+    fn normalized(mut pieces: Pieces) -> Intervals {
         pieces.sort_by(|a, b| match (a.0, b.0) {
             (None, None) => std::cmp::Ordering::Equal,
             (None, Some(_)) => std::cmp::Ordering::Less,
             (Some(_), None) => std::cmp::Ordering::Greater,
             (Some(x), Some(y)) => x.cmp(&y),
         });
-        let mut out: Vec<(Option<i128>, Option<i128>)> = Vec::with_capacity(pieces.len());
+        if pieces.len() <= 1 {
+            return Intervals(pieces);
+        }
+        let mut out = Pieces::with_capacity(pieces.len());
         for (low, high) in pieces {
             if let Some(last) = out.last_mut() {
                 let touches = match (last.1, low) {
@@ -263,6 +299,15 @@ impl Dom {
         match (self, other) {
             (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => (!a || *b) && x.is_subset(y),
             (Dom::Fin(a), Dom::Fin(b)) => a & !b == 0,
+            _ => false,
+        }
+    }
+
+    /// Whether every value of `sort` is in this domain (`sort.universe().is_subset(self)`, without building it).
+    pub fn contains_universe(&self, sort: &Sort) -> bool {
+        match (sort, self) {
+            (Sort::Num { nullable, min, .. }, Dom::Num { null, set }) => (!nullable || *null) && set.covers_from(*min),
+            (Sort::Fin { size }, Dom::Fin(mask)) => full_mask(*size) & !mask == 0,
             _ => false,
         }
     }
@@ -563,8 +608,19 @@ impl Cube {
     /// Whether every value of `self` is in `other`, judged by domains and
     /// by `other`'s inequalities being among `self`'s (a sufficient test).
     pub fn is_subset(&self, other: &Cube, sorts: &dyn Sorts) -> bool {
-        other.doms.iter().all(|(var, dom)| self.dom_or_universe(*var, sorts).is_subset(dom))
-            && other.lins.iter().all(|linear| self.lins.contains(linear))
+        // Both lists are sorted by variable: one walk, nothing built.
+        let mut mine = self.doms.iter().peekable();
+        for (var, dom) in &other.doms {
+            while mine.next_if(|(candidate, _)| candidate < var).is_some() {}
+            let holds = match mine.peek() {
+                Some((candidate, narrower)) if candidate == var => narrower.is_subset(dom),
+                _ => dom.contains_universe(&sorts.sort(*var)),
+            };
+            if !holds {
+                return false;
+            }
+        }
+        other.lins.iter().all(|linear| self.lins.contains(linear))
     }
 
     /// The variables the cube constrains.
@@ -717,6 +773,56 @@ mod tests {
         assert!(Intervals::range(Some(2), Some(3)).is_subset(&set));
         assert!(!Intervals::range(Some(2), Some(7)).is_subset(&set));
         assert_eq!(Intervals::range(Some(1), Some(2)).union(&Intervals::range(Some(3), Some(4))).pieces().len(), 1);
+    }
+
+    /// Small interval sets over -3..=3, with either side sometimes unbounded.
+    fn sample_sets() -> Vec<Intervals> {
+        let bounds = [None, Some(-3), Some(-1), Some(0), Some(1), Some(3)];
+        let mut pieces = Vec::new();
+        for low in bounds {
+            for high in bounds {
+                pieces.push(Intervals::range(low, high));
+            }
+        }
+        let mut sets = pieces.clone();
+        for (index, a) in pieces.iter().enumerate() {
+            for b in pieces.iter().skip(index).step_by(5) {
+                sets.push(a.union(&b.intersect(&Intervals::range(Some(2), None))));
+            }
+        }
+        sets
+    }
+
+    #[test]
+    fn interval_subset_agrees_with_set_difference() {
+        let sets = sample_sets();
+        for a in &sets {
+            for b in &sets {
+                assert_eq!(a.is_subset(b), a.intersect(&b.complement()).is_empty(), "{a:?} within {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn universe_containment_agrees_with_the_universe() {
+        let sorts = [
+            Sort::Num { scale: 0, nullable: true, min: None },
+            Sort::Num { scale: 0, nullable: false, min: Some(0) },
+            Sort::Num { scale: 2, nullable: true, min: Some(1) },
+        ];
+        for sort in &sorts {
+            for set in sample_sets() {
+                for null in [false, true] {
+                    let dom = Dom::Num { null, set: set.clone() };
+                    assert_eq!(dom.contains_universe(sort), sort.universe().is_subset(&dom), "{dom:?} for {sort:?}");
+                }
+            }
+        }
+        for mask in [0u128, 1, 2, 3, 7, 15] {
+            let dom = Dom::Fin(mask);
+            let sort = Sort::Fin { size: 2 };
+            assert_eq!(dom.contains_universe(&sort), sort.universe().is_subset(&dom));
+        }
     }
 
     #[test]

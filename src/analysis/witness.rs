@@ -49,6 +49,10 @@ pub fn search<T>(
     limits: Limits,
     accept: &mut dyn FnMut(&Model<'_>, &Sym, &Solution) -> Option<T>,
 ) -> Option<T> {
+    // The workflow's budget spent: no example, and nothing built to find none.
+    if prepared.search_work_left.get() == 0 {
+        return None;
+    }
     let mut exec = Exec { model, prepared, mode: Mode::Version, cube_cap: limits.width };
     let mut start = exec.start();
     // A witness reads best with dates this year; any day would do.
@@ -104,6 +108,16 @@ pub fn search<T>(
                 }
                 tries += 1;
                 if let Outcome::Sat(solution) = solve(&sym.cube, exec.model) {
+                    // A replay runs the request through the runtime, which
+                    // copies the whole form at every action: charged as such.
+                    let fields = exec.model.form.fields.len() + 1;
+                    let replay_cost = fields.saturating_mul(sym.steps.len() + 1).saturating_mul(REPLAY_WORK);
+                    let left = prepared.search_work_left.get();
+                    if left < replay_cost {
+                        prepared.search_work_left.set(0);
+                        return Some(None);
+                    }
+                    prepared.search_work_left.set(left - replay_cost);
                     if let Some(found) = accept(exec.model, sym, &solution) {
                         return Some(Some(found));
                     }
@@ -150,6 +164,12 @@ pub fn search<T>(
     }
     None
 }
+
+/// What replaying one action of a trace costs, per field of the form, in
+/// the budget's units (a search step's cube entry times a rule): measured on
+/// the generated benchmark workflow (benches/README.md), where one action of
+/// a replay took as long as about 150 such units per field.
+const REPLAY_WORK: usize = 150;
 
 /// Steps from each node to `goal` along exits and returns (`None`: it cannot get there).
 fn distances_to(workflow: &crate::ir::Workflow, goal: usize) -> Vec<Option<usize>> {
