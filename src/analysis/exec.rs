@@ -58,6 +58,17 @@ pub struct Sym {
     /// read one of them need assuming again (the others still hold, over
     /// the same versions).
     pub dirty: Vec<VarId>,
+    /// The solver found the cube's requests possible. Widening keeps it so
+    /// (forgetting a variable, a hull with another cube), so `tidy` does not
+    /// ask again; narrowing builds a new sym, which must be asked.
+    pub satisfiable: bool,
+}
+
+impl Sym {
+    /// Every request, with no path yet (the fixpoint's widened states).
+    pub fn anything(cube: Cube) -> Sym {
+        Sym { cube, current: HashMap::new(), steps: Vec::new(), dirty: Vec::new(), satisfiable: true }
+    }
 }
 
 pub type State = Vec<Sym>;
@@ -109,8 +120,9 @@ pub struct Prepared {
     pub aggregate_facts: Formula,
     /// The aggregate facts table by table, with the variables each reads.
     pub aggregate_parts: Vec<(Formula, Vec<VarId>)>,
-    /// The blank form, as a cube over the canonical variables.
-    pub blank: Cube,
+    /// The blank form: each canonical variable's domain in a new request,
+    /// indexed by variable (see `blank_dom`).
+    blank: Vec<Option<Dom>>,
     /// Per node: what may have been written before its submit is checked
     /// (by the people or blocks of any node on some path to it, itself
     /// included); what is not still holds the blank form's value.
@@ -147,7 +159,7 @@ impl Prepared {
             all_bases: Vec::new(),
             aggregate_facts: Formula::True,
             aggregate_parts: Vec::new(),
-            blank: Cube::top(),
+            blank: Vec::new(),
             live: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
@@ -249,7 +261,13 @@ impl Prepared {
                 prepared.today = Some(var);
             }
             if let Some(dom) = model.blank(var) {
-                prepared.blank.restrict(var, &dom, model);
+                let index = var as usize;
+                if prepared.blank.len() <= index {
+                    prepared.blank.resize(index + 1, None);
+                }
+                if let Some(slot) = prepared.blank.get_mut(index) {
+                    *slot = Some(model.sort(var).universe().intersect(&dom));
+                }
             }
         }
         for list in prepared.dependents.values_mut() {
@@ -360,17 +378,23 @@ impl Prepared {
             if cube.dom(var).is_some() {
                 continue;
             }
-            if let Some(dom) = self.blank.dom(var) {
+            if let Some(dom) = self.blank_dom(var) {
                 cube.restrict(var, dom, sorts);
             }
         }
+    }
+
+    /// The value a canonical variable has in a new request (`None` for a
+    /// later version, or a value the blank form does not fix).
+    pub fn blank_dom(&self, var: VarId) -> Option<&Dom> {
+        self.blank.get(var as usize).and_then(Option::as_ref)
     }
 
     /// The blank values still held at `node` by the variables among `vars`.
     pub fn blank_facts(&self, node: usize, vars: &[VarId]) -> Vec<Formula> {
         let mut parts = Vec::new();
         for &var in vars {
-            let Some(dom) = self.blank.dom(var) else { continue };
+            let Some(dom) = self.blank_dom(var) else { continue };
             let Some(deps) = self.var_deps.get(&var) else { continue };
             if deps.iter().all(|base| !self.written.before(node, base)) {
                 parts.push(Formula::dom(var, dom.clone()));
@@ -682,6 +706,7 @@ impl Exec<'_, '_> {
             let at_moment = self.moment(&sym, formula);
             if self.mode == Mode::Version {
                 self.prepared.add_blank(&mut sym.cube, &at_moment, self.model);
+                sym.satisfiable = false;
             }
             match dnf(&at_moment, &sym.cube, self.model) {
                 Ok(cubes) => {
@@ -691,6 +716,7 @@ impl Exec<'_, '_> {
                             current: sym.current.clone(),
                             steps: sym.steps.clone(),
                             dirty: sym.dirty.clone(),
+                            satisfiable: false,
                         });
                     }
                 }
@@ -718,12 +744,15 @@ impl Exec<'_, '_> {
     /// Drops empty cubes, merges duplicates, and in `Project` mode keeps the list short.
     pub fn tidy(&self, state: State) -> State {
         let mut out: State = Vec::with_capacity(state.len());
-        for sym in state {
-            if sym.cube.is_trivially_empty() {
-                continue;
-            }
-            if !sym.cube.lins.is_empty() && solve(&sym.cube, self.model).is_unsat() {
-                continue;
+        for mut sym in state {
+            if !sym.satisfiable {
+                if sym.cube.is_trivially_empty() {
+                    continue;
+                }
+                if !sym.cube.lins.is_empty() && solve(&sym.cube, self.model).is_unsat() {
+                    continue;
+                }
+                sym.satisfiable = true;
             }
             if self.mode == Mode::Project {
                 if out.iter().any(|kept| sym.cube.is_subset(&kept.cube, self.model)) {
@@ -780,7 +809,8 @@ impl Exec<'_, '_> {
 
     /// What changes by itself between two actions: the clock, who submitted.
     pub fn tick(&mut self, mut state: State) -> State {
-        let mut vars = self.prepared.volatile.clone();
+        let prepared = self.prepared;
+        let mut vars = prepared.volatile.clone();
         if self.mode == Mode::Version {
             // One day for a whole path: a concrete run uses one `--now`.
             vars.retain(|var| Some(*var) != self.prepared.today);
@@ -809,8 +839,8 @@ impl Exec<'_, '_> {
                     self.tidy(out)
                 }
                 PStmt::Script => {
-                    let bases = self.prepared.all_bases.clone();
-                    let mut state = self.havoc(state, &bases, false);
+                    let prepared = self.prepared;
+                    let mut state = self.havoc(state, &prepared.all_bases, false);
                     for sym in &mut state {
                         if let Some(step) = sym.steps.last_mut() {
                             step.scripted = true;
@@ -852,6 +882,7 @@ impl Exec<'_, '_> {
                                 current: sym.current.clone(),
                                 steps: sym.steps.clone(),
                                 dirty: sym.dirty.clone(),
+                                satisfiable: false,
                             });
                         }
                     }
@@ -866,6 +897,7 @@ impl Exec<'_, '_> {
                         }
                     });
                     self.prepared.add_blank(&mut sym.cube, &renamed, self.model);
+                    sym.satisfiable = false;
                     let cubes = dnf(&renamed, &sym.cube, self.model).unwrap_or_else(|_| vec![sym.cube.clone()]);
                     let mut dirty = sym.dirty.clone();
                     dirty.push(canonical);
@@ -877,7 +909,13 @@ impl Exec<'_, '_> {
                             let fresh = self.model.fresh(dependent);
                             current.insert(dependent, fresh);
                         }
-                        out.push(Sym { cube, current, steps: sym.steps.clone(), dirty: dirty.clone() });
+                        out.push(Sym {
+                            cube,
+                            current,
+                            steps: sym.steps.clone(),
+                            dirty: dirty.clone(),
+                            satisfiable: false,
+                        });
                     }
                 }
             }
@@ -898,10 +936,10 @@ impl Exec<'_, '_> {
         // at each query for what no node before has written (`facts_for`),
         // and without them the requests of a node converge much sooner. A
         // path search adds each as a formula first reads it (`add_blank`).
-        let sym = Sym { cube: Cube::top(), current: HashMap::new(), steps, dirty: Vec::new() };
-        let edits = self.prepared.edits.get(create).cloned().unwrap_or_default();
+        let sym = Sym { cube: Cube::top(), current: HashMap::new(), steps, dirty: Vec::new(), satisfiable: true };
+        let edits: &[_] = self.prepared.edits.get(create).map_or(&[], Vec::as_slice);
         let state = self.havoc(vec![sym], &edits, true);
-        let before = self.prepared.before.get(create).cloned().unwrap_or_default();
+        let before: &[_] = self.prepared.before.get(create).map_or(&[], Vec::as_slice);
         let state = self.run(state, &before);
         self.open_step(state, create)
     }
@@ -913,7 +951,7 @@ impl Exec<'_, '_> {
                 sym.steps.push(StepRecord { node, act: Act::Submit, taken: None, fresh: Vec::new(), scripted: false });
             }
         }
-        let edits = self.prepared.edits.get(node).cloned().unwrap_or_default();
+        let edits: &[_] = self.prepared.edits.get(node).map_or(&[], Vec::as_slice);
         self.havoc(state, &edits, true)
     }
 
@@ -962,7 +1000,7 @@ impl Exec<'_, '_> {
                 sym.dirty.clear();
             }
         }
-        let after = self.prepared.after.get(node).cloned().unwrap_or_default();
+        let after: &[_] = self.prepared.after.get(node).map_or(&[], Vec::as_slice);
         self.run(state, &after)
     }
 
@@ -970,7 +1008,7 @@ impl Exec<'_, '_> {
     /// moment), entering its target: after the target's `before`, when its
     /// operators are resolved (`open_step` then lets its people write).
     pub fn take_exit(&mut self, decided: &State, node: usize, index: usize) -> (usize, State) {
-        let exits = self.prepared.exits.get(node).cloned().unwrap_or_default();
+        let exits: &[Option<Formula>] = self.prepared.exits.get(node).map_or(&[], Vec::as_slice);
         let target =
             self.model.workflow.nodes.get(node).and_then(|n| n.exits.get(index)).map_or(node, |exit| exit.target);
         let mut state = decided.clone();
@@ -994,7 +1032,7 @@ impl Exec<'_, '_> {
             }
         }
         let block =
-            self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).cloned().unwrap_or_default();
+            self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice);
         let state = self.run(state, &block);
         (target, self.enter(state, target))
     }
@@ -1003,7 +1041,7 @@ impl Exec<'_, '_> {
     /// order, but the negations of the earlier exits are assumed once and carried from one exit to
     /// the next rather than again for each (linear in the exits, not quadratic).
     pub fn take_exits(&mut self, decided: &State, node: usize) -> Vec<(usize, State)> {
-        let exits = self.prepared.exits.get(node).cloned().unwrap_or_default();
+        let exits: &[Option<Formula>] = self.prepared.exits.get(node).map_or(&[], Vec::as_slice);
         let forks = self.model.workflow.nodes.get(node).is_some_and(|n| n.fork.is_some());
         let mut rest = decided.clone();
         let mut out = Vec::with_capacity(exits.len());
@@ -1022,7 +1060,7 @@ impl Exec<'_, '_> {
                 }
             }
             let block =
-                self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).cloned().unwrap_or_default();
+                self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice);
             let state = self.run(state, &block);
             out.push((target, self.enter(state, target)));
         }
@@ -1042,10 +1080,10 @@ impl Exec<'_, '_> {
                 step.act = if returns { Act::Reject } else { Act::Submit };
             }
         }
-        let block = if returns {
-            Vec::new()
+        let block: &[PStmt] = if returns {
+            &[]
         } else {
-            self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).cloned().unwrap_or_default()
+            self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice)
         };
         let state = self.run(state, &block);
         (target, self.enter(state, target))
@@ -1053,7 +1091,7 @@ impl Exec<'_, '_> {
 
     /// The requests rejected by return `index` of `node` (from arrival).
     pub fn take_return(&mut self, arrived: &State, node: usize, index: usize) -> (usize, State) {
-        let returns = self.prepared.returns.get(node).cloned().unwrap_or_default();
+        let returns: &[Option<Formula>] = self.prepared.returns.get(node).map_or(&[], Vec::as_slice);
         let target =
             self.model.workflow.nodes.get(node).and_then(|n| n.returns.get(index)).map_or(node, |exit| exit.target);
         let mut state = arrived.clone();
@@ -1078,7 +1116,7 @@ impl Exec<'_, '_> {
         if is_archive || state.is_empty() {
             return state;
         }
-        let before = self.prepared.before.get(target).cloned().unwrap_or_default();
+        let before: &[_] = self.prepared.before.get(target).map_or(&[], Vec::as_slice);
         self.run(state, &before)
     }
 }

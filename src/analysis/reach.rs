@@ -29,7 +29,7 @@ fn widen(state: State, exec: &Exec<'_, '_>) -> State {
     let mut cubes = state.into_iter().map(|sym| sym.cube).filter(|cube| !cube.is_trivially_empty());
     let Some(first) = cubes.next() else { return Vec::new() };
     let merged = cubes.fold(first, |acc, cube| super::exec::hull(&acc, &cube, exec.model));
-    vec![Sym { cube: merged, current: Default::default(), steps: Vec::new(), dirty: Vec::new() }]
+    vec![Sym::anything(merged)]
 }
 
 pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
@@ -61,12 +61,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             if let (Some(slot), Some(flag)) = (entered.get_mut(node), widened.get_mut(node)) {
                 if !*flag {
                     *flag = true;
-                    *slot = vec![Sym {
-                        cube: Cube::top(),
-                        current: Default::default(),
-                        steps: Vec::new(),
-                        dirty: Vec::new(),
-                    }];
+                    *slot = vec![Sym::anything(Cube::top())];
                 } else {
                     continue;
                 }
@@ -127,7 +122,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
                         let mut cube = after.cube.clone();
                         cube.doms.retain(|(var, dom)| before.cube.dom(*var) == Some(dom));
                         cube.lins.retain(|linear| before.cube.lins.contains(linear));
-                        vec![Sym { cube, current: Default::default(), steps: Vec::new(), dirty: Vec::new() }]
+                        vec![Sym::anything(cube)]
                     }
                     _ => after,
                 }
