@@ -206,6 +206,7 @@ fn context<'a, 'p>(
         compiled: Some(&version.compiled),
         directory: None,
         creators: Vec::new(),
+        taken_cache: Default::default(),
     })
 }
 

@@ -43,6 +43,9 @@ pub struct Context<'a, 'p> {
     pub compiled: Option<&'a Compiled>,
     pub directory: Option<&'a MemoryDirectory>,
     pub creators: Vec<String>,
+    /// Per (node, exit): whether some request takes it (`taken_possible`),
+    /// asked by the traps, the shadowed and the overlapping exits alike.
+    pub taken_cache: std::cell::RefCell<std::collections::HashMap<(usize, usize), bool>>,
 }
 
 /// Runs `each` on every workflow of the program, with its fixpoint computed.
@@ -69,6 +72,7 @@ pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<
             compiled: compiled.as_ref(),
             directory: directory.as_ref(),
             creators: creators.clone(),
+            taken_cache: Default::default(),
         };
         each(&mut context);
     }
@@ -341,6 +345,22 @@ impl Context<'_, '_> {
         Formula::and(parts)
     }
 
+    /// Whether some request may take exit `index` of `node` (not proved never), asked once.
+    fn taken_possible(&self, node: usize, index: usize) -> bool {
+        if let Some(&known) = self.taken_cache.borrow().get(&(node, index)) {
+            return known;
+        }
+        let possible = !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never);
+        self.taken_cache.borrow_mut().insert((node, index), possible);
+        possible
+    }
+
+    /// Whether the workflow's budget for examples is spent: a finding shown
+    /// only with an example is then not looked for at all.
+    fn examples_spent(&self) -> bool {
+        self.prepared.search_work_left.get() == 0
+    }
+
     /// Whether some request is at `node` when it arrives (before its checks).
     fn arrives(&self, node: usize) -> bool {
         self.reach
@@ -489,7 +509,7 @@ impl Context<'_, '_> {
             let mut ways = Vec::new();
             if can_submit {
                 for (index, exit) in ir_node.exits.iter().enumerate() {
-                    if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
+                    if self.taken_possible(node, index) {
                         ways.push((exit.target, index, true));
                     }
                 }
@@ -803,6 +823,9 @@ impl Context<'_, '_> {
     /// makes the comparison false, which is rarely what was meant.
     fn field_flow(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
+        if self.examples_spent() {
+            return out; // reported only with a replayed example
+        }
         let Some(ir_node) = self.node(node).cloned() else { return out };
         // (field, conditions reading it, at exits (true) or at entry (false),
         // the earlier exits, which are false whenever the first of them is tried)
@@ -983,7 +1006,7 @@ impl Context<'_, '_> {
                 }
                 break;
             };
-            if !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never) {
+            if self.taken_possible(node, index) {
                 continue;
             }
             let own = conditions.get(index).cloned().unwrap_or(Formula::True);
@@ -1074,6 +1097,9 @@ impl Context<'_, '_> {
     /// written first (which is how a more specific exit is meant to win).
     fn overlapping_exits(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
+        if self.examples_spent() {
+            return out; // reported only with a replayed example
+        }
         let Some(ir_node) = self.node(node).cloned() else { return out };
         if ir_node.fork.is_some() {
             return out; // a fork's exits overlap by design: every one that holds starts a branch
@@ -1098,7 +1124,7 @@ impl Context<'_, '_> {
                 let both = region(vec![condition_a.clone(), condition_b.clone()]);
                 let only_a = region(vec![condition_a.clone(), Formula::not(condition_b.clone())]);
                 let only_b = region(vec![Formula::not(condition_a.clone()), condition_b.clone()]);
-                if matches!(self.decide(node, &self.taken(node, second)), Verdict::Never) {
+                if !self.taken_possible(node, second) {
                     continue; // shadowed: W0702
                 }
                 let possible = |verdict: Verdict| matches!(verdict, Verdict::Possible { .. });

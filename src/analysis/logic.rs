@@ -62,8 +62,15 @@ pub fn full_mask(size: u8) -> u128 {
 
 /// A set of integers: sorted, disjoint, non-adjacent closed intervals; a
 /// missing bound is infinite.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Intervals(Pieces);
+
+impl Clone for Intervals {
+    /// A copy of the pieces' bytes (the derived clone goes piece by piece).
+    fn clone(&self) -> Intervals {
+        Intervals(SmallVec::from_slice(&self.0))
+    }
+}
 
 /// One interval of a set; most sets are one (`x > 5000`), held inline.
 type Pieces = SmallVec<[(Option<i128>, Option<i128>); 1]>;
@@ -552,7 +559,10 @@ impl Cube {
         match self.doms.binary_search_by_key(&var, |entry| entry.0) {
             Ok(at) => {
                 if let Some(entry) = self.doms.get_mut(at) {
-                    entry.1 = entry.1.intersect(dom);
+                    // Already as narrow (the common case of a condition asked again): nothing to build.
+                    if !entry.1.is_subset(dom) {
+                        entry.1 = entry.1.intersect(dom);
+                    }
                     return !entry.1.is_empty();
                 }
                 false
