@@ -37,6 +37,10 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
     let mut entered: Vec<State> = vec![Vec::new(); count];
     let mut arrival: Vec<State> = vec![Vec::new(); count];
     let mut decided: Vec<State> = vec![Vec::new(); count];
+    // Per node: the requests of `entered` not yet taken through it. A visit
+    // runs only these (the steps act cube by cube, so the rest gave what
+    // they give already) and adds what they give to `arrival` and `decided`.
+    let mut fresh: Vec<State> = vec![Vec::new(); count];
     // A node visited so often that its requests were widened to everything (once).
     let mut widened = vec![false; count];
     let mut visits = vec![0usize; count];
@@ -62,21 +66,27 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
                 if !*flag {
                     *flag = true;
                     *slot = vec![Sym::anything(Cube::top())];
+                    if let Some(pending) = fresh.get_mut(node) {
+                        *pending = vec![Sym::anything(Cube::top())];
+                    }
                 } else {
                     continue;
                 }
             }
         }
-        let mut arrived = exec.open_step(entered.get(node).cloned().unwrap_or_default(), node);
-        if node == create {
+        let delta = fresh.get_mut(node).map(std::mem::take).unwrap_or_default();
+        let mut arrived = exec.open_step(delta, node);
+        if node == create && visits.get(node) == Some(&1) {
             arrived.extend(initial.iter().cloned());
             arrived = exec.tidy(arrived);
         }
-        if let Some(slot) = arrival.get_mut(node) {
-            *slot = arrived.clone();
-        }
         if arrived.is_empty() {
             continue;
+        }
+        if let Some(slot) = arrival.get_mut(node) {
+            let mut all = std::mem::take(slot);
+            all.extend(arrived.iter().cloned());
+            *slot = exec.tidy(all);
         }
         let Some(ir_node) = exec.model.workflow.nodes.get(node) else { continue };
         if ir_node.kind == NodeKind::Archive {
@@ -94,7 +104,9 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             arrivals.push(exec.take_by_deadline(&arrived, node, index, returns));
         }
         if let Some(slot) = decided.get_mut(node) {
-            *slot = now_decided;
+            let mut all = std::mem::take(slot);
+            all.extend(now_decided);
+            *slot = exec.tidy(all);
         }
         for (target, state) in arrivals {
             if state.is_empty() || exec.model.workflow.nodes.get(target).is_none_or(|n| n.kind == NodeKind::Archive) {
@@ -129,6 +141,17 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             } else {
                 exec.tidy(joined)
             };
+            // What the node has not seen yet: the cubes no earlier one covers.
+            let unseen: State = joined
+                .iter()
+                .filter(|sym| !old.iter().any(|kept| sym.cube.is_subset(&kept.cube, exec.model)))
+                .cloned()
+                .collect();
+            if let Some(pending) = fresh.get_mut(target) {
+                let mut all = std::mem::take(pending);
+                all.extend(unseen);
+                *pending = exec.tidy(all);
+            }
             if let Some(slot) = entered.get_mut(target) {
                 *slot = joined;
             }
