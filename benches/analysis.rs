@@ -34,6 +34,10 @@ use flowc::org::MemoryDirectory;
 
 use generate::Size;
 
+/// The allocator of the `flowc` binary, so both sides time what `flowc check` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     write_inputs();
     divan::main();

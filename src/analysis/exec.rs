@@ -689,10 +689,12 @@ pub struct Exec<'m, 'p> {
 
 impl Exec<'_, '_> {
     /// A formula over canonical variables, for this sym's moment.
-    fn moment(&self, sym: &Sym, formula: &Formula) -> Formula {
+    fn moment<'f>(&self, sym: &Sym, formula: &'f Formula) -> std::borrow::Cow<'f, Formula> {
         match self.mode {
-            Mode::Project => formula.clone(),
-            Mode::Version => formula.rename(&|var| sym.current.get(&var).copied().unwrap_or(var)),
+            Mode::Project => std::borrow::Cow::Borrowed(formula),
+            Mode::Version => {
+                std::borrow::Cow::Owned(formula.rename(&|var| sym.current.get(&var).copied().unwrap_or(var)))
+            }
         }
     }
 
@@ -709,6 +711,8 @@ impl Exec<'_, '_> {
                 sym.satisfiable = false;
             }
             match dnf(&at_moment, &sym.cube, self.model) {
+                // The formula already held: the same requests, still known possible.
+                Ok(cubes) if cubes.len() == 1 && cubes.first() == Some(&sym.cube) => out.push(sym),
                 Ok(cubes) => {
                     for cube in cubes {
                         out.push(Sym {
