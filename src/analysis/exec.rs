@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use super::logic::{dnf, Cube, Dom, Formula, Intervals, Sorts, VarId};
 use super::model::{Base, Key, Model};
-use super::solve::{project, solve};
+use super::solve::{feasible, project};
 use crate::ir::{NodeKind, Stmt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -715,12 +715,13 @@ impl Exec<'_, '_> {
                 Ok(cubes) if cubes.len() == 1 && cubes.first() == Some(&sym.cube) => out.push(sym),
                 Ok(cubes) => {
                     for cube in cubes {
+                        let satisfiable = sym.satisfiable && inequalities_untouched(&sym.cube, &cube);
                         out.push(Sym {
                             cube,
                             current: sym.current.clone(),
                             steps: sym.steps.clone(),
                             dirty: sym.dirty.clone(),
-                            satisfiable: false,
+                            satisfiable,
                         });
                     }
                 }
@@ -747,18 +748,31 @@ impl Exec<'_, '_> {
 
     /// Drops empty cubes, merges duplicates, and in `Project` mode keeps the list short.
     pub fn tidy(&self, state: State) -> State {
+        // The fixpoint asks the solver only where a list is merged and where
+        // a node's requests are kept (`settle`): between the two, a cube it
+        // would find impossible only costs a little work, and asking after
+        // every step was most of the fixpoint's time (on the generated
+        // workflow, 125,000 questions and not one impossible cube).
+        let solve_now = self.mode == Mode::Version;
         let mut out: State = Vec::with_capacity(state.len());
         for mut sym in state {
             if !sym.satisfiable {
                 if sym.cube.is_trivially_empty() {
                     continue;
                 }
-                if !sym.cube.lins.is_empty() && solve(&sym.cube, self.model).is_unsat() {
-                    continue;
+                if sym.cube.lins.is_empty() {
+                    sym.satisfiable = true;
+                } else if solve_now {
+                    let unsat = feasible(&sym.cube, self.model).is_unsat();
+                    if unsat {
+                        continue;
+                    }
+                    sym.satisfiable = true;
                 }
-                sym.satisfiable = true;
             }
             if self.mode == Mode::Project {
+                // A cube within another is dropped. (An impossible cube can
+                // never contain a possible one: this drops nothing possible.)
                 if out.iter().any(|kept| sym.cube.is_subset(&kept.cube, self.model)) {
                     continue;
                 }
@@ -767,7 +781,28 @@ impl Exec<'_, '_> {
             out.push(sym);
         }
         if self.mode == Mode::Project && out.len() > self.cube_cap {
-            out = merge(out, self.cube_cap, self.model);
+            // Never widen a hull with an impossible cube.
+            out = self.settle(out);
+            if out.len() > self.cube_cap {
+                out = merge(out, self.cube_cap, self.model);
+            }
+        }
+        out
+    }
+
+    /// Drops the cubes the solver finds impossible, asking only of those not
+    /// yet known possible: what the fixpoint keeps for a node.
+    pub fn settle(&self, state: State) -> State {
+        let mut out: State = Vec::with_capacity(state.len());
+        for mut sym in state {
+            if !sym.satisfiable {
+                let unsat = sym.cube.is_trivially_empty() || feasible(&sym.cube, self.model).is_unsat();
+                if unsat {
+                    continue;
+                }
+                sym.satisfiable = true;
+            }
+            out.push(sym);
         }
         out
     }
@@ -1123,6 +1158,18 @@ impl Exec<'_, '_> {
         let before: &[_] = self.prepared.before.get(target).map_or(&[], Vec::as_slice);
         self.run(state, &before)
     }
+}
+
+/// Whether `narrowed` (a narrowing of `cube`) has the same inequalities,
+/// over the same domains of their variables, and no empty domain: then a
+/// possible `cube` stays possible — the inequalities have the same
+/// solutions, and the other variables each keep a value of their own.
+/// (In the large generated workflow most narrowings are of this kind, and
+/// the solver never found one of them impossible.)
+fn inequalities_untouched(cube: &Cube, narrowed: &Cube) -> bool {
+    cube.lins == narrowed.lins
+        && !narrowed.is_trivially_empty()
+        && cube.lins.iter().all(|linear| linear.vars().all(|var| cube.dom(var) == narrowed.dom(var)))
 }
 
 /// Merges a long list of cubes into `cap` by pairing the most alike: the

@@ -11,7 +11,7 @@ use super::logic::{dnf, Formula, VarId};
 use super::model::{Key, Model};
 use super::reach::{fixpoint, Reach};
 use super::replay::{build_trace, display_of, everyone, replay, universal_directory, Replayed};
-use super::solve::{solve, Model as Solution, Outcome};
+use super::solve::{feasible, Model as Solution, Outcome};
 use super::witness::{search, Limits};
 use super::{Example, Expect, Finding, Report};
 use crate::check::Analysis;
@@ -138,7 +138,7 @@ impl Context<'_, '_> {
                 }
             };
             for cube in cubes {
-                match solve(&cube, &self.model) {
+                match feasible(&cube, &self.model) {
                     Outcome::Unsat => {}
                     Outcome::Unknown => undecided = true,
                     Outcome::Sat(_) => {
@@ -366,7 +366,7 @@ impl Context<'_, '_> {
         self.reach
             .arrival
             .get(node)
-            .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()))
+            .is_some_and(|state| state.iter().any(|sym| !feasible(&sym.cube, &self.model).is_unsat()))
     }
 
     /// Whether some request at `node` passes its required fields and each
@@ -377,7 +377,7 @@ impl Context<'_, '_> {
         let required = self.prepared.required.get(node).cloned().unwrap_or(Formula::True);
         let possible = |formula: &Formula| {
             arrival.iter().any(|sym| match dnf(formula, &sym.cube, &self.model) {
-                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
                 Err(_) => true,
             })
         };
@@ -417,7 +417,7 @@ impl Context<'_, '_> {
         let query = Formula::and(parts);
         self.reach.arrival.get(node).is_some_and(|state| {
             state.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
-                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
                 Err(_) => true,
             })
         })
@@ -447,7 +447,7 @@ impl Context<'_, '_> {
                 let mut cube = sym.cube.clone();
                 self.prepared.add_blank(&mut cube, &at_moment, &self.model);
                 match dnf(&at_moment, &cube, &self.model) {
-                    Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                    Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
                     Err(_) => true,
                 }
             });
@@ -684,7 +684,7 @@ impl Context<'_, '_> {
         empty.vars(&mut vars);
         let query = Formula::and(vec![empty.clone(), self.prepared.aggregate_facts_for(&vars)]);
         let possible = entered.iter().any(|sym| match dnf(&query, &sym.cube, &self.model) {
-            Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+            Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
             Err(_) => false,
         });
         if !possible {
@@ -739,7 +739,7 @@ impl Context<'_, '_> {
             formula.vars(&mut vars);
             let query = Formula::and(vec![formula.clone(), context.prepared.aggregate_facts_for(&vars)]);
             entered.iter().any(|sym| match dnf(&query, &sym.cube, &context.model) {
-                Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &context.model).is_unsat()),
+                Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &context.model).is_unsat()),
                 Err(_) => false,
             })
         };
@@ -879,7 +879,7 @@ impl Context<'_, '_> {
             } else {
                 self.reach.entered.get(node).is_some_and(|entered| {
                     entered.iter().any(|sym| match dnf(&empty, &sym.cube, &self.model) {
-                        Ok(cubes) => cubes.iter().any(|cube| !solve(cube, &self.model).is_unsat()),
+                        Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
                         Err(_) => false,
                     })
                 })

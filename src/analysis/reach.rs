@@ -80,6 +80,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             arrived.extend(initial.iter().cloned());
             arrived = exec.tidy(arrived);
         }
+        let arrived = exec.settle(arrived);
         if arrived.is_empty() {
             continue;
         }
@@ -94,6 +95,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         }
         let return_count = ir_node.returns.len();
         let now_decided = exec.decide(arrived.clone(), node);
+        let now_decided = exec.settle(now_decided);
         let mut arrivals: Vec<(usize, State)> = Vec::new();
         arrivals.extend(exec.take_exits(&now_decided, node));
         for index in 0..return_count {
@@ -116,6 +118,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
                 Some(live) => exec.keep_only(state, live),
                 None => state,
             };
+            let state = exec.settle(state);
             let Some(old) = entered.get(target) else { continue };
             let grows = state.iter().any(|sym| !old.iter().any(|kept| sym.cube.is_subset(&kept.cube, exec.model)));
             if !grows {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::findings::Context;
 use super::logic::{dnf, Cube, Dom, Formula, Linear, VarId};
 use super::model::{Class, Key};
-use super::solve::{project, solve, Outcome};
+use super::solve::{feasible, project, solve, Outcome};
 use crate::check::types::FieldKind;
 use crate::runtime::values::dates::Date;
 
@@ -104,7 +104,7 @@ impl Context<'_, '_> {
             .reach
             .decided
             .get(index)
-            .is_some_and(|state| state.iter().any(|sym| !solve(&sym.cube, &self.model).is_unsat()));
+            .is_some_and(|state| state.iter().any(|sym| !feasible(&sym.cube, &self.model).is_unsat()));
         let facts = self.prepared.facts_for(index, &read);
         let decided: Vec<Cube> = self
             .reach

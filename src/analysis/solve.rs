@@ -70,6 +70,17 @@ const SPLIT_LIMIT: usize = 64;
 const ROW_LIMIT: usize = 2000;
 
 pub fn solve(cube: &Cube, sorts: &dyn Prefer) -> Outcome {
+    solve_with(cube, sorts, true)
+}
+
+/// Whether the cube has a solution, as `solve` decides it, without choosing
+/// a value for the variables no inequality reads (a non-empty domain each):
+/// the model of a `Sat` holds only the inequalities' variables.
+pub fn feasible(cube: &Cube, sorts: &dyn Prefer) -> Outcome {
+    solve_with(cube, sorts, false)
+}
+
+fn solve_with(cube: &Cube, sorts: &dyn Prefer, whole_model: bool) -> Outcome {
     if cube.is_trivially_empty() {
         return Outcome::Unsat;
     }
@@ -79,6 +90,12 @@ pub fn solve(cube: &Cube, sorts: &dyn Prefer) -> Outcome {
     linear_vars.dedup();
     for (var, dom) in &cube.doms {
         if linear_vars.binary_search(var).is_ok() {
+            continue;
+        }
+        if !whole_model {
+            if dom.is_empty() {
+                return Outcome::Unsat;
+            }
             continue;
         }
         match pick(*var, dom, sorts) {
