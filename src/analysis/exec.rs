@@ -441,34 +441,53 @@ impl Prepared {
         let horizon = if count <= SMALL_WORKFLOW { usize::MAX } else { HORIZON };
         let mut live: Vec<HashMap<VarId, usize>> =
             reads.iter().map(|vars| vars.iter().map(|var| (*var, 0usize)).collect()).collect();
-        loop {
-            let mut changed = false;
-            for (index, node) in workflow.nodes.iter().enumerate().rev() {
-                let mut add: Vec<(VarId, usize)> = Vec::new();
-                for target in node.exits.iter().chain(&node.returns).map(|exit| exit.target) {
-                    let (Some(needed), Some(written), Some(read)) =
-                        (live.get(target), killed.get(target), reads.get(target))
-                    else {
-                        continue;
-                    };
-                    for (&var, &distance) in needed {
-                        let through = written.binary_search(&var).is_err() || read.binary_search(&var).is_ok();
-                        if through && distance < horizon {
-                            add.push((var, distance + 1));
-                        }
-                    }
+        // A worklist: a node whose needs grew passes them on to the nodes
+        // before it (each need at its shortest distance; the distances only
+        // shrink, so this ends).
+        let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); count];
+        for (index, node) in workflow.nodes.iter().enumerate() {
+            for target in node.exits.iter().chain(&node.returns).map(|exit| exit.target) {
+                if let Some(list) = predecessors.get_mut(target) {
+                    list.push(index);
                 }
-                let Some(slot) = live.get_mut(index) else { continue };
-                for (var, distance) in add {
+            }
+        }
+        let mut queue: std::collections::VecDeque<usize> = (0..count).rev().collect();
+        let mut queued = vec![true; count];
+        while let Some(target) = queue.pop_front() {
+            if let Some(flag) = queued.get_mut(target) {
+                *flag = false;
+            }
+            let (Some(needed), Some(written), Some(read)) = (live.get(target), killed.get(target), reads.get(target))
+            else {
+                continue;
+            };
+            let passed: Vec<(VarId, usize)> = needed
+                .iter()
+                .filter(|(var, distance)| {
+                    let through = written.binary_search(var).is_err() || read.binary_search(var).is_ok();
+                    through && **distance < horizon
+                })
+                .map(|(&var, &distance)| (var, distance + 1))
+                .collect();
+            for &previous in predecessors.get(target).into_iter().flatten() {
+                let Some(slot) = live.get_mut(previous) else { continue };
+                let mut changed = false;
+                for &(var, distance) in &passed {
                     let entry = slot.entry(var).or_insert(usize::MAX);
                     if distance < *entry {
                         *entry = distance;
                         changed = true;
                     }
                 }
-            }
-            if !changed {
-                break;
+                if changed {
+                    if let Some(flag) = queued.get_mut(previous) {
+                        if !*flag {
+                            *flag = true;
+                            queue.push_back(previous);
+                        }
+                    }
+                }
             }
         }
         live.into_iter()
@@ -914,7 +933,7 @@ impl Exec<'_, '_> {
                                 cube = project(&cube, dependent, self.model);
                             }
                         }
-                        let renamed = cube.rename(&|var| if var == new { canonical } else { var }, self.model);
+                        let renamed = cube.rename_one(new, canonical, self.model);
                         if let Some(cube) = renamed {
                             out.push(Sym {
                                 cube,

@@ -648,6 +648,37 @@ impl Cube {
         self.dom(var).is_some() || self.lins.iter().any(|linear| linear.mentions(var))
     }
 
+    /// Renames one variable, `from`, to `to`: what `rename` does with a map
+    /// that changes only `from`, without rebuilding the rest of the cube
+    /// when `to` is not constrained already (an assignment's new value
+    /// becoming the field's, after the old value was forgotten).
+    pub fn rename_one(&self, from: VarId, to: VarId, sorts: &dyn Sorts) -> Option<Cube> {
+        if self.mentions(to) {
+            return self.rename(&|var| if var == from { to } else { var }, sorts);
+        }
+        let mut out = self.clone();
+        if let Ok(at) = out.doms.binary_search_by_key(&from, |entry| entry.0) {
+            let (_, dom) = out.doms.remove(at);
+            let at = out.doms.binary_search_by_key(&to, |entry| entry.0).unwrap_or_else(|at| at);
+            out.doms.insert(at, (to, dom));
+        }
+        if out.lins.iter().any(|linear| linear.mentions(from)) {
+            let mut lins = Vec::with_capacity(out.lins.len());
+            for linear in &out.lins {
+                if linear.mentions(from) {
+                    let terms = linear.terms.iter().map(|&(var, c)| (if var == from { to } else { var }, c)).collect();
+                    lins.push(Linear::new(terms, linear.constant)?);
+                } else {
+                    lins.push(linear.clone());
+                }
+            }
+            lins.sort();
+            lins.dedup();
+            out.lins = lins;
+        }
+        Some(out)
+    }
+
     /// Renames variables (onto another moment's).
     pub fn rename(&self, map: &dyn Fn(VarId) -> VarId, sorts: &dyn Sorts) -> Option<Cube> {
         let mut out = Cube::top();
