@@ -499,6 +499,33 @@ impl Prepared {
             .collect()
     }
 
+    /// Per node: what its exits can still need of a request once it is
+    /// decided — what their conditions and blocks read, and what is live
+    /// where they lead. The fixpoint forgets the rest before taking the
+    /// exits, so requests that differ only in values nobody reads again
+    /// (a branch of the `after` block) are one cube, not several.
+    pub fn live_after_decision(&self, model: &Model<'_>) -> Vec<Vec<VarId>> {
+        let workflow = model.workflow;
+        (0..workflow.nodes.len())
+            .map(|index| {
+                let mut vars: Vec<VarId> = Vec::new();
+                for formula in self.exits.get(index).into_iter().flatten().flatten() {
+                    formula.vars(&mut vars);
+                }
+                for block in self.exit_blocks.get(index).into_iter().flatten() {
+                    block_reads(block, &mut vars);
+                }
+                let node = workflow.nodes.get(index);
+                for target in node.into_iter().flat_map(|node| node.exits.iter().map(|exit| exit.target)) {
+                    vars.extend(self.live.get(target).into_iter().flatten());
+                }
+                vars.sort_unstable();
+                vars.dedup();
+                vars
+            })
+            .collect()
+    }
+
     /// The facts at the moment the exits of `node` are tried that bear on
     /// `seeds`: the validate rules (but those its `after` block may break)
     /// and the aggregates' rules that share a variable with them, or with

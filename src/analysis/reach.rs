@@ -50,6 +50,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         Some(live) => exec.keep_only(initial, live),
         None => initial,
     };
+    let live_after = exec.prepared.live_after_decision(exec.model);
     let mut queue: VecDeque<usize> = VecDeque::from([create]);
     let mut queued = vec![false; count];
     if let Some(flag) = queued.get_mut(create) {
@@ -97,7 +98,13 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         let now_decided = exec.decide(arrived.clone(), node);
         let now_decided = exec.settle(now_decided);
         let mut arrivals: Vec<(usize, State)> = Vec::new();
-        arrivals.extend(exec.take_exits(&now_decided, node));
+        // What the exits no longer need is forgotten before they are taken
+        // (`decided` keeps it, for the questions asked at the node).
+        let for_exits = match live_after.get(node) {
+            Some(live) => exec.keep_only(now_decided.clone(), live),
+            None => now_decided.clone(),
+        };
+        arrivals.extend(exec.take_exits(&for_exits, node));
         for index in 0..return_count {
             arrivals.push(exec.take_return(&arrived, node, index));
         }
