@@ -439,7 +439,8 @@ impl Prepared {
         // reads: the states stay small, so the fixpoint stays linear; what is
         // forgotten only makes more requests possible.
         let horizon = if count <= SMALL_WORKFLOW { usize::MAX } else { HORIZON };
-        let mut live: Vec<HashMap<VarId, usize>> =
+        // Per node, sorted by variable: each need and its distance in exits.
+        let mut live: Vec<Vec<(VarId, usize)>> =
             reads.iter().map(|vars| vars.iter().map(|var| (*var, 0usize)).collect()).collect();
         // A worklist: a node whose needs grew passes them on to the nodes
         // before it (each need at its shortest distance; the distances only
@@ -466,19 +467,15 @@ impl Prepared {
                 .iter()
                 .filter(|(var, distance)| {
                     let through = written.binary_search(var).is_err() || read.binary_search(var).is_ok();
-                    through && **distance < horizon
+                    through && *distance < horizon
                 })
-                .map(|(&var, &distance)| (var, distance + 1))
+                .map(|&(var, distance)| (var, distance + 1))
                 .collect();
             for &previous in predecessors.get(target).into_iter().flatten() {
                 let Some(slot) = live.get_mut(previous) else { continue };
-                let mut changed = false;
-                for &(var, distance) in &passed {
-                    let entry = slot.entry(var).or_insert(usize::MAX);
-                    if distance < *entry {
-                        *entry = distance;
-                        changed = true;
-                    }
+                let (merged, changed) = merge_needs(slot, &passed);
+                if changed {
+                    *slot = merged;
                 }
                 if changed {
                     if let Some(flag) = queued.get_mut(previous) {
@@ -490,13 +487,7 @@ impl Prepared {
                 }
             }
         }
-        live.into_iter()
-            .map(|map| {
-                let mut vars: Vec<VarId> = map.into_keys().collect();
-                vars.sort_unstable();
-                vars
-            })
-            .collect()
+        live.into_iter().map(|needs| needs.into_iter().map(|(var, _)| var).collect()).collect()
     }
 
     /// Per node: what its exits can still need of a request once it is
@@ -622,6 +613,39 @@ impl Prepared {
         out.dedup();
         out
     }
+}
+
+/// Two sorted lists of needs as one, each at its shorter distance; and
+/// whether that differs from `have`.
+fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> (Vec<(VarId, usize)>, bool) {
+    let mut out = Vec::with_capacity(have.len() + add.len());
+    let mut changed = false;
+    let (mut mine, mut theirs) = (have.iter().peekable(), add.iter().peekable());
+    loop {
+        match (mine.peek(), theirs.peek()) {
+            (Some(&&(a, da)), Some(&&(b, db))) if a == b => {
+                changed |= db < da;
+                out.push((a, da.min(db)));
+                mine.next();
+                theirs.next();
+            }
+            (Some(&&(a, da)), Some(&&(b, _))) if a < b => {
+                out.push((a, da));
+                mine.next();
+            }
+            (_, Some(&&(b, db))) => {
+                changed = true;
+                out.push((b, db));
+                theirs.next();
+            }
+            (Some(&&(a, da)), None) => {
+                out.push((a, da));
+                mine.next();
+            }
+            (None, None) => break,
+        }
+    }
+    (out, changed)
 }
 
 /// The examples' budget per workflow (see `Prepared::search_work_left`):
@@ -1245,4 +1269,18 @@ pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {
     }
     out.lins = a.lins.iter().filter(|linear| b.lins.contains(linear)).cloned().collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_needs;
+
+    #[test]
+    fn needs_merge_at_the_shorter_distance() {
+        let have = [(1, 0), (3, 2), (7, 1)];
+        assert_eq!(merge_needs(&have, &[(3, 2), (7, 3)]), (have.to_vec(), false));
+        assert_eq!(merge_needs(&have, &[(0, 4), (3, 1), (9, 1)]), (vec![(0, 4), (1, 0), (3, 1), (7, 1), (9, 1)], true));
+        assert_eq!(merge_needs(&[], &[(2, 1)]), (vec![(2, 1)], true));
+        assert_eq!(merge_needs(&have, &[]), (have.to_vec(), false));
+    }
 }
