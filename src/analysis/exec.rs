@@ -1047,9 +1047,9 @@ impl Exec<'_, '_> {
         // path search adds each as a formula first reads it (`add_blank`).
         let sym = Sym { cube: Cube::top(), current: HashMap::new(), steps, dirty: Vec::new(), satisfiable: true };
         let edits: &[_] = self.prepared.edits.get(create).map_or(&[], Vec::as_slice);
-        let state = self.havoc(vec![sym], &edits, true);
+        let state = self.havoc(vec![sym], edits, true);
         let before: &[_] = self.prepared.before.get(create).map_or(&[], Vec::as_slice);
-        let state = self.run(state, &before);
+        let state = self.run(state, before);
         self.open_step(state, create)
     }
 
@@ -1061,7 +1061,7 @@ impl Exec<'_, '_> {
             }
         }
         let edits: &[_] = self.prepared.edits.get(node).map_or(&[], Vec::as_slice);
-        self.havoc(state, &edits, true)
+        self.havoc(state, edits, true)
     }
 
     /// From arrival to the moment the exits are tried: `required`,
@@ -1110,7 +1110,7 @@ impl Exec<'_, '_> {
             }
         }
         let after: &[_] = self.prepared.after.get(node).map_or(&[], Vec::as_slice);
-        self.run(state, &after)
+        self.run(state, after)
     }
 
     /// The requests that take exit `index` of `node` (from the decision
@@ -1142,7 +1142,7 @@ impl Exec<'_, '_> {
         }
         let block =
             self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice);
-        let state = self.run(state, &block);
+        let state = self.run(state, block);
         (target, self.enter(state, target))
     }
 
@@ -1170,7 +1170,7 @@ impl Exec<'_, '_> {
             }
             let block =
                 self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice);
-            let state = self.run(state, &block);
+            let state = self.run(state, block);
             out.push((target, self.enter(state, target)));
         }
         out
@@ -1194,7 +1194,7 @@ impl Exec<'_, '_> {
         } else {
             self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice)
         };
-        let state = self.run(state, &block);
+        let state = self.run(state, block);
         (target, self.enter(state, target))
     }
 
@@ -1226,7 +1226,7 @@ impl Exec<'_, '_> {
             return state;
         }
         let before: &[_] = self.prepared.before.get(target).map_or(&[], Vec::as_slice);
-        self.run(state, &before)
+        self.run(state, before)
     }
 }
 
