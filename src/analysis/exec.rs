@@ -392,15 +392,19 @@ impl Prepared {
 
     /// The blank values still held at `node` by the variables among `vars`.
     pub fn blank_facts(&self, node: usize, vars: &[VarId]) -> Vec<Formula> {
-        let mut parts = Vec::new();
-        for &var in vars {
-            let Some(dom) = self.blank_dom(var) else { continue };
-            let Some(deps) = self.var_deps.get(&var) else { continue };
-            if deps.iter().all(|base| !self.written.before(node, base)) {
-                parts.push(Formula::dom(var, dom.clone()));
-            }
-        }
-        parts
+        vars.iter().filter_map(|&var| self.still_blank(node, var).map(|dom| Formula::dom(var, dom.clone()))).collect()
+    }
+
+    /// Whether some variable among `vars` still holds its blank value at `node` (`blank_facts` is not empty).
+    pub fn any_still_blank(&self, node: usize, vars: &[VarId]) -> bool {
+        vars.iter().any(|&var| self.still_blank(node, var).is_some())
+    }
+
+    /// The blank value of `var` if nobody can have written it before `node`.
+    fn still_blank(&self, node: usize, var: VarId) -> Option<&Dom> {
+        let dom = self.blank_dom(var)?;
+        let deps = self.var_deps.get(&var)?;
+        deps.iter().all(|base| !self.written.before(node, base)).then_some(dom)
     }
 
     /// What each node reads, then backwards along exits and returns: a

@@ -387,7 +387,7 @@ impl Context<'_, '_> {
         for (validate, vars) in &self.prepared.validates {
             // A rule over values people may have written holds for some of
             // them; what can make it fail for all is a blank value nobody wrote.
-            if self.prepared.blank_facts(node, vars).is_empty() {
+            if !self.prepared.any_still_blank(node, vars) {
                 continue;
             }
             let mut seeds = vars.clone();
