@@ -1398,7 +1398,12 @@ impl Hasher for IdHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits depending only on the low bytes
+        // of the input ("E0", the same for every employee id), and the hash
+        // table picks a bucket by the low bits: without this every lookup
+        // walked a long chain of equal-prefix ids comparing strings. The
+        // high bits are well mixed; rotate them down (as rustc-hash 2 does).
+        self.hash.rotate_left(26)
     }
 }
 
@@ -1510,4 +1515,24 @@ fn find_cycles(next: &[Option<usize>]) -> Vec<Vec<usize>> {
 fn chain_text<'a>(cycle: &[usize], id_of: impl Fn(usize) -> Option<&'a str>) -> String {
     let ids: Vec<&str> = cycle.iter().chain(cycle.first()).filter_map(|&position| id_of(position)).collect();
     ids.join(" → ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    use super::IdHasher;
+
+    /// The hash table picks a bucket by the low bits: ids that differ only
+    /// in their later characters must still spread over the buckets.
+    #[test]
+    fn ids_with_a_common_prefix_spread_over_the_low_bits() {
+        let build = BuildHasherDefault::<IdHasher>::default();
+        let mut buckets = std::collections::HashSet::new();
+        for number in 0..4096 {
+            buckets.insert(build.hash_one(format!("E{number:06}")) & 0xfff);
+        }
+        // 4,096 ids into 4,096 buckets: a good hash fills about 63% of them.
+        assert!(buckets.len() > 2000, "only {} of 4096 buckets used", buckets.len());
+    }
 }
