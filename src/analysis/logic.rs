@@ -795,6 +795,7 @@ impl fmt::Display for Linear {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

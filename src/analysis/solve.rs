@@ -418,6 +418,7 @@ pub fn project(cube: &Cube, var: VarId, sorts: &dyn Sorts) -> Cube {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::super::logic::{Intervals, Sort};
     use super::*;

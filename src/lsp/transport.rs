@@ -367,6 +367,7 @@ impl<W: Write> Writer<W> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
