@@ -131,7 +131,7 @@ pub struct Prepared {
     /// entries visited times the rules assumed over them (`SEARCH_WORK` per workflow): a large workflow's
     /// findings get examples until it is spent, so the analysis's time stays
     /// bounded whatever the workflow's size.
-    pub search_work_left: std::cell::Cell<usize>,
+    search_work_left: std::cell::Cell<usize>,
     /// Per node: the canonical variables whose value on entering the node
     /// can still matter — read by it or a node after it before anyone
     /// writes them again. The fixpoint forgets the rest.
@@ -388,6 +388,23 @@ impl Prepared {
     /// later version, or a value the blank form does not fix).
     pub fn blank_dom(&self, var: VarId) -> Option<&Dom> {
         self.blank.get(var as usize).and_then(Option::as_ref)
+    }
+
+    /// Takes `cost` from the examples' budget; `false` (and the budget spent
+    /// for good) when what is left does not cover it.
+    pub fn spend_search_work(&self, cost: usize) -> bool {
+        let left = self.search_work_left.get();
+        if left < cost {
+            self.search_work_left.set(0);
+            return false;
+        }
+        self.search_work_left.set(left - cost);
+        true
+    }
+
+    /// Whether the examples' budget is spent: no more examples are searched for.
+    pub fn examples_spent(&self) -> bool {
+        self.search_work_left.get() == 0
     }
 
     /// The blank values still held at `node` by the variables among `vars`.
@@ -834,14 +851,8 @@ impl Exec<'_, '_> {
                 if sym.cube.is_trivially_empty() {
                     continue;
                 }
-                if sym.cube.lins.is_empty() {
-                    sym.satisfiable = true;
-                } else if solve_now {
-                    let unsat = feasible(&sym.cube, self.model).is_unsat();
-                    if unsat {
-                        continue;
-                    }
-                    sym.satisfiable = true;
+                if (sym.cube.lins.is_empty() || solve_now) && !self.found_possible(&mut sym) {
+                    continue;
                 }
             }
             if self.mode == Mode::Project {
@@ -869,16 +880,20 @@ impl Exec<'_, '_> {
     pub fn settle(&self, state: State) -> State {
         let mut out: State = Vec::with_capacity(state.len());
         for mut sym in state {
-            if !sym.satisfiable {
-                let unsat = sym.cube.is_trivially_empty() || feasible(&sym.cube, self.model).is_unsat();
-                if unsat {
-                    continue;
-                }
-                sym.satisfiable = true;
+            if self.found_possible(&mut sym) {
+                out.push(sym);
             }
-            out.push(sym);
         }
         out
+    }
+
+    /// Whether the sym's requests are possible, asking the solver only if
+    /// not known yet (and remembering its answer).
+    fn found_possible(&self, sym: &mut Sym) -> bool {
+        if !sym.satisfiable {
+            sym.satisfiable = !feasible(&sym.cube, self.model).is_unsat();
+        }
+        sym.satisfiable
     }
 
     /// Forgets (or re-versions) everything depending on `bases`; new
@@ -1138,6 +1153,12 @@ impl Exec<'_, '_> {
             };
             state = self.assume(state, &formula);
         }
+        self.leave_by_exit(state, node, index, target)
+    }
+
+    /// The requests that take exit `index` of `node`: the step records it,
+    /// the exit's block runs, and they enter `target`.
+    fn leave_by_exit(&mut self, mut state: State, node: usize, index: usize, target: usize) -> (usize, State) {
         for sym in &mut state {
             if let Some(step) = sym.steps.last_mut() {
                 step.taken = Some(index);
@@ -1162,20 +1183,11 @@ impl Exec<'_, '_> {
             let condition = condition.clone().unwrap_or(Formula::True);
             let target =
                 self.model.workflow.nodes.get(node).and_then(|n| n.exits.get(index)).map_or(node, |exit| exit.target);
-            let mut state = self.assume(rest.clone(), &condition);
+            let state = self.assume(rest.clone(), &condition);
             if !forks && index + 1 < exits.len() {
                 rest = self.assume(rest, &Formula::not(condition));
             }
-            for sym in &mut state {
-                if let Some(step) = sym.steps.last_mut() {
-                    step.taken = Some(index);
-                    step.act = Act::Submit;
-                }
-            }
-            let block =
-                self.prepared.exit_blocks.get(node).and_then(|blocks| blocks.get(index)).map_or(&[][..], Vec::as_slice);
-            let state = self.run(state, block);
-            out.push((target, self.enter(state, target)));
+            out.push(self.leave_by_exit(state, node, index, target));
         }
         out
     }

@@ -355,12 +355,6 @@ impl Context<'_, '_> {
         possible
     }
 
-    /// Whether the workflow's budget for examples is spent: a finding shown
-    /// only with an example is then not looked for at all.
-    fn examples_spent(&self) -> bool {
-        self.prepared.search_work_left.get() == 0
-    }
-
     /// Whether some request is at `node` when it arrives (before its checks).
     fn arrives(&self, node: usize) -> bool {
         self.reach
@@ -823,7 +817,7 @@ impl Context<'_, '_> {
     /// makes the comparison false, which is rarely what was meant.
     fn field_flow(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
-        if self.examples_spent() {
+        if self.prepared.examples_spent() {
             return out; // reported only with a replayed example
         }
         let Some(ir_node) = self.node(node).cloned() else { return out };
@@ -1097,7 +1091,7 @@ impl Context<'_, '_> {
     /// written first (which is how a more specific exit is meant to win).
     fn overlapping_exits(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
-        if self.examples_spent() {
+        if self.prepared.examples_spent() {
             return out; // reported only with a replayed example
         }
         let Some(ir_node) = self.node(node).cloned() else { return out };

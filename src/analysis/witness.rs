@@ -50,7 +50,7 @@ pub fn search<T>(
     accept: &mut dyn FnMut(&Model<'_>, &Sym, &Solution) -> Option<T>,
 ) -> Option<T> {
     // The workflow's budget spent: no example, and nothing built to find none.
-    if prepared.search_work_left.get() == 0 {
+    if prepared.examples_spent() {
         return None;
     }
     let mut exec = Exec { model, prepared, mode: Mode::Version, cube_cap: limits.width };
@@ -94,12 +94,9 @@ pub fn search<T>(
         let rules = prepared.validates.len() + prepared.aggregate_parts.len() + 1;
         let entries: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
         let cost = entries.saturating_mul(rules);
-        let left = prepared.search_work_left.get();
-        if left < cost {
-            prepared.search_work_left.set(0);
+        if !prepared.spend_search_work(cost) {
             return None;
         }
-        prepared.search_work_left.set(left - cost);
         let mut check = |base: State, exec: &mut Exec<'_, '_>| -> Option<Option<T>> {
             let at_goal = exec.assume(base, query);
             for sym in &at_goal {
@@ -112,12 +109,9 @@ pub fn search<T>(
                     // copies the whole form at every action: charged as such.
                     let fields = exec.model.form.fields.len() + 1;
                     let replay_cost = fields.saturating_mul(sym.steps.len() + 1).saturating_mul(REPLAY_WORK);
-                    let left = prepared.search_work_left.get();
-                    if left < replay_cost {
-                        prepared.search_work_left.set(0);
+                    if !prepared.spend_search_work(replay_cost) {
                         return Some(None);
                     }
-                    prepared.search_work_left.set(left - replay_cost);
                     if let Some(found) = accept(exec.model, sym, &solution) {
                         return Some(Some(found));
                     }
