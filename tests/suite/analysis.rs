@@ -135,9 +135,23 @@ fn run(
     directory: &dyn Directory,
     example: &Example,
 ) -> (String, Result<Step, RuntimeError>, Request) {
+    let (at, result, before) = replay_trace(compiled, directory, &example.trace);
+    (at, result.map(|(_, step)| step), before)
+}
+
+/// Runs a trace (the analysis's and `flowc diff`'s examples alike): create
+/// as its creator, else the first person allowed to, then each step by
+/// whoever is pending (everyone in turn at an `all` node), the first of
+/// them writing `set`. Returns the node of the last action, its result (the
+/// request after it and its step) and the request before it.
+pub(super) fn replay_trace(
+    compiled: &Compiled,
+    directory: &dyn Directory,
+    trace: &analysis::Trace,
+) -> (String, Result<(Request, Step), RuntimeError>, Request) {
     let runtime = Runtime::new(compiled, directory);
-    let now = DateTime::parse(&example.trace.now).expect("now");
-    let creators: Vec<String> = match &example.trace.creator {
+    let now = DateTime::parse(&trace.now).expect("now");
+    let creators: Vec<String> = match &trace.creator {
         Some(creator) => vec![creator.clone()],
         None => directory.everyone().iter().map(str::to_owned).collect(),
     };
@@ -147,7 +161,7 @@ fn run(
             let new = NewRequest {
                 workflow: None,
                 creator: creator.clone(),
-                form: FormInput::Fields(example.trace.form.clone()),
+                form: FormInput::Fields(trace.form.clone()),
                 sequence: None,
                 started_by: None,
             };
@@ -155,8 +169,8 @@ fn run(
         })
         .expect("someone may create the request");
     let workflow = &compiled.program.workflows[0];
-    let last = example.trace.steps.len() - 1;
-    for (index, step) in example.trace.steps.iter().enumerate() {
+    let last = trace.steps.len() - 1;
+    for (index, step) in trace.steps.iter().enumerate() {
         let at = workflow.nodes[request.node].name.clone();
         assert_eq!(at, step.node, "the trace expects the request at `{}`, it is at `{at}`", step.node);
         let kind = if step.action == "reject" { ActionKind::Reject } else { ActionKind::Submit };
@@ -179,7 +193,7 @@ fn run(
                 Err(_) => true,
             };
             if index == last && moved {
-                return (at, result.map(|(_, step)| step), request);
+                return (at, result, request);
             }
             let (next, _) = result.unwrap_or_else(|error| panic!("step {index} at `{at}` was refused: {error}"));
             request = next;

@@ -86,66 +86,14 @@ struct Ran {
     compiled_node: Option<String>,
 }
 
-/// Runs an example's trace: create (as its creator, else the first person
-/// allowed to), then each step by whoever is pending (all of them in turn
-/// where the node needs everyone), the first of them writing `set`.
+/// Runs an example's trace (as the analysis's examples are run), keeping
+/// what the report compares.
 fn run(compiled: &Compiled, directory: &dyn Directory, example: &flowc::analysis::diff::DiffExample) -> Ran {
-    let runtime = Runtime::new(compiled, directory);
-    let trace = &example.trace;
-    let now = DateTime::parse(&trace.now).expect("now");
-    let creators: Vec<String> = match &trace.creator {
-        Some(creator) => vec![creator.clone()],
-        None => directory.everyone().iter().map(str::to_owned).collect(),
-    };
-    let mut request = creators
-        .iter()
-        .find_map(|creator| {
-            let new = NewRequest {
-                workflow: None,
-                creator: creator.clone(),
-                form: FormInput::Fields(trace.form.clone()),
-                sequence: None,
-                started_by: None,
-            };
-            runtime.create(0, &new, now).ok().map(|(request, _)| request)
-        })
-        .expect("someone may create the request");
+    let (at_last, result, _) = super::analysis::replay_trace(compiled, directory, &example.trace);
     let workflow = &compiled.program.workflows[0];
-    let last = trace.steps.len() - 1;
-    for (index, step) in trace.steps.iter().enumerate() {
-        let at = workflow.nodes[request.node].name.clone();
-        assert_eq!(at, step.node, "the trace expects the request at `{}`, it is at `{at}`", step.node);
-        let mut first = true;
-        loop {
-            let action = Action {
-                by: request.pending[0].clone(),
-                kind: if step.action == "reject" { ActionKind::Reject } else { ActionKind::Submit },
-                opinion: None,
-                set: (first && !step.set.is_empty()).then(|| FormInput::Fields(step.set.clone())),
-                to: Vec::new(),
-                node: None,
-                at: None,
-                request: None,
-            };
-            first = false;
-            let result = runtime.apply(&request, &action, now);
-            let moved = match &result {
-                Ok((next, step)) => step.exit.is_some() || next.archived || next.node != request.node,
-                Err(_) => true,
-            };
-            if index == last && moved {
-                let compiled_node = result.as_ref().ok().map(|(next, _)| workflow.nodes[next.node].name.clone());
-                let after = result.map(|(next, _)| next).map_err(|error| error.code.as_str().to_owned());
-                return Ran { at_last: at, after, compiled_node };
-            }
-            let (next, _) = result.unwrap_or_else(|error| panic!("step {index} at `{at}` was refused: {error}"));
-            request = next;
-            if moved {
-                break;
-            }
-        }
-    }
-    unreachable!("the last step returns")
+    let compiled_node = result.as_ref().ok().map(|(next, _)| workflow.nodes[next.node].name.clone());
+    let after = result.map(|(next, _)| next).map_err(|error| error.code.as_str().to_owned());
+    Ran { at_last, after, compiled_node }
 }
 
 /// What a version did with the example at the node, in the report's terms.
