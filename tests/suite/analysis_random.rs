@@ -22,17 +22,17 @@ use flowc::runtime::values::dates::DateTime;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
-/// xorshift64*: small, fast, reproducible.
-struct Random(u64);
+/// xorshift64*: small, fast, reproducible (the diff suite samples with it too).
+pub(super) struct Random(pub(super) u64);
 
 impl Random {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, bound: u64) -> u64 {
+    pub(super) fn below(&mut self, bound: u64) -> u64 {
         self.next() % bound.max(1)
     }
     fn chance(&mut self, percent: u64) -> bool {

@@ -19,6 +19,8 @@ use flowc::runtime::request::{Action, ActionKind, FormInput, NewRequest, Request
 use flowc::runtime::values::dates::DateTime;
 use serde_json::{json, Map, Value as Json};
 
+use super::analysis_random::Random;
+
 fn cases() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("tests/data/diff")
         .expect("tests/data/diff")
@@ -153,20 +155,6 @@ fn every_example_routes_differently_in_the_runtime() {
         }
     }
     assert!(confirmed >= 6, "only {confirmed} examples were confirmed");
-}
-
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
-    }
 }
 
 /// A random form for the cases' claim: amounts around the thresholds the cases use.
