@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::*;
@@ -15,6 +16,63 @@ fn tokens(world: &World) -> BTreeMap<&'static str, String> {
 }
 
 /// The README's three calls: create a claim, approve it, list an inbox.
+/// Eight clients creating and submitting claims until `stop`, spread over
+/// `addresses`; every answered step goes into `acknowledged` as (request,
+/// steps it has then). A client stops at its first failed call.
+fn load_clients(
+    addresses: &[String],
+    token: &str,
+    acknowledged: &Arc<Mutex<Vec<(i64, usize)>>>,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..8)
+        .map(|index| {
+            let address = addresses[index % addresses.len()].clone();
+            let token = token.to_owned();
+            let acknowledged = acknowledged.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let Ok(answer) = std::panic::catch_unwind(|| {
+                        call(&address, "POST", "/requests", Some(&token), Some(&claim()), &[])
+                    }) else {
+                        break;
+                    };
+                    if answer.status != 201 {
+                        break;
+                    }
+                    let id = answer.json()["id"].as_i64().unwrap();
+                    acknowledged.lock().unwrap().push((id, 1));
+                    let path = format!("/requests/{id}/actions");
+                    let Ok(answer) = std::panic::catch_unwind(|| {
+                        call(&address, "POST", &path, Some(&token), Some(r#"{"do":"submit"}"#), &[])
+                    }) else {
+                        break;
+                    };
+                    if answer.status != 200 {
+                        break;
+                    }
+                    acknowledged.lock().unwrap().push((id, 2));
+                }
+            })
+        })
+        .collect()
+}
+
+/// Every acknowledged request is on `server`, with at least the steps acknowledged.
+fn assert_acknowledged_kept(server: &Server, token: &str, acknowledged: &[(i64, usize)], what: &str) {
+    let mut steps_of: BTreeMap<i64, usize> = BTreeMap::new();
+    for (id, steps) in acknowledged {
+        let entry = steps_of.entry(*id).or_default();
+        *entry = (*entry).max(*steps);
+    }
+    for (id, steps) in &steps_of {
+        let log = server.call("GET", &format!("/requests/{id}/log"), Some(token), None);
+        assert_eq!(log.status, 200, "{what}: acknowledged request {id} is missing");
+        assert!(log.json()["steps"].as_array().unwrap().len() >= *steps, "{what}: request {id} lost a step");
+    }
+}
+
 #[test]
 fn create_approve_inbox() {
     for backend in backends() {
@@ -271,64 +329,18 @@ fn crash_loses_nothing_acknowledged() {
         let tokens = tokens(&world);
         let mut server = world.start();
         let acknowledged = Arc::new(Mutex::new(Vec::<(i64, usize)>::new()));
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let address = server.address.clone();
-                let token = tokens[CREATOR].clone();
-                let acknowledged = acknowledged.clone();
-                let stop = stop.clone();
-                std::thread::spawn(move || {
-                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                        let Ok(answer) = std::panic::catch_unwind(|| {
-                            call(&address, "POST", "/requests", Some(&token), Some(&claim()), &[])
-                        }) else {
-                            break;
-                        };
-                        if answer.status != 201 {
-                            break;
-                        }
-                        let id = answer.json()["id"].as_i64().unwrap();
-                        acknowledged.lock().unwrap().push((id, 1));
-                        let Ok(answer) = std::panic::catch_unwind(|| {
-                            call(
-                                &address,
-                                "POST",
-                                &format!("/requests/{id}/actions"),
-                                Some(&token),
-                                Some(r#"{"do":"submit"}"#),
-                                &[],
-                            )
-                        }) else {
-                            break;
-                        };
-                        if answer.status != 200 {
-                            break;
-                        }
-                        acknowledged.lock().unwrap().push((id, 2));
-                    }
-                })
-            })
-            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = load_clients(&[server.address.clone()], &tokens[CREATOR], &acknowledged, &stop);
         std::thread::sleep(std::time::Duration::from_millis(1500));
         server.kill();
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        stop.store(true, Ordering::SeqCst);
         for thread in threads {
             let _ = thread.join();
         }
         let acknowledged = acknowledged.lock().unwrap().clone();
         assert!(acknowledged.len() > 10, "the load ran: {}", acknowledged.len());
         let server = world.start();
-        let mut steps_of: BTreeMap<i64, usize> = BTreeMap::new();
-        for (id, steps) in &acknowledged {
-            let entry = steps_of.entry(*id).or_default();
-            *entry = (*entry).max(*steps);
-        }
-        for (id, steps) in &steps_of {
-            let log = server.call("GET", &format!("/requests/{id}/log"), Some(&tokens[CREATOR]), None);
-            assert_eq!(log.status, 200, "{backend:?}: acknowledged request {id} is missing");
-            assert!(log.json()["steps"].as_array().unwrap().len() >= *steps, "{backend:?}: request {id} lost a step");
-        }
+        assert_acknowledged_kept(&server, &tokens[CREATOR], &acknowledged, &format!("{backend:?}"));
         // Nothing half written: every stored request's state and steps agree.
         let all = server.call("GET", "/requests?limit=1000", Some(&tokens[ADMIN]), None).json();
         for summary in all["requests"].as_array().unwrap() {
@@ -538,58 +550,19 @@ fn one_of_two_servers_killed_loses_nothing() {
         let mut first = world.start();
         let second = world.start();
         let acknowledged = Arc::new(Mutex::new(Vec::<(i64, usize)>::new()));
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let threads: Vec<_> = (0..8)
-            .map(|index| {
-                let address = if index % 2 == 0 { first.address.clone() } else { second.address.clone() };
-                let token = tokens[CREATOR].clone();
-                let acknowledged = acknowledged.clone();
-                let stop = stop.clone();
-                std::thread::spawn(move || {
-                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                        let Ok(answer) = std::panic::catch_unwind(|| {
-                            call(&address, "POST", "/requests", Some(&token), Some(&claim()), &[])
-                        }) else {
-                            break;
-                        };
-                        if answer.status != 201 {
-                            break;
-                        }
-                        let id = answer.json()["id"].as_i64().unwrap();
-                        acknowledged.lock().unwrap().push((id, 1));
-                        let path = format!("/requests/{id}/actions");
-                        let Ok(answer) = std::panic::catch_unwind(|| {
-                            call(&address, "POST", &path, Some(&token), Some(r#"{"do":"submit"}"#), &[])
-                        }) else {
-                            break;
-                        };
-                        if answer.status != 200 {
-                            break;
-                        }
-                        acknowledged.lock().unwrap().push((id, 2));
-                    }
-                })
-            })
-            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let addresses = [first.address.clone(), second.address.clone()];
+        let threads = load_clients(&addresses, &tokens[CREATOR], &acknowledged, &stop);
         std::thread::sleep(std::time::Duration::from_millis(1000));
         first.kill();
         let at_kill = acknowledged.lock().unwrap().len();
         std::thread::sleep(std::time::Duration::from_millis(700));
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        stop.store(true, Ordering::SeqCst);
         for thread in threads {
             let _ = thread.join();
         }
         let acknowledged = acknowledged.lock().unwrap().clone();
         assert!(acknowledged.len() > at_kill, "the surviving server kept answering");
-        let mut steps_of: BTreeMap<i64, usize> = BTreeMap::new();
-        for (id, steps) in &acknowledged {
-            let entry = steps_of.entry(*id).or_default();
-            *entry = (*entry).max(*steps);
-        }
-        for (id, steps) in &steps_of {
-            let log = second.call("GET", &format!("/requests/{id}/log"), Some(&tokens[CREATOR]), None);
-            assert_eq!(log.status, 200, "acknowledged request {id} is missing");
-            assert!(log.json()["steps"].as_array().unwrap().len() >= *steps, "request {id} lost a step");
-        }
+        assert_acknowledged_kept(&second, &tokens[CREATOR], &acknowledged, "the surviving server");
     }
 }
