@@ -10,7 +10,7 @@
 //! one that depends on what the analysis does not decide (a function, a
 //! directory lookup) is said to *may differ*, with the reason.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -203,7 +203,7 @@ fn context<'a, 'p>(
         model,
         prepared,
         reach,
-        compiled: Some(&version.compiled),
+        compiled: super::findings::CompiledRef::Built(&version.compiled),
         directory: None,
         creators: Vec::new(),
         taken_cache: Default::default(),
@@ -514,8 +514,8 @@ impl Pair<'_, '_, '_, '_> {
 
     /// A request that reaches the node in both versions and leaves it as `old` and `new` say.
     fn exit_example(&mut self, query: &Formula, shown: &[VarId], old: &Outcome, new: &Outcome) -> Option<DiffExample> {
-        let old_compiled = self.old.compiled?;
-        let new_compiled = self.new.compiled?;
+        let old_compiled = self.old.compiled.get()?;
+        let new_compiled = self.new.compiled.get()?;
         let (old_index, new_index) = (self.old.workflow_index, self.new.workflow_index);
         let node_name = self.new_ir()?.name.clone();
         let directory = self.directory;
@@ -650,8 +650,8 @@ impl Pair<'_, '_, '_, '_> {
     /// A request (and creator) for which the node, entered in both
     /// versions, has other operators or another batch.
     fn operator_example(&mut self, query: &Formula, read: &[VarId]) -> Option<DiffExample> {
-        let old_compiled = self.old.compiled?;
-        let new_compiled = self.new.compiled?;
+        let old_compiled = self.old.compiled.get()?;
+        let new_compiled = self.new.compiled.get()?;
         let (old_index, new_index) = (self.old.workflow_index, self.new.workflow_index);
         let node_name = self.new_ir()?.name.clone();
         let directory = self.directory;

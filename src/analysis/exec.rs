@@ -12,7 +12,7 @@
 //!   of it, and a solution is a concrete run: what the creator filled in,
 //!   and what each operator set.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::logic::{dnf, Cube, Dom, Formula, Intervals, Sorts, VarId};
 use super::model::{Base, Key, Model};
@@ -67,7 +67,7 @@ pub struct Sym {
 impl Sym {
     /// Every request, with no path yet (the fixpoint's widened states).
     pub fn anything(cube: Cube) -> Sym {
-        Sym { cube, current: HashMap::new(), steps: Vec::new(), dirty: Vec::new(), satisfiable: true }
+        Sym { cube, current: HashMap::default(), steps: Vec::new(), dirty: Vec::new(), satisfiable: true }
     }
 }
 
@@ -152,8 +152,8 @@ impl Prepared {
             validates: Vec::new(),
             edits: Vec::new(),
             whens: Vec::new(),
-            dependents: HashMap::new(),
-            var_deps: HashMap::new(),
+            dependents: HashMap::default(),
+            var_deps: HashMap::default(),
             volatile: Vec::new(),
             today: None,
             all_bases: Vec::new(),
@@ -163,7 +163,7 @@ impl Prepared {
             live: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
-            validates_by_var: HashMap::new(),
+            validates_by_var: HashMap::default(),
             changed_after: Vec::new(),
         };
         for validate in form.validates.iter().filter(|validate| validate.detail.is_none()) {
@@ -197,7 +197,7 @@ impl Prepared {
                 let rows = model.var(Key::Rows(table));
                 required.push(Formula::dom(rows, Dom::Num { null: false, set: Intervals::at_least(1) }));
             }
-            prepared.required.push(Formula::and(required));
+            prepared.required.push(Formula::and(required).simplified(model));
             let mut edits = Vec::new();
             for &field in &node.editable {
                 edits.push(match model.table_of(field) {
@@ -546,7 +546,7 @@ impl Prepared {
     /// only make more requests possible, never fewer).
     pub fn facts_for(&self, node: usize, seeds: &[VarId]) -> Formula {
         let changed = self.changed_after.get(node).map(Vec::as_slice).unwrap_or_default();
-        let mut set: std::collections::HashSet<VarId> = seeds.iter().copied().collect();
+        let mut set: HashSet<VarId> = seeds.iter().copied().collect();
         let mut queue: Vec<VarId> = seeds.to_vec();
         let mut taken_validates: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
         let mut taken_aggregates: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
@@ -754,7 +754,7 @@ fn statements(model: &mut Model<'_>, block: &[Stmt]) -> Vec<PStmt> {
             Stmt::Assign { field, value, .. } => {
                 let canonical = model.var(Key::Field(*field));
                 let new = model.fresh(canonical);
-                let formula = model.assignment(*field, value, new);
+                let formula = model.assignment(*field, value, new).map(|formula| formula.simplified(model));
                 PStmt::Assign { field: *field, new, formula }
             }
             Stmt::If { branches, otherwise } => PStmt::If {
@@ -1064,7 +1064,7 @@ impl Exec<'_, '_> {
         // at each query for what no node before has written (`facts_for`),
         // and without them the requests of a node converge much sooner. A
         // path search adds each as a formula first reads it (`add_blank`).
-        let sym = Sym { cube: Cube::top(), current: HashMap::new(), steps, dirty: Vec::new(), satisfiable: true };
+        let sym = Sym { cube: Cube::top(), current: HashMap::default(), steps, dirty: Vec::new(), satisfiable: true };
         let edits: &[_] = self.prepared.edits.get(create).map_or(&[], Vec::as_slice);
         let state = self.havoc(vec![sym], edits, true);
         let before: &[_] = self.prepared.before.get(create).map_or(&[], Vec::as_slice);

@@ -40,20 +40,43 @@ pub struct Context<'a, 'p> {
     pub model: Model<'p>,
     pub prepared: Prepared,
     pub reach: Reach,
-    pub compiled: Option<&'a Compiled>,
+    /// The program as the runtime runs it, for replays.
+    pub compiled: CompiledRef<'a>,
     pub directory: Option<&'a MemoryDirectory>,
     pub creators: Vec<String>,
     /// Per (node, exit): whether some request takes it (`taken_possible`),
     /// asked by the traps, the shadowed and the overlapping exits alike.
-    pub taken_cache: std::cell::RefCell<std::collections::HashMap<(usize, usize), bool>>,
+    pub taken_cache: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize), bool>>,
+}
+
+/// The runtime's program for the replays: given, or compiled on the first
+/// replay from the analysis's own lowering (a workflow without findings
+/// never replays).
+#[derive(Clone, Copy)]
+pub enum CompiledRef<'a> {
+    Built(&'a Compiled),
+    OnFirstUse(&'a Analysis, &'a Arc<ir::Program>, &'a std::cell::OnceCell<Option<Compiled>>),
+}
+
+impl<'a> CompiledRef<'a> {
+    pub fn get(self) -> Option<&'a Compiled> {
+        match self {
+            CompiledRef::Built(compiled) => Some(compiled),
+            // Replays never run a script: a path through one is not replayed.
+            CompiledRef::OnFirstUse(analysis, program, cell) => cell
+                .get_or_init(|| {
+                    Compiled::from_program(analysis, program.clone(), &|_| Ok(String::new()), Default::default()).ok()
+                })
+                .as_ref(),
+        }
+    }
 }
 
 /// Runs `each` on every workflow of the program, with its fixpoint computed.
 pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<'_, '_>)) {
-    let Ok(program) = ir::lower(analysis) else { return };
+    let Ok(program) = ir::lower(analysis).map(Arc::new) else { return };
     let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
-    // Replays never run a script: a path through one is not replayed.
-    let compiled = Compiled::new(analysis, &|_| Ok(String::new())).ok();
+    let compiled = std::cell::OnceCell::new();
     let directory = universal_directory(&program);
     let creators = directory.as_ref().map(|directory| everyone(directory)).unwrap_or_default();
     for (workflow_index, workflow) in program.workflows.iter().enumerate() {
@@ -69,7 +92,7 @@ pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<
             model,
             prepared,
             reach,
-            compiled: compiled.as_ref(),
+            compiled: CompiledRef::OnFirstUse(analysis, &program, &compiled),
             directory: directory.as_ref(),
             creators: creators.clone(),
             taken_cache: Default::default(),
@@ -225,7 +248,7 @@ impl Context<'_, '_> {
             at_entry: matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. }),
             ..Limits::default()
         };
-        let compiled = self.compiled?;
+        let compiled = self.compiled.get()?;
         let node_name = self.node(node)?.name.clone();
         // For an order question, a program with the other exit written first.
         // Built on first need: most candidate requests fail before.
@@ -1205,7 +1228,7 @@ fn compared_unguarded(program: &ir::Program, condition: &ir::Expr) -> Vec<usize>
 /// The program with exit `also` of `node` moved just before exit `taken`.
 fn reorder_program(analysis: &Analysis, workflow: usize, node: usize, taken: &str, also: &str) -> Option<Compiled> {
     let mut compiled = Compiled::new(analysis, &|_| Ok(String::new())).ok()?;
-    let exits = &mut compiled.program.workflows.get_mut(workflow)?.nodes.get_mut(node)?.exits;
+    let exits = &mut Arc::make_mut(&mut compiled.program).workflows.get_mut(workflow)?.nodes.get_mut(node)?.exits;
     let from = exits.iter().position(|exit| exit.name == also)?;
     let moved = exits.remove(from);
     let to = exits.iter().position(|exit| exit.name == taken)?;

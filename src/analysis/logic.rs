@@ -527,6 +527,154 @@ impl Formula {
     }
 }
 
+impl Formula {
+    /// An equivalent formula with fewer, larger literals, so expanding it
+    /// splits fewer cubes: an inequality over one variable becomes that
+    /// variable's domain; the domains `and` and `or` put on one variable
+    /// become one domain; `not` of a domain is its complement; and cases
+    /// over one variable (what a comparison with an empty value gives:
+    /// `x > 5000` is "x empty: false; else x ≥ 5000.01") become one domain
+    /// — so `not (x > 5000)` is one cube (x empty or at most 5000), not two.
+    pub fn simplified(self, sorts: &dyn Sorts) -> Formula {
+        match self {
+            Formula::True | Formula::False => self,
+            Formula::Lit(Lit::Lin(linear)) => match linear.terms.as_slice() {
+                [] => bool_of(linear.constant <= 0),
+                [(var, coefficient)] => {
+                    let set = if *coefficient > 0 {
+                        Intervals::at_most(floor_div(-linear.constant, *coefficient))
+                    } else {
+                        Intervals::at_least(ceil_div(linear.constant, -*coefficient))
+                    };
+                    domain_literal(*var, Dom::Num { null: false, set }, sorts)
+                }
+                _ => Formula::Lit(Lit::Lin(linear)),
+            },
+            Formula::Lit(Lit::Dom(var, dom)) => domain_literal(var, dom, sorts),
+            Formula::Not(inner) => match inner.simplified(sorts) {
+                Formula::Lit(Lit::Dom(var, dom)) => {
+                    let universe = sorts.sort(var).universe();
+                    domain_literal(var, dom.complement(&universe), sorts)
+                }
+                other => Formula::not(other),
+            },
+            Formula::And(parts) => {
+                let parts = parts.into_iter().map(|part| part.simplified(sorts)).collect();
+                match Formula::and(parts) {
+                    Formula::And(parts) => join_domains(parts, true, sorts),
+                    other => other,
+                }
+            }
+            Formula::Or(parts) => {
+                let parts = parts.into_iter().map(|part| part.simplified(sorts)).collect();
+                match Formula::or(parts) {
+                    Formula::Or(parts) => join_domains(parts, false, sorts),
+                    other => other,
+                }
+            }
+            Formula::Cases(cases) => {
+                // A case whose guard never holds covers nothing: dropping it
+                // keeps the guards covering every value.
+                let cases: Vec<(Formula, Formula)> = cases
+                    .into_iter()
+                    .map(|(guard, body)| (guard.simplified(sorts), body.simplified(sorts)))
+                    .filter(|(guard, _)| *guard != Formula::False)
+                    .collect();
+                let holding: Vec<&(Formula, Formula)> =
+                    cases.iter().filter(|(_, body)| *body != Formula::False).collect();
+                match holding.as_slice() {
+                    [] => return Formula::False,
+                    [(guard, body)] => {
+                        return Formula::And(vec![guard.clone(), body.clone()]).simplified(sorts);
+                    }
+                    _ => {}
+                }
+                // Every guard and body a domain of one variable: the union of
+                // each guard's values the body accepts.
+                let mut single: Option<(VarId, Dom)> = None;
+                for (guard, body) in &cases {
+                    let mut within = match domain_of(guard) {
+                        Some(found) => found,
+                        None => return Formula::Cases(cases),
+                    };
+                    match body {
+                        Formula::True => {}
+                        Formula::False => continue,
+                        other => match domain_of(other) {
+                            Some((var, dom)) if var == within.0 => within.1 = within.1.intersect(&dom),
+                            _ => return Formula::Cases(cases),
+                        },
+                    }
+                    single = match single {
+                        None => Some(within),
+                        Some((var, dom)) if var == within.0 => Some((var, dom.union(&within.1))),
+                        Some(_) => return Formula::Cases(cases),
+                    };
+                }
+                match single {
+                    Some((var, dom)) => domain_literal(var, dom, sorts),
+                    None => Formula::False,
+                }
+            }
+        }
+    }
+}
+
+fn bool_of(value: bool) -> Formula {
+    if value {
+        Formula::True
+    } else {
+        Formula::False
+    }
+}
+
+/// `var ∈ dom`, as `True` or `False` when the domain is every value or none.
+fn domain_literal(var: VarId, dom: Dom, sorts: &dyn Sorts) -> Formula {
+    let sort = sorts.sort(var);
+    let dom = dom.intersect(&sort.universe());
+    if dom.is_empty() {
+        Formula::False
+    } else if dom.contains_universe(&sort) {
+        Formula::True
+    } else {
+        Formula::Lit(Lit::Dom(var, dom))
+    }
+}
+
+/// The variable and domain of a formula that is one domain literal.
+fn domain_of(formula: &Formula) -> Option<(VarId, Dom)> {
+    match formula {
+        Formula::Lit(Lit::Dom(var, dom)) => Some((*var, dom.clone())),
+        _ => None,
+    }
+}
+
+/// The parts of an `and` (`all`) or `or` with the domains of each variable
+/// joined into one literal, where the variable's first one was.
+fn join_domains(parts: Vec<Formula>, all: bool, sorts: &dyn Sorts) -> Formula {
+    let mut out: Vec<Formula> = Vec::with_capacity(parts.len());
+    for part in parts {
+        if let Formula::Lit(Lit::Dom(var, dom)) = &part {
+            let earlier = out.iter_mut().find(|kept| matches!(kept, Formula::Lit(Lit::Dom(other, _)) if other == var));
+            if let Some(Formula::Lit(Lit::Dom(_, kept))) = earlier {
+                let joined = if all { kept.intersect(dom) } else { kept.union(dom) };
+                match domain_literal(*var, joined, sorts) {
+                    Formula::Lit(Lit::Dom(_, joined)) => *kept = joined,
+                    // Empty under `and`, everything under `or`: the whole is decided.
+                    decided => return decided,
+                }
+                continue;
+            }
+        }
+        out.push(part);
+    }
+    if all {
+        Formula::and(out)
+    } else {
+        Formula::or(out)
+    }
+}
+
 /// The sorts of the variables, for complements.
 pub trait Sorts {
     fn sort(&self, var: VarId) -> Sort;
@@ -777,7 +925,7 @@ fn dedup(mut cubes: Vec<Cube>) -> Vec<Cube> {
     if cubes.len() <= 32 {
         return cubes;
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     cubes.retain(|cube| seen.insert(cube.clone()));
     cubes
 }
@@ -877,6 +1025,111 @@ mod tests {
         let negated = linear.negated().unwrap();
         assert_eq!(negated.terms, vec![(0, -1), (1, -1)]);
         assert_eq!(negated.constant, -1);
+    }
+
+    /// Two variables, x (a nullable integer) and y (three classes), and every pair of their values in -3..=3.
+    struct Pair;
+    impl Sorts for Pair {
+        fn sort(&self, var: VarId) -> Sort {
+            if var == 0 {
+                Sort::Num { scale: 0, nullable: true, min: None }
+            } else {
+                Sort::Fin { size: 3 }
+            }
+        }
+    }
+
+    fn holds(formula: &Formula, x: Option<i128>, y: u8) -> bool {
+        let in_dom = |var: VarId, dom: &Dom| match (var, dom) {
+            (0, Dom::Num { null, set }) => x.map_or(*null, |x| set.contains(x)),
+            (1, Dom::Fin(mask)) => mask & (1u128 << y) != 0,
+            _ => false,
+        };
+        match formula {
+            Formula::True => true,
+            Formula::False => false,
+            Formula::Lit(Lit::Dom(var, dom)) => in_dom(*var, dom),
+            Formula::Lit(Lit::Lin(linear)) => {
+                linear.evaluate(&|var| if var == 0 { x } else { Some(i128::from(y)) }).is_some_and(|total| total <= 0)
+            }
+            Formula::And(parts) => parts.iter().all(|part| holds(part, x, y)),
+            Formula::Or(parts) => parts.iter().any(|part| holds(part, x, y)),
+            Formula::Not(inner) => !holds(inner, x, y),
+            Formula::Cases(cases) => cases.iter().any(|(guard, body)| holds(guard, x, y) && holds(body, x, y)),
+        }
+    }
+
+    /// A random formula over x and y, with comparisons as the model writes them (cases on x being empty).
+    fn random_formula(seed: &mut u64, depth: u32) -> Formula {
+        let mut next = |bound: u64| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            *seed % bound
+        };
+        let value = |n: u64| i128::from(n as i8) - 3;
+        let choice = if depth == 0 { next(4) } else { next(8) };
+        match choice {
+            0 => Formula::dom(
+                0,
+                Dom::Num { null: next(2) == 0, set: Intervals::range(Some(value(next(7))), Some(value(next(7)))) },
+            ),
+            1 => Formula::dom(1, Dom::Fin(u128::from(next(8) as u8))),
+            2 => Formula::Cases(vec![
+                (Formula::dom(0, Dom::only_null()), if next(2) == 0 { Formula::True } else { Formula::False }),
+                (
+                    Formula::dom(0, Dom::not_null()),
+                    Formula::Lit(Lit::Lin(
+                        Linear::new(vec![(0, if next(2) == 0 { 1 } else { -1 })], value(next(7))).unwrap(),
+                    )),
+                ),
+            ]),
+            3 => Formula::Lit(Lit::Lin(Linear::new(vec![(0, 1), (1, -1)], value(next(7))).unwrap())),
+            4 | 5 => {
+                let parts = (0..2 + next(2)).map(|_| random_formula(seed, depth - 1)).collect();
+                if choice == 4 {
+                    Formula::And(parts)
+                } else {
+                    Formula::Or(parts)
+                }
+            }
+            6 => Formula::Not(Box::new(random_formula(seed, depth - 1))),
+            _ => Formula::Cases(vec![
+                (Formula::dom(1, Dom::Fin(1)), random_formula(seed, depth - 1)),
+                (Formula::dom(1, Dom::Fin(6)), random_formula(seed, depth - 1)),
+            ]),
+        }
+    }
+
+    #[test]
+    fn simplified_formulas_hold_for_the_same_values() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..3000 {
+            let formula = random_formula(&mut seed, 3);
+            let simplified = formula.clone().simplified(&Pair);
+            for x in [None, Some(-4), Some(-3), Some(-1), Some(0), Some(1), Some(2), Some(3), Some(4)] {
+                for y in 0..3 {
+                    assert_eq!(
+                        holds(&formula, x, y),
+                        holds(&simplified, x, y),
+                        "{formula:?} as {simplified:?} at {x:?}, {y}"
+                    );
+                    let negated = Formula::not(simplified.clone()).simplified(&Pair);
+                    assert_eq!(!holds(&formula, x, y), holds(&negated, x, y), "not {formula:?} as {negated:?}");
+                }
+            }
+        }
+        // A comparison with an empty value and its negation are one domain each.
+        let greater = Formula::Cases(vec![
+            (Formula::dom(0, Dom::only_null()), Formula::False),
+            (Formula::dom(0, Dom::not_null()), Formula::Lit(Lit::Lin(Linear::new(vec![(0, -1)], 6).unwrap()))),
+        ]);
+        let simplified = greater.simplified(&Pair);
+        assert_eq!(simplified, Formula::dom(0, Dom::Num { null: false, set: Intervals::at_least(6) }));
+        assert_eq!(
+            Formula::not(simplified).simplified(&Pair),
+            Formula::dom(0, Dom::Num { null: true, set: Intervals::at_most(5) })
+        );
     }
 
     #[test]

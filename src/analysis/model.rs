@@ -14,7 +14,7 @@
 //! so every conclusion drawn over it holds whatever its value, and named in
 //! any finding that depends on it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rust_decimal::Decimal;
 
@@ -237,12 +237,12 @@ impl<'p> Model<'p> {
             form,
             layout: Layout::new(form),
             vars: Vec::new(),
-            canonical: HashMap::new(),
+            canonical: HashMap::default(),
             unknowns: Vec::new(),
-            unknown_by_text: HashMap::new(),
-            literals: HashMap::new(),
-            deps: HashMap::new(),
-            linear: HashMap::new(),
+            unknown_by_text: HashMap::default(),
+            literals: HashMap::default(),
+            deps: HashMap::default(),
+            linear: HashMap::default(),
             empty_directory: MemoryDirectory::from_records(DirectoryFile::default()).ok()?,
             scratch: std::cell::RefCell::new(FormData {
                 main: vec![Value::Null; form.fields.len()],
@@ -250,7 +250,7 @@ impl<'p> Model<'p> {
             }),
             now: DateTime::parse("2026-01-01T00:00:00+08:00")?,
             texts,
-            other_ids: HashMap::new(),
+            other_ids: HashMap::default(),
         };
         model.collect_literals();
         Some(model)
@@ -488,7 +488,7 @@ impl<'p> Model<'p> {
             return deps.clone();
         }
         let mut out: Vec<Base> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut stack = vec![field];
         while let Some(current) = stack.pop() {
             if !seen.insert(current) || seen.len() > 10_000 {
@@ -613,7 +613,7 @@ impl<'p> Model<'p> {
     /// The literals each field is compared with, by field name (`flowc
     /// diff` gives both versions the union, so their classes line up).
     pub fn literals_by_name(&self) -> HashMap<String, Vec<String>> {
-        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        let mut out: HashMap<String, Vec<String>> = HashMap::default();
         for (field, literals) in &self.literals {
             out.entry(self.field_name(*field).to_owned()).or_default().extend(literals.iter().cloned());
         }
@@ -658,7 +658,7 @@ impl<'p> Model<'p> {
     // ------------------------------------------------------------------ literals
 
     fn collect_literals(&mut self) {
-        let mut found: HashMap<usize, Vec<String>> = HashMap::new();
+        let mut found: HashMap<usize, Vec<String>> = HashMap::default();
         let mut record = |field: usize, text: &str| {
             let list = found.entry(field).or_default();
             if !list.iter().any(|known| known == text) {
@@ -725,7 +725,7 @@ impl<'p> Model<'p> {
 
     /// What "`expr` holds" (is `true`) means.
     pub fn condition(&mut self, expr: &Expr) -> Formula {
-        self.cond(expr, Scope::top())
+        self.cond(expr, Scope::top()).simplified(self)
     }
 
     fn cond(&mut self, expr: &Expr, scope: Scope<'_>) -> Formula {
@@ -1344,7 +1344,7 @@ impl<'p> Model<'p> {
     /// empty minimum, maximum and average; some rows, all three present and
     /// ordered.
     pub fn aggregate_facts(&mut self) -> Formula {
-        let mut by_table: HashMap<usize, Vec<(Agg, VarId)>> = HashMap::new();
+        let mut by_table: HashMap<usize, Vec<(Agg, VarId)>> = HashMap::default();
         for (key, var) in self.canonical_vars() {
             if let Key::Agg(agg, column) = key {
                 if let Some(table) = self.table_of(column) {

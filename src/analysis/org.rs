@@ -11,7 +11,7 @@
 //! Lines are memoised by their value (a role in a scope, a manager), so
 //! 100,000 creators cost one lookup each per line, not a scan.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::logic::{Dom, Formula, VarId};
 use super::model::{Class, Key, Model};
@@ -133,8 +133,8 @@ pub fn group(
         })
         .collect();
     let now = now();
-    let mut memo: HashMap<(usize, String), bool> = HashMap::new();
-    let mut by_signature: HashMap<(Vec<bool>, Vec<(VarId, u8)>), Vec<usize>> = HashMap::new();
+    let mut memo: HashMap<(usize, String), bool> = HashMap::default();
+    let mut by_signature: HashMap<(Vec<bool>, Vec<(VarId, u8)>), Vec<usize>> = HashMap::default();
     let mut order: Vec<(Vec<bool>, Vec<(VarId, u8)>)> = Vec::new();
     let blank_form = blank(model.form);
     for (index, creator) in admitted.iter().enumerate() {
@@ -276,7 +276,7 @@ pub fn group_empty(
 pub fn ids_by_kind(directory: &crate::org::MemoryDirectory) -> HashMap<RefKind, Vec<String>> {
     let records = directory.records();
     let take = |ids: Vec<String>| ids.into_iter().take(8).collect::<Vec<_>>();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     out.insert(RefKind::Employee, take(records.employees.iter().map(|record| record.id.clone()).collect()));
     out.insert(RefKind::Department, take(records.departments.iter().map(|record| record.id.clone()).collect()));
     out.insert(RefKind::Subcompany, take(records.subcompanies.iter().map(|record| record.id.clone()).collect()));

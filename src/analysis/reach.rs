@@ -5,7 +5,8 @@
 //! node is in its cubes (cubes are only ever widened: merged, or a variable
 //! forgotten), which is what makes "no request matches no exit" a proof.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use super::exec::{Exec, State, Sym};
 use super::logic::Cube;
@@ -51,12 +52,17 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         None => initial,
     };
     let live_after = exec.prepared.live_after_decision(exec.model);
-    let mut queue: VecDeque<usize> = VecDeque::from([create]);
+    // The node first in reverse postorder goes first: a node is visited
+    // once everything before it on the exits has been, so most nodes are
+    // visited once (first in, first out visited most of them twice).
+    let order = reverse_postorder(exec.model.workflow, create);
+    let mut queue: BinaryHeap<Reverse<(usize, usize)>> = BinaryHeap::new();
+    queue.push(Reverse((order.get(create).copied().unwrap_or(0), create)));
     let mut queued = vec![false; count];
     if let Some(flag) = queued.get_mut(create) {
         *flag = true;
     }
-    while let Some(node) = queue.pop_front() {
+    while let Some(Reverse((_, node))) = queue.pop() {
         if let Some(flag) = queued.get_mut(node) {
             *flag = false;
         }
@@ -168,12 +174,56 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             if let Some(flag) = queued.get_mut(target) {
                 if !*flag {
                     *flag = true;
-                    queue.push_back(target);
+                    queue.push(Reverse((order.get(target).copied().unwrap_or(usize::MAX), target)));
                 }
             }
         }
     }
     Reach { entered, arrival, decided }
+}
+
+/// Each node's position in a reverse postorder of the exits and returns
+/// from `start` (a node not reached from it comes last).
+fn reverse_postorder(workflow: &crate::ir::Workflow, start: usize) -> Vec<usize> {
+    let count = workflow.nodes.len();
+    let successors = |node: usize| -> Vec<usize> {
+        workflow
+            .nodes
+            .get(node)
+            .map_or_else(Vec::new, |n| n.exits.iter().chain(&n.returns).map(|exit| exit.target).collect())
+    };
+    let mut seen = vec![false; count];
+    let mut postorder = Vec::with_capacity(count);
+    // Depth first without recursion: each frame is a node and its successors still to try.
+    let mut stack: Vec<(usize, std::vec::IntoIter<usize>)> = Vec::new();
+    if let Some(flag) = seen.get_mut(start) {
+        *flag = true;
+        stack.push((start, successors(start).into_iter()));
+    }
+    while let Some((node, rest)) = stack.last_mut() {
+        let node = *node;
+        match rest.next() {
+            Some(next) => {
+                if let Some(flag) = seen.get_mut(next) {
+                    if !*flag {
+                        *flag = true;
+                        stack.push((next, successors(next).into_iter()));
+                    }
+                }
+            }
+            None => {
+                postorder.push(node);
+                stack.pop();
+            }
+        }
+    }
+    let mut position = vec![usize::MAX; count];
+    for (index, &node) in postorder.iter().rev().enumerate() {
+        if let Some(slot) = position.get_mut(node) {
+            *slot = index;
+        }
+    }
+    position
 }
 
 /// The exits (or returns, `true`) a node's deadline takes, by index.

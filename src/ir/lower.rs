@@ -3,7 +3,7 @@
 //! means exactly what the diagnostics assumed. Only error-free analyses are
 //! lowered.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::*;
 use crate::check::types::FieldKind;
@@ -51,7 +51,7 @@ pub fn lower(analysis: &Analysis) -> Result<Program> {
     if analysis.error_count() > 0 {
         return Err(LowerError(format!("the program has {} errors; run `flowc check`", analysis.error_count())));
     }
-    let mut lowering = Lowering { analysis, resolve: HashMap::new(), targets: HashMap::new() };
+    let mut lowering = Lowering { analysis, resolve: HashMap::default(), targets: HashMap::default() };
     for (site, definition) in &analysis.index.references {
         lowering.resolve.insert(*site, *definition);
     }
@@ -315,7 +315,7 @@ impl<'a> Lowering<'a> {
     /// (docs/language.md §6.8), from the same analysis the checker judged.
     fn forks(&self, workflow: &ast::WorkflowItem, lowered: &mut Workflow) -> Result<()> {
         let found = crate::check::branches::analyse(workflow);
-        let mut fork_index = HashMap::new();
+        let mut fork_index = HashMap::default();
         for (&node, targets) in &found.fork_exits {
             let merge = *found.merge_of.get(&node).ok_or_else(|| self.unresolved("the merge of a fork"))?;
             let branches = lowered

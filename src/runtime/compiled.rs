@@ -15,7 +15,8 @@ use crate::runtime::script::{ScriptLimits, Scripts};
 use crate::runtime::values::layout::Layout;
 
 pub struct Compiled {
-    pub program: Program,
+    /// Shared, so the route analysis and its replays read one lowering.
+    pub program: Arc<Program>,
     pub layouts: Vec<Layout>,
     /// Source texts by `Loc::file`.
     pub texts: Vec<Arc<str>>,
@@ -65,6 +66,16 @@ impl Compiled {
             return Err(CompileError::Check(analysis.error_count()));
         }
         let program = ir::lower(analysis).map_err(|error| CompileError::Lower(error.0))?;
+        Compiled::from_program(analysis, Arc::new(program), read_script, limits)
+    }
+
+    /// As [`Compiled::with_script_limits`], for a program already lowered from `analysis`.
+    pub fn from_program(
+        analysis: &Analysis,
+        program: Arc<Program>,
+        read_script: &dyn Fn(&Path) -> std::io::Result<String>,
+        limits: ScriptLimits,
+    ) -> Result<Compiled, CompileError> {
         let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
         let paths: Vec<Option<PathBuf>> = analysis.sources.files().map(|(_, file)| file.path.clone()).collect();
         let mut hash = Fnv::new();

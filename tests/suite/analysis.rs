@@ -263,7 +263,11 @@ fn confirm(path: &Path, finding: &Finding) {
             assert_eq!(step.exit.as_deref(), Some(taken.as_str()), "{}: the first exit", path.display());
             // The other version of the program: `also` written just before `taken`.
             let mut reordered = Compiled::new(&analysis, &|script| std::fs::read_to_string(script)).expect("compiles");
-            let node = reordered.program.workflows[0].nodes.iter_mut().find(|n| n.name == finding.node).expect("node");
+            let node = std::sync::Arc::make_mut(&mut reordered.program).workflows[0]
+                .nodes
+                .iter_mut()
+                .find(|n| n.name == finding.node)
+                .expect("node");
             let moved = node.exits.remove(node.exits.iter().position(|exit| &exit.name == also).expect("also"));
             let to = node.exits.iter().position(|exit| &exit.name == taken).expect("taken");
             node.exits.insert(to, moved);
