@@ -14,9 +14,9 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::logic::{dnf, Cube, Dom, Formula, Intervals, Sorts, VarId};
+use super::logic::{dnf, Cube, Dom, Formula, Intervals, Lit, Sorts, VarId};
 use super::model::{Base, Key, Model};
-use super::solve::{feasible, project};
+use super::solve::{feasible, forget_where};
 use crate::ir::{NodeKind, Stmt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -801,6 +801,16 @@ impl Exec<'_, '_> {
                 self.prepared.add_blank(&mut sym.cube, &at_moment, self.model);
                 sym.satisfiable = false;
             }
+            if let Some(literals) = domain_conjunction(&at_moment) {
+                // Only domains to narrow: done in place, no cube is copied.
+                let touches_inequality =
+                    literals.iter().any(|(var, _)| sym.cube.lins.iter().any(|linear| linear.mentions(*var)));
+                if literals.iter().all(|(var, dom)| sym.cube.restrict(*var, dom, self.model)) {
+                    sym.satisfiable &= !touches_inequality;
+                    out.push(sym);
+                }
+                continue;
+            }
             match dnf(&at_moment, &sym.cube, self.model) {
                 // The formula already held: the same requests, still known possible.
                 Ok(cubes) if cubes.len() == 1 && cubes.first() == Some(&sym.cube) => out.push(sym),
@@ -827,11 +837,7 @@ impl Exec<'_, '_> {
     pub fn keep_only(&self, state: State, keep: &[VarId]) -> State {
         let mut out = Vec::with_capacity(state.len());
         for mut sym in state {
-            for var in sym.cube.vars() {
-                if keep.binary_search(&var).is_err() {
-                    sym.cube = project(&sym.cube, var, self.model);
-                }
-            }
+            forget_where(&mut sym.cube, &|var| keep.binary_search(&var).is_err(), self.model);
             out.push(sym);
         }
         self.tidy(out)
@@ -911,11 +917,7 @@ impl Exec<'_, '_> {
         match self.mode {
             Mode::Project => {
                 for sym in state.iter_mut() {
-                    for &var in vars {
-                        if sym.cube.mentions(var) {
-                            sym.cube = project(&sym.cube, var, self.model);
-                        }
-                    }
+                    forget_where(&mut sym.cube, &|var| vars.binary_search(&var).is_ok(), self.model);
                 }
             }
             Mode::Version => {
@@ -939,6 +941,7 @@ impl Exec<'_, '_> {
     pub fn tick(&mut self, mut state: State) -> State {
         let prepared = self.prepared;
         let mut vars = prepared.volatile.clone();
+        vars.sort_unstable();
         if self.mode == Mode::Version {
             // One day for a whole path: a concrete run uses one `--now`.
             vars.retain(|var| Some(*var) != self.prepared.today);
@@ -992,17 +995,26 @@ impl Exec<'_, '_> {
         for mut sym in state {
             match self.mode {
                 Mode::Project => {
-                    let cubes = match dnf(formula, &sym.cube, self.model) {
-                        Ok(cubes) => cubes,
-                        Err(_) => vec![sym.cube.clone()],
-                    };
-                    for cube in cubes {
-                        let mut cube = project(&cube, canonical, self.model);
-                        for &dependent in &dependents {
-                            if cube.mentions(dependent) {
-                                cube = project(&cube, dependent, self.model);
-                            }
+                    let cubes = if let Some(literals) = domain_conjunction(formula) {
+                        // A value of its own (`x = "done"`): narrowed in place.
+                        let mut cube = std::mem::take(&mut sym.cube);
+                        if literals.iter().all(|(var, dom)| cube.restrict(*var, dom, self.model)) {
+                            vec![cube]
+                        } else {
+                            Vec::new()
                         }
+                    } else {
+                        match dnf(formula, &sym.cube, self.model) {
+                            Ok(cubes) => cubes,
+                            Err(_) => vec![sym.cube.clone()],
+                        }
+                    };
+                    for mut cube in cubes {
+                        forget_where(
+                            &mut cube,
+                            &|var| var == canonical || dependents.binary_search(&var).is_ok(),
+                            self.model,
+                        );
                         let renamed = cube.rename_one(new, canonical, self.model);
                         if let Some(cube) = renamed {
                             out.push(Sym {
@@ -1243,6 +1255,22 @@ impl Exec<'_, '_> {
         }
         let before: &[_] = self.prepared.before.get(target).map_or(&[], Vec::as_slice);
         self.run(state, before)
+    }
+}
+
+/// The literals of a formula that only narrows domains (one domain literal,
+/// or an `and` of them); `None` for anything else.
+fn domain_conjunction(formula: &Formula) -> Option<Vec<(VarId, &Dom)>> {
+    match formula {
+        Formula::Lit(Lit::Dom(var, dom)) => Some(vec![(*var, dom)]),
+        Formula::And(parts) => parts
+            .iter()
+            .map(|part| match part {
+                Formula::Lit(Lit::Dom(var, dom)) => Some((*var, dom)),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
     }
 }
 

@@ -302,6 +302,15 @@ impl Dom {
         }
     }
 
+    /// The values outside this domain among every value of its kind (an
+    /// empty value and every integer, or all 128 classes).
+    pub fn complement_everywhere(&self) -> Dom {
+        match self {
+            Dom::Num { null, set } => Dom::Num { null: !null, set: set.complement() },
+            Dom::Fin(mask) => Dom::Fin(!mask),
+        }
+    }
+
     pub fn is_subset(&self, other: &Dom) -> bool {
         match (self, other) {
             (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => (!a || *b) && x.is_subset(y),
@@ -478,6 +487,11 @@ impl Formula {
             Formula::True => Formula::False,
             Formula::False => Formula::True,
             Formula::Not(inner) => *inner,
+            // The values outside a domain, as a domain: one literal (and one
+            // cube) instead of a negation to expand. Its extra values (an
+            // empty value of a variable that has none, classes past a
+            // sort's last) are values the variable never takes.
+            Formula::Lit(Lit::Dom(var, dom)) => Formula::Lit(Lit::Dom(var, dom.complement_everywhere())),
             other => Formula::Not(Box::new(other)),
         }
     }
@@ -893,8 +907,11 @@ fn expand(formula: &Formula, negated: bool, cubes: Vec<Cube>, sorts: &dyn Sorts)
         }
         (Formula::Or(parts), false) | (Formula::And(parts), true) => {
             let mut out = Vec::new();
-            for part in parts {
-                out.extend(expand(part, negated, cubes.clone(), sorts)?);
+            // The last part takes the cubes themselves; the others a copy.
+            let mut cubes = Some(cubes);
+            for (index, part) in parts.iter().enumerate() {
+                let these = if index + 1 == parts.len() { cubes.take() } else { cubes.clone() };
+                out.extend(expand(part, negated, these.unwrap_or_default(), sorts)?);
                 if out.len() > CUBE_LIMIT {
                     return Err(TooLarge);
                 }
@@ -903,8 +920,10 @@ fn expand(formula: &Formula, negated: bool, cubes: Vec<Cube>, sorts: &dyn Sorts)
         }
         (Formula::Cases(cases), _) => {
             let mut out = Vec::new();
-            for (guard, body) in cases {
-                let guarded = expand(guard, false, cubes.clone(), sorts)?;
+            let mut cubes = Some(cubes);
+            for (index, (guard, body)) in cases.iter().enumerate() {
+                let these = if index + 1 == cases.len() { cubes.take() } else { cubes.clone() };
+                let guarded = expand(guard, false, these.unwrap_or_default(), sorts)?;
                 out.extend(expand(body, negated, guarded, sorts)?);
                 if out.len() > CUBE_LIMIT {
                     return Err(TooLarge);

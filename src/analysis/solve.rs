@@ -385,6 +385,25 @@ fn eliminate(rows: &[Linear], var: VarId) -> Eliminated {
 /// Projects `var` out of a cube: the cube's other variables keep every
 /// value they could have with some value of `var` (exact over the
 /// rationals, so never too small).
+/// Forgets, in place, every variable of `cube` for which `drop` holds: what
+/// `project` does one variable at a time, without rebuilding the cube for a
+/// variable that only has a domain (most of them).
+pub fn forget_where(cube: &mut Cube, drop: &dyn Fn(VarId) -> bool, sorts: &dyn Sorts) {
+    let mut in_inequalities: Vec<VarId> = Vec::new();
+    for linear in &cube.lins {
+        in_inequalities.extend(linear.vars().filter(|var| drop(*var)));
+    }
+    cube.doms.retain(|(var, _)| !drop(*var) || in_inequalities.contains(var));
+    if in_inequalities.is_empty() {
+        return;
+    }
+    in_inequalities.sort_unstable();
+    in_inequalities.dedup();
+    for var in in_inequalities {
+        *cube = project(cube, var, sorts);
+    }
+}
+
 pub fn project(cube: &Cube, var: VarId, sorts: &dyn Sorts) -> Cube {
     let mut out = Cube { doms: cube.doms.iter().filter(|entry| entry.0 != var).cloned().collect(), lins: Vec::new() };
     let (with, without): (Vec<&Linear>, Vec<&Linear>) = cube.lins.iter().partition(|linear| linear.mentions(var));
