@@ -811,6 +811,26 @@ impl Exec<'_, '_> {
                 }
                 continue;
             }
+            if let Some(literals) = domain_disjunction(&at_moment) {
+                // One cube per domain: a copy of the cube narrowed (the last takes the cube itself).
+                let touched = |var: VarId| sym.cube.lins.iter().any(|linear| linear.mentions(var));
+                let flags: Vec<bool> = literals.iter().map(|(var, _)| touched(*var)).collect();
+                let mut cube = Some(std::mem::take(&mut sym.cube));
+                for (index, ((var, dom), touches_inequality)) in literals.iter().zip(flags).enumerate() {
+                    let mut narrowed =
+                        if index + 1 == literals.len() { cube.take() } else { cube.clone() }.unwrap_or_default();
+                    if narrowed.restrict(*var, dom, self.model) {
+                        out.push(Sym {
+                            cube: narrowed,
+                            current: sym.current.clone(),
+                            steps: sym.steps.clone(),
+                            dirty: sym.dirty.clone(),
+                            satisfiable: sym.satisfiable && !touches_inequality,
+                        });
+                    }
+                }
+                continue;
+            }
             match dnf(&at_moment, &sym.cube, self.model) {
                 // The formula already held: the same requests, still known possible.
                 Ok(cubes) if cubes.len() == 1 && cubes.first() == Some(&sym.cube) => out.push(sym),
@@ -1272,6 +1292,28 @@ fn domain_conjunction(formula: &Formula) -> Option<Vec<(VarId, &Dom)>> {
             .collect(),
         _ => None,
     }
+}
+
+/// The literals of a formula that is a choice of domains (an `or` of
+/// domain literals, or the negation of an `and` of them, complemented);
+/// `None` for anything else.
+fn domain_disjunction(formula: &Formula) -> Option<Vec<(VarId, Dom)>> {
+    let (parts, negated) = match formula {
+        Formula::Or(parts) => (parts, false),
+        Formula::Not(inner) => match inner.as_ref() {
+            Formula::And(parts) => (parts, true),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    parts
+        .iter()
+        .map(|part| match part {
+            Formula::Lit(Lit::Dom(var, dom)) if negated => Some((*var, dom.complement_everywhere())),
+            Formula::Lit(Lit::Dom(var, dom)) => Some((*var, dom.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether `narrowed` (a narrowing of `cube`) has the same inequalities,
