@@ -892,13 +892,33 @@ impl Exec<'_, '_> {
             out.push(sym);
         }
         if self.mode == Mode::Project && out.len() > self.cube_cap {
-            // Never widen a hull with an impossible cube.
-            out = self.settle(out);
-            if out.len() > self.cube_cap {
-                out = merge(out, self.cube_cap, self.model);
-            }
+            out = self.merge(out);
         }
         out
+    }
+
+    /// Merges the list down to `cube_cap` cubes, last into the one before,
+    /// never widening a hull with an impossible cube: the solver is asked
+    /// only about the cubes a merge takes (the others are asked where the
+    /// fixpoint keeps them, `settle`).
+    fn merge(&self, mut state: State) -> State {
+        let cap = self.cube_cap.max(1);
+        while state.len() > cap {
+            let Some(mut last) = state.pop() else { break };
+            if !self.found_possible(&mut last) {
+                continue;
+            }
+            let Some(into) = state.last_mut() else {
+                state.push(last);
+                break;
+            };
+            if !self.found_possible(into) {
+                *into = last;
+                continue;
+            }
+            into.cube = hull(&into.cube, &last.cube, self.model);
+        }
+        state
     }
 
     /// Drops the cubes the solver finds impossible, asking only of those not
@@ -1326,21 +1346,6 @@ fn inequalities_untouched(cube: &Cube, narrowed: &Cube) -> bool {
     cube.lins == narrowed.lins
         && !narrowed.is_trivially_empty()
         && cube.lins.iter().all(|linear| linear.vars().all(|var| cube.dom(var) == narrowed.dom(var)))
-}
-
-/// Merges a long list of cubes into `cap` by pairing the most alike: the
-/// merged cube keeps, per variable, the union of the two domains, and the
-/// inequalities both have — more requests, never fewer.
-fn merge(mut state: State, cap: usize, sorts: &dyn Sorts) -> State {
-    while state.len() > cap.max(1) {
-        let Some(last) = state.pop() else { break };
-        let Some(into) = state.last_mut() else {
-            state.push(last);
-            break;
-        };
-        into.cube = hull(&into.cube, &last.cube, sorts);
-    }
-    state
 }
 
 pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {

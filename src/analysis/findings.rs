@@ -187,6 +187,19 @@ impl Context<'_, '_> {
         }
     }
 
+    /// Whether `decide` would not say `Never`, stopping at the first cube
+    /// that may hold (`decide` goes on to look for a concrete one).
+    fn possible(&self, node: usize, query: &Formula) -> bool {
+        let Some(decided) = self.reach.decided.get(node) else { return false };
+        let mut read: Vec<VarId> = Vec::new();
+        query.vars(&mut read);
+        let full = Formula::and(vec![query.clone(), self.prepared.facts_for(node, &read)]);
+        decided.iter().any(|sym| match dnf(&full, &sym.cube, &self.model) {
+            Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
+            Err(_) => true,
+        })
+    }
+
     /// A value the analysis does not solve: an unknown expression, or a
     /// computed field it holds as a value of its own.
     fn is_unsolved(&self, var: VarId) -> bool {
@@ -373,7 +386,7 @@ impl Context<'_, '_> {
         if let Some(&known) = self.taken_cache.borrow().get(&(node, index)) {
             return known;
         }
-        let possible = !matches!(self.decide(node, &self.taken(node, index)), Verdict::Never);
+        let possible = self.possible(node, &self.taken(node, index));
         self.taken_cache.borrow_mut().insert((node, index), possible);
         possible
     }
@@ -843,7 +856,8 @@ impl Context<'_, '_> {
         if self.prepared.examples_spent() {
             return out; // reported only with a replayed example
         }
-        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let workflow: &crate::ir::Workflow = self.model.workflow;
+        let Some(ir_node) = workflow.nodes.get(node) else { return out };
         // (field, conditions reading it, at exits (true) or at entry (false),
         // the earlier exits, which are false whenever the first of them is tried)
         let mut read: Vec<(usize, Vec<crate::ir::Loc>, bool, usize)> = Vec::new();
@@ -1007,7 +1021,8 @@ impl Context<'_, '_> {
     /// (An exit after one without `when` is W0108's.)
     fn shadowed_exits(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
-        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let workflow: &crate::ir::Workflow = self.model.workflow;
+        let Some(ir_node) = workflow.nodes.get(node) else { return out };
         let conditions = self.conditions(node);
         // A fork's exits do not shadow each other: every one that holds is taken.
         let forks = ir_node.fork.is_some();
@@ -1117,7 +1132,8 @@ impl Context<'_, '_> {
         if self.prepared.examples_spent() {
             return out; // reported only with a replayed example
         }
-        let Some(ir_node) = self.node(node).cloned() else { return out };
+        let workflow: &crate::ir::Workflow = self.model.workflow;
+        let Some(ir_node) = workflow.nodes.get(node) else { return out };
         if ir_node.fork.is_some() {
             return out; // a fork's exits overlap by design: every one that holds starts a branch
         }
