@@ -85,6 +85,12 @@ pub enum PStmt {
     If {
         branches: Vec<(Formula, Vec<PStmt>)>,
         otherwise: Vec<PStmt>,
+        /// In a large workflow's `after` block, when nothing read after the
+        /// `if` (by the rest of the node or its exits) reads what its
+        /// conditions read: the fixpoint runs every branch on all the
+        /// requests instead of splitting them by the conditions (more
+        /// requests, never fewer: see `Prepared::mark_unsplit`).
+        unsplit: bool,
     },
     Script,
 }
@@ -136,6 +142,8 @@ pub struct Prepared {
     /// can still matter — read by it or a node after it before anyone
     /// writes them again. The fixpoint forgets the rest.
     pub live: Vec<Vec<VarId>>,
+    /// Per node: `live_after_decision`, computed once.
+    pub live_after: Vec<Vec<VarId>>,
 }
 
 impl Prepared {
@@ -161,6 +169,7 @@ impl Prepared {
             aggregate_parts: Vec::new(),
             blank: Vec::new(),
             live: Vec::new(),
+            live_after: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
             validates_by_var: HashMap::default(),
@@ -275,6 +284,7 @@ impl Prepared {
             list.dedup();
         }
         prepared.live = prepared.liveness(model);
+        prepared.live_after = prepared.live_after_decision(model);
         prepared.written = prepared.written_before(model);
         for (index, (_, vars)) in prepared.validates.iter().enumerate() {
             for &var in vars {
@@ -292,7 +302,37 @@ impl Prepared {
                 changed
             })
             .collect();
+        if workflow.nodes.len() > SMALL_WORKFLOW {
+            prepared.mark_unsplit(model);
+        }
         prepared
+    }
+
+    /// Marks the `if`s of each node's `after` block whose conditions read
+    /// nothing needed after them (`PStmt::If::unsplit`): needed is what the
+    /// rest of the block reads, what the node's exits and their blocks read
+    /// and what is live where they lead, and the validate rules the
+    /// questions about its exits bring in (`facts_for`). Splitting by such a
+    /// condition only multiplies the requests that the fixpoint carries to
+    /// the exits; the branches' writes are kept, their relation to the
+    /// condition is what is given up. Only for large workflows (like the
+    /// horizon of `liveness`): small ones keep every split.
+    fn mark_unsplit(&mut self, model: &Model<'_>) {
+        for node in 0..model.workflow.nodes.len() {
+            let mut exit_reads: Vec<VarId> = Vec::new();
+            for formula in self.exits.get(node).into_iter().flatten().flatten() {
+                formula.vars(&mut exit_reads);
+            }
+            exit_reads.sort_unstable();
+            exit_reads.dedup();
+            let mut needed: Vec<VarId> = self.live_after.get(node).cloned().unwrap_or_default();
+            needed.extend(self.fact_rules(node, &exit_reads).2);
+            needed.sort_unstable();
+            needed.dedup();
+            if let Some(block) = self.after.get_mut(node) {
+                mark_block(block, &mut needed);
+            }
+        }
     }
 
     /// For each node, the bases some node that can precede it (or itself)
@@ -516,7 +556,7 @@ impl Prepared {
     /// where they lead. The fixpoint forgets the rest before taking the
     /// exits, so requests that differ only in values nobody reads again
     /// (a branch of the `after` block) are one cube, not several.
-    pub fn live_after_decision(&self, model: &Model<'_>) -> Vec<Vec<VarId>> {
+    fn live_after_decision(&self, model: &Model<'_>) -> Vec<Vec<VarId>> {
         let workflow = model.workflow;
         (0..workflow.nodes.len())
             .map(|index| {
@@ -545,6 +585,17 @@ impl Prepared {
     /// only whether the path is possible at all — and leaving them out can
     /// only make more requests possible, never fewer).
     pub fn facts_for(&self, node: usize, seeds: &[VarId]) -> Formula {
+        let (validates, aggregates, vars) = self.fact_rules(node, seeds);
+        let mut parts: Vec<Formula> =
+            validates.iter().filter_map(|&index| self.validates.get(index).map(|(f, _)| f.clone())).collect();
+        parts.extend(aggregates.iter().filter_map(|&index| self.aggregate_parts.get(index).map(|(f, _)| f.clone())));
+        parts.extend(self.blank_facts(node, &vars));
+        Formula::and(parts)
+    }
+
+    /// The rules `facts_for` takes (validates and aggregates' rules, by
+    /// position) and the variables they and `seeds` read, sorted.
+    fn fact_rules(&self, node: usize, seeds: &[VarId]) -> (Vec<usize>, Vec<usize>, Vec<VarId>) {
         let changed = self.changed_after.get(node).map(Vec::as_slice).unwrap_or_default();
         let mut set: HashSet<VarId> = seeds.iter().copied().collect();
         let mut queue: Vec<VarId> = seeds.to_vec();
@@ -589,15 +640,9 @@ impl Prepared {
                 }
             }
         }
-        let mut parts: Vec<Formula> =
-            taken_validates.iter().filter_map(|&index| self.validates.get(index).map(|(f, _)| f.clone())).collect();
-        parts.extend(
-            taken_aggregates.iter().filter_map(|&index| self.aggregate_parts.get(index).map(|(f, _)| f.clone())),
-        );
         let mut vars: Vec<VarId> = set.into_iter().collect();
         vars.sort_unstable();
-        parts.extend(self.blank_facts(node, &vars));
-        Formula::and(parts)
+        (taken_validates.into_iter().collect(), taken_aggregates.into_iter().collect(), vars)
     }
 
     /// The aggregates' rules for the tables whose aggregates `vars` read.
@@ -615,7 +660,7 @@ impl Prepared {
         for statement in block {
             match statement {
                 PStmt::Assign { field, .. } => out.extend(self.affected(&[Base::Main(*field)])),
-                PStmt::If { branches, otherwise } => {
+                PStmt::If { branches, otherwise, .. } => {
                     for (_, branch) in branches {
                         self.changed_by(branch, out);
                     }
@@ -705,6 +750,28 @@ impl Written {
     }
 }
 
+/// Marks the `if`s of `block` whose conditions read nothing in `needed`
+/// (sorted: what is read after the block), backwards statement by
+/// statement; `needed` ends as what is read from the block's start on.
+fn mark_block(block: &mut [PStmt], needed: &mut Vec<VarId>) {
+    for statement in block.iter_mut().rev() {
+        let mut reads = Vec::new();
+        block_reads(std::slice::from_ref(statement), &mut reads);
+        if let PStmt::If { branches, unsplit, .. } = statement {
+            let mut conditions = Vec::new();
+            for (condition, _) in branches.iter() {
+                condition.vars(&mut conditions);
+            }
+            *unsplit = conditions.iter().all(|var| needed.binary_search(var).is_err());
+        }
+        // What the statement writes is still needed before it when read
+        // elsewhere (a branch may not write it): reads are only added.
+        needed.extend(reads);
+        needed.sort_unstable();
+        needed.dedup();
+    }
+}
+
 /// The bases a block may write.
 fn block_writes(block: &[PStmt], all: &[Base], out: &mut Vec<Base>) {
     for statement in block {
@@ -713,7 +780,7 @@ fn block_writes(block: &[PStmt], all: &[Base], out: &mut Vec<Base>) {
                 out.push(Base::Main(*field));
                 out.push(Base::Column(*field));
             }
-            PStmt::If { branches, otherwise } => {
+            PStmt::If { branches, otherwise, .. } => {
                 for (_, branch) in branches {
                     block_writes(branch, all, out);
                 }
@@ -735,7 +802,7 @@ fn block_reads(block: &[PStmt], out: &mut Vec<VarId>) {
                     out.extend(vars.into_iter().filter(|var| var != new));
                 }
             }
-            PStmt::If { branches, otherwise } => {
+            PStmt::If { branches, otherwise, .. } => {
                 for (condition, branch) in branches {
                     condition.vars(out);
                     block_reads(branch, out);
@@ -763,6 +830,7 @@ fn statements(model: &mut Model<'_>, block: &[Stmt]) -> Vec<PStmt> {
                     .map(|(condition, branch)| (model.condition(condition), statements(model, branch)))
                     .collect(),
                 otherwise: statements(model, otherwise),
+                unsplit: false,
             },
             Stmt::Script { .. } => PStmt::Script,
         })
@@ -998,7 +1066,15 @@ impl Exec<'_, '_> {
             }
             state = match statement {
                 PStmt::Assign { field, new, formula } => self.assign(state, *field, *new, formula.as_ref()),
-                PStmt::If { branches, otherwise } => {
+                PStmt::If { branches, otherwise, unsplit: true } if self.mode == Mode::Project => {
+                    let mut out = Vec::new();
+                    for (_, branch) in branches {
+                        out.extend(self.run(state.clone(), branch));
+                    }
+                    out.extend(self.run(state, otherwise));
+                    self.tidy(out)
+                }
+                PStmt::If { branches, otherwise, .. } => {
                     let mut out = Vec::new();
                     let mut rest = state;
                     for (condition, branch) in branches {
@@ -1364,7 +1440,41 @@ pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {
 
 #[cfg(test)]
 mod tests {
-    use super::merge_needs;
+    use super::{mark_block, merge_needs, PStmt};
+    use crate::analysis::logic::{Dom, Formula};
+
+    /// `if v{cond} { field 0 = v{read} }`, as the fixpoint's block holds it (new value: variable 99).
+    fn branch_on(cond: u32, read: u32) -> PStmt {
+        PStmt::If {
+            branches: vec![(
+                Formula::dom(cond, Dom::Fin(1)),
+                vec![PStmt::Assign { field: 0, new: 99, formula: Some(Formula::dom(read, Dom::Fin(1))) }],
+            )],
+            otherwise: Vec::new(),
+            unsplit: false,
+        }
+    }
+
+    fn unsplit(statement: &PStmt) -> bool {
+        matches!(statement, PStmt::If { unsplit: true, .. })
+    }
+
+    #[test]
+    fn an_if_is_unsplit_only_when_nothing_after_reads_its_condition() {
+        // Needed after the block: variable 5. The second `if` reads 5 in its
+        // branch, so 5 is needed before it, and the first `if` splits on 5.
+        let mut block = vec![branch_on(5, 1), branch_on(2, 5), branch_on(3, 4)];
+        let mut needed = vec![5];
+        mark_block(&mut block, &mut needed);
+        assert!(!unsplit(&block[0]), "its condition reads 5, which the next `if` reads");
+        assert!(unsplit(&block[1]), "nothing after reads 2");
+        assert!(unsplit(&block[2]), "nothing after reads 3");
+        assert_eq!(needed, vec![1, 2, 3, 4, 5]);
+        // The last `if`'s condition needed after the block: it splits.
+        let mut block = vec![branch_on(3, 4)];
+        mark_block(&mut block, &mut vec![3]);
+        assert!(!unsplit(&block[0]));
+    }
 
     #[test]
     fn needs_merge_at_the_shorter_distance() {

@@ -51,7 +51,7 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         Some(live) => exec.keep_only(initial, live),
         None => initial,
     };
-    let live_after = exec.prepared.live_after_decision(exec.model);
+    let live_after = &exec.prepared.live_after;
     // The node first in reverse postorder goes first: a node is visited
     // once everything before it on the exits has been, so most nodes are
     // visited once (first in, first out visited most of them twice).
