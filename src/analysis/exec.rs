@@ -881,13 +881,21 @@ impl Exec<'_, '_> {
             }
             if let Some(literals) = domain_disjunction(&at_moment) {
                 // One cube per domain: a copy of the cube narrowed (the last takes the cube itself).
+                // Still known possible after a narrowing that leaves every
+                // inequality's variables alone (`inequalities_untouched`).
                 let touched = |var: VarId| sym.cube.lins.iter().any(|linear| linear.mentions(var));
-                let flags: Vec<bool> = literals.iter().map(|(var, _)| touched(*var)).collect();
+                let flags: Vec<bool> = literals
+                    .iter()
+                    .map(|lit| match lit {
+                        Lit::Dom(var, _) => touched(*var),
+                        Lit::Lin(_) => true,
+                    })
+                    .collect();
                 let mut cube = Some(std::mem::take(&mut sym.cube));
-                for (index, ((var, dom), touches_inequality)) in literals.iter().zip(flags).enumerate() {
+                for (index, (lit, touches_inequality)) in literals.iter().zip(flags).enumerate() {
                     let mut narrowed =
                         if index + 1 == literals.len() { cube.take() } else { cube.clone() }.unwrap_or_default();
-                    if narrowed.restrict(*var, dom, self.model) {
+                    if narrowed.add(lit, self.model) {
                         out.push(Sym {
                             cube: narrowed,
                             current: sym.current.clone(),
@@ -1393,7 +1401,7 @@ fn domain_conjunction(formula: &Formula) -> Option<Vec<(VarId, &Dom)>> {
 /// The literals of a formula that is a choice of domains (an `or` of
 /// domain literals, or the negation of an `and` of them, complemented);
 /// `None` for anything else.
-fn domain_disjunction(formula: &Formula) -> Option<Vec<(VarId, Dom)>> {
+fn domain_disjunction(formula: &Formula) -> Option<Vec<Lit>> {
     let (parts, negated) = match formula {
         Formula::Or(parts) => (parts, false),
         Formula::Not(inner) => match inner.as_ref() {
@@ -1405,8 +1413,10 @@ fn domain_disjunction(formula: &Formula) -> Option<Vec<(VarId, Dom)>> {
     parts
         .iter()
         .map(|part| match part {
-            Formula::Lit(Lit::Dom(var, dom)) if negated => Some((*var, dom.complement_everywhere())),
-            Formula::Lit(Lit::Dom(var, dom)) => Some((*var, dom.clone())),
+            Formula::Lit(Lit::Dom(var, dom)) if negated => Some(Lit::Dom(*var, dom.complement_everywhere())),
+            // An inequality as it is (its negation is a choice of its own).
+            Formula::Lit(lit @ Lit::Lin(_)) if !negated => Some(lit.clone()),
+            Formula::Lit(lit @ Lit::Dom(..)) => Some(lit.clone()),
             _ => None,
         })
         .collect()

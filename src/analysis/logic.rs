@@ -667,7 +667,26 @@ fn domain_of(formula: &Formula) -> Option<(VarId, Dom)> {
 /// joined into one literal, where the variable's first one was.
 fn join_domains(parts: Vec<Formula>, all: bool, sorts: &dyn Sorts) -> Formula {
     let mut out: Vec<Formula> = Vec::with_capacity(parts.len());
+    // An inequality holds only where its variables are not empty: next to
+    // it under `and`, "not empty" says nothing more.
+    let in_inequalities: Vec<VarId> = if all {
+        parts
+            .iter()
+            .filter_map(|part| match part {
+                Formula::Lit(Lit::Lin(linear)) => Some(linear.vars()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    } else {
+        Vec::new()
+    };
     for part in parts {
+        if let Formula::Lit(Lit::Dom(var, Dom::Num { null: false, set })) = &part {
+            if in_inequalities.contains(var) && set.covers_from(None) {
+                continue;
+            }
+        }
         if let Formula::Lit(Lit::Dom(var, dom)) = &part {
             let earlier = out.iter_mut().find(|kept| matches!(kept, Formula::Lit(Lit::Dom(other, _)) if other == var));
             if let Some(Formula::Lit(Lit::Dom(_, kept))) = earlier {
