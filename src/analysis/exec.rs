@@ -1013,7 +1013,7 @@ impl Exec<'_, '_> {
     /// not known yet (and remembering its answer).
     fn found_possible(&self, sym: &mut Sym) -> bool {
         if !sym.satisfiable {
-            sym.satisfiable = !feasible(&sym.cube, self.model).is_unsat();
+            sym.satisfiable = sym.cube.obviously_possible(self.model) || !feasible(&sym.cube, self.model).is_unsat();
         }
         sym.satisfiable
     }

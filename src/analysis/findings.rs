@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::exec::{Exec, Mode, Prepared};
-use super::logic::{dnf, Formula, VarId};
+use super::logic::{any_cube, dnf, Formula, VarId};
 use super::model::{Key, Model};
 use super::reach::{fixpoint, Reach};
 use super::replay::{build_trace, display_of, everyone, replay, universal_directory, Replayed};
@@ -194,9 +194,11 @@ impl Context<'_, '_> {
         let mut read: Vec<VarId> = Vec::new();
         query.vars(&mut read);
         let full = Formula::and(vec![query.clone(), self.prepared.facts_for(node, &read)]);
-        decided.iter().any(|sym| match dnf(&full, &sym.cube, &self.model) {
-            Ok(cubes) => cubes.iter().any(|cube| !feasible(cube, &self.model).is_unsat()),
-            Err(_) => true,
+        decided.iter().any(|sym| {
+            any_cube(&full, &sym.cube, &self.model, &mut |cube| {
+                cube.obviously_possible(&self.model) || !feasible(cube, &self.model).is_unsat()
+            })
+            .unwrap_or(true)
         })
     }
 

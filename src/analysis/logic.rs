@@ -814,6 +814,73 @@ impl Cube {
         other.lins.iter().all(|linear| self.lins.contains(linear))
     }
 
+    /// Whether the cube has a solution for a reason seen without solving:
+    /// no domain is empty, and each inequality has a variable of its own
+    /// (in no other inequality) whose values go on without end in the
+    /// direction that satisfies it — the other variables take any value of
+    /// their domains, then that variable is taken far enough. Two
+    /// inequalities that bound the same sum from both sides (an equality,
+    /// what `x = y` gives) count as one, when the range is not empty and
+    /// they share a variable of their own, with coefficient ±1 and every
+    /// integer as its values. `false` means "ask the solver", not "impossible".
+    pub fn obviously_possible(&self, sorts: &dyn Sorts) -> bool {
+        if self.is_trivially_empty() {
+            return false;
+        }
+        let set_of = |var: VarId| -> Option<Intervals> {
+            match self.dom(var) {
+                Some(Dom::Num { set, .. }) => Some(set.clone()),
+                Some(Dom::Fin(_)) => None,
+                None => match sorts.sort(var).universe() {
+                    Dom::Num { set, .. } => Some(set),
+                    Dom::Fin(_) => None,
+                },
+            }
+        };
+        // Whether `var` is in no inequality but those at `own`.
+        let private = |var: VarId, own: &[usize]| {
+            self.lins.iter().enumerate().all(|(index, linear)| own.contains(&index) || !linear.mentions(var))
+        };
+        let mut paired = vec![false; self.lins.len()];
+        for (index, linear) in self.lins.iter().enumerate() {
+            if paired.get(index).copied().unwrap_or(false) {
+                continue;
+            }
+            if !linear.vars().all(|var| set_of(var).is_some_and(|set| !set.is_empty())) {
+                return false;
+            }
+            let opposite = self.lins.iter().enumerate().skip(index + 1).find(|(_, other)| {
+                other.terms.len() == linear.terms.len()
+                    && other.terms.iter().zip(&linear.terms).all(|(a, b)| a.0 == b.0 && a.1 == -b.1)
+            });
+            let holds = match opposite {
+                Some((other_index, other)) => {
+                    if let Some(flag) = paired.get_mut(other_index) {
+                        *flag = true;
+                    }
+                    // Σ + c1 <= 0 and -Σ + c2 <= 0: c2 <= Σ <= -c1, not empty when c1 + c2 <= 0.
+                    linear.constant.checked_add(other.constant).is_some_and(|sum| sum <= 0)
+                        && linear.terms.iter().any(|&(var, coefficient)| {
+                            coefficient.abs() == 1
+                                && set_of(var).is_some_and(|set| set == Intervals::full())
+                                && private(var, &[index, other_index])
+                        })
+                }
+                None => linear.terms.iter().any(|&(var, coefficient)| {
+                    // a·x + … <= 0: x without end downwards when a > 0, upwards when a < 0.
+                    let Some(set) = set_of(var) else { return false };
+                    let (low, high) = set.hull();
+                    let endless = if coefficient > 0 { low.is_none() } else { high.is_none() };
+                    endless && !set.is_empty() && private(var, &[index])
+                }),
+            };
+            if !holds {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The variables the cube constrains.
     pub fn vars(&self) -> Vec<VarId> {
         let mut vars: Vec<VarId> = self.doms.iter().map(|entry| entry.0).collect();
@@ -949,6 +1016,92 @@ fn expand(formula: &Formula, negated: bool, cubes: Vec<Cube>, sorts: &dyn Sorts)
                 }
             }
             Ok(dedup(out))
+        }
+    }
+}
+
+/// Whether some cube of `formula`'s expansion over `base` is accepted: the
+/// cubes of `dnf`, built one at a time depth first and offered to `accept`
+/// as each is complete, stopping at the first accepted (a question that
+/// only asks whether some request can, answered without expanding the rest).
+pub fn any_cube(
+    formula: &Formula,
+    base: &Cube,
+    sorts: &dyn Sorts,
+    accept: &mut dyn FnMut(&Cube) -> bool,
+) -> Result<bool, TooLarge> {
+    let mut budget = CUBE_LIMIT;
+    each_cube(&mut vec![(formula, false)], base.clone(), sorts, accept, &mut budget)
+}
+
+/// The cubes of the conjunction of `pending` (each formula with whether it
+/// is negated) over `cube`, depth first.
+fn each_cube<'f>(
+    pending: &mut Vec<(&'f Formula, bool)>,
+    mut cube: Cube,
+    sorts: &dyn Sorts,
+    accept: &mut dyn FnMut(&Cube) -> bool,
+    budget: &mut usize,
+) -> Result<bool, TooLarge> {
+    loop {
+        let Some((formula, negated)) = pending.pop() else {
+            *budget = budget.checked_sub(1).ok_or(TooLarge)?;
+            return Ok(accept(&cube));
+        };
+        match (formula, negated) {
+            (Formula::True, false) | (Formula::False, true) => {}
+            (Formula::False, false) | (Formula::True, true) => return Ok(false),
+            (Formula::Not(inner), _) => pending.push((inner, !negated)),
+            (Formula::Lit(lit), false) => {
+                if !cube.add(lit, sorts) {
+                    return Ok(false);
+                }
+            }
+            (Formula::Lit(Lit::Dom(var, dom)), true) => {
+                if !cube.restrict(*var, &dom.complement(&sorts.sort(*var).universe()), sorts) {
+                    return Ok(false);
+                }
+            }
+            (Formula::Lit(Lit::Lin(linear)), true) => {
+                // Some variable empty, or the negated inequality.
+                let negation = linear.negated().ok_or(TooLarge)?;
+                for var in linear.vars() {
+                    let mut branch = cube.clone();
+                    if branch.restrict(var, &Dom::only_null(), sorts)
+                        && each_cube(&mut pending.clone(), branch, sorts, accept, budget)?
+                    {
+                        return Ok(true);
+                    }
+                }
+                if !cube.add_linear(&negation, sorts) {
+                    return Ok(false);
+                }
+            }
+            (Formula::And(parts), false) | (Formula::Or(parts), true) => {
+                // Taken in written order: the last pushed is taken first.
+                pending.extend(parts.iter().rev().map(|part| (part, negated)));
+            }
+            (Formula::Or(parts), false) | (Formula::And(parts), true) => {
+                for part in parts {
+                    let mut branch = pending.clone();
+                    branch.push((part, negated));
+                    if each_cube(&mut branch, cube.clone(), sorts, accept, budget)? {
+                        return Ok(true);
+                    }
+                }
+                return Ok(false);
+            }
+            (Formula::Cases(cases), _) => {
+                for (guard, body) in cases {
+                    let mut branch = pending.clone();
+                    branch.push((body, negated));
+                    branch.push((guard, false));
+                    if each_cube(&mut branch, cube.clone(), sorts, accept, budget)? {
+                        return Ok(true);
+                    }
+                }
+                return Ok(false);
+            }
         }
     }
 }
@@ -1168,6 +1321,27 @@ mod tests {
             Formula::not(simplified).simplified(&Pair),
             Formula::dom(0, Dom::Num { null: true, set: Intervals::at_most(5) })
         );
+    }
+
+    #[test]
+    fn cubes_one_at_a_time_are_the_expansions_cubes() {
+        let cube_holds = |cube: &Cube, x: Option<i128>, y: u8| {
+            cube.doms.iter().all(|(var, dom)| holds(&Formula::dom(*var, dom.clone()), x, y))
+                && cube.lins.iter().all(|linear| holds(&Formula::Lit(Lit::Lin(linear.clone())), x, y))
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..2000 {
+            let formula = random_formula(&mut seed, 3);
+            let cubes = dnf(&formula, &Cube::top(), &Pair).unwrap();
+            assert_eq!(any_cube(&formula, &Cube::top(), &Pair, &mut |_| true).unwrap(), !cubes.is_empty());
+            for x in [None, Some(-4), Some(-1), Some(0), Some(2), Some(4)] {
+                for y in 0..3 {
+                    let expected = cubes.iter().any(|cube| cube_holds(cube, x, y));
+                    let found = any_cube(&formula, &Cube::top(), &Pair, &mut |cube| cube_holds(cube, x, y)).unwrap();
+                    assert_eq!(found, expected, "{formula:?} at {x:?}, {y}");
+                }
+            }
+        }
     }
 
     #[test]

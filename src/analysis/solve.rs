@@ -450,6 +450,60 @@ mod tests {
     }
     impl Prefer for Money {}
 
+    /// Random cubes over four variables: domains of one or two pieces
+    /// (some unbounded), inequalities of two or three variables, some as
+    /// equalities (both directions).
+    #[test]
+    fn what_is_obviously_possible_is_possible() {
+        let mut seed = 0x853c_49e6_748f_ea9b_u64;
+        let mut next = |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound) as i128
+        };
+        let (mut obvious, mut cases) = (0, 0);
+        for _ in 0..20_000 {
+            let mut cube = Cube::top();
+            for var in 0..4u32 {
+                let bound = |value: i128, open: bool| if open { None } else { Some(value) };
+                let low = bound(next(11) - 5, next(3) == 0);
+                let high = bound(next(11) - 5, next(3) == 0);
+                let mut set = Intervals::range(low, high);
+                if next(4) == 0 {
+                    set = set.union(&Intervals::point(next(21) - 10));
+                }
+                if next(2) == 0 {
+                    cube.restrict(var, &Dom::Num { null: next(3) == 0, set }, &Money);
+                }
+            }
+            for _ in 0..next(4) {
+                let width = 2 + next(2) as usize;
+                let mut terms: Vec<(VarId, i128)> = Vec::new();
+                for _ in 0..width {
+                    let coefficient = [-2, -1, 1, 2][next(4) as usize];
+                    terms.push((next(4) as VarId, coefficient));
+                }
+                let constant = next(11) - 5;
+                let Some(linear) = Linear::new(terms, constant) else { continue };
+                if next(3) == 0 {
+                    if let Some(other) =
+                        Linear::new(linear.terms.iter().map(|&(v, c)| (v, -c)).collect(), next(5) - 2 - constant)
+                    {
+                        cube.add_linear(&other, &Money);
+                    }
+                }
+                cube.add_linear(&linear, &Money);
+            }
+            cases += 1;
+            if cube.obviously_possible(&Money) {
+                obvious += 1;
+                assert!(!feasible(&cube, &Money).is_unsat(), "{cube:?}");
+            }
+        }
+        assert!(obvious > 2_000 && obvious < cases, "{obvious} of {cases} obvious");
+    }
+
     #[test]
     fn a_gap_picks_the_boundary() {
         let mut cube = Cube::top();
