@@ -65,6 +65,11 @@ pub struct Sym {
 }
 
 impl Sym {
+    /// The same path and versions, over another cube.
+    fn with_cube(&self, cube: Cube, satisfiable: bool) -> Sym {
+        Sym { cube, current: self.current.clone(), steps: self.steps.clone(), dirty: self.dirty.clone(), satisfiable }
+    }
+
     /// Every request, with no path yet (the fixpoint's widened states).
     pub fn anything(cube: Cube) -> Sym {
         Sym { cube, current: HashMap::default(), steps: Vec::new(), dirty: Vec::new(), satisfiable: true }
@@ -279,6 +284,8 @@ impl Prepared {
                 }
             }
         }
+        // Sorted: forgetting them looks each up by binary search.
+        prepared.volatile.sort_unstable();
         for list in prepared.dependents.values_mut() {
             list.sort_unstable();
             list.dedup();
@@ -896,13 +903,7 @@ impl Exec<'_, '_> {
                     let mut narrowed =
                         if index + 1 == literals.len() { cube.take() } else { cube.clone() }.unwrap_or_default();
                     if narrowed.add(lit, self.model) {
-                        out.push(Sym {
-                            cube: narrowed,
-                            current: sym.current.clone(),
-                            steps: sym.steps.clone(),
-                            dirty: sym.dirty.clone(),
-                            satisfiable: sym.satisfiable && !touches_inequality,
-                        });
+                        out.push(sym.with_cube(narrowed, sym.satisfiable && !touches_inequality));
                     }
                 }
                 continue;
@@ -913,13 +914,7 @@ impl Exec<'_, '_> {
                 Ok(cubes) => {
                     for cube in cubes {
                         let satisfiable = sym.satisfiable && inequalities_untouched(&sym.cube, &cube);
-                        out.push(Sym {
-                            cube,
-                            current: sym.current.clone(),
-                            steps: sym.steps.clone(),
-                            dirty: sym.dirty.clone(),
-                            satisfiable,
-                        });
+                        out.push(sym.with_cube(cube, satisfiable));
                     }
                 }
                 // Too large to expand: keeping the requests unchanged is sound (more, never fewer).
@@ -1013,7 +1008,7 @@ impl Exec<'_, '_> {
     /// not known yet (and remembering its answer).
     fn found_possible(&self, sym: &mut Sym) -> bool {
         if !sym.satisfiable {
-            sym.satisfiable = sym.cube.obviously_possible(self.model) || !feasible(&sym.cube, self.model).is_unsat();
+            sym.satisfiable = !feasible(&sym.cube, self.model).is_unsat();
         }
         sym.satisfiable
     }
@@ -1057,7 +1052,6 @@ impl Exec<'_, '_> {
     pub fn tick(&mut self, mut state: State) -> State {
         let prepared = self.prepared;
         let mut vars = prepared.volatile.clone();
-        vars.sort_unstable();
         if self.mode == Mode::Version {
             // One day for a whole path: a concrete run uses one `--now`.
             vars.retain(|var| Some(*var) != self.prepared.today);
@@ -1141,13 +1135,7 @@ impl Exec<'_, '_> {
                         );
                         let renamed = cube.rename_one(new, canonical, self.model);
                         if let Some(cube) = renamed {
-                            out.push(Sym {
-                                cube,
-                                current: sym.current.clone(),
-                                steps: sym.steps.clone(),
-                                dirty: sym.dirty.clone(),
-                                satisfiable: false,
-                            });
+                            out.push(sym.with_cube(cube, false));
                         }
                     }
                 }

@@ -146,9 +146,7 @@ impl Context<'_, '_> {
     /// Can a request at the moment the exits of `node` are tried satisfy `query`?
     pub fn decide(&self, node: usize, query: &Formula) -> Verdict {
         let Some(decided) = self.reach.decided.get(node) else { return Verdict::Never };
-        let mut read: Vec<VarId> = Vec::new();
-        query.vars(&mut read);
-        let full = Formula::and(vec![query.clone(), self.prepared.facts_for(node, &read)]);
+        let (full, read) = self.with_facts(node, query);
         let mut possible = false;
         let mut concrete = false;
         let mut undecided = false;
@@ -187,18 +185,21 @@ impl Context<'_, '_> {
         }
     }
 
+    /// `query` with the facts at the decision moment of `node` that bear on
+    /// it, and the variables the query reads.
+    fn with_facts(&self, node: usize, query: &Formula) -> (Formula, Vec<VarId>) {
+        let mut read: Vec<VarId> = Vec::new();
+        query.vars(&mut read);
+        (Formula::and(vec![query.clone(), self.prepared.facts_for(node, &read)]), read)
+    }
+
     /// Whether `decide` would not say `Never`, stopping at the first cube
     /// that may hold (`decide` goes on to look for a concrete one).
     fn possible(&self, node: usize, query: &Formula) -> bool {
         let Some(decided) = self.reach.decided.get(node) else { return false };
-        let mut read: Vec<VarId> = Vec::new();
-        query.vars(&mut read);
-        let full = Formula::and(vec![query.clone(), self.prepared.facts_for(node, &read)]);
+        let (full, _) = self.with_facts(node, query);
         decided.iter().any(|sym| {
-            any_cube(&full, &sym.cube, &self.model, &mut |cube| {
-                cube.obviously_possible(&self.model) || !feasible(cube, &self.model).is_unsat()
-            })
-            .unwrap_or(true)
+            any_cube(&full, &sym.cube, &self.model, &mut |cube| !feasible(cube, &self.model).is_unsat()).unwrap_or(true)
         })
     }
 

@@ -423,6 +423,15 @@ pub fn ceil_div(a: i128, b: i128) -> i128 {
     }
 }
 
+/// The values of x for which `coefficient·x + constant <= 0`.
+fn one_variable_set(coefficient: i128, constant: i128) -> Intervals {
+    if coefficient > 0 {
+        Intervals::at_most(floor_div(-constant, coefficient))
+    } else {
+        Intervals::at_least(ceil_div(constant, -coefficient))
+    }
+}
+
 /// One fact about the variables.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Lit {
@@ -554,14 +563,11 @@ impl Formula {
             Formula::True | Formula::False => self,
             Formula::Lit(Lit::Lin(linear)) => match linear.terms.as_slice() {
                 [] => bool_of(linear.constant <= 0),
-                [(var, coefficient)] => {
-                    let set = if *coefficient > 0 {
-                        Intervals::at_most(floor_div(-linear.constant, *coefficient))
-                    } else {
-                        Intervals::at_least(ceil_div(linear.constant, -*coefficient))
-                    };
-                    domain_literal(*var, Dom::Num { null: false, set }, sorts)
-                }
+                [(var, coefficient)] => domain_literal(
+                    *var,
+                    Dom::Num { null: false, set: one_variable_set(*coefficient, linear.constant) },
+                    sorts,
+                ),
                 _ => Formula::Lit(Lit::Lin(linear)),
             },
             Formula::Lit(Lit::Dom(var, dom)) => domain_literal(var, dom, sorts),
@@ -768,15 +774,11 @@ impl Cube {
     pub fn add_linear(&mut self, linear: &Linear, sorts: &dyn Sorts) -> bool {
         match linear.terms.as_slice() {
             [] => linear.constant <= 0,
-            [(var, coefficient)] => {
-                // a·x + c <= 0
-                let set = if *coefficient > 0 {
-                    Intervals::at_most(floor_div(-linear.constant, *coefficient))
-                } else {
-                    Intervals::at_least(ceil_div(linear.constant, -*coefficient))
-                };
-                self.restrict(*var, &Dom::Num { null: false, set }, sorts)
-            }
+            [(var, coefficient)] => self.restrict(
+                *var,
+                &Dom::Num { null: false, set: one_variable_set(*coefficient, linear.constant) },
+                sorts,
+            ),
             terms => {
                 for &(var, _) in terms {
                     if !self.restrict(var, &Dom::not_null(), sorts) {
@@ -972,15 +974,7 @@ fn expand(formula: &Formula, negated: bool, cubes: Vec<Cube>, sorts: &dyn Sorts)
             let complement = dom.complement(&sorts.sort(*var).universe());
             Ok(add_to_all(cubes, &Lit::Dom(*var, complement), sorts))
         }
-        (Formula::Lit(Lit::Lin(linear)), true) => {
-            // Not (all non-empty and Σ <= 0): some variable empty, or Σ >= 1.
-            let mut parts: Vec<Formula> = linear.vars().map(|var| Formula::dom(var, Dom::only_null())).collect();
-            match linear.negated() {
-                Some(negation) => parts.push(Formula::Lit(Lit::Lin(negation))),
-                None => return Err(TooLarge),
-            }
-            expand(&Formula::Or(parts), false, cubes, sorts)
-        }
+        (Formula::Lit(Lit::Lin(linear)), true) => expand(&linear_negation(linear)?, false, cubes, sorts),
         (Formula::And(parts), false) | (Formula::Or(parts), true) => {
             let mut current = cubes;
             for part in parts {
@@ -1063,19 +1057,10 @@ fn each_cube<'f>(
                 }
             }
             (Formula::Lit(Lit::Lin(linear)), true) => {
-                // Some variable empty, or the negated inequality.
-                let negation = linear.negated().ok_or(TooLarge)?;
-                for var in linear.vars() {
-                    let mut branch = cube.clone();
-                    if branch.restrict(var, &Dom::only_null(), sorts)
-                        && each_cube(&mut pending.clone(), branch, sorts, accept, budget)?
-                    {
-                        return Ok(true);
-                    }
-                }
-                if !cube.add_linear(&negation, sorts) {
-                    return Ok(false);
-                }
+                let either = linear_negation(linear)?;
+                let mut branch: Vec<(&Formula, bool)> = pending.clone();
+                branch.push((&either, false));
+                return each_cube(&mut branch, cube, sorts, accept, budget);
             }
             (Formula::And(parts), false) | (Formula::Or(parts), true) => {
                 // Taken in written order: the last pushed is taken first.
@@ -1104,6 +1089,13 @@ fn each_cube<'f>(
             }
         }
     }
+}
+
+/// Not (all its variables non-empty and Σ <= 0): some variable empty, or Σ >= 1.
+fn linear_negation(linear: &Linear) -> Result<Formula, TooLarge> {
+    let mut parts: Vec<Formula> = linear.vars().map(|var| Formula::dom(var, Dom::only_null())).collect();
+    parts.push(Formula::Lit(Lit::Lin(linear.negated().ok_or(TooLarge)?)));
+    Ok(Formula::Or(parts))
 }
 
 fn add_to_all(cubes: Vec<Cube>, lit: &Lit, sorts: &dyn Sorts) -> Vec<Cube> {
