@@ -915,6 +915,7 @@ fn carry_dom(from: &Model<'_>, to: &Model<'_>, var: VarId, target: VarId, dom: &
     match dom {
         Dom::Num { .. } => dom.clone(),
         Dom::Fin(mask) => {
+            let mask = mask.bits();
             let (Some(from_info), Some(to_info)) = (from.info(var), to.info(target)) else { return dom.clone() };
             let old_other = from_info.classes.iter().position(|class| *class == Class::Other);
             let mut carried = 0u128;
@@ -928,7 +929,7 @@ fn carry_dom(from: &Model<'_>, to: &Model<'_>, var: VarId, target: VarId, dom: &
                     carried |= 1u128 << index;
                 }
             }
-            Dom::Fin(carried)
+            Dom::fin(carried)
         }
     }
 }

@@ -119,6 +119,8 @@ pub struct Prepared {
     pub var_deps: HashMap<VarId, Vec<Base>>,
     /// For each variable, the validate rules (by position) that read it.
     pub validates_by_var: HashMap<VarId, Vec<usize>>,
+    /// For each variable, the aggregate rules (by position in `aggregate_parts`) that read it.
+    aggregates_by_var: HashMap<VarId, Vec<usize>>,
     /// Per node: the variables its `after` block may change.
     pub changed_after: Vec<Vec<VarId>>,
     /// What each base change forgets: the canonical variables depending on it.
@@ -178,6 +180,7 @@ impl Prepared {
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
             validates_by_var: HashMap::default(),
+            aggregates_by_var: HashMap::default(),
             changed_after: Vec::new(),
         };
         for validate in form.validates.iter().filter(|validate| validate.detail.is_none()) {
@@ -296,6 +299,11 @@ impl Prepared {
         for (index, (_, vars)) in prepared.validates.iter().enumerate() {
             for &var in vars {
                 prepared.validates_by_var.entry(var).or_default().push(index);
+            }
+        }
+        for (index, (_, vars)) in prepared.aggregate_parts.iter().enumerate() {
+            for &var in vars {
+                prepared.aggregates_by_var.entry(var).or_default().push(index);
             }
         }
         prepared.changed_after = (0..workflow.nodes.len())
@@ -634,11 +642,11 @@ impl Prepared {
                     }
                 }
             }
-            for (index, (_, vars)) in self.aggregate_parts.iter().enumerate() {
-                if taken_aggregates.contains(&index) || !vars.contains(&var) {
+            for &index in self.aggregates_by_var.get(&var).into_iter().flatten() {
+                let Some((_, vars)) = self.aggregate_parts.get(index) else { continue };
+                if !taken_aggregates.insert(index) {
                     continue;
                 }
-                taken_aggregates.insert(index);
                 for &read in vars {
                     depth.entry(read).or_insert(level + 1);
                     if set.insert(read) {
@@ -744,6 +752,12 @@ pub struct Written {
 }
 
 impl Written {
+    /// The component `node` is in: `before` gives the same answers for two
+    /// nodes of one component.
+    pub fn component(&self, node: usize) -> Option<usize> {
+        self.component_of.get(node).copied()
+    }
+
     pub fn before(&self, node: usize, base: &Base) -> bool {
         let index = match base {
             Base::Main(field) | Base::Column(field) => *field,
@@ -870,13 +884,23 @@ impl Exec<'_, '_> {
             return state;
         }
         let mut out = Vec::new();
+        // In `Project` mode every sym reads the formula as it is: its shape is found once.
+        let shape = (self.mode == Mode::Project).then(|| Shape::of(formula));
         for mut sym in state {
             let at_moment = self.moment(&sym, formula);
             if self.mode == Mode::Version {
                 self.prepared.add_blank(&mut sym.cube, &at_moment, self.model);
                 sym.satisfiable = false;
             }
-            if let Some(literals) = domain_conjunction(&at_moment) {
+            let found;
+            let shape = match &shape {
+                Some(shape) => shape,
+                None => {
+                    found = Shape::of(&at_moment);
+                    &found
+                }
+            };
+            if let Shape::Conjunction(literals) = shape {
                 // Only domains to narrow: done in place, no cube is copied.
                 let touches_inequality =
                     literals.iter().any(|(var, _)| sym.cube.lins.iter().any(|linear| linear.mentions(*var)));
@@ -886,20 +910,19 @@ impl Exec<'_, '_> {
                 }
                 continue;
             }
-            if let Some(literals) = domain_disjunction(&at_moment) {
+            if let Shape::Choice(literals) = shape {
                 // One cube per domain: a copy of the cube narrowed (the last takes the cube itself).
                 // Still known possible after a narrowing that leaves every
                 // inequality's variables alone (`inequalities_untouched`).
-                let touched = |var: VarId| sym.cube.lins.iter().any(|linear| linear.mentions(var));
-                let flags: Vec<bool> = literals
-                    .iter()
-                    .map(|lit| match lit {
-                        Lit::Dom(var, _) => touched(*var),
-                        Lit::Lin(_) => true,
-                    })
-                    .collect();
                 let mut cube = Some(std::mem::take(&mut sym.cube));
-                for (index, (lit, touches_inequality)) in literals.iter().zip(flags).enumerate() {
+                for (index, lit) in literals.iter().enumerate() {
+                    // Asked of the cube before it is narrowed (the last literal takes it).
+                    let touches_inequality = match lit {
+                        Lit::Dom(var, _) => {
+                            cube.as_ref().is_some_and(|cube| cube.lins.iter().any(|linear| linear.mentions(*var)))
+                        }
+                        Lit::Lin(_) => true,
+                    };
                     let mut narrowed =
                         if index + 1 == literals.len() { cube.take() } else { cube.clone() }.unwrap_or_default();
                     if narrowed.add(lit, self.model) {
@@ -942,7 +965,7 @@ impl Exec<'_, '_> {
         // every step was most of the fixpoint's time (on the generated
         // workflow, 125,000 questions and not one impossible cube).
         let solve_now = self.mode == Mode::Version;
-        let mut out: State = Vec::with_capacity(state.len());
+        let mut kept: Vec<(Sym, VarMarks)> = Vec::with_capacity(state.len());
         for mut sym in state {
             if !sym.satisfiable {
                 if sym.cube.is_trivially_empty() {
@@ -952,16 +975,21 @@ impl Exec<'_, '_> {
                     continue;
                 }
             }
+            let marks = VarMarks::of(&sym.cube, self.model);
             if self.mode == Mode::Project {
                 // A cube within another is dropped. (An impossible cube can
                 // never contain a possible one: this drops nothing possible.)
-                if out.iter().any(|kept| sym.cube.is_subset(&kept.cube, self.model)) {
+                let within = |inner: &Sym, inner_marks: &VarMarks, outer: &Sym, outer_marks: &VarMarks| {
+                    inner_marks.may_be_within(outer_marks) && inner.cube.is_subset(&outer.cube, self.model)
+                };
+                if kept.iter().any(|(other, other_marks)| within(&sym, &marks, other, other_marks)) {
                     continue;
                 }
-                out.retain(|kept| !kept.cube.is_subset(&sym.cube, self.model));
+                kept.retain(|(other, other_marks)| !within(other, other_marks, &sym, &marks));
             }
-            out.push(sym);
+            kept.push((sym, marks));
         }
+        let mut out: State = kept.into_iter().map(|(sym, _)| sym).collect();
         if self.mode == Mode::Project && out.len() > self.cube_cap {
             out = self.merge(out);
         }
@@ -1370,6 +1398,56 @@ impl Exec<'_, '_> {
     }
 }
 
+/// The variables a cube mentions, hashed to 64 bits: a quick test that
+/// rules out most pairs `tidy` compares before `Cube::is_subset` walks them.
+#[derive(Debug, Clone, Copy)]
+struct VarMarks {
+    /// Every variable with a domain in the cube.
+    constrained: u64,
+    /// Those whose domain leaves out some value of their sort.
+    narrowed: u64,
+}
+
+impl VarMarks {
+    fn of(cube: &Cube, sorts: &dyn Sorts) -> VarMarks {
+        let mark = |var: VarId| 1u64 << (var % 64);
+        let mut marks = VarMarks { constrained: 0, narrowed: 0 };
+        for (var, dom) in &cube.doms {
+            marks.constrained |= mark(*var);
+            if !dom.contains_universe(&sorts.sort(*var)) {
+                marks.narrowed |= mark(*var);
+            }
+        }
+        marks
+    }
+
+    /// False when the first cube cannot be within the second: the second
+    /// narrows a variable the first leaves free.
+    fn may_be_within(&self, outer: &VarMarks) -> bool {
+        outer.narrowed & !self.constrained == 0
+    }
+}
+
+/// How `assume` takes a formula: narrowing domains in place, one copy of
+/// the cube per literal, or through its disjunctive normal form.
+enum Shape<'f> {
+    Conjunction(Vec<(VarId, &'f Dom)>),
+    Choice(Vec<Lit>),
+    Other,
+}
+
+impl<'f> Shape<'f> {
+    fn of(formula: &'f Formula) -> Shape<'f> {
+        if let Some(literals) = domain_conjunction(formula) {
+            return Shape::Conjunction(literals);
+        }
+        match domain_disjunction(formula) {
+            Some(literals) => Shape::Choice(literals),
+            None => Shape::Other,
+        }
+    }
+}
+
 /// The literals of a formula that only narrows domains (one domain literal,
 /// or an `and` of them); `None` for anything else.
 fn domain_conjunction(formula: &Formula) -> Option<Vec<(VarId, &Dom)>> {
@@ -1445,8 +1523,8 @@ mod tests {
     fn branch_on(cond: u32, read: u32) -> PStmt {
         PStmt::If {
             branches: vec![(
-                Formula::dom(cond, Dom::Fin(1)),
-                vec![PStmt::Assign { field: 0, new: 99, formula: Some(Formula::dom(read, Dom::Fin(1))) }],
+                Formula::dom(cond, Dom::fin(1)),
+                vec![PStmt::Assign { field: 0, new: 99, formula: Some(Formula::dom(read, Dom::fin(1))) }],
             )],
             otherwise: Vec::new(),
             unsplit: false,

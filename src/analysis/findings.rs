@@ -49,6 +49,10 @@ pub struct Context<'a, 'p> {
     pub taken_cache: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize), bool>>,
 }
 
+/// Per component of the workflow (`Written::component`): the validate
+/// rules that read a variable still blank there, by position.
+type BlankRules = rustc_hash::FxHashMap<Option<usize>, Vec<usize>>;
+
 /// The runtime's program for the replays: given, or compiled on the first
 /// replay from the analysis's own lowering (a workflow without findings
 /// never replays).
@@ -138,9 +142,12 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
     report
 }
 
-impl Context<'_, '_> {
-    fn node(&self, node: usize) -> Option<&crate::ir::Node> {
-        self.model.workflow.nodes.get(node)
+impl<'p> Context<'_, 'p> {
+    /// A node of the workflow, borrowed from the program rather than from
+    /// the context (so the model can be used mutably beside it).
+    fn node(&self, node: usize) -> Option<&'p crate::ir::Node> {
+        let workflow: &'p crate::ir::Workflow = self.model.workflow;
+        workflow.nodes.get(node)
     }
 
     /// Can a request at the moment the exits of `node` are tried satisfy `query`?
@@ -405,7 +412,7 @@ impl Context<'_, '_> {
     /// Whether some request at `node` passes its required fields and each
     /// validate rule (checked one rule at a time, with the facts that bear
     /// on it: a rule that can never hold there is proof enough).
-    fn submittable(&self, node: usize) -> bool {
+    fn submittable(&self, node: usize, blank_rules: &mut BlankRules) -> bool {
         let Some(arrival) = self.reach.arrival.get(node) else { return false };
         let required = self.prepared.required.get(node).cloned().unwrap_or(Formula::True);
         let possible = |formula: &Formula| {
@@ -417,12 +424,17 @@ impl Context<'_, '_> {
         if !possible(&required) {
             return false;
         }
-        for (validate, vars) in &self.prepared.validates {
-            // A rule over values people may have written holds for some of
-            // them; what can make it fail for all is a blank value nobody wrote.
-            if !self.prepared.any_still_blank(node, vars) {
-                continue;
-            }
+        // A rule over values people may have written holds for some of
+        // them; what can make it fail for all is a blank value nobody wrote.
+        // Which rules read one depends only on the node's component (`Written`).
+        let component = self.prepared.written.component(node);
+        let rules = blank_rules.entry(component).or_insert_with(|| {
+            (self.prepared.validates.iter().enumerate())
+                .filter(|(_, (_, vars))| self.prepared.any_still_blank(node, vars))
+                .map(|(index, _)| index)
+                .collect()
+        });
+        for (validate, vars) in rules.iter().filter_map(|&index| self.prepared.validates.get(index)) {
             let mut seeds = vars.clone();
             required.vars(&mut seeds);
             let query = Formula::and(vec![required.clone(), validate.clone(), self.prepared.facts_for(node, &seeds)]);
@@ -461,7 +473,7 @@ impl Context<'_, '_> {
     /// only later nodes let anyone fill can fail for every new request.
     fn first_submit_trap(&mut self) -> Option<Finding> {
         let create = self.model.workflow.create;
-        let ir_node = self.node(create)?.clone();
+        let ir_node = self.node(create)?;
         // A new request as its creator fills it, exactly (the blank form, then the creator's writes).
         let state = {
             let mut exec = Exec { model: &mut self.model, prepared: &self.prepared, mode: Mode::Version, cube_cap: 16 };
@@ -524,6 +536,7 @@ impl Context<'_, '_> {
         let mut takeable: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count]; // (target, index, is_exit)
         let mut submittable = vec![false; count];
         let mut arrives = vec![false; count];
+        let mut blank_rules = BlankRules::default();
         for (node, ir_node) in workflow.nodes.iter().enumerate() {
             if ir_node.kind == crate::ir::NodeKind::Archive {
                 continue;
@@ -535,7 +548,7 @@ impl Context<'_, '_> {
             if !here {
                 continue;
             }
-            let can_submit = self.submittable(node);
+            let can_submit = self.submittable(node, &mut blank_rules);
             if let Some(slot) = submittable.get_mut(node) {
                 *slot = can_submit;
             }
@@ -704,7 +717,7 @@ impl Context<'_, '_> {
     /// is empty whatever the directory holds (a `when` that no line meets,
     /// a people field left empty): the submit that leads there is refused.
     fn empty_operators(&mut self, node: usize) -> Option<Finding> {
-        let ir_node = self.node(node)?.clone();
+        let ir_node = self.node(node)?;
         if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) {
             return None;
         }
@@ -758,7 +771,7 @@ impl Context<'_, '_> {
         admitted: &[String],
         creator_fields: &[usize],
     ) -> Option<Finding> {
-        let ir_node = self.node(node)?.clone();
+        let ir_node = self.node(node)?;
         if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) || admitted.is_empty() {
             return None;
         }
@@ -790,7 +803,7 @@ impl Context<'_, '_> {
             }
             let mut restricted = vec![Formula::not(formula.clone())];
             for &(var, class) in classes {
-                restricted.push(Formula::dom(var, super::logic::Dom::Fin(1u128 << class)));
+                restricted.push(Formula::dom(var, super::logic::Dom::fin(1u128 << class)));
             }
             if possible_at_entry(self, &Formula::and(restricted)) {
                 always = false;
@@ -956,7 +969,7 @@ impl Context<'_, '_> {
 
     /// W0701: the requests that reach `node` and match none of its exits.
     fn exit_coverage(&mut self, node: usize) -> Option<Finding> {
-        let ir_node = self.node(node)?.clone();
+        let ir_node = self.node(node)?;
         if ir_node.exits.is_empty() || ir_node.exits.iter().any(|exit| exit.condition.is_none()) {
             return None;
         }

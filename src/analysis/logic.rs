@@ -40,7 +40,7 @@ impl Sort {
                     None => Intervals::full(),
                 },
             },
-            Sort::Fin { size } => Dom::Fin(full_mask(*size)),
+            Sort::Fin { size } => Dom::fin(full_mask(*size)),
         }
     }
 
@@ -62,22 +62,52 @@ pub fn full_mask(size: u8) -> u128 {
 
 /// A set of integers: sorted, disjoint, non-adjacent closed intervals; a
 /// missing bound is infinite.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Intervals(Pieces);
 
-impl Clone for Intervals {
-    /// A copy of the pieces' bytes (the derived clone goes piece by piece).
-    fn clone(&self) -> Intervals {
-        Intervals(SmallVec::from_slice(&self.0))
+/// One interval of a set; most sets are one (`x > 5000`), held inline.
+type Pieces = SmallVec<[Piece; 1]>;
+
+/// A closed interval. Its bounds are `i128`s kept as bytes, so a domain
+/// needs no 16-byte alignment and is half the size of a pair of
+/// `Option<i128>` (cubes are copied and compared all the time). The
+/// lowest `i128` as the low bound, the highest as the high one, mean no
+/// bound: every `i128` beyond them is in the interval anyway.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Piece {
+    low: [u8; 16],
+    high: [u8; 16],
+}
+
+impl Piece {
+    fn new(low: Option<i128>, high: Option<i128>) -> Piece {
+        Piece { low: low.unwrap_or(i128::MIN).to_le_bytes(), high: high.unwrap_or(i128::MAX).to_le_bytes() }
+    }
+
+    fn low(&self) -> Option<i128> {
+        let low = i128::from_le_bytes(self.low);
+        (low != i128::MIN).then_some(low)
+    }
+
+    fn high(&self) -> Option<i128> {
+        let high = i128::from_le_bytes(self.high);
+        (high != i128::MAX).then_some(high)
+    }
+
+    fn bounds(&self) -> (Option<i128>, Option<i128>) {
+        (self.low(), self.high())
     }
 }
 
-/// One interval of a set; most sets are one (`x > 5000`), held inline.
-type Pieces = SmallVec<[(Option<i128>, Option<i128>); 1]>;
+impl fmt::Debug for Piece {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.bounds())
+    }
+}
 
 impl Intervals {
     pub fn full() -> Intervals {
-        Intervals(smallvec![(None, None)])
+        Intervals(smallvec![Piece::new(None, None)])
     }
 
     pub fn empty() -> Intervals {
@@ -85,21 +115,21 @@ impl Intervals {
     }
 
     pub fn point(value: i128) -> Intervals {
-        Intervals(smallvec![(Some(value), Some(value))])
+        Intervals(smallvec![Piece::new(Some(value), Some(value))])
     }
 
     pub fn at_least(value: i128) -> Intervals {
-        Intervals(smallvec![(Some(value), None)])
+        Intervals(smallvec![Piece::new(Some(value), None)])
     }
 
     pub fn at_most(value: i128) -> Intervals {
-        Intervals(smallvec![(None, Some(value))])
+        Intervals(smallvec![Piece::new(None, Some(value))])
     }
 
     pub fn range(low: Option<i128>, high: Option<i128>) -> Intervals {
         match (low, high) {
             (Some(low), Some(high)) if low > high => Intervals::empty(),
-            _ => Intervals(smallvec![(low, high)]),
+            _ => Intervals(smallvec![Piece::new(low, high)]),
         }
     }
 
@@ -107,26 +137,27 @@ impl Intervals {
         self.0.is_empty()
     }
 
-    pub fn pieces(&self) -> &[(Option<i128>, Option<i128>)] {
-        &self.0
+    /// The intervals in order, each as its low and high bound (`None`: infinite).
+    pub fn pieces(&self) -> impl ExactSizeIterator<Item = (Option<i128>, Option<i128>)> + '_ {
+        self.0.iter().map(Piece::bounds)
     }
 
     pub fn contains(&self, value: i128) -> bool {
-        self.0.iter().any(|(low, high)| low.is_none_or(|low| low <= value) && high.is_none_or(|high| value <= high))
+        self.pieces().any(|(low, high)| low.is_none_or(|low| low <= value) && high.is_none_or(|high| value <= high))
     }
 
     /// The smallest and largest members (`None` for an infinite side).
     pub fn hull(&self) -> (Option<i128>, Option<i128>) {
         match (self.0.first(), self.0.last()) {
-            (Some(first), Some(last)) => (first.0, last.1),
+            (Some(first), Some(last)) => (first.low(), last.high()),
             _ => (Some(0), Some(-1)),
         }
     }
 
     pub fn intersect(&self, other: &Intervals) -> Intervals {
         let mut out = Pieces::new();
-        for &(a_low, a_high) in &self.0 {
-            for &(b_low, b_high) in &other.0 {
+        for (a_low, a_high) in self.pieces() {
+            for (b_low, b_high) in other.pieces() {
                 let low = max_low(a_low, b_low);
                 let high = min_high(a_high, b_high);
                 if let (Some(low), Some(high)) = (low, high) {
@@ -134,7 +165,7 @@ impl Intervals {
                         continue;
                     }
                 }
-                out.push((low, high));
+                out.push(Piece::new(low, high));
             }
         }
         Intervals::normalized(out)
@@ -150,14 +181,14 @@ impl Intervals {
         let mut out = Pieces::new();
         let mut cursor: Option<i128> = None; // next uncovered value; None = -inf
         let mut open = true;
-        for &(low, high) in &self.0 {
+        for (low, high) in self.pieces() {
             match low {
                 None => {}
                 Some(low) => {
                     let gap_high = low.checked_sub(1);
                     if let Some(gap_high) = gap_high {
                         if cursor.is_none_or(|start| start <= gap_high) {
-                            out.push((cursor, Some(gap_high)));
+                            out.push(Piece::new(cursor, Some(gap_high)));
                         }
                     }
                 }
@@ -171,7 +202,7 @@ impl Intervals {
             }
         }
         if open {
-            out.push((cursor, None));
+            out.push(Piece::new(cursor, None));
         }
         Intervals::normalized(out)
     }
@@ -179,26 +210,16 @@ impl Intervals {
     /// Every piece of `self` lies within one piece of `other` (pieces are
     /// disjoint and non-adjacent, so a piece cannot straddle two).
     pub fn is_subset(&self, other: &Intervals) -> bool {
-        self.0.iter().all(|&(low, high)| {
-            other.0.iter().any(|&(outer_low, outer_high)| {
-                let low_inside = match (outer_low, low) {
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                    (Some(outer), Some(low)) => outer <= low,
-                };
-                let high_inside = match (outer_high, high) {
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                    (Some(outer), Some(high)) => high <= outer,
-                };
-                low_inside && high_inside
-            })
+        self.0.iter().all(|piece| {
+            // With no bound as the lowest and highest `i128`, containment is two comparisons.
+            let (low, high) = (i128::from_le_bytes(piece.low), i128::from_le_bytes(piece.high));
+            other.0.iter().any(|outer| i128::from_le_bytes(outer.low) <= low && high <= i128::from_le_bytes(outer.high))
         })
     }
 
     /// Whether every integer from `low` (`None`: unbounded) upwards is in the set.
     fn covers_from(&self, low: Option<i128>) -> bool {
-        self.0.iter().any(|&(piece_low, piece_high)| {
+        self.pieces().any(|(piece_low, piece_high)| {
             piece_high.is_none()
                 && match (piece_low, low) {
                     (None, _) => true,
@@ -210,31 +231,29 @@ impl Intervals {
 
     /// Sorts and merges overlapping or adjacent pieces.
     fn normalized(mut pieces: Pieces) -> Intervals {
-        pieces.sort_by(|a, b| match (a.0, b.0) {
-            (None, None) => std::cmp::Ordering::Equal,
-            (None, Some(_)) => std::cmp::Ordering::Less,
-            (Some(_), None) => std::cmp::Ordering::Greater,
-            (Some(x), Some(y)) => x.cmp(&y),
-        });
         if pieces.len() <= 1 {
             return Intervals(pieces);
         }
+        // The lowest `i128` stands for no low bound: ordering the bounds orders the pieces.
+        pieces.sort_by_key(|piece| i128::from_le_bytes(piece.low));
         let mut out = Pieces::with_capacity(pieces.len());
-        for (low, high) in pieces {
+        for piece in pieces {
+            let (low, high) = piece.bounds();
             if let Some(last) = out.last_mut() {
-                let touches = match (last.1, low) {
+                let touches = match (last.high(), low) {
                     (None, _) | (_, None) => true,
                     (Some(last_high), Some(low)) => low <= last_high.saturating_add(1),
                 };
                 if touches {
-                    last.1 = match (last.1, high) {
+                    let merged_high = match (last.high(), high) {
                         (None, _) | (_, None) => None,
                         (Some(a), Some(b)) => Some(a.max(b)),
                     };
+                    *last = Piece::new(last.low(), merged_high);
                     continue;
                 }
             }
-            out.push((low, high));
+            out.push(piece);
         }
         Intervals(out)
     }
@@ -262,14 +281,30 @@ pub enum Dom {
         set: Intervals,
     },
     /// A bit per class.
-    Fin(u128),
+    Fin(Mask),
+}
+
+/// A bit per class, as bytes: a `u128` field would make every domain
+/// 16-byte aligned (see `Piece`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Mask([u8; 16]);
+
+impl Mask {
+    pub fn bits(self) -> u128 {
+        u128::from_le_bytes(self.0)
+    }
 }
 
 impl Dom {
+    /// A finite domain of the classes whose bits are set.
+    pub fn fin(bits: u128) -> Dom {
+        Dom::Fin(Mask(bits.to_le_bytes()))
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             Dom::Num { null, set } => !null && set.is_empty(),
-            Dom::Fin(mask) => *mask == 0,
+            Dom::Fin(mask) => mask.bits() == 0,
         }
     }
 
@@ -278,9 +313,9 @@ impl Dom {
             (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => {
                 Dom::Num { null: *a && *b, set: x.intersect(y) }
             }
-            (Dom::Fin(a), Dom::Fin(b)) => Dom::Fin(a & b),
+            (Dom::Fin(a), Dom::Fin(b)) => Dom::fin(a.bits() & b.bits()),
             // Sorts never mix; an impossible pair is empty rather than a panic.
-            _ => Dom::Fin(0),
+            _ => Dom::fin(0),
         }
     }
 
@@ -289,7 +324,7 @@ impl Dom {
             (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => {
                 Dom::Num { null: *a || *b, set: x.union(y) }
             }
-            (Dom::Fin(a), Dom::Fin(b)) => Dom::Fin(a | b),
+            (Dom::Fin(a), Dom::Fin(b)) => Dom::fin(a.bits() | b.bits()),
             (other, _) => other.clone(),
         }
     }
@@ -298,7 +333,7 @@ impl Dom {
     pub fn complement(&self, universe: &Dom) -> Dom {
         match self {
             Dom::Num { null, set } => Dom::Num { null: !null, set: set.complement() }.intersect(universe),
-            Dom::Fin(mask) => Dom::Fin(!mask).intersect(universe),
+            Dom::Fin(mask) => Dom::fin(!mask.bits()).intersect(universe),
         }
     }
 
@@ -307,14 +342,14 @@ impl Dom {
     pub fn complement_everywhere(&self) -> Dom {
         match self {
             Dom::Num { null, set } => Dom::Num { null: !null, set: set.complement() },
-            Dom::Fin(mask) => Dom::Fin(!mask),
+            Dom::Fin(mask) => Dom::fin(!mask.bits()),
         }
     }
 
     pub fn is_subset(&self, other: &Dom) -> bool {
         match (self, other) {
             (Dom::Num { null: a, set: x }, Dom::Num { null: b, set: y }) => (!a || *b) && x.is_subset(y),
-            (Dom::Fin(a), Dom::Fin(b)) => a & !b == 0,
+            (Dom::Fin(a), Dom::Fin(b)) => a.bits() & !b.bits() == 0,
             _ => false,
         }
     }
@@ -323,7 +358,7 @@ impl Dom {
     pub fn contains_universe(&self, sort: &Sort) -> bool {
         match (sort, self) {
             (Sort::Num { nullable, min, .. }, Dom::Num { null, set }) => (!nullable || *null) && set.covers_from(*min),
-            (Sort::Fin { size }, Dom::Fin(mask)) => full_mask(*size) & !mask == 0,
+            (Sort::Fin { size }, Dom::Fin(mask)) => full_mask(*size) & !mask.bits() == 0,
             _ => false,
         }
     }
@@ -1138,10 +1173,32 @@ mod tests {
     }
 
     #[test]
+    fn a_domain_is_small_and_8_byte_aligned() {
+        // Cubes are copied and compared all the time: a 16-byte alignment
+        // (an `i128` or `u128` field) doubles a domain and sends every
+        // cube's allocation down the allocator's slower aligned path.
+        assert_eq!(std::mem::align_of::<Dom>(), 8);
+        assert!(std::mem::size_of::<(VarId, Dom)>() <= 56);
+    }
+
+    #[test]
+    fn intervals_at_the_ends_of_i128() {
+        // The lowest and highest `i128` stand for no bound.
+        let top = Intervals::range(Some(5), Some(i128::MAX));
+        assert_eq!(top, Intervals::at_least(5));
+        assert_eq!(top.complement(), Intervals::at_most(4));
+        assert_eq!(Intervals::range(Some(i128::MIN), Some(0)), Intervals::at_most(0));
+        assert!(Intervals::full().contains(i128::MIN) && Intervals::full().contains(i128::MAX));
+        assert!(!Intervals::at_least(0).contains(i128::MIN));
+        assert!(Intervals::range(Some(i128::MIN + 1), Some(i128::MAX - 1)).is_subset(&Intervals::full()));
+        assert!(!Intervals::full().is_subset(&Intervals::range(Some(i128::MIN + 1), None)));
+    }
+
+    #[test]
     fn intervals_complement_and_union() {
         let set = Intervals::range(Some(1), Some(5)).union(&Intervals::range(Some(10), None));
         let complement = set.complement();
-        assert_eq!(complement.pieces(), &[(None, Some(0)), (Some(6), Some(9))]);
+        assert_eq!(complement.pieces().collect::<Vec<_>>(), vec![(None, Some(0)), (Some(6), Some(9))]);
         assert_eq!(complement.complement(), set);
         assert!(Intervals::range(Some(2), Some(3)).is_subset(&set));
         assert!(!Intervals::range(Some(2), Some(7)).is_subset(&set));
@@ -1192,7 +1249,7 @@ mod tests {
             }
         }
         for mask in [0u128, 1, 2, 3, 7, 15] {
-            let dom = Dom::Fin(mask);
+            let dom = Dom::fin(mask);
             let sort = Sort::Fin { size: 2 };
             assert_eq!(dom.contains_universe(&sort), sort.universe().is_subset(&dom));
         }
@@ -1225,7 +1282,7 @@ mod tests {
     fn holds(formula: &Formula, x: Option<i128>, y: u8) -> bool {
         let in_dom = |var: VarId, dom: &Dom| match (var, dom) {
             (0, Dom::Num { null, set }) => x.map_or(*null, |x| set.contains(x)),
-            (1, Dom::Fin(mask)) => mask & (1u128 << y) != 0,
+            (1, Dom::Fin(mask)) => mask.bits() & (1u128 << y) != 0,
             _ => false,
         };
         match formula {
@@ -1257,7 +1314,7 @@ mod tests {
                 0,
                 Dom::Num { null: next(2) == 0, set: Intervals::range(Some(value(next(7))), Some(value(next(7)))) },
             ),
-            1 => Formula::dom(1, Dom::Fin(u128::from(next(8) as u8))),
+            1 => Formula::dom(1, Dom::fin(u128::from(next(8) as u8))),
             2 => Formula::Cases(vec![
                 (Formula::dom(0, Dom::only_null()), if next(2) == 0 { Formula::True } else { Formula::False }),
                 (
@@ -1278,8 +1335,8 @@ mod tests {
             }
             6 => Formula::Not(Box::new(random_formula(seed, depth - 1))),
             _ => Formula::Cases(vec![
-                (Formula::dom(1, Dom::Fin(1)), random_formula(seed, depth - 1)),
-                (Formula::dom(1, Dom::Fin(6)), random_formula(seed, depth - 1)),
+                (Formula::dom(1, Dom::fin(1)), random_formula(seed, depth - 1)),
+                (Formula::dom(1, Dom::fin(6)), random_formula(seed, depth - 1)),
             ]),
         }
     }

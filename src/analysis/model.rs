@@ -1118,7 +1118,7 @@ impl<'p> Model<'p> {
                 mask |= 1u128 << index;
             }
         }
-        Some(Formula::dom(var, Dom::Fin(mask)))
+        Some(Formula::dom(var, Dom::fin(mask)))
     }
 
     /// The expression with constants and parameters replaced by their literal values
@@ -1248,7 +1248,7 @@ impl<'p> Model<'p> {
             };
             let true_class = classes.iter().position(|class| *class == Class::Bool(true))?;
             let mask = 1u128 << true_class;
-            let is_true = Formula::dom(new, Dom::Fin(mask));
+            let is_true = Formula::dom(new, Dom::fin(mask));
             return Some(Formula::Cases(vec![
                 (condition.clone(), is_true.clone()),
                 (Formula::not(condition), Formula::not(is_true)),
@@ -1279,7 +1279,7 @@ impl<'p> Model<'p> {
             (Class::Lit(literal), Value::Ref(_, id)) => literal == id,
             _ => false,
         })?;
-        Some(Formula::dom(new, Dom::Fin(1u128 << position)))
+        Some(Formula::dom(new, Dom::fin(1u128 << position)))
     }
 
     /// The formula "the field is empty" (`required` fails), or `None` when the field cannot be empty.
@@ -1307,7 +1307,7 @@ impl<'p> Model<'p> {
         if mask == 0 {
             return None;
         }
-        Some(Formula::dom(var, Dom::Fin(mask)))
+        Some(Formula::dom(var, Dom::fin(mask)))
     }
 
     /// The blank form's value of a variable (a new request before anyone writes).
@@ -1329,7 +1329,7 @@ impl<'p> Model<'p> {
                             (Class::Bool(false), None) => true,
                             _ => false,
                         })?;
-                        Some(Dom::Fin(1u128 << position))
+                        Some(Dom::fin(1u128 << position))
                     }
                 }
             }
@@ -1410,7 +1410,7 @@ impl<'p> Model<'p> {
     fn unknown_bool(&mut self, expr: &Expr, scope: Scope<'_>) -> Formula {
         let index = self.unknown_index(expr, scope, true);
         let var = self.var(Key::Unknown(index));
-        Formula::dom(var, Dom::Fin(0b10))
+        Formula::dom(var, Dom::fin(0b10))
     }
 
     fn unknown_number(&mut self, expr: &Expr, scope: Scope<'_>) -> Option<Cases> {

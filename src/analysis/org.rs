@@ -267,7 +267,7 @@ pub fn group_empty(
     }
     let mut parts = vec![Formula::and(batches)];
     for &(var, class) in classes {
-        parts.push(Formula::dom(var, Dom::Fin(1u128 << class)));
+        parts.push(Formula::dom(var, Dom::fin(1u128 << class)));
     }
     Formula::and(parts)
 }

@@ -226,10 +226,12 @@ impl Context<'_, '_> {
             let name = self.model.describe(*var);
             match (dom, &info.key) {
                 (Dom::Fin(mask), Key::Unknown(_)) => {
+                    let mask = mask.bits();
                     // An unknown condition: its class 1 is "holds".
                     out.push(Constraint::Unknown { text: name, holds: mask & 0b10 != 0 });
                 }
                 (Dom::Fin(mask), key) => {
+                    let mask = mask.bits();
                     let mut values = Vec::new();
                     for (index, class) in info.classes.iter().enumerate() {
                         if index >= 128 || mask & (1u128 << index) == 0 {
@@ -277,7 +279,6 @@ impl Context<'_, '_> {
                 (Dom::Num { null, set }, _) => {
                     let ranges = set
                         .pieces()
-                        .iter()
                         .map(|(low, high)| {
                             (low.map(|value| self.number(*var, value)), high.map(|value| self.number(*var, value)))
                         })

@@ -114,7 +114,7 @@ fn solve_with(cube: &Cube, sorts: &dyn Prefer, whole_model: bool) -> Outcome {
     let pieces: Vec<Vec<(Option<i128>, Option<i128>)>> = linear_vars
         .iter()
         .map(|var| match cube.dom_or_universe(*var, sorts) {
-            Dom::Num { set, .. } => set.pieces().to_vec(),
+            Dom::Num { set, .. } => set.pieces().collect(),
             Dom::Fin(_) => Vec::new(),
         })
         .collect();
@@ -186,7 +186,7 @@ fn solve_with(cube: &Cube, sorts: &dyn Prefer, whole_model: bool) -> Outcome {
 /// sorts prefer.
 pub fn pick(var: VarId, dom: &Dom, sorts: &dyn Prefer) -> Option<Val> {
     match dom {
-        Dom::Fin(mask) => (*mask != 0).then(|| Val::Class(sorts.prefer_class(var, *mask))),
+        Dom::Fin(mask) => (mask.bits() != 0).then(|| Val::Class(sorts.prefer_class(var, mask.bits()))),
         Dom::Num { null, set } => match nice(set) {
             Some(number) => Some(Val::Num(number)),
             None if *null => Some(Val::Null),
@@ -201,11 +201,11 @@ pub fn nice(set: &Intervals) -> Option<i128> {
     if set.is_empty() {
         return None;
     }
-    if set.contains(0) && set.pieces().iter().all(|(low, high)| low.is_none() && high.is_none()) {
+    if set.contains(0) && set.pieces().all(|(low, high)| low.is_none() && high.is_none()) {
         return Some(0);
     }
     let mut best: Option<i128> = None;
-    for &(low, high) in set.pieces() {
+    for (low, high) in set.pieces() {
         for bound in [low, high].into_iter().flatten() {
             if best.is_none_or(|current| bound.unsigned_abs() > current.unsigned_abs()) {
                 best = Some(bound);
