@@ -549,11 +549,8 @@ impl Prepared {
                 .collect();
             for &previous in predecessors.get(target).into_iter().flatten() {
                 let Some(slot) = live.get_mut(previous) else { continue };
-                let (merged, changed) = merge_needs(slot, &passed);
-                if changed {
+                if let Some(merged) = merge_needs(slot, &passed) {
                     *slot = merged;
-                }
-                if changed {
                     if let Some(flag) = queued.get_mut(previous) {
                         if !*flag {
                             *flag = true;
@@ -696,16 +693,18 @@ impl Prepared {
     }
 }
 
-/// Two sorted lists of needs as one, each at its shorter distance; and
-/// whether that differs from `have`.
-fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> (Vec<(VarId, usize)>, bool) {
+/// Two sorted lists of needs as one, each at its shorter distance; `None`
+/// when that is `have` (then nothing is built: most merges of the liveness
+/// worklist change nothing).
+fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> Option<Vec<(VarId, usize)>> {
+    if !adds_needs(have, add) {
+        return None;
+    }
     let mut out = Vec::with_capacity(have.len() + add.len());
-    let mut changed = false;
     let (mut mine, mut theirs) = (have.iter().peekable(), add.iter().peekable());
     loop {
         match (mine.peek(), theirs.peek()) {
             (Some(&&(a, da)), Some(&&(b, db))) if a == b => {
-                changed |= db < da;
                 out.push((a, da.min(db)));
                 mine.next();
                 theirs.next();
@@ -715,7 +714,6 @@ fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> (Vec<(VarId, 
                 mine.next();
             }
             (_, Some(&&(b, db))) => {
-                changed = true;
                 out.push((b, db));
                 theirs.next();
             }
@@ -726,7 +724,24 @@ fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> (Vec<(VarId, 
             (None, None) => break,
         }
     }
-    (out, changed)
+    Some(out)
+}
+
+/// Whether `add` has a need `have` lacks, or has at a shorter distance (both sorted).
+fn adds_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> bool {
+    let mut mine = have.iter().peekable();
+    for &(var, distance) in add {
+        while mine.next_if(|(candidate, _)| *candidate < var).is_some() {}
+        match mine.peek() {
+            Some(&&(candidate, known)) if candidate == var => {
+                if distance < known {
+                    return true;
+                }
+            }
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// The examples' budget per workflow (see `Prepared::search_work_left`):
@@ -1132,8 +1147,9 @@ impl Exec<'_, '_> {
 
     fn assign(&mut self, state: State, field: usize, new: VarId, formula: Option<&Formula>) -> State {
         let canonical = self.model.var(Key::Field(field));
-        let dependents: Vec<VarId> =
-            self.prepared.affected(&[Base::Main(field)]).into_iter().filter(|var| *var != canonical).collect();
+        // What a change of the field forgets (`affected`, borrowed: it may list the field itself).
+        let prepared = self.prepared;
+        let dependents: &[VarId] = prepared.dependents.get(&Base::Main(field)).map_or(&[], Vec::as_slice);
         let Some(formula) = formula else {
             return self.havoc(state, &[Base::Main(field)], false);
         };
@@ -1181,11 +1197,11 @@ impl Exec<'_, '_> {
                     let cubes = dnf(&renamed, &sym.cube, self.model).unwrap_or_else(|_| vec![sym.cube.clone()]);
                     let mut dirty = sym.dirty.clone();
                     dirty.push(canonical);
-                    dirty.extend(dependents.iter().copied());
+                    dirty.extend(dependents.iter().copied().filter(|var| *var != canonical));
                     for cube in cubes {
                         let mut current = sym.current.clone();
                         current.insert(canonical, next);
-                        for &dependent in &dependents {
+                        for &dependent in dependents.iter().filter(|var| **var != canonical) {
                             let fresh = self.model.fresh(dependent);
                             current.insert(dependent, fresh);
                         }
@@ -1332,13 +1348,21 @@ impl Exec<'_, '_> {
         let mut rest = decided.clone();
         let mut out = Vec::with_capacity(exits.len());
         for (index, condition) in exits.iter().enumerate() {
-            let condition = condition.clone().unwrap_or(Formula::True);
             let target =
                 self.model.workflow.nodes.get(node).and_then(|n| n.exits.get(index)).map_or(node, |exit| exit.target);
-            let state = self.assume(rest.clone(), &condition);
-            if !forks && index + 1 < exits.len() {
-                rest = self.assume(rest, &Formula::not(condition));
-            }
+            let last = index + 1 == exits.len();
+            let state = match condition {
+                // Every request left takes it (after it, none is left but at a fork): no copy.
+                None if last || !forks => std::mem::take(&mut rest),
+                None => rest.clone(),
+                Some(condition) => {
+                    let state = self.assume(if last { std::mem::take(&mut rest) } else { rest.clone() }, condition);
+                    if !forks && !last {
+                        rest = self.assume(rest, &Formula::not(condition.clone()));
+                    }
+                    state
+                }
+            };
             out.push(self.leave_by_exit(state, node, index, target));
         }
         out
@@ -1410,12 +1434,12 @@ struct VarMarks {
 
 impl VarMarks {
     fn of(cube: &Cube, sorts: &dyn Sorts) -> VarMarks {
-        let mark = |var: VarId| 1u64 << (var % 64);
         let mut marks = VarMarks { constrained: 0, narrowed: 0 };
         for (var, dom) in &cube.doms {
-            marks.constrained |= mark(*var);
-            if !dom.contains_universe(&sorts.sort(*var)) {
-                marks.narrowed |= mark(*var);
+            let mark = 1u64 << (var % 64);
+            marks.constrained |= mark;
+            if !sorts.holds_all(*var, dom) {
+                marks.narrowed |= mark;
             }
         }
         marks
@@ -1555,9 +1579,11 @@ mod tests {
     #[test]
     fn needs_merge_at_the_shorter_distance() {
         let have = [(1, 0), (3, 2), (7, 1)];
-        assert_eq!(merge_needs(&have, &[(3, 2), (7, 3)]), (have.to_vec(), false));
-        assert_eq!(merge_needs(&have, &[(0, 4), (3, 1), (9, 1)]), (vec![(0, 4), (1, 0), (3, 1), (7, 1), (9, 1)], true));
-        assert_eq!(merge_needs(&[], &[(2, 1)]), (vec![(2, 1)], true));
-        assert_eq!(merge_needs(&have, &[]), (have.to_vec(), false));
+        assert_eq!(merge_needs(&have, &[(3, 2), (7, 3)]), None);
+        assert_eq!(merge_needs(&have, &[(0, 4), (3, 1), (9, 1)]), Some(vec![(0, 4), (1, 0), (3, 1), (7, 1), (9, 1)]));
+        assert_eq!(merge_needs(&have, &[(7, 0)]), Some(vec![(1, 0), (3, 2), (7, 0)]));
+        assert_eq!(merge_needs(&have, &[(8, 5)]), Some(vec![(1, 0), (3, 2), (7, 1), (8, 5)]));
+        assert_eq!(merge_needs(&[], &[(2, 1)]), Some(vec![(2, 1)]));
+        assert_eq!(merge_needs(&have, &[]), None);
     }
 }

@@ -752,6 +752,11 @@ fn join_domains(parts: Vec<Formula>, all: bool, sorts: &dyn Sorts) -> Formula {
 /// The sorts of the variables, for complements.
 pub trait Sorts {
     fn sort(&self, var: VarId) -> Sort;
+
+    /// Whether `dom` holds every value of `var`'s sort (the sort is not copied where it is stored).
+    fn holds_all(&self, var: VarId, dom: &Dom) -> bool {
+        dom.contains_universe(&self.sort(var))
+    }
 }
 
 /// A conjunction: a domain per constrained variable (sorted by variable)
@@ -842,7 +847,7 @@ impl Cube {
             while mine.next_if(|(candidate, _)| candidate < var).is_some() {}
             let holds = match mine.peek() {
                 Some((candidate, narrower)) if candidate == var => narrower.is_subset(dom),
-                _ => dom.contains_universe(&sorts.sort(*var)),
+                _ => sorts.holds_all(*var, dom),
             };
             if !holds {
                 return false;
@@ -937,11 +942,11 @@ impl Cube {
     /// that changes only `from`, without rebuilding the rest of the cube
     /// when `to` is not constrained already (an assignment's new value
     /// becoming the field's, after the old value was forgotten).
-    pub fn rename_one(&self, from: VarId, to: VarId, sorts: &dyn Sorts) -> Option<Cube> {
+    pub fn rename_one(self, from: VarId, to: VarId, sorts: &dyn Sorts) -> Option<Cube> {
         if self.mentions(to) {
             return self.rename(&|var| if var == from { to } else { var }, sorts);
         }
-        let mut out = self.clone();
+        let mut out = self;
         if let Ok(at) = out.doms.binary_search_by_key(&from, |entry| entry.0) {
             let (_, dom) = out.doms.remove(at);
             let at = out.doms.binary_search_by_key(&to, |entry| entry.0).unwrap_or_else(|at| at);

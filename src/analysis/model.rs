@@ -236,12 +236,14 @@ impl<'p> Model<'p> {
             workflow,
             form,
             layout: Layout::new(form),
-            vars: Vec::new(),
-            canonical: HashMap::default(),
+            // Sized for a variable per field and about as many more (versions,
+            // aggregates, unknowns): growing a large table copies it each time.
+            vars: Vec::with_capacity(2 * form.fields.len() + 64),
+            canonical: HashMap::with_capacity_and_hasher(form.fields.len() + 64, Default::default()),
             unknowns: Vec::new(),
             unknown_by_text: HashMap::default(),
             literals: HashMap::default(),
-            deps: HashMap::default(),
+            deps: HashMap::with_capacity_and_hasher(form.fields.len(), Default::default()),
             linear: HashMap::default(),
             empty_directory: MemoryDirectory::from_records(DirectoryFile::default()).ok()?,
             scratch: std::cell::RefCell::new(FormData {
@@ -1509,6 +1511,13 @@ impl<'p> Model<'p> {
 impl Sorts for Model<'_> {
     fn sort(&self, var: VarId) -> Sort {
         self.vars.get(var as usize).map_or(Sort::Fin { size: 2 }, |info| info.sort.clone())
+    }
+
+    fn holds_all(&self, var: VarId, dom: &Dom) -> bool {
+        match self.vars.get(var as usize) {
+            Some(info) => dom.contains_universe(&info.sort),
+            None => dom.contains_universe(&Sort::Fin { size: 2 }),
+        }
     }
 }
 
