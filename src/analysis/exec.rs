@@ -1342,7 +1342,10 @@ impl Exec<'_, '_> {
     /// Every exit of `node` in turn, as `take_exit` takes each: the same assumptions in the same
     /// order, but the negations of the earlier exits are assumed once and carried from one exit to
     /// the next rather than again for each (linear in the exits, not quadratic).
-    pub fn take_exits(&mut self, decided: &State, node: usize) -> Vec<(usize, State)> {
+    ///
+    /// An exit into a target for which `skip` holds is not taken (its list is
+    /// empty): the fixpoint skips a target that already holds every request.
+    pub fn take_exits(&mut self, decided: &State, node: usize, skip: &dyn Fn(usize) -> bool) -> Vec<(usize, State)> {
         let exits: &[Option<Formula>] = self.prepared.exits.get(node).map_or(&[], Vec::as_slice);
         let forks = self.model.workflow.nodes.get(node).is_some_and(|n| n.fork.is_some());
         let mut rest = decided.clone();
@@ -1351,6 +1354,16 @@ impl Exec<'_, '_> {
             let target =
                 self.model.workflow.nodes.get(node).and_then(|n| n.exits.get(index)).map_or(node, |exit| exit.target);
             let last = index + 1 == exits.len();
+            if skip(target) {
+                if !forks && !last {
+                    rest = match condition {
+                        None => Vec::new(),
+                        Some(condition) => self.assume(rest, &Formula::not(condition.clone())),
+                    };
+                }
+                out.push((target, Vec::new()));
+                continue;
+            }
             let state = match condition {
                 // Every request left takes it (after it, none is left but at a fork): no copy.
                 None if last || !forks => std::mem::take(&mut rest),

@@ -9,7 +9,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::exec::{Exec, State, Sym};
-use super::logic::Cube;
+use super::logic::{Cube, Sorts};
 use crate::ir::NodeKind;
 
 /// Per node: the requests that arrive (after `before` and the node's
@@ -100,7 +100,6 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         if ir_node.kind == NodeKind::Archive {
             continue;
         }
-        let return_count = ir_node.returns.len();
         let now_decided = exec.decide(arrived.clone(), node);
         let now_decided = exec.settle(now_decided);
         let mut arrivals: Vec<(usize, State)> = Vec::new();
@@ -110,9 +109,19 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
             Some(live) => exec.keep_only(now_decided.clone(), live),
             None => now_decided.clone(),
         };
-        arrivals.extend(exec.take_exits(&for_exits, node));
-        for index in 0..return_count {
-            arrivals.push(exec.take_return(&arrived, node, index));
+        // A target that already holds every request learns nothing from
+        // any exit or return: the requests that would take it are not worked out.
+        let full: Vec<usize> = (ir_node.exits.iter().chain(&ir_node.returns))
+            .map(|exit| exit.target)
+            .filter(|&target| {
+                entered.get(target).is_some_and(|state| state.iter().any(|sym| holds_everything(&sym.cube, exec.model)))
+            })
+            .collect();
+        arrivals.extend(exec.take_exits(&for_exits, node, &|target| full.contains(&target)));
+        for (index, exit) in ir_node.returns.iter().enumerate() {
+            if !full.contains(&exit.target) {
+                arrivals.push(exec.take_return(&arrived, node, index));
+            }
         }
         // A deadline's `take` leaves by its exit whatever the exit's condition.
         for (index, returns) in deadline_takes(ir_node) {
@@ -180,6 +189,12 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         }
     }
     Reach { entered, arrival, decided }
+}
+
+/// Whether a cube holds every request: no inequality, no domain that
+/// leaves out a value of its variable's sort.
+fn holds_everything(cube: &Cube, sorts: &dyn Sorts) -> bool {
+    cube.lins.is_empty() && cube.doms.iter().all(|(var, dom)| sorts.holds_all(*var, dom))
 }
 
 /// Each node's position in a reverse postorder of the exits and returns
