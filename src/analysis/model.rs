@@ -1086,6 +1086,11 @@ impl<'p> Model<'p> {
     /// A comparison or test over one finite field and literals, decided per
     /// class by the runtime's own evaluator.
     fn finite(&mut self, expr: &Expr, scope: Scope<'_>) -> Option<Formula> {
+        // An ordering comparison never respects classes (`class_respecting_field`),
+        // whatever its constants are: not worth resolving (the common case of `x > limit`).
+        if matches!(&expr.kind, ExprKind::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, ..)) {
+            return None;
+        }
         let resolved = self.resolve_literals(expr, scope, 0)?;
         let field = class_respecting_field(&resolved)?;
         let kind = self.kind(field)?.clone();
