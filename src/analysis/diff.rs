@@ -807,7 +807,7 @@ fn exit_outcome(compiled: &Compiled, workflow: usize, replayed: &Replayed) -> Op
 fn values(model: &Model<'_>, sym: &Sym, solution: &Solution, shown: &[VarId]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for &var in shown {
-        let current = sym.current.get(&var).copied().unwrap_or(var);
+        let current = sym.current(var);
         if let Some(val) = solution.get(current) {
             out.push((model.describe(var), display_of(model, current, val)));
         }

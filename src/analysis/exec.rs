@@ -46,33 +46,64 @@ pub struct StepRecord {
     pub scripted: bool,
 }
 
-/// Some requests: a cube, and in `Version` mode the current version of
-/// each variable and the path so far.
+/// Some requests: a cube, and in `Version` mode the path that leads to them.
 #[derive(Debug, Clone)]
 pub struct Sym {
     pub cube: Cube,
-    pub current: HashMap<VarId, VarId>,
-    pub steps: Vec<StepRecord>,
-    /// In `Version` mode: the canonical variables given a new version since
-    /// the submit rules were last assumed on this path. Only the rules that
-    /// read one of them need assuming again (the others still hold, over
-    /// the same versions).
-    pub dirty: Vec<VarId>,
+    /// `None` in `Project` mode: the fixpoint moves and copies syms all the
+    /// time, and one without a path is a cube and a flag.
+    pub path: Option<Box<Path>>,
     /// The solver found the cube's requests possible. Widening keeps it so
     /// (forgetting a variable, a hull with another cube), so `tidy` does not
     /// ask again; narrowing builds a new sym, which must be asked.
     pub satisfiable: bool,
 }
 
+/// In `Version` mode: the current version of each variable and the path so far.
+#[derive(Debug, Clone, Default)]
+pub struct Path {
+    pub current: HashMap<VarId, VarId>,
+    pub steps: Vec<StepRecord>,
+    /// The canonical variables given a new version since the submit rules
+    /// were last assumed on this path. Only the rules that read one of them
+    /// need assuming again (the others still hold, over the same versions).
+    pub dirty: Vec<VarId>,
+}
+
 impl Sym {
     /// The same path and versions, over another cube.
     fn with_cube(&self, cube: Cube, satisfiable: bool) -> Sym {
-        Sym { cube, current: self.current.clone(), steps: self.steps.clone(), dirty: self.dirty.clone(), satisfiable }
+        Sym { cube, path: self.path.clone(), satisfiable }
     }
 
     /// Every request, with no path yet (the fixpoint's widened states).
     pub fn anything(cube: Cube) -> Sym {
-        Sym { cube, current: HashMap::default(), steps: Vec::new(), dirty: Vec::new(), satisfiable: true }
+        Sym { cube, path: None, satisfiable: true }
+    }
+
+    /// The version of `var` now (itself when it has no other).
+    pub fn current(&self, var: VarId) -> VarId {
+        self.path.as_ref().and_then(|path| path.current.get(&var)).copied().unwrap_or(var)
+    }
+
+    /// The variables given a new version since the rules were last assumed.
+    fn dirty(&self) -> &[VarId] {
+        self.path.as_ref().map_or(&[], |path| path.dirty.as_slice())
+    }
+
+    /// The steps of the path so far (none in `Project` mode).
+    pub fn steps(&self) -> &[StepRecord] {
+        self.path.as_ref().map_or(&[], |path| path.steps.as_slice())
+    }
+
+    /// The path, started if there is none yet.
+    fn path_mut(&mut self) -> &mut Path {
+        self.path.get_or_insert_with(Box::default)
+    }
+
+    /// The step the path is at, if any.
+    fn last_step_mut(&mut self) -> Option<&mut StepRecord> {
+        self.path.as_mut().and_then(|path| path.steps.last_mut())
     }
 }
 
@@ -887,9 +918,7 @@ impl Exec<'_, '_> {
     fn moment<'f>(&self, sym: &Sym, formula: &'f Formula) -> std::borrow::Cow<'f, Formula> {
         match self.mode {
             Mode::Project => std::borrow::Cow::Borrowed(formula),
-            Mode::Version => {
-                std::borrow::Cow::Owned(formula.rename(&|var| sym.current.get(&var).copied().unwrap_or(var)))
-            }
+            Mode::Version => std::borrow::Cow::Owned(formula.rename(&|var| sym.current(var))),
         }
     }
 
@@ -980,6 +1009,7 @@ impl Exec<'_, '_> {
         // every step was most of the fixpoint's time (on the generated
         // workflow, 125,000 questions and not one impossible cube).
         let solve_now = self.mode == Mode::Version;
+        let single = state.len() <= 1;
         let mut kept: Vec<(Sym, VarMarks)> = Vec::with_capacity(state.len());
         for mut sym in state {
             if !sym.satisfiable {
@@ -990,8 +1020,10 @@ impl Exec<'_, '_> {
                     continue;
                 }
             }
-            let marks = VarMarks::of(&sym.cube, self.model);
-            if self.mode == Mode::Project {
+            // One request list of one cube has nothing to compare: no marks.
+            let marks =
+                if single { VarMarks { constrained: 0, narrowed: 0 } } else { VarMarks::of(&sym.cube, self.model) };
+            if self.mode == Mode::Project && !single {
                 // A cube within another is dropped. (An impossible cube can
                 // never contain a possible one: this drops nothing possible.)
                 let within = |inner: &Sym, inner_marks: &VarMarks, outer: &Sym, outer_marks: &VarMarks| {
@@ -1076,12 +1108,13 @@ impl Exec<'_, '_> {
             }
             Mode::Version => {
                 for sym in state.iter_mut() {
-                    sym.dirty.extend(vars.iter().copied());
+                    let path = sym.path_mut();
+                    path.dirty.extend(vars.iter().copied());
                     for &var in vars {
                         let fresh = self.model.fresh(var);
-                        sym.current.insert(var, fresh);
+                        path.current.insert(var, fresh);
                         if record {
-                            if let (Some(step), Some(info)) = (sym.steps.last_mut(), self.model.info(var)) {
+                            if let (Some(step), Some(info)) = (path.steps.last_mut(), self.model.info(var)) {
                                 step.fresh.push((info.key.clone(), fresh));
                             }
                         }
@@ -1134,7 +1167,7 @@ impl Exec<'_, '_> {
                     let prepared = self.prepared;
                     let mut state = self.havoc(state, &prepared.all_bases, false);
                     for sym in &mut state {
-                        if let Some(step) = sym.steps.last_mut() {
+                        if let Some(step) = sym.last_step_mut() {
                             step.scripted = true;
                         }
                     }
@@ -1189,29 +1222,23 @@ impl Exec<'_, '_> {
                         if var == new {
                             next
                         } else {
-                            sym.current.get(&var).copied().unwrap_or(var)
+                            sym.current(var)
                         }
                     });
                     self.prepared.add_blank(&mut sym.cube, &renamed, self.model);
                     sym.satisfiable = false;
                     let cubes = dnf(&renamed, &sym.cube, self.model).unwrap_or_else(|_| vec![sym.cube.clone()]);
-                    let mut dirty = sym.dirty.clone();
-                    dirty.push(canonical);
-                    dirty.extend(dependents.iter().copied().filter(|var| *var != canonical));
+                    let mut base = sym.path.clone().unwrap_or_default();
+                    base.dirty.push(canonical);
+                    base.dirty.extend(dependents.iter().copied().filter(|var| *var != canonical));
                     for cube in cubes {
-                        let mut current = sym.current.clone();
-                        current.insert(canonical, next);
+                        let mut path = base.clone();
+                        path.current.insert(canonical, next);
                         for &dependent in dependents.iter().filter(|var| **var != canonical) {
                             let fresh = self.model.fresh(dependent);
-                            current.insert(dependent, fresh);
+                            path.current.insert(dependent, fresh);
                         }
-                        out.push(Sym {
-                            cube,
-                            current,
-                            steps: sym.steps.clone(),
-                            dirty: dirty.clone(),
-                            satisfiable: false,
-                        });
+                        out.push(Sym { cube, path: Some(path), satisfiable: false });
                     }
                 }
             }
@@ -1232,7 +1259,8 @@ impl Exec<'_, '_> {
         // at each query for what no node before has written (`facts_for`),
         // and without them the requests of a node converge much sooner. A
         // path search adds each as a formula first reads it (`add_blank`).
-        let sym = Sym { cube: Cube::top(), current: HashMap::default(), steps, dirty: Vec::new(), satisfiable: true };
+        let path = (!steps.is_empty()).then(|| Box::new(Path { steps, ..Path::default() }));
+        let sym = Sym { cube: Cube::top(), path, satisfiable: true };
         let edits: &[_] = self.prepared.edits.get(create).map_or(&[], Vec::as_slice);
         let state = self.havoc(vec![sym], edits, true);
         let before: &[_] = self.prepared.before.get(create).map_or(&[], Vec::as_slice);
@@ -1244,7 +1272,13 @@ impl Exec<'_, '_> {
     pub fn open_step(&mut self, mut state: State, node: usize) -> State {
         if self.mode == Mode::Version {
             for sym in &mut state {
-                sym.steps.push(StepRecord { node, act: Act::Submit, taken: None, fresh: Vec::new(), scripted: false });
+                sym.path_mut().steps.push(StepRecord {
+                    node,
+                    act: Act::Submit,
+                    taken: None,
+                    fresh: Vec::new(),
+                    scripted: false,
+                });
             }
         }
         let edits: &[_] = self.prepared.edits.get(node).map_or(&[], Vec::as_slice);
@@ -1267,9 +1301,10 @@ impl Exec<'_, '_> {
             let prepared = self.prepared;
             let mut rules: Vec<usize> = Vec::new();
             for sym in &mut state {
-                sym.dirty.sort_unstable();
-                sym.dirty.dedup();
-                for var in &sym.dirty {
+                let dirty = &mut sym.path_mut().dirty;
+                dirty.sort_unstable();
+                dirty.dedup();
+                for var in dirty.iter() {
                     rules.extend(prepared.validates_by_var.get(var).into_iter().flatten());
                 }
             }
@@ -1277,13 +1312,13 @@ impl Exec<'_, '_> {
             rules.dedup();
             let validates = rules.iter().filter_map(|&index| prepared.validates.get(index));
             let aggregates = prepared.aggregate_parts.iter().filter(|(_, reads)| {
-                state.iter().any(|sym| reads.iter().any(|var| sym.dirty.binary_search(var).is_ok()))
+                state.iter().any(|sym| reads.iter().any(|var| sym.dirty().binary_search(var).is_ok()))
             });
             let chosen: Vec<&(Formula, Vec<VarId>)> = validates.chain(aggregates).collect();
             for (rule, reads) in chosen {
                 let mut next = Vec::with_capacity(state.len());
                 for sym in state {
-                    if reads.iter().any(|var| sym.dirty.binary_search(var).is_ok()) {
+                    if reads.iter().any(|var| sym.dirty().binary_search(var).is_ok()) {
                         next.extend(self.assume(vec![sym], rule));
                     } else {
                         next.push(sym);
@@ -1293,7 +1328,7 @@ impl Exec<'_, '_> {
                 state.truncate(self.cube_cap);
             }
             for sym in &mut state {
-                sym.dirty.clear();
+                sym.path_mut().dirty.clear();
             }
         }
         let after: &[_] = self.prepared.after.get(node).map_or(&[], Vec::as_slice);
@@ -1328,7 +1363,7 @@ impl Exec<'_, '_> {
     /// the exit's block runs, and they enter `target`.
     fn leave_by_exit(&mut self, mut state: State, node: usize, index: usize, target: usize) -> (usize, State) {
         for sym in &mut state {
-            if let Some(step) = sym.steps.last_mut() {
+            if let Some(step) = sym.last_step_mut() {
                 step.taken = Some(index);
                 step.act = Act::Submit;
             }
@@ -1389,7 +1424,7 @@ impl Exec<'_, '_> {
         let target = exits.and_then(|exits| exits.get(index)).map_or(node, |exit| exit.target);
         let mut state = arrived.clone();
         for sym in &mut state {
-            if let Some(step) = sym.steps.last_mut() {
+            if let Some(step) = sym.last_step_mut() {
                 step.taken = Some(index);
                 step.act = if returns { Act::Reject } else { Act::Submit };
             }
@@ -1415,7 +1450,7 @@ impl Exec<'_, '_> {
             state = self.assume(state, &formula);
         }
         for sym in &mut state {
-            if let Some(step) = sym.steps.last_mut() {
+            if let Some(step) = sym.last_step_mut() {
                 step.taken = Some(index);
                 step.act = Act::Reject;
             }

@@ -346,7 +346,7 @@ impl<'p> Context<'_, 'p> {
             }
             let mut values = Vec::new();
             for &var in shown {
-                let current = sym.current.get(&var).copied().unwrap_or(var);
+                let current = sym.current(var);
                 if let Some(val) = solution.get(current) {
                     values.push((model.describe(var), display_of(model, current, val)));
                 }
@@ -480,9 +480,7 @@ impl<'p> Context<'_, 'p> {
             let started = exec.start();
             exec.assume(started, &self.prepared.required.get(create).cloned().unwrap_or(Formula::True))
         };
-        let current = |sym: &super::exec::Sym, formula: &Formula| {
-            formula.rename(&|var| sym.current.get(&var).copied().unwrap_or(var))
-        };
+        let current = |sym: &super::exec::Sym, formula: &Formula| formula.rename(&|var| sym.current(var));
         let mut failing = None;
         for (index, (validate, vars)) in self.prepared.validates.iter().enumerate() {
             let facts = self.prepared.aggregate_facts_for(vars);
@@ -721,7 +719,7 @@ impl<'p> Context<'_, 'p> {
         if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) {
             return None;
         }
-        let empty = super::operators::certainly_empty(&mut self.model, &ir_node);
+        let empty = super::operators::certainly_empty(&mut self.model, ir_node);
         if empty == Formula::False {
             return None;
         }
@@ -775,7 +773,7 @@ impl<'p> Context<'_, 'p> {
         if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) || admitted.is_empty() {
             return None;
         }
-        let groups = super::org::group(&mut self.model, org, &ir_node, admitted, creator_fields);
+        let groups = super::org::group(&mut self.model, org, ir_node, admitted, creator_fields);
         if groups.creator_lines.is_empty() {
             return None;
         }
@@ -797,7 +795,7 @@ impl<'p> Context<'_, 'p> {
             if !empties.iter().any(|empty| *empty) {
                 continue;
             }
-            let formula = super::org::group_empty(&mut self.model, &ir_node, &groups, empties, classes);
+            let formula = super::org::group_empty(&mut self.model, ir_node, &groups, empties, classes);
             if !possible_at_entry(self, &formula) {
                 continue;
             }
@@ -1042,7 +1040,7 @@ impl<'p> Context<'_, 'p> {
         let conditions = self.conditions(node);
         // A fork's exits do not shadow each other: every one that holds is taken.
         let forks = ir_node.fork.is_some();
-        let by_deadline = super::reach::deadline_takes(&ir_node);
+        let by_deadline = super::reach::deadline_takes(ir_node);
         for (index, exit) in ir_node.exits.iter().enumerate() {
             // An exit a deadline takes is taken then, whatever its condition.
             if by_deadline.contains(&(index, false)) {

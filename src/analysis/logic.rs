@@ -62,8 +62,15 @@ pub fn full_mask(size: u8) -> u128 {
 
 /// A set of integers: sorted, disjoint, non-adjacent closed intervals; a
 /// missing bound is infinite.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Intervals(Pieces);
+
+impl Clone for Intervals {
+    /// A copy of the pieces' bytes (the derived clone goes piece by piece).
+    fn clone(&self) -> Intervals {
+        Intervals(SmallVec::from_slice(&self.0))
+    }
+}
 
 /// One interval of a set; most sets are one (`x > 5000`), held inline.
 type Pieces = SmallVec<[Piece; 1]>;

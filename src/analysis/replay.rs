@@ -57,10 +57,10 @@ pub struct TraceStep {
 pub fn build_trace(model: &Model<'_>, sym: &Sym, solution: &Solution, today: Option<u32>) -> Option<Trace> {
     let mut form = Map::new();
     let mut steps = Vec::new();
-    if sym.steps.iter().any(|step| step.scripted) {
+    if sym.steps().iter().any(|step| step.scripted) {
         return None;
     }
-    for (position, step) in sym.steps.iter().enumerate() {
+    for (position, step) in sym.steps().iter().enumerate() {
         let values = step_values(model, &step.fresh, solution, step.node)?;
         if position == 0 && step.act == Act::Create {
             form = values;

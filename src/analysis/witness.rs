@@ -108,7 +108,7 @@ pub fn search<T>(
                     // A replay runs the request through the runtime, which
                     // copies the whole form at every action: charged as such.
                     let fields = exec.model.form.fields.len() + 1;
-                    let replay_cost = fields.saturating_mul(sym.steps.len() + 1).saturating_mul(REPLAY_WORK);
+                    let replay_cost = fields.saturating_mul(sym.steps().len() + 1).saturating_mul(REPLAY_WORK);
                     if !prepared.spend_search_work(replay_cost) {
                         return Some(None);
                     }
