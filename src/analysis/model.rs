@@ -103,7 +103,8 @@ pub struct VarInfo {
     pub key: Key,
     pub sort: Sort,
     /// For finite variables: the class of each value.
-    pub classes: Vec<Class>,
+    /// Shared by every version of the variable (a version copies its info).
+    pub classes: std::sync::Arc<[Class]>,
     /// The moment: 0 for the canonical variable, more for later versions.
     pub version: u32,
 }
@@ -262,8 +263,10 @@ impl<'p> Model<'p> {
         self.form.fields.get(field).map_or("?", |field| field.name.as_str())
     }
 
-    pub fn kind(&self, field: usize) -> Option<&FieldKind> {
-        self.form.fields.get(field).map(|field| &field.kind)
+    /// A field's kind, borrowed from the program (not from the model, which may then change).
+    pub fn kind(&self, field: usize) -> Option<&'p FieldKind> {
+        let form: &'p Form = self.form;
+        form.fields.get(field).map(|field| &field.kind)
     }
 
     pub fn is_computed(&self, field: usize) -> bool {
@@ -295,7 +298,7 @@ impl<'p> Model<'p> {
         let mut info = self.vars.get(of as usize).cloned().unwrap_or(VarInfo {
             key: Key::Today,
             sort: Sort::Fin { size: 2 },
-            classes: Vec::new(),
+            classes: std::sync::Arc::from([]),
             version: 0,
         });
         info.version += 1;
@@ -310,7 +313,7 @@ impl<'p> Model<'p> {
         }
         let (sort, classes) = self.sort_of(&key);
         let id = self.vars.len() as VarId;
-        self.vars.push(VarInfo { key: key.clone(), sort, classes, version: 0 });
+        self.vars.push(VarInfo { key: key.clone(), sort, classes: classes.into(), version: 0 });
         self.canonical.insert(key, id);
         id
     }
@@ -927,12 +930,12 @@ impl<'p> Model<'p> {
             }
             ExprKind::Field(field) => {
                 let field = *field;
-                let kind = self.kind(field)?.clone();
+                let kind = self.kind(field)?;
                 if self.table_of(field).is_some() {
                     return None;
                 }
-                let is_date = kind == FieldKind::Date;
-                if numeric_scale(&kind).is_none() && !(is_date && date_ok) {
+                let is_date = *kind == FieldKind::Date;
+                if numeric_scale(kind).is_none() && !(is_date && date_ok) {
                     return None;
                 }
                 if self.is_computed(field) && !is_date {
@@ -1093,18 +1096,20 @@ impl<'p> Model<'p> {
         }
         let resolved = self.resolve_literals(expr, scope, 0)?;
         let field = class_respecting_field(&resolved)?;
-        let kind = self.kind(field)?.clone();
+        let kind = self.kind(field)?;
         if self.table_of(field).is_some()
-            || numeric_scale(&kind).is_some()
-            || kind == FieldKind::Date
-            || (self.is_computed(field) && kind == FieldKind::Check)
+            || numeric_scale(kind).is_some()
+            || *kind == FieldKind::Date
+            || (self.is_computed(field) && *kind == FieldKind::Check)
         {
             return None;
         }
+        let names_classes = *kind != FieldKind::Select && *kind != FieldKind::Check;
         let var = self.var(Key::Field(field));
-        let classes = self.vars.get(var as usize)?.classes.clone();
+        // Borrowed, not copied: what follows only reads the model.
+        let classes = &self.vars.get(var as usize)?.classes;
         // Every text the test names must be a class of its own, or the classes do not decide it.
-        if kind != FieldKind::Select && kind != FieldKind::Check {
+        if names_classes {
             let mut texts = Vec::new();
             resolved.walk(&mut |part| {
                 if let ExprKind::Text(text) = &part.kind {
@@ -1200,7 +1205,7 @@ impl<'p> Model<'p> {
     /// (the field's next value) and the current ones; `None` when the
     /// analysis cannot say (the field then takes any value).
     pub fn assignment(&mut self, field: usize, value: &Expr, new: VarId) -> Option<Formula> {
-        let kind = self.kind(field)?.clone();
+        let kind = self.kind(field)?;
         if self.table_of(field).is_some() || self.is_computed(field) {
             return None;
         }
@@ -1211,7 +1216,7 @@ impl<'p> Model<'p> {
         if reads.contains(&field) {
             return None;
         }
-        if let Some(scale) = numeric_scale(&kind) {
+        if let Some(scale) = numeric_scale(kind) {
             let cases = self.numeric(value, false, Scope::top())?;
             let mut out = Vec::new();
             for (guard, result) in cases {
@@ -1230,7 +1235,7 @@ impl<'p> Model<'p> {
             }
             return Some(Formula::Cases(out));
         }
-        if kind == FieldKind::Date {
+        if *kind == FieldKind::Date {
             let cases = self.numeric(value, true, Scope::top())?;
             let mut out = Vec::new();
             for (guard, result) in cases {
@@ -1247,7 +1252,7 @@ impl<'p> Model<'p> {
             return Some(Formula::Cases(out));
         }
         let classes = self.vars.get(new as usize)?.classes.clone();
-        if kind == FieldKind::Check {
+        if *kind == FieldKind::Check {
             // A check takes the truth of a condition (`null` stores `false`).
             let condition = match &value.kind {
                 ExprKind::Null => Formula::False,
@@ -1267,10 +1272,10 @@ impl<'p> Model<'p> {
             ExprKind::Null => Value::Null,
             ExprKind::Text(text) => {
                 let target = self.form.fields.get(field)?;
-                if kind == FieldKind::Select {
+                if *kind == FieldKind::Select {
                     Value::Text(crate::runtime::values::field_values::option_key(target, text)?)
                 } else {
-                    match ref_kind(&kind) {
+                    match ref_kind(kind) {
                         Some(ref_kind) => Value::Ref(ref_kind, text.clone()),
                         None => Value::Text(text.clone()),
                     }
@@ -1291,9 +1296,9 @@ impl<'p> Model<'p> {
 
     /// The formula "the field is empty" (`required` fails), or `None` when the field cannot be empty.
     pub fn empty(&mut self, field: usize) -> Option<Formula> {
-        let kind = self.kind(field)?.clone();
-        if numeric_scale(&kind).is_some() || kind == FieldKind::Date {
-            if self.is_computed(field) && kind != FieldKind::Date {
+        let kind = self.kind(field)?;
+        if numeric_scale(kind).is_some() || *kind == FieldKind::Date {
+            if self.is_computed(field) && *kind != FieldKind::Date {
                 if let Some(cases) = self.linear_formula(field, 0) {
                     return Some(Formula::Cases(
                         cases.into_iter().map(|(guard, value)| (guard, bool_formula(value == NumVal::Null))).collect(),
@@ -1304,7 +1309,7 @@ impl<'p> Model<'p> {
             return Some(Formula::dom(var, Dom::only_null()));
         }
         let var = self.var(Key::Field(field));
-        let classes = self.vars.get(var as usize)?.classes.clone();
+        let classes = &self.vars.get(var as usize)?.classes;
         let mut mask = 0u128;
         for (index, class) in classes.iter().enumerate() {
             if matches!(class, Class::Null | Class::EmptyText | Class::Blank) {

@@ -124,7 +124,7 @@ pub fn group(
         }
     }
     // The creator fields the node's conditions read, with their variables.
-    let finite: Vec<(usize, VarId, Vec<Class>)> = creator_fields
+    let finite: Vec<(usize, VarId, std::sync::Arc<[Class]>)> = creator_fields
         .iter()
         .filter_map(|&field| {
             let var = model.canonical_of(&Key::Field(field))?;
