@@ -146,6 +146,9 @@ pub struct Prepared {
     pub edits: Vec<Vec<Base>>,
     /// Per node, per batch, per line: the `when`.
     pub whens: Vec<Vec<Vec<Option<Formula>>>>,
+    /// Per node: the requests for which every batch of its operators is
+    /// empty (`operators::certainly_empty`), translated once.
+    pub nobody: Vec<Formula>,
     /// What each canonical variable depends on.
     pub var_deps: HashMap<VarId, Vec<Base>>,
     /// For each variable, the validate rules (by position) that read it.
@@ -198,6 +201,7 @@ impl Prepared {
             validates: Vec::new(),
             edits: Vec::new(),
             whens: Vec::new(),
+            nobody: Vec::new(),
             dependents: HashMap::default(),
             var_deps: HashMap::default(),
             volatile: Vec::new(),
@@ -324,6 +328,7 @@ impl Prepared {
             list.sort_unstable();
             list.dedup();
         }
+        prepared.nobody = workflow.nodes.iter().map(|node| super::operators::certainly_empty(model, node)).collect();
         prepared.live = prepared.liveness(model);
         prepared.live_after = prepared.live_after_decision(model);
         prepared.written = prepared.written_before(model);
@@ -513,11 +518,11 @@ impl Prepared {
     /// What each node reads, then backwards along exits and returns: a
     /// variable is live on entering a node if the node reads it, or a
     /// successor needs it and the successor's people do not write it first.
-    fn liveness(&self, model: &mut Model<'_>) -> Vec<Vec<VarId>> {
+    fn liveness(&self, model: &Model<'_>) -> Vec<Vec<VarId>> {
         let workflow = model.workflow;
         let count = workflow.nodes.len();
         let mut reads: Vec<Vec<VarId>> = Vec::with_capacity(count);
-        for (index, node) in workflow.nodes.iter().enumerate() {
+        for index in 0..count {
             let mut vars = Vec::new();
             for formulas in [self.exits.get(index), self.returns.get(index)].into_iter().flatten() {
                 for formula in formulas.iter().flatten() {
@@ -529,7 +534,9 @@ impl Prepared {
                     formula.vars(&mut vars);
                 }
             }
-            super::operators::certainly_empty(model, node).vars(&mut vars);
+            if let Some(nobody) = self.nobody.get(index) {
+                nobody.vars(&mut vars);
+            }
             for block in [self.before.get(index), self.after.get(index)].into_iter().flatten() {
                 block_reads(block, &mut vars);
             }

@@ -719,7 +719,7 @@ impl<'p> Context<'_, 'p> {
         if matches!(ir_node.kind, crate::ir::NodeKind::Create | crate::ir::NodeKind::Archive) {
             return None;
         }
-        let empty = super::operators::certainly_empty(&mut self.model, ir_node);
+        let empty = self.prepared.nobody.get(node).cloned().unwrap_or(Formula::False);
         if empty == Formula::False {
             return None;
         }
