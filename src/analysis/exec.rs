@@ -1134,12 +1134,14 @@ impl Exec<'_, '_> {
     /// What changes by itself between two actions: the clock, who submitted.
     pub fn tick(&mut self, mut state: State) -> State {
         let prepared = self.prepared;
-        let mut vars = prepared.volatile.clone();
         if self.mode == Mode::Version {
             // One day for a whole path: a concrete run uses one `--now`.
-            vars.retain(|var| Some(*var) != self.prepared.today);
+            let mut vars = prepared.volatile.clone();
+            vars.retain(|var| Some(*var) != prepared.today);
+            self.forget(&mut state, &vars, false);
+        } else {
+            self.forget(&mut state, &prepared.volatile, false);
         }
-        self.forget(&mut state, &vars, false);
         state
     }
 
