@@ -1016,7 +1016,8 @@ impl Exec<'_, '_> {
         // every step was most of the fixpoint's time (on the generated
         // workflow, 125,000 questions and not one impossible cube).
         let solve_now = self.mode == Mode::Version;
-        let single = state.len() <= 1;
+        // Only `Project` mode drops cubes within others, and one cube has nothing to compare.
+        let compare = self.mode == Mode::Project && state.len() > 1;
         let mut kept: Vec<(Sym, VarMarks)> = Vec::with_capacity(state.len());
         for mut sym in state {
             if !sym.satisfiable {
@@ -1027,10 +1028,9 @@ impl Exec<'_, '_> {
                     continue;
                 }
             }
-            // One request list of one cube has nothing to compare: no marks.
             let marks =
-                if single { VarMarks { constrained: 0, narrowed: 0 } } else { VarMarks::of(&sym.cube, self.model) };
-            if self.mode == Mode::Project && !single {
+                if compare { VarMarks::of(&sym.cube, self.model) } else { VarMarks { constrained: 0, narrowed: 0 } };
+            if compare {
                 // A cube within another is dropped. (An impossible cube can
                 // never contain a possible one: this drops nothing possible.)
                 let within = |inner: &Sym, inner_marks: &VarMarks, outer: &Sym, outer_marks: &VarMarks| {
