@@ -429,7 +429,10 @@ impl<'p> Context<'_, 'p> {
         // Which rules read one depends only on the node's component (`Written`).
         let component = self.prepared.written.component(node);
         let rules = blank_rules.entry(component).or_insert_with(|| {
-            (self.prepared.validates.iter().enumerate())
+            self.prepared
+                .validates
+                .iter()
+                .enumerate()
                 .filter(|(_, (_, vars))| self.prepared.any_still_blank(node, vars))
                 .map(|(index, _)| index)
                 .collect()

@@ -111,7 +111,10 @@ pub fn fixpoint(exec: &mut Exec<'_, '_>) -> Reach {
         };
         // A target that already holds every request learns nothing from
         // any exit or return: the requests that would take it are not worked out.
-        let full: Vec<usize> = (ir_node.exits.iter().chain(&ir_node.returns))
+        let full: Vec<usize> = ir_node
+            .exits
+            .iter()
+            .chain(&ir_node.returns)
             .map(|exit| exit.target)
             .filter(|&target| {
                 entered.get(target).is_some_and(|state| state.iter().any(|sym| holds_everything(&sym.cube, exec.model)))
