@@ -1597,8 +1597,63 @@ pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {
 
 #[cfg(test)]
 mod tests {
-    use super::{mark_block, merge_needs, PStmt};
-    use crate::analysis::logic::{Dom, Formula};
+    use super::{mark_block, merge_needs, PStmt, VarMarks};
+    use crate::analysis::logic::{Cube, Dom, Formula, Intervals, Sort, Sorts, VarId};
+
+    /// Even variables: nullable integers; odd ones: three classes.
+    struct Mixed;
+    impl Sorts for Mixed {
+        fn sort(&self, var: VarId) -> Sort {
+            if var % 2 == 0 {
+                Sort::Num { scale: 0, nullable: true, min: None }
+            } else {
+                Sort::Fin { size: 3 }
+            }
+        }
+    }
+
+    #[test]
+    fn marks_never_rule_out_a_cube_that_is_within_another() {
+        // Random cubes over variables 0..140, so that some share a mark
+        // (64 marks), with domains that hold every value now and then.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        let mut within = 0;
+        for _ in 0..4000 {
+            let mut cube = || {
+                let mut cube = Cube::top();
+                for _ in 0..next(4) {
+                    let var = if next(2) == 0 { next(6) as VarId } else { next(140) as VarId };
+                    let dom = if var % 2 == 0 {
+                        let low = next(3) as i128;
+                        match next(3) {
+                            0 => Dom::Num { null: true, set: Intervals::full() },
+                            1 => Dom::Num { null: next(2) == 0, set: Intervals::at_least(low) },
+                            _ => Dom::not_null(),
+                        }
+                    } else {
+                        Dom::fin(1 + next(7) as u128)
+                    };
+                    cube.restrict(var, &dom, &Mixed);
+                }
+                cube
+            };
+            let (inner, outer) = (cube(), cube());
+            let subset = inner.is_subset(&outer, &Mixed);
+            within += usize::from(subset);
+            let (inner_marks, outer_marks) = (VarMarks::of(&inner, &Mixed), VarMarks::of(&outer, &Mixed));
+            assert!(
+                inner_marks.may_be_within(&outer_marks) || !subset,
+                "ruled out a cube within another: {inner:?} in {outer:?}"
+            );
+        }
+        assert!(within > 100, "the test must see cubes within others ({within})");
+    }
 
     /// `if v{cond} { field 0 = v{read} }`, as the fixpoint's block holds it (new value: variable 99).
     fn branch_on(cond: u32, read: u32) -> PStmt {
