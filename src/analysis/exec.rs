@@ -1604,7 +1604,7 @@ mod tests {
     struct Mixed;
     impl Sorts for Mixed {
         fn sort(&self, var: VarId) -> Sort {
-            if var % 2 == 0 {
+            if var.is_multiple_of(2) {
                 Sort::Num { scale: 0, nullable: true, min: None }
             } else {
                 Sort::Fin { size: 3 }
@@ -1629,7 +1629,7 @@ mod tests {
                 let mut cube = Cube::top();
                 for _ in 0..next(4) {
                     let var = if next(2) == 0 { next(6) as VarId } else { next(140) as VarId };
-                    let dom = if var % 2 == 0 {
+                    let dom = if var.is_multiple_of(2) {
                         let low = next(3) as i128;
                         match next(3) {
                             0 => Dom::Num { null: true, set: Intervals::full() },
