@@ -1196,10 +1196,12 @@ impl Exec<'_, '_> {
             return self.havoc(state, &[Base::Main(field)], false);
         };
         let mut out = Vec::new();
+        // Whether the formula only narrows domains, found once: it is the same for every sym.
+        let conjunction = (self.mode == Mode::Project).then(|| domain_conjunction(formula)).flatten();
         for mut sym in state {
             match self.mode {
                 Mode::Project => {
-                    let cubes = if let Some(literals) = domain_conjunction(formula) {
+                    let cubes = if let Some(literals) = &conjunction {
                         // A value of its own (`x = "done"`): narrowed in place.
                         let mut cube = std::mem::take(&mut sym.cube);
                         if literals.iter().all(|(var, dom)| cube.restrict(*var, dom, self.model)) {
@@ -1617,12 +1619,7 @@ mod tests {
         // Random cubes over variables 0..140, so that some share a mark
         // (64 marks), with domains that hold every value now and then.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut next = |bound: u64| crate::analysis::logic::testing::below(&mut seed, bound);
         let mut within = 0;
         for _ in 0..4000 {
             let mut cube = || {

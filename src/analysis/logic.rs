@@ -930,17 +930,6 @@ impl Cube {
         true
     }
 
-    /// The variables the cube constrains.
-    pub fn vars(&self) -> Vec<VarId> {
-        let mut vars: Vec<VarId> = self.doms.iter().map(|entry| entry.0).collect();
-        for linear in &self.lins {
-            vars.extend(linear.vars());
-        }
-        vars.sort_unstable();
-        vars.dedup();
-        vars
-    }
-
     pub fn mentions(&self, var: VarId) -> bool {
         self.dom(var).is_some() || self.lins.iter().any(|linear| linear.mentions(var))
     }
@@ -1172,6 +1161,33 @@ impl fmt::Display for Linear {
     }
 }
 
+/// What the analysis's randomized tests share: a deterministic generator
+/// (a failure replays) and sorts for two variables.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Sort, Sorts, VarId};
+
+    /// The next number below `bound`, from an xorshift generator.
+    pub fn below(seed: &mut u64, bound: u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed % bound
+    }
+
+    /// Variable 0: a nullable integer; any other: one of three classes.
+    pub struct Pair;
+    impl Sorts for Pair {
+        fn sort(&self, var: VarId) -> Sort {
+            if var == 0 {
+                Sort::Num { scale: 0, nullable: true, min: None }
+            } else {
+                Sort::Fin { size: 3 }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -1279,17 +1295,9 @@ mod tests {
         assert_eq!(negated.constant, -1);
     }
 
-    /// Two variables, x (a nullable integer) and y (three classes), and every pair of their values in -3..=3.
-    struct Pair;
-    impl Sorts for Pair {
-        fn sort(&self, var: VarId) -> Sort {
-            if var == 0 {
-                Sort::Num { scale: 0, nullable: true, min: None }
-            } else {
-                Sort::Fin { size: 3 }
-            }
-        }
-    }
+    // Two variables, x (a nullable integer) and y (three classes: `testing::Pair`), and every
+    // pair of their values in -3..=3.
+    use super::testing::{below, Pair};
 
     fn holds(formula: &Formula, x: Option<i128>, y: u8) -> bool {
         let in_dom = |var: VarId, dom: &Dom| match (var, dom) {
@@ -1313,12 +1321,7 @@ mod tests {
 
     /// A random formula over x and y, with comparisons as the model writes them (cases on x being empty).
     fn random_formula(seed: &mut u64, depth: u32) -> Formula {
-        let mut next = |bound: u64| {
-            *seed ^= *seed << 13;
-            *seed ^= *seed >> 7;
-            *seed ^= *seed << 17;
-            *seed % bound
-        };
+        let mut next = |bound: u64| below(seed, bound);
         let value = |n: u64| i128::from(n as i8) - 3;
         let choice = if depth == 0 { next(4) } else { next(8) };
         match choice {

@@ -259,40 +259,29 @@ pub fn deadline_takes(node: &crate::ir::Node) -> Vec<(usize, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::logic::{Dom, Intervals, Linear, Sort, VarId};
-
-    /// Variable 0: a nullable integer; variable 1: one of three classes.
-    struct Two;
-    impl Sorts for Two {
-        fn sort(&self, var: VarId) -> Sort {
-            if var == 0 {
-                Sort::Num { scale: 0, nullable: true, min: None }
-            } else {
-                Sort::Fin { size: 3 }
-            }
-        }
-    }
+    use crate::analysis::logic::testing::Pair;
+    use crate::analysis::logic::{Dom, Intervals, Linear, VarId};
 
     #[test]
     fn a_cube_holds_everything_only_without_a_narrowing_or_an_inequality() {
         // The fixpoint skips a target whose requests hold everything: a wrong
         // "yes" here would lose requests, so every kind of narrowing must say no.
-        assert!(holds_everything(&Cube::top(), &Two));
+        assert!(holds_everything(&Cube::top(), &Pair));
         let mut cube = Cube::top();
-        assert!(cube.restrict(0, &Dom::Num { null: true, set: Intervals::full() }, &Two));
-        assert!(cube.restrict(1, &Dom::fin(0b111), &Two));
-        assert!(holds_everything(&cube, &Two), "every value of both sorts");
+        assert!(cube.restrict(0, &Dom::Num { null: true, set: Intervals::full() }, &Pair));
+        assert!(cube.restrict(1, &Dom::fin(0b111), &Pair));
+        assert!(holds_everything(&cube, &Pair), "every value of both sorts");
         let narrowed = |var: VarId, dom: Dom| {
             let mut cube = Cube::top();
-            cube.restrict(var, &dom, &Two);
+            cube.restrict(var, &dom, &Pair);
             cube
         };
-        assert!(!holds_everything(&narrowed(0, Dom::not_null()), &Two), "the empty value left out");
-        assert!(!holds_everything(&narrowed(0, Dom::Num { null: true, set: Intervals::at_least(0) }), &Two));
-        assert!(!holds_everything(&narrowed(1, Dom::fin(0b011)), &Two), "a class left out");
+        assert!(!holds_everything(&narrowed(0, Dom::not_null()), &Pair), "the empty value left out");
+        assert!(!holds_everything(&narrowed(0, Dom::Num { null: true, set: Intervals::at_least(0) }), &Pair));
+        assert!(!holds_everything(&narrowed(1, Dom::fin(0b011)), &Pair), "a class left out");
         let mut related = Cube::top();
         assert!(related.lins.is_empty());
         related.lins.push(Linear { terms: vec![(0, 1), (2, -1)], constant: 0 });
-        assert!(!holds_everything(&related, &Two), "an inequality between two variables");
+        assert!(!holds_everything(&related, &Pair), "an inequality between two variables");
     }
 }

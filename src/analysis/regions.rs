@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::findings::Context;
 use super::logic::{dnf, Cube, Dom, Formula, Linear, VarId};
 use super::model::{Class, Key};
-use super::solve::{feasible, project, solve, Outcome};
+use super::solve::{feasible, forget_where, solve, Outcome};
 use crate::check::types::FieldKind;
 use crate::runtime::values::dates::Date;
 
@@ -202,11 +202,7 @@ impl Context<'_, '_> {
                     Outcome::Sat(_) => {}
                 }
                 let mut projected = found;
-                for var in projected.vars() {
-                    if !keep.contains(&var) {
-                        projected = project(&projected, var, &self.model);
-                    }
-                }
+                forget_where(&mut projected, &|var| !keep.contains(&var), &self.model);
                 // Domains that say nothing are left out.
                 projected.doms.retain(|(var, dom)| *dom != super::logic::Sorts::sort(&self.model, *var).universe());
                 if cubes.iter().any(|kept| projected.is_subset(kept, &self.model)) {

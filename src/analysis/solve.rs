@@ -460,12 +460,7 @@ mod tests {
     #[test]
     fn what_is_obviously_possible_is_possible() {
         let mut seed = 0x853c_49e6_748f_ea9b_u64;
-        let mut next = |bound: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound) as i128
-        };
+        let mut next = |bound: u64| crate::analysis::logic::testing::below(&mut seed, bound) as i128;
         let (mut obvious, mut cases) = (0, 0);
         for _ in 0..20_000 {
             let mut cube = Cube::top();
