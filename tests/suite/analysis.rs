@@ -350,6 +350,19 @@ fn flowc_routes_prints_the_regions_as_text_and_json() {
     assert!(stderr.contains("no node `没有`"), "{stderr}");
 }
 
+/// What an earlier exit's condition rules out holds where a later exit leads:
+/// 复核 is reached only by the requests `大额` did not take (合计 <= 10000 and
+/// not 加急), so its one exit covers every request there. The check cannot tell
+/// (no counterexample survives the replay either way); the regions do.
+#[test]
+fn the_regions_where_a_later_exit_leads_keep_what_earlier_exits_ruled_out() {
+    let case = "tests/data/analysis/W0701/earlier_exit_ruled_out_covered.flow";
+    let (status, stdout, stderr) = super::flowc(&["routes", case, "--node", "复核"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("    exit 小额 -> 归档: 合计 <= 10000.00\n"), "{stdout}");
+    assert!(stdout.contains("    no exit: none (proved)\n"), "{stdout}");
+}
+
 #[test]
 fn flowc_check_shows_the_findings_and_takes_a_directory() {
     let case = "tests/data/analysis/W0701/amount_or_urgent.flow";
