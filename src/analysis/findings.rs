@@ -534,72 +534,109 @@ impl<'p> Context<'_, 'p> {
     fn traps(&mut self) -> Vec<(usize, Finding)> {
         let workflow = self.model.workflow;
         let count = workflow.nodes.len();
-        let mut takeable: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count]; // (target, index, is_exit)
-        let mut submittable = vec![false; count];
-        let mut arrives = vec![false; count];
         let mut blank_rules = BlankRules::default();
+        let arrives: Vec<bool> = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(node, ir_node)| ir_node.kind != crate::ir::NodeKind::Archive && self.arrives(node))
+            .collect();
+        // Asked only when an answer can matter (at most once per node).
+        let mut submittable: Vec<Option<bool>> = vec![None; count];
+        let can_submit =
+            |context: &Self, node: usize, known: &mut Vec<Option<bool>>, blank_rules: &mut BlankRules| -> bool {
+                if let Some(answer) = known.get(node).copied().flatten() {
+                    return answer;
+                }
+                let answer = context.submittable(node, blank_rules);
+                if let Some(slot) = known.get_mut(node) {
+                    *slot = Some(answer);
+                }
+                answer
+            };
+        // Every way out of a node (target, index, is_exit), whether or not it can be taken.
+        let candidates = |ir_node: &crate::ir::Node| -> Vec<(usize, usize, bool)> {
+            let mut ways: Vec<(usize, usize, bool)> =
+                ir_node.exits.iter().enumerate().map(|(index, exit)| (exit.target, index, true)).collect();
+            ways.extend(ir_node.returns.iter().enumerate().map(|(index, exit)| (exit.target, index, false)));
+            ways
+        };
+        let by_deadline = |ir_node: &crate::ir::Node, index: usize, is_exit: bool| {
+            super::reach::deadline_takes(ir_node).contains(&(index, !is_exit))
+        };
+        // Whether a way can be taken: a deadline's `take` always (the timer
+        // fires), an exit when a submit passes and some request takes it, a
+        // return when some request arriving takes it.
+        let takeable = |context: &Self,
+                         node: usize,
+                         (_, index, is_exit): (usize, usize, bool),
+                         known: &mut Vec<Option<bool>>,
+                         blank_rules: &mut BlankRules| {
+            let Some(ir_node) = workflow.nodes.get(node) else { return false };
+            if by_deadline(ir_node, index, is_exit) {
+                return true;
+            }
+            if is_exit {
+                can_submit(context, node, known, blank_rules) && context.taken_possible(node, index)
+            } else {
+                context.return_takeable(node, index)
+            }
+        };
+        // The nodes from which an archive node can be reached, backwards
+        // from the archives: a node finishes once one of its ways that leads
+        // to a finishing node can be taken. Only the ways into finishing
+        // nodes are asked, so a node that finishes by its first exit has
+        // the others left alone (the shadowed and overlapping exits ask
+        // what they need; `taken_possible` remembers).
+        let mut finishes: Vec<bool> =
+            workflow.nodes.iter().map(|node| node.kind == crate::ir::NodeKind::Archive).collect();
+        let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (node, ir_node) in workflow.nodes.iter().enumerate() {
-            if ir_node.kind == crate::ir::NodeKind::Archive {
-                continue;
-            }
-            let here = self.arrives(node);
-            if let Some(slot) = arrives.get_mut(node) {
-                *slot = here;
-            }
-            if !here {
-                continue;
-            }
-            let can_submit = self.submittable(node, &mut blank_rules);
-            if let Some(slot) = submittable.get_mut(node) {
-                *slot = can_submit;
-            }
-            let mut ways = Vec::new();
-            if can_submit {
-                for (index, exit) in ir_node.exits.iter().enumerate() {
-                    if self.taken_possible(node, index) {
-                        ways.push((exit.target, index, true));
+            for (target, _, _) in candidates(ir_node) {
+                if let Some(list) = predecessors.get_mut(target) {
+                    if list.last() != Some(&node) {
+                        list.push(node);
                     }
                 }
             }
-            for (index, exit) in ir_node.returns.iter().enumerate() {
-                if self.return_takeable(node, index) {
-                    ways.push((exit.target, index, false));
-                }
-            }
-            // A deadline's `take` is a way out whatever the exit's condition: the timer fires.
-            for (index, returns) in super::reach::deadline_takes(ir_node) {
-                let list = if returns { &ir_node.returns } else { &ir_node.exits };
-                if let Some(exit) = list.get(index) {
-                    ways.push((exit.target, index, !returns));
-                }
-            }
-            if let Some(slot) = takeable.get_mut(node) {
-                *slot = ways;
-            }
         }
-        // The nodes from which an archive node can be reached.
-        let mut finishes: Vec<bool> =
-            workflow.nodes.iter().map(|node| node.kind == crate::ir::NodeKind::Archive).collect();
-        loop {
-            let mut changed = false;
-            for node in 0..count {
-                if finishes.get(node).copied().unwrap_or(true) {
+        let mut queue: Vec<usize> = (0..count).filter(|&node| finishes.get(node).copied().unwrap_or(false)).collect();
+        while let Some(done) = queue.pop() {
+            for &node in predecessors.get(done).into_iter().flatten() {
+                if finishes.get(node).copied().unwrap_or(true) || !arrives.get(node).copied().unwrap_or(false) {
                     continue;
                 }
-                let reaches = takeable.get(node).is_some_and(|ways| {
-                    ways.iter().any(|(target, _, _)| finishes.get(*target).copied().unwrap_or(false))
+                let Some(ir_node) = workflow.nodes.get(node) else { continue };
+                let reaches = candidates(ir_node).into_iter().any(|way| {
+                    way.0 == done && takeable(self, node, way, &mut submittable, &mut blank_rules)
                 });
                 if reaches {
                     if let Some(slot) = finishes.get_mut(node) {
                         *slot = true;
                     }
-                    changed = true;
+                    queue.push(node);
                 }
             }
-            if !changed {
-                break;
+        }
+        // What the findings below say about a node that never finishes:
+        // whether a submit passes, and every way it can take (all of them asked).
+        let mut ways_of: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); count];
+        let mut submits: Vec<bool> = vec![false; count];
+        for (node, ir_node) in workflow.nodes.iter().enumerate() {
+            if !arrives.get(node).copied().unwrap_or(false) || finishes.get(node).copied().unwrap_or(true) {
+                continue;
+            }
+            let ways: Vec<(usize, usize, bool)> =
+                candidates(ir_node)
+                    .into_iter()
+                    .filter(|&way| takeable(self, node, way, &mut submittable, &mut blank_rules))
+                    .collect();
+            if let (Some(slot), Some(submit)) = (ways_of.get_mut(node), submits.get_mut(node)) {
+                *slot = ways;
+                *submit = can_submit(self, node, &mut submittable, &mut blank_rules);
             }
         }
+        let (takeable, submittable) = (ways_of, submits);
         let mut out = Vec::new();
         for (node, ir_node) in workflow.nodes.iter().enumerate() {
             if !arrives.get(node).copied().unwrap_or(false) || finishes.get(node).copied().unwrap_or(true) {
