@@ -185,8 +185,8 @@ pub struct Prepared {
     pub live: Vec<Vec<VarId>>,
     /// Per node: `live_after_decision`, computed once.
     pub live_after: Vec<Vec<VarId>>,
-    /// Per node and exit: what the exits after it need (`live_after_decision`).
-    live_after_exit: Vec<Vec<Vec<VarId>>>,
+    /// Per node and exit: what its condition and block read (`exit_reads_of`).
+    exit_reads: Vec<Vec<Vec<VarId>>>,
 }
 
 impl Prepared {
@@ -214,7 +214,7 @@ impl Prepared {
             blank: Vec::new(),
             live: Vec::new(),
             live_after: Vec::new(),
-            live_after_exit: Vec::new(),
+            exit_reads: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
             validates_by_var: HashMap::default(),
@@ -333,7 +333,8 @@ impl Prepared {
         }
         prepared.nobody = workflow.nodes.iter().map(|node| super::operators::certainly_empty(model, node)).collect();
         prepared.live = prepared.liveness(model);
-        (prepared.live_after, prepared.live_after_exit) = prepared.live_after_decision(model);
+        prepared.exit_reads = prepared.exit_reads_of();
+        prepared.live_after = prepared.live_after_decision(model);
         prepared.written = prepared.written_before(model);
         for (index, (_, vars)) in prepared.validates.iter().enumerate() {
             for &var in vars {
@@ -609,37 +610,54 @@ impl Prepared {
     /// where they lead. The fixpoint forgets the rest before taking the
     /// exits, so requests that differ only in values nobody reads again
     /// (a branch of the `after` block) are one cube, not several.
-    ///
-    /// Also, per node and exit, what the exits after it still need (the
-    /// same, over the later exits only): see `Exec::take_exits`.
-    fn live_after_decision(&self, model: &Model<'_>) -> (Vec<Vec<VarId>>, Vec<Vec<Vec<VarId>>>) {
+    fn live_after_decision(&self, model: &Model<'_>) -> Vec<Vec<VarId>> {
         let workflow = model.workflow;
-        let mut all = Vec::with_capacity(workflow.nodes.len());
-        let mut later = Vec::with_capacity(workflow.nodes.len());
-        for (index, node) in workflow.nodes.iter().enumerate() {
-            let conditions: &[Option<Formula>] = self.exits.get(index).map_or(&[], Vec::as_slice);
-            let blocks: &[Vec<PStmt>] = self.exit_blocks.get(index).map_or(&[], Vec::as_slice);
-            // From the last exit back: each list is what the exits from there on need.
-            let mut suffixes: Vec<Vec<VarId>> = Vec::with_capacity(node.exits.len());
-            let mut vars: Vec<VarId> = Vec::new();
-            for (position, exit) in node.exits.iter().enumerate().rev() {
-                if let Some(Some(formula)) = conditions.get(position) {
-                    formula.vars(&mut vars);
+        (0..workflow.nodes.len())
+            .map(|index| {
+                let mut vars: Vec<VarId> = self.exit_reads.get(index).into_iter().flatten().flatten().copied().collect();
+                let node = workflow.nodes.get(index);
+                for target in node.into_iter().flat_map(|node| node.exits.iter().map(|exit| exit.target)) {
+                    vars.extend(self.live.get(target).into_iter().flatten());
                 }
-                if let Some(block) = blocks.get(position) {
-                    block_reads(block, &mut vars);
-                }
-                vars.extend(self.live.get(exit.target).into_iter().flatten());
                 vars.sort_unstable();
                 vars.dedup();
-                suffixes.push(vars.clone());
-            }
-            suffixes.reverse();
-            all.push(suffixes.first().cloned().unwrap_or_default());
-            // Entry `i`: what exits `i + 1..` need (the first suffix is `all`'s).
-            later.push(suffixes.into_iter().skip(1).collect());
-        }
-        (all, later)
+                vars
+            })
+            .collect()
+    }
+
+    /// Per node and exit: what its condition and its block read (sorted).
+    fn exit_reads_of(&self) -> Vec<Vec<Vec<VarId>>> {
+        self.exits
+            .iter()
+            .zip(&self.exit_blocks)
+            .map(|(conditions, blocks)| {
+                conditions
+                    .iter()
+                    .zip(blocks)
+                    .map(|(condition, block)| {
+                        let mut vars = Vec::new();
+                        if let Some(formula) = condition {
+                            formula.vars(&mut vars);
+                        }
+                        block_reads(block, &mut vars);
+                        vars.sort_unstable();
+                        vars.dedup();
+                        vars
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Whether an exit of `node` after exit `index` reads `var`, or leads
+    /// where it is live.
+    fn later_exits_need(&self, node: usize, index: usize, targets: &[crate::ir::Exit], var: VarId) -> bool {
+        let reads: &[Vec<VarId>] = self.exit_reads.get(node).map_or(&[], Vec::as_slice);
+        reads.iter().zip(targets).skip(index + 1).any(|(reads, exit)| {
+            reads.binary_search(&var).is_ok()
+                || self.live.get(exit.target).is_some_and(|live| live.binary_search(&var).is_ok())
+        })
     }
 
     /// The facts at the moment the exits of `node` are tried that bear on
@@ -1446,26 +1464,22 @@ impl Exec<'_, '_> {
     }
 
     /// The requests that did not take exit `index`, without the domains
-    /// that no later exit reads or leads to (`live_after_exit`): the
-    /// negation of an exit's condition splits a request into one per way
-    /// it can fail, and requests that differ only in what nobody reads
+    /// that no later exit reads or leads to (`Prepared::later_exits_need`):
+    /// the negation of an exit's condition splits a request into one per
+    /// way it can fail, and requests that differ only in what nobody reads
     /// again are one. Only domains are dropped, of variables no inequality
     /// of the cube mentions: a domain found empty never survives `restrict`,
     /// so this forgets nothing about whether the requests are possible.
     fn keep_for_later_exits(&self, state: State, node: usize, index: usize) -> State {
-        let Some(need) = self.prepared.live_after_exit.get(node).and_then(|later| later.get(index)) else {
-            return state;
-        };
+        let Some(ir_node) = self.model.workflow.nodes.get(node) else { return state };
+        let prepared = self.prepared;
+        let unneeded = |var: VarId| !prepared.later_exits_need(node, index, &ir_node.exits, var);
         let mut changed = false;
         let mut out = state;
         for sym in &mut out {
-            let unneeded = |var: VarId| need.binary_search(&var).is_err();
             let before = sym.cube.doms.len();
-            if !sym.cube.doms.iter().any(|(var, _)| unneeded(*var)) {
-                continue;
-            }
             let lins = &sym.cube.lins;
-            sym.cube.doms.retain(|(var, _)| !unneeded(*var) || lins.iter().any(|linear| linear.mentions(*var)));
+            sym.cube.doms.retain(|(var, _)| lins.iter().any(|linear| linear.mentions(*var)) || !unneeded(*var));
             changed |= sym.cube.doms.len() != before;
         }
         if changed {
