@@ -566,6 +566,13 @@ impl Prepared {
         let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (index, node) in workflow.nodes.iter().enumerate() {
             for target in node.exits.iter().chain(&node.returns).map(|exit| exit.target) {
+                // A large workflow's request sent back to the create node
+                // starts over: what the nodes after the start read of it
+                // is not kept alive for it (forgotten, which is sound; the
+                // fixpoint soon holds every request at the create node anyway).
+                if target == workflow.create && count > SMALL_WORKFLOW {
+                    continue;
+                }
                 if let Some(list) = predecessors.get_mut(target) {
                     list.push(index);
                 }
@@ -1745,6 +1752,55 @@ mod tests {
         let mut block = vec![branch_on(3, 4)];
         mark_block(&mut block, &mut vec![3]);
         assert!(!unsplit(&block[0]));
+    }
+
+    /// A chain of `nodes` approve nodes after the create node, each with a
+    /// `return` to the create node; the first reads 金额, the second writes it.
+    fn chain_with_returns_to_the_start(nodes: usize) -> String {
+        let mut text = String::from("form 单 {\n  金额: money \"金额\"\n  备注: text(20) \"备注\"\n}\n");
+        text.push_str("workflow 流程 {\n  form 单\n");
+        text.push_str("  node 开始: create {\n    operators { everyone }\n    editable 备注\n    exit 提交 -> 节点1\n  }\n");
+        for index in 1..=nodes {
+            let next = if index == nodes { "结束".to_owned() } else { format!("节点{}", index + 1) };
+            let condition = if index == 1 { " when 金额 > 100" } else { "" };
+            text.push_str(&format!(
+                "  node 节点{index}: approve {{\n    operators {{ role(\"审批人\") }}\n    exit 同意 -> {next}{condition}\n"
+            ));
+            if index == 1 {
+                text.push_str("    exit 小额 -> 节点2\n");
+            }
+            if index == 2 {
+                text.push_str("    editable 金额\n");
+            }
+            text.push_str("    return 退回 -> 开始\n  }\n");
+        }
+        text.push_str("  node 结束: archive\n}\n");
+        text
+    }
+
+    /// What a node reads is live at every node that can return a request to
+    /// it within the horizon, except across a return to the create node of a
+    /// large workflow (the request starts over).
+    #[test]
+    fn a_large_workflow_keeps_nothing_alive_for_a_return_to_the_start() {
+        use crate::analysis::model::{Key, Model};
+        let live_amount_at = |nodes: usize| -> (bool, bool) {
+            let analysis = crate::check::check_source("chain.flow", &chain_with_returns_to_the_start(nodes));
+            assert_eq!(analysis.error_count(), 0, "{:?}", analysis.diagnostics);
+            let program = crate::ir::lower(&analysis).expect("lowered");
+            let workflow = program.workflows.first().expect("a workflow");
+            let texts: Vec<std::sync::Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
+            let mut model = Model::new(&program, workflow, &texts).expect("a model");
+            let prepared = super::Prepared::new(&mut model);
+            let amount = model.canonical_of(&Key::Field(0)).expect("金额 is a variable");
+            // 节点3 returns to the start, two exits before 节点1 reads 金额 again
+            // (节点2 writes it, so only the way round the start keeps it alive).
+            let at_third = prepared.live.get(3).is_some_and(|live| live.contains(&amount));
+            let at_first = prepared.live.get(1).is_some_and(|live| live.contains(&amount));
+            (at_first, at_third)
+        };
+        assert_eq!(live_amount_at(8), (true, true), "a small workflow keeps it for the way round");
+        assert_eq!(live_amount_at(super::SMALL_WORKFLOW + 4), (true, false), "a large one starts over");
     }
 
     #[test]
