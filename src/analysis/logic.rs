@@ -768,21 +768,10 @@ pub trait Sorts {
 
 /// A conjunction: a domain per constrained variable (sorted by variable)
 /// and linear inequalities over several variables.
-#[derive(Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Cube {
     pub doms: Vec<(VarId, Dom)>,
     pub lins: Vec<Linear>,
-}
-
-impl Clone for Cube {
-    /// A copy with room for two more domains: most copies are made to be
-    /// narrowed, and a copy exactly as long as its cube moves all of it
-    /// again at the first variable it adds.
-    fn clone(&self) -> Cube {
-        let mut doms = Vec::with_capacity(self.doms.len() + 2);
-        doms.extend(self.doms.iter().cloned());
-        Cube { doms, lins: self.lins.clone() }
-    }
 }
 
 impl Cube {
