@@ -1782,6 +1782,7 @@ mod tests {
     /// it within the horizon, except across a return to the create node of a
     /// large workflow (the request starts over).
     #[test]
+    #[allow(clippy::expect_used)]
     fn a_large_workflow_keeps_nothing_alive_for_a_return_to_the_start() {
         use crate::analysis::model::{Key, Model};
         let live_amount_at = |nodes: usize| -> (bool, bool) {
