@@ -1389,7 +1389,8 @@ impl<'p> Model<'p> {
     // ------------------------------------------------------------------ unknowns
 
     fn unknown_index(&mut self, expr: &Expr, scope: Scope<'_>, boolean: bool) -> usize {
-        let text = format!("{}{}", if boolean { "?" } else { "#" }, self.canonical_text(expr, scope, 0));
+        let mut text = String::from(if boolean { "?" } else { "#" });
+        self.write_canonical(&mut text, expr, scope, 0);
         if let Some(index) = self.unknown_by_text.get(&text) {
             return *index;
         }
@@ -1457,51 +1458,103 @@ impl<'p> Model<'p> {
         });
     }
 
-    /// A text that is equal for equal expressions (parameters replaced by their arguments).
-    fn canonical_text(&self, expr: &Expr, scope: Scope<'_>, depth: usize) -> String {
+    /// Writes a text that is equal for equal expressions (parameters
+    /// replaced by their arguments), all into `out`: no string per sub-expression.
+    fn write_canonical(&self, out: &mut String, expr: &Expr, scope: Scope<'_>, depth: usize) {
+        use std::fmt::Write as _;
         if depth > INLINE_DEPTH {
-            return "…".into();
+            out.push('…');
+            return;
         }
-        let recurse = |inner: &Expr| self.canonical_text(inner, scope, depth + 1);
-        match &expr.kind {
-            ExprKind::Int(value) | ExprKind::Decimal(value) => value.to_string(),
-            ExprKind::Text(text) => format!("{text:?}"),
-            ExprKind::Bool(flag) => flag.to_string(),
-            ExprKind::Null => "null".into(),
-            ExprKind::List(items) => format!("[{}]", items.iter().map(recurse).collect::<Vec<_>>().join(",")),
+        let list = |out: &mut String, items: &[Expr]| {
+            for (position, item) in items.iter().enumerate() {
+                if position > 0 {
+                    out.push(',');
+                }
+                self.write_canonical(out, item, scope, depth + 1);
+            }
+        };
+        // Writing into a `String` cannot fail.
+        let _ = match &expr.kind {
+            ExprKind::Int(value) | ExprKind::Decimal(value) => write!(out, "{value}"),
+            ExprKind::Text(text) => write!(out, "{text:?}"),
+            ExprKind::Bool(flag) => write!(out, "{flag}"),
+            ExprKind::Null => write!(out, "null"),
+            ExprKind::List(items) => {
+                out.push('[');
+                list(out, items);
+                write!(out, "]")
+            }
             // Names, not indices: `flowc diff` matches unknowns across versions by this text.
-            ExprKind::Field(field) => format!("f[{}]", self.field_name(*field)),
-            ExprKind::Column(field) => format!("c[{}]", self.field_name(*field)),
+            ExprKind::Field(field) => write!(out, "f[{}]", self.field_name(*field)),
+            ExprKind::Column(field) => write!(out, "c[{}]", self.field_name(*field)),
             ExprKind::Constant(index) => match self.program.constants.get(*index) {
-                Some(constant) => format!("k[{}]", constant.name),
-                None => format!("k{index}"),
+                Some(constant) => write!(out, "k[{}]", constant.name),
+                None => write!(out, "k{index}"),
             },
             ExprKind::Parameter(index) => match (scope.args.get(*index), scope.outer) {
-                (Some(argument), Some(outer)) => self.canonical_text(argument, *outer, depth + 1),
-                _ => format!("p{index}"),
+                (Some(argument), Some(outer)) => {
+                    self.write_canonical(out, argument, *outer, depth + 1);
+                    Ok(())
+                }
+                _ => write!(out, "p{index}"),
             },
-            ExprKind::Creator => "creator".into(),
-            ExprKind::Everyone => "everyone".into(),
+            ExprKind::Creator => write!(out, "creator"),
+            ExprKind::Everyone => write!(out, "everyone"),
             ExprKind::Node(node) => match self.workflow.nodes.get(*node) {
-                Some(target) => format!("n[{}]", target.name),
-                None => format!("n{node}"),
+                Some(target) => write!(out, "n[{}]", target.name),
+                None => write!(out, "n{node}"),
             },
-            ExprKind::Attribute(name) => format!("@{name}"),
-            ExprKind::Member(target, name) => format!("{}.{name}", recurse(target)),
+            ExprKind::Attribute(name) => write!(out, "@{name}"),
+            ExprKind::Member(target, name) => {
+                self.write_canonical(out, target, scope, depth + 1);
+                write!(out, ".{name}")
+            }
             ExprKind::CallBuiltin(name, arguments) => {
-                format!("{name}({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
+                let _ = write!(out, "{name}(");
+                list(out, arguments);
+                write!(out, ")")
             }
             ExprKind::CallFunction(index, arguments) => {
-                let name = self.program.functions.get(*index).map_or_else(|| index.to_string(), |f| f.name.clone());
-                format!("fn[{name}]({})", arguments.iter().map(recurse).collect::<Vec<_>>().join(","))
+                match self.program.functions.get(*index) {
+                    Some(function) => {
+                        let _ = write!(out, "fn[{}](", function.name);
+                    }
+                    None => {
+                        let _ = write!(out, "fn[{index}](");
+                    }
+                }
+                list(out, arguments);
+                write!(out, ")")
             }
-            ExprKind::Unary(op, inner) => format!("({op:?} {})", recurse(inner)),
-            ExprKind::Binary(op, left, right) => format!("({} {} {})", recurse(left), op.symbol(), recurse(right)),
+            ExprKind::Unary(op, inner) => {
+                let _ = write!(out, "({op:?} ");
+                self.write_canonical(out, inner, scope, depth + 1);
+                write!(out, ")")
+            }
+            ExprKind::Binary(op, left, right) => {
+                out.push('(');
+                self.write_canonical(out, left, scope, depth + 1);
+                let _ = write!(out, " {} ", op.symbol());
+                self.write_canonical(out, right, scope, depth + 1);
+                write!(out, ")")
+            }
             ExprKind::If(test, then_value, else_value) => {
-                format!("(if {} then {} else {})", recurse(test), recurse(then_value), recurse(else_value))
+                out.push_str("(if ");
+                self.write_canonical(out, test, scope, depth + 1);
+                out.push_str(" then ");
+                self.write_canonical(out, then_value, scope, depth + 1);
+                out.push_str(" else ");
+                self.write_canonical(out, else_value, scope, depth + 1);
+                write!(out, ")")
             }
-            ExprKind::Index(target, index) => format!("{}[{}]", recurse(target), recurse(index)),
-        }
+            ExprKind::Index(target, index) => {
+                self.write_canonical(out, target, scope, depth + 1);
+                out.push('[');
+                self.write_canonical(out, index, scope, depth + 1);
+                write!(out, "]")
+            }
+        };
     }
 
     /// The expression as written in the source, on one line (set by the analysis from the check's sources).
