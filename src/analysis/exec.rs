@@ -621,7 +621,8 @@ impl Prepared {
         let workflow = model.workflow;
         (0..workflow.nodes.len())
             .map(|index| {
-                let mut vars: Vec<VarId> = self.exit_reads.get(index).into_iter().flatten().flatten().copied().collect();
+                let mut vars: Vec<VarId> =
+                    self.exit_reads.get(index).into_iter().flatten().flatten().copied().collect();
                 let node = workflow.nodes.get(index);
                 for target in node.into_iter().flat_map(|node| node.exits.iter().map(|exit| exit.target)) {
                     vars.extend(self.live.get(target).into_iter().flatten());
@@ -1759,7 +1760,9 @@ mod tests {
     fn chain_with_returns_to_the_start(nodes: usize) -> String {
         let mut text = String::from("form 单 {\n  金额: money \"金额\"\n  备注: text(20) \"备注\"\n}\n");
         text.push_str("workflow 流程 {\n  form 单\n");
-        text.push_str("  node 开始: create {\n    operators { everyone }\n    editable 备注\n    exit 提交 -> 节点1\n  }\n");
+        text.push_str(
+            "  node 开始: create {\n    operators { everyone }\n    editable 备注\n    exit 提交 -> 节点1\n  }\n",
+        );
         for index in 1..=nodes {
             let next = if index == nodes { "结束".to_owned() } else { format!("节点{}", index + 1) };
             let condition = if index == 1 { " when 金额 > 100" } else { "" };

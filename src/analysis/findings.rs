@@ -568,10 +568,10 @@ impl<'p> Context<'_, 'p> {
         // fires), an exit when a submit passes and some request takes it, a
         // return when some request arriving takes it.
         let takeable = |context: &Self,
-                         node: usize,
-                         (_, index, is_exit): (usize, usize, bool),
-                         known: &mut Vec<Option<bool>>,
-                         blank_rules: &mut BlankRules| {
+                        node: usize,
+                        (_, index, is_exit): (usize, usize, bool),
+                        known: &mut Vec<Option<bool>>,
+                        blank_rules: &mut BlankRules| {
             let Some(ir_node) = workflow.nodes.get(node) else { return false };
             if by_deadline(ir_node, index, is_exit) {
                 return true;
@@ -607,9 +607,9 @@ impl<'p> Context<'_, 'p> {
                     continue;
                 }
                 let Some(ir_node) = workflow.nodes.get(node) else { continue };
-                let reaches = candidates(ir_node).into_iter().any(|way| {
-                    way.0 == done && takeable(self, node, way, &mut submittable, &mut blank_rules)
-                });
+                let reaches = candidates(ir_node)
+                    .into_iter()
+                    .any(|way| way.0 == done && takeable(self, node, way, &mut submittable, &mut blank_rules));
                 if reaches {
                     if let Some(slot) = finishes.get_mut(node) {
                         *slot = true;
@@ -626,11 +626,10 @@ impl<'p> Context<'_, 'p> {
             if !arrives.get(node).copied().unwrap_or(false) || finishes.get(node).copied().unwrap_or(true) {
                 continue;
             }
-            let ways: Vec<(usize, usize, bool)> =
-                candidates(ir_node)
-                    .into_iter()
-                    .filter(|&way| takeable(self, node, way, &mut submittable, &mut blank_rules))
-                    .collect();
+            let ways: Vec<(usize, usize, bool)> = candidates(ir_node)
+                .into_iter()
+                .filter(|&way| takeable(self, node, way, &mut submittable, &mut blank_rules))
+                .collect();
             if let (Some(slot), Some(submit)) = (ways_of.get_mut(node), submits.get_mut(node)) {
                 *slot = ways;
                 *submit = can_submit(self, node, &mut submittable, &mut blank_rules);
