@@ -332,8 +332,8 @@ impl Prepared {
             list.dedup();
         }
         prepared.nobody = workflow.nodes.iter().map(|node| super::operators::certainly_empty(model, node)).collect();
-        prepared.live = prepared.liveness(model);
         prepared.exit_reads = prepared.exit_reads_of();
+        prepared.live = prepared.liveness(model);
         prepared.live_after = prepared.live_after_decision(model);
         prepared.written = prepared.written_before(model);
         for (index, (_, vars)) in prepared.validates.iter().enumerate() {
@@ -527,11 +527,10 @@ impl Prepared {
         let count = workflow.nodes.len();
         let mut reads: Vec<Vec<VarId>> = Vec::with_capacity(count);
         for index in 0..count {
-            let mut vars = Vec::new();
-            for formulas in [self.exits.get(index), self.returns.get(index)].into_iter().flatten() {
-                for formula in formulas.iter().flatten() {
-                    formula.vars(&mut vars);
-                }
+            // The exits' conditions and blocks: `exit_reads`, found before.
+            let mut vars: Vec<VarId> = self.exit_reads.get(index).into_iter().flatten().flatten().copied().collect();
+            for formula in self.returns.get(index).into_iter().flatten().flatten() {
+                formula.vars(&mut vars);
             }
             for batch in self.whens.get(index).into_iter().flatten() {
                 for formula in batch.iter().flatten() {
@@ -542,9 +541,6 @@ impl Prepared {
                 nobody.vars(&mut vars);
             }
             for block in [self.before.get(index), self.after.get(index)].into_iter().flatten() {
-                block_reads(block, &mut vars);
-            }
-            for block in self.exit_blocks.get(index).into_iter().flatten() {
                 block_reads(block, &mut vars);
             }
             vars.sort_unstable();

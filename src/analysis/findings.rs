@@ -555,14 +555,14 @@ impl<'p> Context<'_, 'p> {
                 answer
             };
         // Every way out of a node (target, index, is_exit), whether or not it can be taken.
-        let candidates = |ir_node: &crate::ir::Node| -> Vec<(usize, usize, bool)> {
-            let mut ways: Vec<(usize, usize, bool)> =
-                ir_node.exits.iter().enumerate().map(|(index, exit)| (exit.target, index, true)).collect();
-            ways.extend(ir_node.returns.iter().enumerate().map(|(index, exit)| (exit.target, index, false)));
-            ways
+        let candidates = |ir_node: &'p crate::ir::Node| {
+            let exits = ir_node.exits.iter().enumerate().map(|(index, exit)| (exit.target, index, true));
+            exits.chain(ir_node.returns.iter().enumerate().map(|(index, exit)| (exit.target, index, false)))
         };
-        let by_deadline = |ir_node: &crate::ir::Node, index: usize, is_exit: bool| {
-            super::reach::deadline_takes(ir_node).contains(&(index, !is_exit))
+        // Per node, the exits and returns a deadline takes (found once, not per way asked).
+        let deadlines: Vec<Vec<(usize, bool)>> = workflow.nodes.iter().map(super::reach::deadline_takes).collect();
+        let by_deadline = |node: usize, index: usize, is_exit: bool| {
+            deadlines.get(node).is_some_and(|takes| takes.contains(&(index, !is_exit)))
         };
         // Whether a way can be taken: a deadline's `take` always (the timer
         // fires), an exit when a submit passes and some request takes it, a
@@ -572,8 +572,7 @@ impl<'p> Context<'_, 'p> {
                         (_, index, is_exit): (usize, usize, bool),
                         known: &mut Vec<Option<bool>>,
                         blank_rules: &mut BlankRules| {
-            let Some(ir_node) = workflow.nodes.get(node) else { return false };
-            if by_deadline(ir_node, index, is_exit) {
+            if by_deadline(node, index, is_exit) {
                 return true;
             }
             if is_exit {
@@ -608,7 +607,6 @@ impl<'p> Context<'_, 'p> {
                 }
                 let Some(ir_node) = workflow.nodes.get(node) else { continue };
                 let reaches = candidates(ir_node)
-                    .into_iter()
                     .any(|way| way.0 == done && takeable(self, node, way, &mut submittable, &mut blank_rules));
                 if reaches {
                     if let Some(slot) = finishes.get_mut(node) {
@@ -627,7 +625,6 @@ impl<'p> Context<'_, 'p> {
                 continue;
             }
             let ways: Vec<(usize, usize, bool)> = candidates(ir_node)
-                .into_iter()
                 .filter(|&way| takeable(self, node, way, &mut submittable, &mut blank_rules))
                 .collect();
             if let (Some(slot), Some(submit)) = (ways_of.get_mut(node), submits.get_mut(node)) {
