@@ -271,7 +271,10 @@ impl<'p> Context<'_, 'p> {
             at_entry: matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. }),
             ..Limits::default()
         };
-        let compiled = self.compiled.get()?;
+        // Built when the search first has a request to run: many searches
+        // of a large workflow find none, and the runtime's program costs
+        // about as much as a search.
+        let compiled_ref = self.compiled;
         let node_name = self.node(node)?.name.clone();
         // For an order question, a program with the other exit written first.
         // Built on first need: most candidate requests fail before.
@@ -323,6 +326,7 @@ impl<'p> Context<'_, 'p> {
         };
         let mut accept = |model: &Model<'_>, sym: &super::exec::Sym, solution: &Solution| {
             let trace = build_trace(model, sym, solution, today)?;
+            let compiled = compiled_ref.get()?;
             let replayed = replay(compiled, directory, workflow_index, &trace, &creators)?;
             let into_node = matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. });
             if replayed.last_node != node_name && !into_node {

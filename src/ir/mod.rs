@@ -6,6 +6,7 @@
 //! program can be dumped (`flowc build --emit ir`) and stored.
 
 mod lower;
+mod resolve;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
