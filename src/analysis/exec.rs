@@ -882,6 +882,55 @@ fn mark_block(block: &mut [PStmt], needed: &mut Vec<VarId>) {
     }
 }
 
+/// Of an unsplit `if`, the fields a branch only forgets (each assigned a
+/// value the analysis cannot follow) when the other branches write no
+/// other field: every request another branch gives is then among the
+/// requests that branch gives, so running the `if` is running that branch
+/// (the others' work would be dropped by `tidy` as within it).
+fn forgetting_branch(branches: &[(Formula, Vec<PStmt>)], otherwise: &[PStmt]) -> Option<Vec<Base>> {
+    let blocks: Vec<&[PStmt]> =
+        branches.iter().map(|(_, branch)| branch.as_slice()).chain(std::iter::once(otherwise)).collect();
+    let forgets_only = |block: &[PStmt]| -> Option<Vec<usize>> {
+        let mut fields = Vec::new();
+        for statement in block {
+            match statement {
+                PStmt::Assign { field, formula: None, .. } => fields.push(*field),
+                _ => return None,
+            }
+        }
+        (!fields.is_empty()).then_some(fields)
+    };
+    let (chosen, forgotten) =
+        blocks.iter().enumerate().find_map(|(index, block)| Some((index, forgets_only(block)?)))?;
+    for (index, block) in blocks.iter().enumerate() {
+        if index == chosen {
+            continue;
+        }
+        let mut written = Vec::new();
+        block_writes(block, &[], &mut written);
+        let within = written
+            .iter()
+            .all(|base| matches!(base, Base::Main(field) | Base::Column(field) if forgotten.contains(field)));
+        if block_has_script(block) || !within {
+            return None;
+        }
+    }
+    let mut bases: Vec<Base> = forgotten.into_iter().map(Base::Main).collect();
+    bases.sort();
+    bases.dedup();
+    Some(bases)
+}
+
+fn block_has_script(block: &[PStmt]) -> bool {
+    block.iter().any(|statement| match statement {
+        PStmt::Script => true,
+        PStmt::If { branches, otherwise, .. } => {
+            branches.iter().any(|(_, branch)| block_has_script(branch)) || block_has_script(otherwise)
+        }
+        PStmt::Assign { .. } => false,
+    })
+}
+
 /// The bases a block may write.
 fn block_writes(block: &[PStmt], all: &[Base], out: &mut Vec<Base>) {
     for statement in block {
@@ -1190,12 +1239,17 @@ impl Exec<'_, '_> {
             state = match statement {
                 PStmt::Assign { field, new, formula } => self.assign(state, *field, *new, formula.as_ref()),
                 PStmt::If { branches, otherwise, unsplit: true } if self.mode == Mode::Project => {
-                    let mut out = Vec::new();
-                    for (_, branch) in branches {
-                        out.extend(self.run(state.clone(), branch));
+                    if let Some(forgotten) = forgetting_branch(branches, otherwise) {
+                        let forgot = self.havoc(state, &forgotten, false);
+                        self.tidy(forgot)
+                    } else {
+                        let mut out = Vec::new();
+                        for (_, branch) in branches {
+                            out.extend(self.run(state.clone(), branch));
+                        }
+                        out.extend(self.run(state, otherwise));
+                        self.tidy(out)
                     }
-                    out.extend(self.run(state, otherwise));
-                    self.tidy(out)
                 }
                 PStmt::If { branches, otherwise, .. } => {
                     let mut out = Vec::new();
@@ -1665,8 +1719,9 @@ pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {
 
 #[cfg(test)]
 mod tests {
-    use super::{mark_block, merge_needs, PStmt, VarMarks};
+    use super::{forgetting_branch, mark_block, merge_needs, Base, Exec, Mode, PStmt, Sym, VarMarks};
     use crate::analysis::logic::{Cube, Dom, Formula, Intervals, Sort, Sorts, VarId};
+    use crate::analysis::model::Model;
 
     /// Even variables: nullable integers; odd ones: three classes.
     struct Mixed;
@@ -1751,6 +1806,20 @@ mod tests {
         assert!(!unsplit(&block[0]));
     }
 
+    /// Checks and lowers `text` (one workflow, no errors) and runs `each` on
+    /// its model and prepared translations.
+    #[allow(clippy::expect_used)]
+    fn with_prepared<T>(text: &str, each: &mut dyn FnMut(&mut Model<'_>, &super::Prepared) -> T) -> T {
+        let analysis = crate::check::check_source("test.flow", text);
+        assert_eq!(analysis.error_count(), 0, "{:?}", analysis.diagnostics);
+        let program = crate::ir::lower(&analysis).expect("lowered");
+        let workflow = program.workflows.first().expect("a workflow");
+        let texts: Vec<std::sync::Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
+        let mut model = Model::new(&program, workflow, &texts).expect("a model");
+        let prepared = super::Prepared::new(&mut model);
+        each(&mut model, &prepared)
+    }
+
     /// A chain of `nodes` approve nodes after the create node, each with a
     /// `return` to the create node; the first reads 金额, the second writes it.
     fn chain_with_returns_to_the_start(nodes: usize) -> String {
@@ -1783,24 +1852,93 @@ mod tests {
     #[test]
     #[allow(clippy::expect_used)]
     fn a_large_workflow_keeps_nothing_alive_for_a_return_to_the_start() {
-        use crate::analysis::model::{Key, Model};
+        use crate::analysis::model::Key;
         let live_amount_at = |nodes: usize| -> (bool, bool) {
-            let analysis = crate::check::check_source("chain.flow", &chain_with_returns_to_the_start(nodes));
-            assert_eq!(analysis.error_count(), 0, "{:?}", analysis.diagnostics);
-            let program = crate::ir::lower(&analysis).expect("lowered");
-            let workflow = program.workflows.first().expect("a workflow");
-            let texts: Vec<std::sync::Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
-            let mut model = Model::new(&program, workflow, &texts).expect("a model");
-            let prepared = super::Prepared::new(&mut model);
-            let amount = model.canonical_of(&Key::Field(0)).expect("金额 is a variable");
-            // 节点3 returns to the start, two exits before 节点1 reads 金额 again
-            // (节点2 writes it, so only the way round the start keeps it alive).
-            let at_third = prepared.live.get(3).is_some_and(|live| live.contains(&amount));
-            let at_first = prepared.live.get(1).is_some_and(|live| live.contains(&amount));
-            (at_first, at_third)
+            with_prepared(&chain_with_returns_to_the_start(nodes), &mut |model, prepared| {
+                let amount = model.canonical_of(&Key::Field(0)).expect("金额 is a variable");
+                // 节点3 returns to the start, two exits before 节点1 reads 金额 again
+                // (节点2 writes it, so only the way round the start keeps it alive).
+                let at_third = prepared.live.get(3).is_some_and(|live| live.contains(&amount));
+                let at_first = prepared.live.get(1).is_some_and(|live| live.contains(&amount));
+                (at_first, at_third)
+            })
         };
         assert_eq!(live_amount_at(8), (true, true), "a small workflow keeps it for the way round");
         assert_eq!(live_amount_at(super::SMALL_WORKFLOW + 4), (true, false), "a large one starts over");
+    }
+
+    /// `if 加急 { 金额 = round(单价 * 1.1, 2) } else { 金额 = 单价 }` where
+    /// nothing after reads 加急: the first branch only forgets 金额 (the
+    /// analysis cannot follow the rounding), so the `if` is run as that
+    /// branch alone, and it gives the same requests as running every branch.
+    #[test]
+    #[allow(clippy::expect_used)]
+    fn an_unsplit_if_with_a_forgetting_branch_gives_what_every_branch_gives() {
+        use crate::analysis::model::Key;
+        let mut text = String::from(
+            "form 单 {\n  金额: money \"金额\"\n  单价: money \"单价\"\n  加急: check \"加急\"\n  备注: text(20) \"备注\"\n}\n",
+        );
+        text.push_str("workflow 流程 {\n  form 单\n");
+        text.push_str("  node 开始: create {\n    operators { everyone }\n    editable 金额, 单价, 加急, 备注\n    exit 提交 -> 节点1\n  }\n");
+        let nodes = super::SMALL_WORKFLOW + 4;
+        for index in 1..=nodes {
+            let next = if index == nodes { "结束".to_owned() } else { format!("节点{}", index + 1) };
+            text.push_str(&format!("  node 节点{index}: approve {{\n    operators {{ role(\"审批人\") }}\n"));
+            if index == 1 {
+                text.push_str("    after {\n      if 加急 {\n        金额 = round(单价 * 1.1, 2)\n      } else {\n        金额 = 单价\n      }\n    }\n");
+            }
+            text.push_str(&format!("    exit 大额 -> {next} when 金额 > 100\n    exit 同意 -> {next}\n  }}\n"));
+        }
+        text.push_str("  node 结束: archive\n}\n");
+        with_prepared(&text, &mut |model, prepared| {
+            let after = prepared.after.get(1).cloned().unwrap_or_default();
+            let [PStmt::If { branches, otherwise, unsplit: true }] = after.as_slice() else {
+                panic!("节点1's after block is one unsplit `if`: {after:?}")
+            };
+            assert_eq!(
+                forgetting_branch(branches, otherwise),
+                Some(vec![Base::Main(0)]),
+                "the first branch forgets 金额"
+            );
+            let price = model.canonical_of(&Key::Field(1)).expect("单价 is a variable");
+            let amount = model.canonical_of(&Key::Field(0)).expect("金额 is a variable");
+            // Requests with 单价 at most 50 and 金额 at least 200.
+            let mut cube = Cube::top();
+            cube.restrict(price, &Dom::Num { null: false, set: Intervals::at_most(5000) }, &*model);
+            cube.restrict(amount, &Dom::Num { null: false, set: Intervals::at_least(20000) }, &*model);
+            let mut exec = Exec { model, prepared, mode: Mode::Project, cube_cap: 8 };
+            let shortcut = exec.run(vec![Sym::anything(cube.clone())], &after);
+            let mut every_branch = Vec::new();
+            for (_, branch) in branches {
+                every_branch.extend(exec.run(vec![Sym::anything(cube.clone())], branch));
+            }
+            every_branch.extend(exec.run(vec![Sym::anything(cube.clone())], otherwise));
+            let every_branch = exec.tidy(every_branch);
+            let within = |inner: &[Sym], outer: &[Sym]| {
+                inner.iter().all(|sym| outer.iter().any(|other| sym.cube.is_subset(&other.cube, &*exec.model)))
+            };
+            assert!(
+                within(&shortcut, &every_branch) && within(&every_branch, &shortcut),
+                "{shortcut:?} vs {every_branch:?}"
+            );
+            // 金额 is forgotten, 单价 kept.
+            assert!(shortcut.iter().all(|sym| sym.cube.dom(amount).is_none() && sym.cube.dom(price).is_some()));
+        });
+    }
+
+    #[test]
+    fn a_branch_that_only_forgets_stands_for_the_if_only_when_the_others_write_nothing_else() {
+        let forget = |field: usize| PStmt::Assign { field, new: 90, formula: None };
+        let set = |field: usize| PStmt::Assign { field, new: 91, formula: Some(Formula::dom(3, Dom::fin(1))) };
+        let condition = Formula::dom(5, Dom::fin(1));
+        let branches = vec![(condition.clone(), vec![forget(0), forget(1)])];
+        assert_eq!(forgetting_branch(&branches, &[set(1)]), Some(vec![Base::Main(0), Base::Main(1)]));
+        assert_eq!(forgetting_branch(&branches, &[]), Some(vec![Base::Main(0), Base::Main(1)]), "else does nothing");
+        assert_eq!(forgetting_branch(&branches, &[set(2)]), None, "else writes another field");
+        assert_eq!(forgetting_branch(&branches, &[set(0), PStmt::Script]), None, "a script writes anything");
+        let both_set = vec![(condition, vec![set(0)])];
+        assert_eq!(forgetting_branch(&both_set, &[set(0)]), None, "no branch only forgets");
+        assert_eq!(forgetting_branch(&both_set, &[forget(0)]), Some(vec![Base::Main(0)]), "else may be the one");
     }
 
     #[test]
