@@ -1892,9 +1892,11 @@ mod tests {
         text.push_str("  node 结束: archive\n}\n");
         with_prepared(&text, &mut |model, prepared| {
             let after = prepared.after.get(1).cloned().unwrap_or_default();
-            let [PStmt::If { branches, otherwise, unsplit: true }] = after.as_slice() else {
-                panic!("节点1's after block is one unsplit `if`: {after:?}")
-            };
+            assert!(
+                matches!(after.as_slice(), [PStmt::If { unsplit: true, .. }]),
+                "节点1's after block is one unsplit `if`: {after:?}"
+            );
+            let [PStmt::If { branches, otherwise, .. }] = after.as_slice() else { return };
             assert_eq!(
                 forgetting_branch(branches, otherwise),
                 Some(vec![Base::Main(0)]),
