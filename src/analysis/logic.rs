@@ -500,6 +500,11 @@ pub enum Formula {
 
 impl Formula {
     pub fn and(parts: Vec<Formula>) -> Formula {
+        // Already flat (the common case): the parts are kept where they are.
+        if parts.len() > 1 && !parts.iter().any(|part| matches!(part, Formula::True | Formula::False | Formula::And(_)))
+        {
+            return Formula::And(parts);
+        }
         let mut out = Vec::with_capacity(parts.len());
         for part in parts {
             match part {
@@ -517,6 +522,10 @@ impl Formula {
     }
 
     pub fn or(parts: Vec<Formula>) -> Formula {
+        if parts.len() > 1 && !parts.iter().any(|part| matches!(part, Formula::True | Formula::False | Formula::Or(_)))
+        {
+            return Formula::Or(parts);
+        }
         let mut out = Vec::with_capacity(parts.len());
         for part in parts {
             match part {
