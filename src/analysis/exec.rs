@@ -1104,6 +1104,9 @@ impl Exec<'_, '_> {
         // Only `Project` mode drops cubes within others, and one cube has nothing to compare.
         let compare = self.mode == Mode::Project && state.len() > 1;
         let mut kept: Vec<(Sym, VarMarks)> = Vec::with_capacity(state.len());
+        // Every variable some kept cube constrains (a superset once cubes are
+        // dropped): a cube that narrows a variable outside it contains none of them.
+        let mut kept_constrained = 0u64;
         for mut sym in state {
             if !sym.satisfiable {
                 if sym.cube.is_trivially_empty() {
@@ -1124,8 +1127,11 @@ impl Exec<'_, '_> {
                 if kept.iter().any(|(other, other_marks)| within(&sym, &marks, other, other_marks)) {
                     continue;
                 }
-                kept.retain(|(other, other_marks)| !within(other, other_marks, &sym, &marks));
+                if marks.narrowed & !kept_constrained == 0 {
+                    kept.retain(|(other, other_marks)| !within(other, other_marks, &sym, &marks));
+                }
             }
+            kept_constrained |= marks.constrained;
             kept.push((sym, marks));
         }
         let mut out: State = kept.into_iter().map(|(sym, _)| sym).collect();
