@@ -127,6 +127,10 @@ pub enum PStmt {
         /// requests instead of splitting them by the conditions (more
         /// requests, never fewer: see `Prepared::mark_unsplit`).
         unsplit: bool,
+        /// Unsplit, with a branch that only forgets fields covering every
+        /// other branch's writes (`forgetting_branch`): those fields. The
+        /// fixpoint forgets them instead of running the branches.
+        forgets: Option<Vec<Base>>,
     },
     Script,
 }
@@ -385,7 +389,7 @@ impl Prepared {
             needed.sort_unstable();
             needed.dedup();
             if let Some(block) = self.after.get_mut(node) {
-                mark_block(block, &mut needed);
+                mark_block(block, &mut needed, &self.all_bases);
             }
         }
     }
@@ -861,18 +865,20 @@ impl Written {
 }
 
 /// Marks the `if`s of `block` whose conditions read nothing in `needed`
-/// (sorted: what is read after the block), backwards statement by
+/// (sorted: what is read after the block), and what those forget
+/// (`forgetting_branch`, a script writing `all`), backwards statement by
 /// statement; `needed` ends as what is read from the block's start on.
-fn mark_block(block: &mut [PStmt], needed: &mut Vec<VarId>) {
+fn mark_block(block: &mut [PStmt], needed: &mut Vec<VarId>, all: &[Base]) {
     for statement in block.iter_mut().rev() {
         let mut reads = Vec::new();
         block_reads(std::slice::from_ref(statement), &mut reads);
-        if let PStmt::If { branches, unsplit, .. } = statement {
+        if let PStmt::If { branches, otherwise, unsplit, forgets } = statement {
             let mut conditions = Vec::new();
             for (condition, _) in branches.iter() {
                 condition.vars(&mut conditions);
             }
             *unsplit = conditions.iter().all(|var| needed.binary_search(var).is_err());
+            *forgets = if *unsplit { forgetting_branch(branches, otherwise, all) } else { None };
         }
         // What the statement writes is still needed before it when read
         // elsewhere (a branch may not write it): reads are only added.
@@ -887,7 +893,7 @@ fn mark_block(block: &mut [PStmt], needed: &mut Vec<VarId>) {
 /// other field: every request another branch gives is then among the
 /// requests that branch gives, so running the `if` is running that branch
 /// (the others' work would be dropped by `tidy` as within it).
-fn forgetting_branch(branches: &[(Formula, Vec<PStmt>)], otherwise: &[PStmt]) -> Option<Vec<Base>> {
+fn forgetting_branch(branches: &[(Formula, Vec<PStmt>)], otherwise: &[PStmt], all: &[Base]) -> Option<Vec<Base>> {
     let blocks: Vec<&[PStmt]> =
         branches.iter().map(|(_, branch)| branch.as_slice()).chain(std::iter::once(otherwise)).collect();
     let forgets_only = |block: &[PStmt]| -> Option<Vec<usize>> {
@@ -906,12 +912,13 @@ fn forgetting_branch(branches: &[(Formula, Vec<PStmt>)], otherwise: &[PStmt]) ->
         if index == chosen {
             continue;
         }
+        // A script writes every base (`all`): never only the forgotten fields.
         let mut written = Vec::new();
-        block_writes(block, &[], &mut written);
+        block_writes(block, all, &mut written);
         let within = written
             .iter()
             .all(|base| matches!(base, Base::Main(field) | Base::Column(field) if forgotten.contains(field)));
-        if block_has_script(block) || !within {
+        if !within {
             return None;
         }
     }
@@ -919,16 +926,6 @@ fn forgetting_branch(branches: &[(Formula, Vec<PStmt>)], otherwise: &[PStmt]) ->
     bases.sort();
     bases.dedup();
     Some(bases)
-}
-
-fn block_has_script(block: &[PStmt]) -> bool {
-    block.iter().any(|statement| match statement {
-        PStmt::Script => true,
-        PStmt::If { branches, otherwise, .. } => {
-            branches.iter().any(|(_, branch)| block_has_script(branch)) || block_has_script(otherwise)
-        }
-        PStmt::Assign { .. } => false,
-    })
 }
 
 /// The bases a block may write.
@@ -990,6 +987,7 @@ fn statements(model: &mut Model<'_>, block: &[Stmt]) -> Vec<PStmt> {
                     .collect(),
                 otherwise: statements(model, otherwise),
                 unsplit: false,
+                forgets: None,
             },
             Stmt::Script { .. } => PStmt::Script,
         })
@@ -1244,18 +1242,17 @@ impl Exec<'_, '_> {
             }
             state = match statement {
                 PStmt::Assign { field, new, formula } => self.assign(state, *field, *new, formula.as_ref()),
-                PStmt::If { branches, otherwise, unsplit: true } if self.mode == Mode::Project => {
-                    if let Some(forgotten) = forgetting_branch(branches, otherwise) {
-                        let forgot = self.havoc(state, &forgotten, false);
-                        self.tidy(forgot)
-                    } else {
-                        let mut out = Vec::new();
-                        for (_, branch) in branches {
-                            out.extend(self.run(state.clone(), branch));
-                        }
-                        out.extend(self.run(state, otherwise));
-                        self.tidy(out)
+                PStmt::If { forgets: Some(forgotten), .. } if self.mode == Mode::Project => {
+                    let forgot = self.havoc(state, forgotten, false);
+                    self.tidy(forgot)
+                }
+                PStmt::If { branches, otherwise, unsplit: true, .. } if self.mode == Mode::Project => {
+                    let mut out = Vec::new();
+                    for (_, branch) in branches {
+                        out.extend(self.run(state.clone(), branch));
                     }
+                    out.extend(self.run(state, otherwise));
+                    self.tidy(out)
                 }
                 PStmt::If { branches, otherwise, .. } => {
                     let mut out = Vec::new();
@@ -1537,13 +1534,13 @@ impl Exec<'_, '_> {
     fn keep_for_later_exits(&self, state: State, node: usize, index: usize) -> State {
         let Some(ir_node) = self.model.workflow.nodes.get(node) else { return state };
         let prepared = self.prepared;
-        let unneeded = |var: VarId| !prepared.later_exits_need(node, index, &ir_node.exits, var);
+        let needed = |var: VarId| prepared.later_exits_need(node, index, &ir_node.exits, var);
         let mut changed = false;
         let mut out = state;
         for sym in &mut out {
             let before = sym.cube.doms.len();
             let lins = &sym.cube.lins;
-            sym.cube.doms.retain(|(var, _)| lins.iter().any(|linear| linear.mentions(*var)) || !unneeded(*var));
+            sym.cube.doms.retain(|(var, _)| lins.iter().any(|linear| linear.mentions(*var)) || needed(*var));
             changed |= sym.cube.doms.len() != before;
         }
         if changed {
@@ -1788,6 +1785,7 @@ mod tests {
             )],
             otherwise: Vec::new(),
             unsplit: false,
+            forgets: None,
         }
     }
 
@@ -1801,14 +1799,14 @@ mod tests {
         // branch, so 5 is needed before it, and the first `if` splits on 5.
         let mut block = vec![branch_on(5, 1), branch_on(2, 5), branch_on(3, 4)];
         let mut needed = vec![5];
-        mark_block(&mut block, &mut needed);
+        mark_block(&mut block, &mut needed, &[]);
         assert!(!unsplit(&block[0]), "its condition reads 5, which the next `if` reads");
         assert!(unsplit(&block[1]), "nothing after reads 2");
         assert!(unsplit(&block[2]), "nothing after reads 3");
         assert_eq!(needed, vec![1, 2, 3, 4, 5]);
         // The last `if`'s condition needed after the block: it splits.
         let mut block = vec![branch_on(3, 4)];
-        mark_block(&mut block, &mut vec![3]);
+        mark_block(&mut block, &mut vec![3], &[]);
         assert!(!unsplit(&block[0]));
     }
 
@@ -1904,7 +1902,7 @@ mod tests {
             );
             let [PStmt::If { branches, otherwise, .. }] = after.as_slice() else { return };
             assert_eq!(
-                forgetting_branch(branches, otherwise),
+                forgetting_branch(branches, otherwise, &prepared.all_bases),
                 Some(vec![Base::Main(0)]),
                 "the first branch forgets 金额"
             );
@@ -1939,14 +1937,20 @@ mod tests {
         let forget = |field: usize| PStmt::Assign { field, new: 90, formula: None };
         let set = |field: usize| PStmt::Assign { field, new: 91, formula: Some(Formula::dom(3, Dom::fin(1))) };
         let condition = Formula::dom(5, Dom::fin(1));
+        // The bases a script writes: every field of a four-field form.
+        let all = [Base::Main(0), Base::Main(1), Base::Main(2), Base::Main(3)];
         let branches = vec![(condition.clone(), vec![forget(0), forget(1)])];
-        assert_eq!(forgetting_branch(&branches, &[set(1)]), Some(vec![Base::Main(0), Base::Main(1)]));
-        assert_eq!(forgetting_branch(&branches, &[]), Some(vec![Base::Main(0), Base::Main(1)]), "else does nothing");
-        assert_eq!(forgetting_branch(&branches, &[set(2)]), None, "else writes another field");
-        assert_eq!(forgetting_branch(&branches, &[set(0), PStmt::Script]), None, "a script writes anything");
+        assert_eq!(forgetting_branch(&branches, &[set(1)], &all), Some(vec![Base::Main(0), Base::Main(1)]));
+        assert_eq!(
+            forgetting_branch(&branches, &[], &all),
+            Some(vec![Base::Main(0), Base::Main(1)]),
+            "else does nothing"
+        );
+        assert_eq!(forgetting_branch(&branches, &[set(2)], &all), None, "else writes another field");
+        assert_eq!(forgetting_branch(&branches, &[set(0), PStmt::Script], &all), None, "a script writes anything");
         let both_set = vec![(condition, vec![set(0)])];
-        assert_eq!(forgetting_branch(&both_set, &[set(0)]), None, "no branch only forgets");
-        assert_eq!(forgetting_branch(&both_set, &[forget(0)]), Some(vec![Base::Main(0)]), "else may be the one");
+        assert_eq!(forgetting_branch(&both_set, &[set(0)], &all), None, "no branch only forgets");
+        assert_eq!(forgetting_branch(&both_set, &[forget(0)], &all), Some(vec![Base::Main(0)]), "else may be the one");
     }
 
     #[test]

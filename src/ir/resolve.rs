@@ -47,21 +47,14 @@ impl<'a> References<'a> {
         if let Some(map) = self.everything.get() {
             return map.get(&site).copied();
         }
-        let mut cursors = self.cursors.get();
+        let cursors = self.cursors.get();
         for slot in 0..CURSORS {
             let cursor = cursors.get(slot).copied().unwrap_or(0);
             let start = cursor.saturating_sub(BEHIND);
             let end = cursor.saturating_add(AHEAD).min(self.references.len());
             let window = self.references.get(start..end).unwrap_or(&[]);
             if let Some(offset) = window.iter().position(|(candidate, _)| *candidate == site) {
-                let found = start + offset;
-                // This stream becomes the most recent.
-                if let Some(moved) = cursors.get_mut(..=slot) {
-                    moved.rotate_right(1);
-                }
-                cursors[0] = found + 1;
-                self.cursors.set(cursors);
-                return self.references.get(found).map(|(_, definition)| *definition);
+                return self.follow(cursors, slot, start + offset);
             }
         }
         let scans_left = self.scans_left.get();
@@ -72,7 +65,14 @@ impl<'a> References<'a> {
         self.scans_left.set(scans_left - 1);
         let found = self.references.iter().position(|(candidate, _)| *candidate == site)?;
         // A new stream: it replaces the least recent.
-        cursors.rotate_right(1);
+        self.follow(cursors, CURSORS - 1, found)
+    }
+
+    /// The reference at `found`, whose stream (the cursor in `slot`) becomes the most recent.
+    fn follow(&self, mut cursors: [usize; CURSORS], slot: usize, found: usize) -> Option<FileSpan> {
+        if let Some(moved) = cursors.get_mut(..=slot) {
+            moved.rotate_right(1);
+        }
         cursors[0] = found + 1;
         self.cursors.set(cursors);
         self.references.get(found).map(|(_, definition)| *definition)
