@@ -834,7 +834,7 @@ fn carry(changed: &[String], from: &Model<'_>, to: &mut Model<'_>, formula: &For
         }
         Formula::Lit(Lit::Lin(linear)) => {
             let mut terms = Vec::with_capacity(linear.terms.len());
-            for &(var, coefficient) in &linear.terms {
+            for &(var, coefficient) in linear.terms.iter() {
                 terms.push((carry_var(changed, from, to, var)?, coefficient));
             }
             match Linear::new(terms, linear.constant) {

@@ -148,6 +148,8 @@ pub struct Prepared {
     pub validates: Vec<(Formula, Vec<VarId>)>,
     /// Per node: what its people may write.
     pub edits: Vec<Vec<Base>>,
+    /// Per node: the canonical variables its edits forget (`affected`).
+    edits_forget: Vec<Vec<VarId>>,
     /// Per node, per batch, per line: the `when`.
     pub whens: Vec<Vec<Vec<Option<Formula>>>>,
     /// Per node: the requests for which every batch of its operators is
@@ -206,6 +208,7 @@ impl Prepared {
             required: Vec::new(),
             validates: Vec::new(),
             edits: Vec::new(),
+            edits_forget: Vec::new(),
             whens: Vec::new(),
             nobody: Vec::new(),
             dependents: HashMap::default(),
@@ -335,6 +338,7 @@ impl Prepared {
             list.sort_unstable();
             list.dedup();
         }
+        prepared.edits_forget = prepared.edits.iter().map(|edits| prepared.affected(edits)).collect();
         prepared.nobody = workflow.nodes.iter().map(|node| super::operators::certainly_empty(model, node)).collect();
         prepared.exit_reads = prepared.exit_reads_of();
         prepared.live = prepared.liveness(model);
@@ -1099,41 +1103,56 @@ impl Exec<'_, '_> {
         // every step was most of the fixpoint's time (on the generated
         // workflow, 125,000 questions and not one impossible cube).
         let solve_now = self.mode == Mode::Version;
+        let keep = |sym: &mut Sym| {
+            sym.satisfiable
+                || !(sym.cube.is_trivially_empty()
+                    || ((sym.cube.lins.is_empty() || solve_now) && !self.found_possible(sym)))
+        };
         // Only `Project` mode drops cubes within others, and one cube has nothing to compare.
-        let compare = self.mode == Mode::Project && state.len() > 1;
-        let mut kept: Vec<(Sym, VarMarks)> = Vec::with_capacity(state.len());
+        if self.mode != Mode::Project || state.len() <= 1 {
+            let mut out = state;
+            out.retain_mut(keep);
+            return out;
+        }
+        // The kept syms, and beside them (in the same order) the marks of each.
+        let mut out: State = Vec::with_capacity(state.len());
+        let mut marks_of: Vec<VarMarks> = Vec::with_capacity(state.len());
         // Every variable some kept cube constrains (a superset once cubes are
         // dropped): a cube that narrows a variable outside it contains none of them.
         let mut kept_constrained = 0u64;
         for mut sym in state {
-            if !sym.satisfiable {
-                if sym.cube.is_trivially_empty() {
-                    continue;
-                }
-                if (sym.cube.lins.is_empty() || solve_now) && !self.found_possible(&mut sym) {
-                    continue;
-                }
+            if !keep(&mut sym) {
+                continue;
             }
-            let marks =
-                if compare { VarMarks::of(&sym.cube, self.model) } else { VarMarks { constrained: 0, narrowed: 0 } };
-            if compare {
-                // A cube within another is dropped. (An impossible cube can
-                // never contain a possible one: this drops nothing possible.)
-                let within = |inner: &Sym, inner_marks: &VarMarks, outer: &Sym, outer_marks: &VarMarks| {
-                    inner_marks.may_be_within(outer_marks) && inner.cube.is_subset(&outer.cube, self.model)
-                };
-                if kept.iter().any(|(other, other_marks)| within(&sym, &marks, other, other_marks)) {
-                    continue;
-                }
-                if marks.narrowed & !kept_constrained == 0 {
-                    kept.retain(|(other, other_marks)| !within(other, other_marks, &sym, &marks));
+            let marks = VarMarks::of(&sym.cube, self.model);
+            // A cube within another is dropped. (An impossible cube can
+            // never contain a possible one: this drops nothing possible.)
+            let within = |inner: &Sym, inner_marks: &VarMarks, outer: &Sym, outer_marks: &VarMarks| {
+                inner_marks.may_be_within(outer_marks) && inner.cube.is_subset(&outer.cube, self.model)
+            };
+            if out.iter().zip(&marks_of).any(|(other, other_marks)| within(&sym, &marks, other, other_marks)) {
+                continue;
+            }
+            if marks.narrowed & !kept_constrained == 0 {
+                let mut at = 0;
+                while at < out.len() {
+                    let dropped = match (out.get(at), marks_of.get(at)) {
+                        (Some(other), Some(other_marks)) => within(other, other_marks, &sym, &marks),
+                        _ => false,
+                    };
+                    if dropped {
+                        out.remove(at);
+                        marks_of.remove(at);
+                    } else {
+                        at += 1;
+                    }
                 }
             }
             kept_constrained |= marks.constrained;
-            kept.push((sym, marks));
+            out.push(sym);
+            marks_of.push(marks);
         }
-        let mut out: State = kept.into_iter().map(|(sym, _)| sym).collect();
-        if self.mode == Mode::Project && out.len() > self.cube_cap {
+        if out.len() > self.cube_cap {
             out = self.merge(out);
         }
         out
@@ -1187,11 +1206,30 @@ impl Exec<'_, '_> {
     /// Forgets (or re-versions) everything depending on `bases`; new
     /// versions are recorded on the current step when `record` is set.
     pub fn havoc(&mut self, mut state: State, bases: &[Base], record: bool) -> State {
-        let vars = self.prepared.affected(bases);
+        let prepared = self.prepared;
+        // One base (an assignment's field): its dependents, sorted once, are what it forgets.
+        let owned;
+        let vars: &[VarId] = match bases {
+            [base] => prepared.dependents.get(base).map_or(&[], Vec::as_slice),
+            _ => {
+                owned = prepared.affected(bases);
+                &owned
+            }
+        };
         if vars.is_empty() {
             return state;
         }
-        self.forget(&mut state, &vars, record);
+        self.forget(&mut state, vars, record);
+        state
+    }
+
+    /// What the people of `node` may write forgets (`havoc` of its edits, found once).
+    fn open_forgets(&mut self, mut state: State, node: usize, record: bool) -> State {
+        let prepared = self.prepared;
+        let vars: &[VarId] = prepared.edits_forget.get(node).map_or(&[], Vec::as_slice);
+        if !vars.is_empty() {
+            self.forget(&mut state, vars, record);
+        }
         state
     }
 
@@ -1295,13 +1333,22 @@ impl Exec<'_, '_> {
             match self.mode {
                 Mode::Project => {
                     let cubes = if let Some(literals) = &conjunction {
-                        // A value of its own (`x = "done"`): narrowed in place.
+                        // A value of its own (`x = "done"`): narrowed, forgotten and renamed in place.
                         let mut cube = std::mem::take(&mut sym.cube);
-                        if literals.iter().all(|(var, dom)| cube.restrict(*var, dom, self.model)) {
-                            vec![cube]
-                        } else {
-                            Vec::new()
+                        if !literals.iter().all(|(var, dom)| cube.restrict(*var, dom, self.model)) {
+                            continue;
                         }
+                        forget_where(
+                            &mut cube,
+                            &|var| var == canonical || dependents.binary_search(&var).is_ok(),
+                            self.model,
+                        );
+                        if let Some(cube) = cube.rename_one(new, canonical, self.model) {
+                            sym.cube = cube;
+                            sym.satisfiable = false;
+                            out.push(sym);
+                        }
+                        continue;
                     } else {
                         match dnf(formula, &sym.cube, self.model) {
                             Ok(cubes) => cubes,
@@ -1365,8 +1412,7 @@ impl Exec<'_, '_> {
         // path search adds each as a formula first reads it (`add_blank`).
         let path = (!steps.is_empty()).then(|| Box::new(Path { steps, ..Path::default() }));
         let sym = Sym { cube: Cube::top(), path, satisfiable: true };
-        let edits: &[_] = self.prepared.edits.get(create).map_or(&[], Vec::as_slice);
-        let state = self.havoc(vec![sym], edits, true);
+        let state = self.open_forgets(vec![sym], create, true);
         let before: &[_] = self.prepared.before.get(create).map_or(&[], Vec::as_slice);
         let state = self.run(state, before);
         self.open_step(state, create)
@@ -1385,8 +1431,7 @@ impl Exec<'_, '_> {
                 });
             }
         }
-        let edits: &[_] = self.prepared.edits.get(node).map_or(&[], Vec::as_slice);
-        self.havoc(state, edits, true)
+        self.open_forgets(state, node, true)
     }
 
     /// From arrival to the moment the exits are tried: `required`,

@@ -384,7 +384,9 @@ impl Dom {
 /// coefficients divided by their common divisor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Linear {
-    pub terms: Vec<(VarId, i128)>,
+    /// Shared: cubes are copied all the time and their inequalities with
+    /// them, and an inequality is never changed in place.
+    pub terms: std::sync::Arc<[(VarId, i128)]>,
     pub constant: i128,
 }
 
@@ -407,9 +409,9 @@ impl Linear {
             }
             // Σ a x <= -c  becomes  Σ (a/g) x <= floor(-c/g)
             let bound = floor_div(constant.checked_neg()?, divisor);
-            return Some(Linear { terms: merged, constant: bound.checked_neg()? });
+            return Some(Linear { terms: merged.into(), constant: bound.checked_neg()? });
         }
-        Some(Linear { terms: merged, constant })
+        Some(Linear { terms: merged.into(), constant })
     }
 
     /// Not (Σ <= 0), for non-empty variables: Σ >= 1, that is -Σ + 1 <= 0.
@@ -430,7 +432,7 @@ impl Linear {
     /// The value of Σ + constant for the given values; `None` on overflow or a missing value.
     pub fn evaluate(&self, value_of: &dyn Fn(VarId) -> Option<i128>) -> Option<i128> {
         let mut total = self.constant;
-        for &(var, coefficient) in &self.terms {
+        for &(var, coefficient) in self.terms.iter() {
             total = total.checked_add(coefficient.checked_mul(value_of(var)?)?)?;
         }
         Some(total)
@@ -612,7 +614,7 @@ impl Formula {
     pub fn simplified(self, sorts: &dyn Sorts) -> Formula {
         match self {
             Formula::True | Formula::False => self,
-            Formula::Lit(Lit::Lin(linear)) => match linear.terms.as_slice() {
+            Formula::Lit(Lit::Lin(linear)) => match linear.terms.as_ref() {
                 [] => bool_of(linear.constant <= 0),
                 [(var, coefficient)] => domain_literal(
                     *var,
@@ -828,7 +830,7 @@ impl Cube {
     }
 
     pub fn add_linear(&mut self, linear: &Linear, sorts: &dyn Sorts) -> bool {
-        match linear.terms.as_slice() {
+        match linear.terms.as_ref() {
             [] => linear.constant <= 0,
             [(var, coefficient)] => self.restrict(
                 *var,
@@ -909,7 +911,7 @@ impl Cube {
             }
             let opposite = self.lins.iter().enumerate().skip(index + 1).find(|(_, other)| {
                 other.terms.len() == linear.terms.len()
-                    && other.terms.iter().zip(&linear.terms).all(|(a, b)| a.0 == b.0 && a.1 == -b.1)
+                    && other.terms.iter().zip(linear.terms.iter()).all(|(a, b)| a.0 == b.0 && a.1 == -b.1)
             });
             let holds = match opposite {
                 Some((other_index, other)) => {
@@ -1296,11 +1298,11 @@ mod tests {
     fn linear_normalises_and_negates() {
         // 2x + 2y + 3 <= 0  is  x + y <= -2 (floor(-3/2))
         let linear = Linear::new(vec![(1, 2), (0, 2)], 3).unwrap();
-        assert_eq!(linear.terms, vec![(0, 1), (1, 1)]);
+        assert_eq!(linear.terms.as_ref(), [(0, 1), (1, 1)]);
         assert_eq!(linear.constant, 2);
         // not (x + y <= -2): x + y >= -1: -x - y - 1 <= 0
         let negated = linear.negated().unwrap();
-        assert_eq!(negated.terms, vec![(0, -1), (1, -1)]);
+        assert_eq!(negated.terms.as_ref(), [(0, -1), (1, -1)]);
         assert_eq!(negated.constant, -1);
     }
 

@@ -281,7 +281,7 @@ mod tests {
         assert!(!holds_everything(&narrowed(1, Dom::fin(0b011)), &Pair), "a class left out");
         let mut related = Cube::top();
         assert!(related.lins.is_empty());
-        related.lins.push(Linear { terms: vec![(0, 1), (2, -1)], constant: 0 });
+        related.lins.push(Linear { terms: vec![(0, 1), (2, -1)].into(), constant: 0 });
         assert!(!holds_everything(&related, &Pair), "an inequality between two variables");
     }
 }

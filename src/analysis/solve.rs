@@ -274,7 +274,7 @@ fn solve_linear(vars: &[VarId], bounds: &[(Option<i128>, Option<i128>)], lins: &
             // own·x + rest <= 0, every other variable of the row already chosen
             let mut rest = row.constant;
             let mut complete = true;
-            for &(other, other_coefficient) in &row.terms {
+            for &(other, other_coefficient) in row.terms.iter() {
                 if other == *var {
                     continue;
                 }
@@ -349,13 +349,13 @@ fn eliminate(rows: &[Linear], var: VarId) -> Eliminated {
             let b = -coefficient(down, var);
             let mut terms = Vec::new();
             let mut overflow = false;
-            for &(other, value) in &up.terms {
+            for &(other, value) in up.terms.iter() {
                 match value.checked_mul(b) {
                     Some(product) => terms.push((other, product)),
                     None => overflow = true,
                 }
             }
-            for &(other, value) in &down.terms {
+            for &(other, value) in down.terms.iter() {
                 match value.checked_mul(a) {
                     Some(product) => terms.push((other, product)),
                     None => overflow = true,
