@@ -828,6 +828,9 @@ impl<'p> Model<'p> {
 
     /// A comparison of two numbers (or dates): by cases of which sides are empty.
     fn compare(&mut self, op: BinaryOp, left: &Expr, right: &Expr, scope: Scope<'_>) -> Option<Formula> {
+        if let Some(formula) = self.field_against_constant(op, left, right, scope) {
+            return Some(formula);
+        }
         let left_cases = self.numeric(left, true, scope)?;
         let right_cases = self.numeric(right, true, scope)?;
         if left_cases.len() * right_cases.len() > CASE_LIMIT {
@@ -849,6 +852,47 @@ impl<'p> Model<'p> {
             }
         }
         Some(Formula::Cases(out))
+    }
+
+    /// The common `amount > limit`: an ordering comparison of a number field
+    /// (stored, not computed) with a constant, built directly as the domain
+    /// `compare` gives once simplified — empty values compare false, so the
+    /// non-empty values that satisfy it — without the cases of each side.
+    /// `None` for anything else (`compare` then takes it by cases). The
+    /// variables are created in the order `compare` creates them.
+    fn field_against_constant(&mut self, op: BinaryOp, left: &Expr, right: &Expr, scope: Scope<'_>) -> Option<Formula> {
+        if !matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge) {
+            return None;
+        }
+        let (field, other, field_left) = match (&left.kind, &right.kind) {
+            (ExprKind::Field(field), _) => (*field, right, true),
+            (_, ExprKind::Field(field)) => (*field, left, false),
+            _ => return None,
+        };
+        let stored_number = self.kind(field).is_some_and(|kind| numeric_scale(kind).is_some())
+            && self.table_of(field).is_none()
+            && !self.is_computed(field);
+        if !stored_number {
+            return None;
+        }
+        let var = if field_left { Some(self.var(Key::Field(field))) } else { None };
+        let cases = self.numeric(other, true, scope)?;
+        let constant = match cases.as_slice() {
+            [(Formula::True, NumVal::Lin(value))] => value.as_constant()?,
+            _ => return None,
+        };
+        let var = match var {
+            Some(var) => var,
+            None => self.var(Key::Field(field)),
+        };
+        let (value, constant) = (LinExpr::var(var), LinExpr::constant(constant));
+        let difference = if field_left {
+            value.add(&constant, Decimal::NEGATIVE_ONE)?
+        } else {
+            constant.add(&value, Decimal::NEGATIVE_ONE)?
+        };
+        let holds = self.linear_comparison(op, &difference)?;
+        Some(Formula::and(vec![Formula::dom(var, Dom::not_null()), holds]).simplified(self))
     }
 
     /// `difference op 0` as integer inequalities over the scaled variables.
