@@ -339,7 +339,16 @@ impl Prepared {
             list.dedup();
         }
         prepared.edits_forget = prepared.edits.iter().map(|edits| prepared.affected(edits)).collect();
-        prepared.nobody = workflow.nodes.iter().map(|node| super::operators::certainly_empty(model, node)).collect();
+        let no_whens = Vec::new();
+        prepared.nobody = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(index, node)| {
+                let whens = prepared.whens.get(index).unwrap_or(&no_whens);
+                super::operators::certainly_empty(model, node, whens)
+            })
+            .collect();
         prepared.exit_reads = prepared.exit_reads_of();
         prepared.live = prepared.liveness(model);
         prepared.live_after = prepared.live_after_decision(model);
@@ -1089,7 +1098,17 @@ impl Exec<'_, '_> {
     pub fn keep_only(&self, state: State, keep: &[VarId]) -> State {
         let mut out = Vec::with_capacity(state.len());
         for mut sym in state {
-            forget_where(&mut sym.cube, &|var| keep.binary_search(&var).is_err(), self.model);
+            let dropped = |var: VarId| keep.binary_search(&var).is_err();
+            if sym.cube.lins.iter().any(|linear| linear.vars().any(dropped)) {
+                forget_where(&mut sym.cube, &dropped, self.model);
+            } else {
+                // Only domains to drop: one walk down both sorted lists.
+                let mut kept = keep.iter().peekable();
+                sym.cube.doms.retain(|(var, _)| {
+                    while kept.next_if(|candidate| *candidate < var).is_some() {}
+                    kept.peek() == Some(&var)
+                });
+            }
             out.push(sym);
         }
         self.tidy(out)

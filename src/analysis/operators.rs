@@ -12,10 +12,16 @@ use super::model::Model;
 use crate::ir::{Expr, ExprKind, Node, OperatorLine};
 
 /// The requests for which every batch of `node` is empty, whatever the directory holds.
-pub fn certainly_empty(model: &mut Model<'_>, node: &Node) -> Formula {
+pub fn certainly_empty(model: &mut Model<'_>, node: &Node, whens: &[Vec<Option<Formula>>]) -> Formula {
     let mut batches = Vec::new();
-    for batch in &node.batches {
-        let lines: Vec<Formula> = batch.lines.iter().map(|line| line_empty(model, line)).collect();
+    for (index, batch) in node.batches.iter().enumerate() {
+        let conditions = whens.get(index).map_or(&[][..], Vec::as_slice);
+        let lines: Vec<Formula> = batch
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(at, line)| line_empty(model, line, conditions.get(at).and_then(Option::as_ref)))
+            .collect();
         batches.push(Formula::and(lines));
     }
     if batches.is_empty() {
@@ -24,10 +30,11 @@ pub fn certainly_empty(model: &mut Model<'_>, node: &Node) -> Formula {
     Formula::and(batches)
 }
 
-/// The requests for which `line` gives nobody, whatever the directory holds.
-pub fn line_empty(model: &mut Model<'_>, line: &OperatorLine) -> Formula {
-    let off = match &line.condition {
-        Some(condition) => Formula::not(model.condition(condition)),
+/// The requests for which `line` gives nobody, whatever the directory
+/// holds; `when` is its condition, translated (`Prepared::whens`).
+pub fn line_empty(model: &mut Model<'_>, line: &OperatorLine, when: Option<&Formula>) -> Formula {
+    let off = match when {
+        Some(condition) => Formula::not(condition.clone()),
         None => Formula::False,
     };
     Formula::or(vec![off, people_empty(model, &line.people, 0)])
