@@ -1030,7 +1030,7 @@ impl Exec<'_, '_> {
         if matches!(formula, Formula::True) {
             return state;
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(state.len());
         // In `Project` mode every sym reads the formula as it is: its shape is found once.
         let shape = (self.mode == Mode::Project).then(|| Shape::of(formula));
         for mut sym in state {

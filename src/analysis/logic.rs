@@ -779,10 +779,23 @@ pub trait Sorts {
 
 /// A conjunction: a domain per constrained variable (sorted by variable)
 /// and linear inequalities over several variables.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, PartialEq, Eq, Hash, Default)]
 pub struct Cube {
     pub doms: Vec<(VarId, Dom)>,
     pub lins: Vec<Linear>,
+}
+
+/// Room a copied cube keeps for domains: a copy is made to be narrowed,
+/// and a copy exactly as long as its original grew (a new allocation and a
+/// copy of every domain) at the first variable it was narrowed on.
+const DOMAIN_SLACK: usize = 2;
+
+impl Clone for Cube {
+    fn clone(&self) -> Cube {
+        let mut doms = Vec::with_capacity(self.doms.len() + DOMAIN_SLACK);
+        doms.extend(self.doms.iter().cloned());
+        Cube { doms, lins: self.lins.clone() }
+    }
 }
 
 impl Cube {
