@@ -1771,7 +1771,7 @@ fn inequalities_untouched(cube: &Cube, narrowed: &Cube) -> bool {
 }
 
 pub fn hull(a: &Cube, b: &Cube, sorts: &dyn Sorts) -> Cube {
-    let mut out = Cube::top();
+    let mut out = Cube { doms: Vec::with_capacity(a.doms.len().min(b.doms.len())), lins: Vec::new() };
     for (var, dom) in &a.doms {
         if let Some(other) = b.dom(*var) {
             let joined: Dom = dom.union(other);

@@ -1153,7 +1153,8 @@ fn each_cube<'f>(
 
 /// Not (all its variables non-empty and Σ <= 0): some variable empty, or Σ >= 1.
 fn linear_negation(linear: &Linear) -> Result<Formula, TooLarge> {
-    let mut parts: Vec<Formula> = linear.vars().map(|var| Formula::dom(var, Dom::only_null())).collect();
+    let mut parts: Vec<Formula> = Vec::with_capacity(linear.terms.len() + 1);
+    parts.extend(linear.vars().map(|var| Formula::dom(var, Dom::only_null())));
     parts.push(Formula::Lit(Lit::Lin(linear.negated().ok_or(TooLarge)?)));
     Ok(Formula::Or(parts))
 }
