@@ -569,10 +569,10 @@ impl Prepared {
         // A large workflow keeps only what a node up to HORIZON exits ahead
         // reads: the states stay small, so the fixpoint stays linear; what is
         // forgotten only makes more requests possible.
-        let horizon = if count <= SMALL_WORKFLOW { usize::MAX } else { HORIZON };
+        let horizon = if count <= SMALL_WORKFLOW { Distance::MAX } else { HORIZON };
         // Per node, sorted by variable: each need and its distance in exits.
-        let mut live: Vec<Vec<(VarId, usize)>> =
-            reads.iter().map(|vars| vars.iter().map(|var| (*var, 0usize)).collect()).collect();
+        let mut live: Vec<Vec<(VarId, Distance)>> =
+            reads.iter().map(|vars| vars.iter().map(|var| (*var, 0)).collect()).collect();
         // A worklist: a node whose needs grew passes them on to the nodes
         // before it (each need at its shortest distance; the distances only
         // shrink, so this ends).
@@ -593,6 +593,8 @@ impl Prepared {
         }
         let mut queue: std::collections::VecDeque<usize> = (0..count).rev().collect();
         let mut queued = vec![true; count];
+        // What a node passes on, one buffer for all.
+        let mut passed: Vec<(VarId, Distance)> = Vec::new();
         while let Some(target) = queue.pop_front() {
             if let Some(flag) = queued.get_mut(target) {
                 *flag = false;
@@ -601,14 +603,16 @@ impl Prepared {
             else {
                 continue;
             };
-            let passed: Vec<(VarId, usize)> = needed
-                .iter()
-                .filter(|(var, distance)| {
-                    let through = written.binary_search(var).is_err() || read.binary_search(var).is_ok();
-                    through && *distance < horizon
-                })
-                .map(|&(var, distance)| (var, distance + 1))
-                .collect();
+            passed.clear();
+            passed.extend(
+                needed
+                    .iter()
+                    .filter(|(var, distance)| {
+                        let through = written.binary_search(var).is_err() || read.binary_search(var).is_ok();
+                        through && *distance < horizon
+                    })
+                    .map(|&(var, distance)| (var, distance + 1)),
+            );
             for &previous in predecessors.get(target).into_iter().flatten() {
                 let Some(slot) = live.get_mut(previous) else { continue };
                 if let Some(merged) = merge_needs(slot, &passed) {
@@ -787,7 +791,7 @@ impl Prepared {
 /// Two sorted lists of needs as one, each at its shorter distance; `None`
 /// when that is `have` (then nothing is built: most merges of the liveness
 /// worklist change nothing).
-fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> Option<Vec<(VarId, usize)>> {
+fn merge_needs(have: &[(VarId, Distance)], add: &[(VarId, Distance)]) -> Option<Vec<(VarId, Distance)>> {
     if !adds_needs(have, add) {
         return None;
     }
@@ -819,7 +823,7 @@ fn merge_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> Option<Vec<(V
 }
 
 /// Whether `add` has a need `have` lacks, or has at a shorter distance (both sorted).
-fn adds_needs(have: &[(VarId, usize)], add: &[(VarId, usize)]) -> bool {
+fn adds_needs(have: &[(VarId, Distance)], add: &[(VarId, Distance)]) -> bool {
     let mut mine = have.iter().peekable();
     for &(var, distance) in add {
         while mine.next_if(|(candidate, _)| *candidate < var).is_some() {}
@@ -842,7 +846,11 @@ pub const SEARCH_WORK: usize = 4_000_000;
 /// Workflows up to this many nodes keep every live fact; larger ones only
 /// those read within `HORIZON` exits.
 const SMALL_WORKFLOW: usize = 64;
-const HORIZON: usize = 4;
+const HORIZON: Distance = 4;
+
+/// A need's distance in exits (`liveness`): small, and half the size of a
+/// `usize` in the lists the liveness worklist merges.
+type Distance = u32;
 
 /// How far `facts_for` follows validate rules from the question's variables, and how many it takes.
 const FACT_DEPTH: usize = 2;
