@@ -12,7 +12,7 @@
 //!   of it, and a solution is a concrete run: what the creator filled in,
 //!   and what each operator set.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::logic::{dnf, Cube, Dom, Formula, Intervals, Lit, Sorts, VarId};
 use super::model::{Base, Key, Model};
@@ -704,15 +704,21 @@ impl Prepared {
     /// position) and the variables they and `seeds` read, sorted.
     fn fact_rules(&self, node: usize, seeds: &[VarId]) -> (Vec<usize>, Vec<usize>, Vec<VarId>) {
         let changed = self.changed_after.get(node).map(Vec::as_slice).unwrap_or_default();
-        let mut set: HashSet<VarId> = seeds.iter().copied().collect();
+        // Each variable met, with its depth in rules from the seeds (the
+        // first depth it was met at), in the order met; a few dozen at most.
+        let mut met: Vec<(VarId, usize)> = Vec::with_capacity(seeds.len() * 4);
+        for &var in seeds {
+            if !met.iter().any(|(known, _)| *known == var) {
+                met.push((var, 0));
+            }
+        }
         let mut queue: Vec<VarId> = seeds.to_vec();
-        let mut taken_validates: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
-        let mut taken_aggregates: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+        let mut taken_validates: Vec<usize> = Vec::new();
+        let mut taken_aggregates: Vec<usize> = Vec::new();
         // Rules two steps away at most, and not too many: a fact further
         // away rarely bears on the question, and leaving it out is sound.
-        let mut depth: HashMap<VarId, usize> = seeds.iter().map(|var| (*var, 0)).collect();
         while let Some(var) = queue.pop() {
-            let level = depth.get(&var).copied().unwrap_or(0);
+            let level = met.iter().find(|(known, _)| *known == var).map_or(0, |(_, level)| *level);
             if level >= FACT_DEPTH || taken_validates.len() >= FACT_LIMIT {
                 continue;
             }
@@ -724,32 +730,33 @@ impl Prepared {
                 if taken_validates.len() >= FACT_LIMIT {
                     break;
                 }
-                taken_validates.insert(index);
+                taken_validates.push(index);
                 for &read in vars {
-                    depth.entry(read).or_insert(level + 1);
-                }
-                for &read in vars {
-                    if set.insert(read) {
+                    if !met.iter().any(|(known, _)| *known == read) {
+                        met.push((read, level + 1));
                         queue.push(read);
                     }
                 }
             }
             for &index in self.aggregates_by_var.get(&var).into_iter().flatten() {
                 let Some((_, vars)) = self.aggregate_parts.get(index) else { continue };
-                if !taken_aggregates.insert(index) {
+                if taken_aggregates.contains(&index) {
                     continue;
                 }
+                taken_aggregates.push(index);
                 for &read in vars {
-                    depth.entry(read).or_insert(level + 1);
-                    if set.insert(read) {
+                    if !met.iter().any(|(known, _)| *known == read) {
+                        met.push((read, level + 1));
                         queue.push(read);
                     }
                 }
             }
         }
-        let mut vars: Vec<VarId> = set.into_iter().collect();
+        taken_validates.sort_unstable();
+        taken_aggregates.sort_unstable();
+        let mut vars: Vec<VarId> = met.into_iter().map(|(var, _)| var).collect();
         vars.sort_unstable();
-        (taken_validates.into_iter().collect(), taken_aggregates.into_iter().collect(), vars)
+        (taken_validates, taken_aggregates, vars)
     }
 
     /// The aggregates' rules for the tables whose aggregates `vars` read.
