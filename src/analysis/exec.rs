@@ -338,7 +338,7 @@ impl Prepared {
             list.sort_unstable();
             list.dedup();
         }
-        prepared.edits_forget = prepared.edits.iter().map(|edits| prepared.affected(edits)).collect();
+        prepared.edits_forget = prepared.edits.iter().map(|edits| prepared.affected(edits).into_owned()).collect();
         let no_whens = Vec::new();
         prepared.nobody = workflow
             .nodes
@@ -564,8 +564,6 @@ impl Prepared {
             vars.dedup();
             reads.push(vars);
         }
-        let killed: Vec<Vec<VarId>> =
-            (0..count).map(|index| self.affected(self.edits.get(index).map_or(&[], Vec::as_slice))).collect();
         // A large workflow keeps only what a node up to HORIZON exits ahead
         // reads: the states stay small, so the fixpoint stays linear; what is
         // forgotten only makes more requests possible.
@@ -599,7 +597,9 @@ impl Prepared {
             if let Some(flag) = queued.get_mut(target) {
                 *flag = false;
             }
-            let (Some(needed), Some(written), Some(read)) = (live.get(target), killed.get(target), reads.get(target))
+            // What its people write (`edits_forget`) stops a need, unless the node reads it too.
+            let (Some(needed), Some(written), Some(read)) =
+                (live.get(target), self.edits_forget.get(target), reads.get(target))
             else {
                 continue;
             };
@@ -773,25 +773,30 @@ impl Prepared {
     fn changed_by(&self, block: &[PStmt], out: &mut Vec<VarId>) {
         for statement in block {
             match statement {
-                PStmt::Assign { field, .. } => out.extend(self.affected(&[Base::Main(*field)])),
+                PStmt::Assign { field, .. } => out.extend(self.affected(&[Base::Main(*field)]).iter()),
                 PStmt::If { branches, otherwise, .. } => {
                     for (_, branch) in branches {
                         self.changed_by(branch, out);
                     }
                     self.changed_by(otherwise, out);
                 }
-                PStmt::Script => out.extend(self.affected(&self.all_bases)),
+                PStmt::Script => out.extend(self.affected(&self.all_bases).iter()),
             }
         }
     }
 
-    /// The canonical variables a change of these bases forgets.
-    pub fn affected(&self, bases: &[Base]) -> Vec<VarId> {
+    /// The canonical variables a change of these bases forgets, sorted.
+    /// One base (an assignment's field) borrows its list of dependents,
+    /// sorted once when they were gathered.
+    pub fn affected(&self, bases: &[Base]) -> std::borrow::Cow<'_, [VarId]> {
+        if let [base] = bases {
+            return std::borrow::Cow::Borrowed(self.dependents.get(base).map_or(&[], Vec::as_slice));
+        }
         let mut out: Vec<VarId> =
-            bases.iter().flat_map(|base| self.dependents.get(base).cloned().unwrap_or_default()).collect();
+            bases.iter().flat_map(|base| self.dependents.get(base).into_iter().flatten()).copied().collect();
         out.sort_unstable();
         out.dedup();
-        out
+        std::borrow::Cow::Owned(out)
     }
 }
 
@@ -1241,19 +1246,10 @@ impl Exec<'_, '_> {
     /// versions are recorded on the current step when `record` is set.
     pub fn havoc(&mut self, mut state: State, bases: &[Base], record: bool) -> State {
         let prepared = self.prepared;
-        // One base (an assignment's field): its dependents, sorted once, are what it forgets.
-        let owned;
-        let vars: &[VarId] = match bases {
-            [base] => prepared.dependents.get(base).map_or(&[], Vec::as_slice),
-            _ => {
-                owned = prepared.affected(bases);
-                &owned
-            }
-        };
-        if vars.is_empty() {
-            return state;
+        let vars = prepared.affected(bases);
+        if !vars.is_empty() {
+            self.forget(&mut state, &vars, record);
         }
-        self.forget(&mut state, vars, record);
         state
     }
 

@@ -828,11 +828,27 @@ impl<'p> Model<'p> {
 
     /// A comparison of two numbers (or dates): by cases of which sides are empty.
     fn compare(&mut self, op: BinaryOp, left: &Expr, right: &Expr, scope: Scope<'_>) -> Option<Formula> {
-        if let Some(formula) = self.field_against_constant(op, left, right, scope) {
-            return Some(formula);
-        }
-        let left_cases = self.numeric(left, true, scope)?;
-        let right_cases = self.numeric(right, true, scope)?;
+        let (left_cases, right_cases) = match self.ordered_stored_field(op, left, right) {
+            // Each side translated once, the field's variable made where
+            // `numeric` would make it (before the right side, after the left).
+            Some((field, true)) => {
+                let var = self.var(Key::Field(field));
+                let other = self.numeric(right, true, scope)?;
+                if let Some(constant) = single_constant(&other) {
+                    return self.field_against_constant(op, var, constant, true);
+                }
+                (nullable_var(var), other)
+            }
+            Some((field, false)) => {
+                let other = self.numeric(left, true, scope)?;
+                let var = self.var(Key::Field(field));
+                if let Some(constant) = single_constant(&other) {
+                    return self.field_against_constant(op, var, constant, false);
+                }
+                (other, nullable_var(var))
+            }
+            None => (self.numeric(left, true, scope)?, self.numeric(right, true, scope)?),
+        };
         if left_cases.len() * right_cases.len() > CASE_LIMIT {
             return None;
         }
@@ -854,37 +870,28 @@ impl<'p> Model<'p> {
         Some(Formula::Cases(out))
     }
 
-    /// The common `amount > limit`: an ordering comparison of a number field
-    /// (stored, not computed) with a constant, built directly as the domain
-    /// `compare` gives once simplified — empty values compare false, so the
-    /// non-empty values that satisfy it — without the cases of each side.
-    /// `None` for anything else (`compare` then takes it by cases). The
-    /// variables are created in the order `compare` creates them.
-    fn field_against_constant(&mut self, op: BinaryOp, left: &Expr, right: &Expr, scope: Scope<'_>) -> Option<Formula> {
+    /// Of an ordering comparison (`<`, `<=`, `>`, `>=`) with a number field
+    /// on one side, stored and not computed (whose cases `numeric` gives as
+    /// `nullable_var`): the field and whether it is the left side.
+    fn ordered_stored_field(&self, op: BinaryOp, left: &Expr, right: &Expr) -> Option<(usize, bool)> {
         if !matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge) {
             return None;
         }
-        let (field, other, field_left) = match (&left.kind, &right.kind) {
-            (ExprKind::Field(field), _) => (*field, right, true),
-            (_, ExprKind::Field(field)) => (*field, left, false),
+        let (field, field_left) = match (&left.kind, &right.kind) {
+            (ExprKind::Field(field), _) => (*field, true),
+            (_, ExprKind::Field(field)) => (*field, false),
             _ => return None,
         };
         let stored_number = self.kind(field).is_some_and(|kind| numeric_scale(kind).is_some())
             && self.table_of(field).is_none()
             && !self.is_computed(field);
-        if !stored_number {
-            return None;
-        }
-        let var = if field_left { Some(self.var(Key::Field(field))) } else { None };
-        let cases = self.numeric(other, true, scope)?;
-        let constant = match cases.as_slice() {
-            [(Formula::True, NumVal::Lin(value))] => value.as_constant()?,
-            _ => return None,
-        };
-        let var = match var {
-            Some(var) => var,
-            None => self.var(Key::Field(field)),
-        };
+        stored_number.then_some((field, field_left))
+    }
+
+    /// The common `amount > limit`, built directly as the domain `compare`'s
+    /// cases give once simplified: an empty value compares false, so the
+    /// non-empty values of `var` that satisfy it.
+    fn field_against_constant(&self, op: BinaryOp, var: VarId, constant: Decimal, field_left: bool) -> Option<Formula> {
         let (value, constant) = (LinExpr::var(var), LinExpr::constant(constant));
         let difference = if field_left {
             value.add(&constant, Decimal::NEGATIVE_ONE)?
@@ -1653,6 +1660,14 @@ impl Prefer for Model<'_> {
             }
         }
         best.map_or(mask.trailing_zeros() as u8, |(index, _)| index as u8)
+    }
+}
+
+/// The value of cases that are one constant, never empty.
+fn single_constant(cases: &Cases) -> Option<Decimal> {
+    match cases.as_slice() {
+        [(Formula::True, NumVal::Lin(value))] => value.as_constant(),
+        _ => None,
     }
 }
 
