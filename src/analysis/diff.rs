@@ -204,8 +204,7 @@ fn context<'a, 'p>(
         prepared,
         reach,
         compiled: super::findings::CompiledRef::Built(&version.compiled),
-        directory: None,
-        creators: Vec::new(),
+        directory: super::findings::DirectoryRef::None,
         taken_cache: Default::default(),
     })
 }

@@ -155,16 +155,20 @@ pub struct Prepared {
     /// Per node: the requests for which every batch of its operators is
     /// empty (`operators::certainly_empty`), translated once.
     pub nobody: Vec<Formula>,
-    /// What each canonical variable depends on.
-    pub var_deps: HashMap<VarId, Vec<Base>>,
-    /// For each variable, the validate rules (by position) that read it.
-    pub validates_by_var: HashMap<VarId, Vec<usize>>,
-    /// For each variable, the aggregate rules (by position in `aggregate_parts`) that read it.
-    aggregates_by_var: HashMap<VarId, Vec<usize>>,
+    /// What each canonical variable depends on, indexed by variable
+    /// (`None` for a variable that is not canonical).
+    var_deps: Vec<Option<Vec<Base>>>,
+    /// For each variable (by index), the validate rules (by position) that read it.
+    validates_by_var: Vec<Vec<usize>>,
+    /// For each variable (by index), the aggregate rules (by position in `aggregate_parts`) that read it.
+    aggregates_by_var: Vec<Vec<usize>>,
     /// Per node: the variables its `after` block may change.
     pub changed_after: Vec<Vec<VarId>>,
-    /// What each base change forgets: the canonical variables depending on it.
-    pub dependents: HashMap<Base, Vec<VarId>>,
+    /// What each base change forgets: the canonical variables depending
+    /// on it, sorted, indexed by `base_slot`.
+    dependents: Vec<Vec<VarId>>,
+    /// The form's fields, for `base_slot`.
+    field_count: usize,
     /// Canonical variables that change at every action (`today()`, `节点.operator`).
     pub volatile: Vec<VarId>,
     pub today: Option<VarId>,
@@ -211,8 +215,9 @@ impl Prepared {
             edits_forget: Vec::new(),
             whens: Vec::new(),
             nobody: Vec::new(),
-            dependents: HashMap::default(),
-            var_deps: HashMap::default(),
+            dependents: Vec::new(),
+            field_count: form.fields.len(),
+            var_deps: Vec::new(),
             volatile: Vec::new(),
             today: None,
             all_bases: Vec::new(),
@@ -224,8 +229,8 @@ impl Prepared {
             exit_reads: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
             written: Written::default(),
-            validates_by_var: HashMap::default(),
-            aggregates_by_var: HashMap::default(),
+            validates_by_var: Vec::new(),
+            aggregates_by_var: Vec::new(),
             changed_after: Vec::new(),
         };
         for validate in form.validates.iter().filter(|validate| validate.detail.is_none()) {
@@ -310,12 +315,27 @@ impl Prepared {
             vars.dedup();
             prepared.aggregate_parts.push((part, vars));
         }
+        // Dense tables: every canonical variable exists by now (a fresh
+        // version made later is not canonical, and finds nothing in them).
+        let var_count = model.vars.len();
+        prepared.var_deps = vec![None; var_count];
+        prepared.blank = vec![None; var_count];
+        prepared.dependents = vec![Vec::new(); 2 * form.fields.len() + form.details.len()];
         for (key, var) in model.canonical_vars() {
             let deps = model.deps_of_key(&key);
-            for &base in &deps {
-                prepared.dependents.entry(base).or_default().push(var);
+            for base in &deps {
+                let slot = prepared.base_slot(base);
+                if let Some(list) = prepared.dependents.get_mut(slot) {
+                    list.push(var);
+                }
             }
-            prepared.var_deps.insert(var, deps);
+            let index = var as usize;
+            if prepared.var_deps.len() <= index {
+                prepared.var_deps.resize(index + 1, None);
+            }
+            if let Some(slot) = prepared.var_deps.get_mut(index) {
+                *slot = Some(deps);
+            }
             if model.is_volatile(&key) {
                 prepared.volatile.push(var);
             }
@@ -334,7 +354,7 @@ impl Prepared {
         }
         // Sorted: forgetting them looks each up by binary search.
         prepared.volatile.sort_unstable();
-        for list in prepared.dependents.values_mut() {
+        for list in &mut prepared.dependents {
             list.sort_unstable();
             list.dedup();
         }
@@ -353,14 +373,21 @@ impl Prepared {
         prepared.live = prepared.liveness(model);
         prepared.live_after = prepared.live_after_decision(model);
         prepared.written = prepared.written_before(model);
+        let var_count = model.vars.len();
+        prepared.validates_by_var = vec![Vec::new(); var_count];
         for (index, (_, vars)) in prepared.validates.iter().enumerate() {
             for &var in vars {
-                prepared.validates_by_var.entry(var).or_default().push(index);
+                if let Some(list) = prepared.validates_by_var.get_mut(var as usize) {
+                    list.push(index);
+                }
             }
         }
+        prepared.aggregates_by_var = vec![Vec::new(); var_count];
         for (index, (_, vars)) in prepared.aggregate_parts.iter().enumerate() {
             for &var in vars {
-                prepared.aggregates_by_var.entry(var).or_default().push(index);
+                if let Some(list) = prepared.aggregates_by_var.get_mut(var as usize) {
+                    list.push(index);
+                }
             }
         }
         prepared.changed_after = (0..workflow.nodes.len())
@@ -532,7 +559,7 @@ impl Prepared {
     /// The blank value of `var` if nobody can have written it before `node`.
     fn still_blank(&self, node: usize, var: VarId) -> Option<&Dom> {
         let dom = self.blank_dom(var)?;
-        let deps = self.var_deps.get(&var)?;
+        let deps = self.var_deps.get(var as usize)?.as_ref()?;
         deps.iter().all(|base| !self.written.before(node, base)).then_some(dom)
     }
 
@@ -722,7 +749,7 @@ impl Prepared {
             if level >= FACT_DEPTH || taken_validates.len() >= FACT_LIMIT {
                 continue;
             }
-            for &index in self.validates_by_var.get(&var).into_iter().flatten() {
+            for &index in self.validates_by_var.get(var as usize).into_iter().flatten() {
                 let Some((_, vars)) = self.validates.get(index) else { continue };
                 if taken_validates.contains(&index) || vars.iter().any(|read| changed.contains(read)) {
                     continue;
@@ -738,7 +765,7 @@ impl Prepared {
                     }
                 }
             }
-            for &index in self.aggregates_by_var.get(&var).into_iter().flatten() {
+            for &index in self.aggregates_by_var.get(var as usize).into_iter().flatten() {
                 let Some((_, vars)) = self.aggregate_parts.get(index) else { continue };
                 if taken_aggregates.contains(&index) {
                     continue;
@@ -785,15 +812,30 @@ impl Prepared {
         }
     }
 
+    /// Where a base's dependents are kept: a main field and a column by
+    /// the field's position (two slots each, as the base says which it
+    /// is), then the tables.
+    fn base_slot(&self, base: &Base) -> usize {
+        match *base {
+            Base::Main(field) => 2 * field,
+            Base::Column(field) => 2 * field + 1,
+            Base::Table(table) => 2 * self.field_count + table,
+        }
+    }
+
+    /// The canonical variables that depend on `base`, sorted.
+    fn dependents_of(&self, base: &Base) -> &[VarId] {
+        self.dependents.get(self.base_slot(base)).map_or(&[], Vec::as_slice)
+    }
+
     /// The canonical variables a change of these bases forgets, sorted.
     /// One base (an assignment's field) borrows its list of dependents,
     /// sorted once when they were gathered.
     pub fn affected(&self, bases: &[Base]) -> std::borrow::Cow<'_, [VarId]> {
         if let [base] = bases {
-            return std::borrow::Cow::Borrowed(self.dependents.get(base).map_or(&[], Vec::as_slice));
+            return std::borrow::Cow::Borrowed(self.dependents_of(base));
         }
-        let mut out: Vec<VarId> =
-            bases.iter().flat_map(|base| self.dependents.get(base).into_iter().flatten()).copied().collect();
+        let mut out: Vec<VarId> = bases.iter().flat_map(|base| self.dependents_of(base)).copied().collect();
         out.sort_unstable();
         out.dedup();
         std::borrow::Cow::Owned(out)
@@ -1352,7 +1394,7 @@ impl Exec<'_, '_> {
         let canonical = self.model.var(Key::Field(field));
         // What a change of the field forgets (`affected`, borrowed: it may list the field itself).
         let prepared = self.prepared;
-        let dependents: &[VarId] = prepared.dependents.get(&Base::Main(field)).map_or(&[], Vec::as_slice);
+        let dependents: &[VarId] = prepared.dependents_of(&Base::Main(field));
         let Some(formula) = formula else {
             return self.havoc(state, &[Base::Main(field)], false);
         };
@@ -1484,7 +1526,7 @@ impl Exec<'_, '_> {
                 dirty.sort_unstable();
                 dirty.dedup();
                 for var in dirty.iter() {
-                    rules.extend(prepared.validates_by_var.get(var).into_iter().flatten());
+                    rules.extend(prepared.validates_by_var.get(*var as usize).into_iter().flatten());
                 }
             }
             rules.sort_unstable();

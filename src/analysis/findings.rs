@@ -42,8 +42,8 @@ pub struct Context<'a, 'p> {
     pub reach: Reach,
     /// The program as the runtime runs it, for replays.
     pub compiled: CompiledRef<'a>,
-    pub directory: Option<&'a MemoryDirectory>,
-    pub creators: Vec<String>,
+    /// The directory replays run against, and who may create a request in it.
+    pub directory: DirectoryRef<'a>,
     /// Per (node, exit): whether some request takes it (`taken_possible`),
     /// asked by the traps, the shadowed and the overlapping exits alike.
     pub taken_cache: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize), bool>>,
@@ -76,13 +76,40 @@ impl<'a> CompiledRef<'a> {
     }
 }
 
+/// The directory a replay runs against, with the people who may create the
+/// request: given, built on the first replay (the universal directory of
+/// `replay.rs`; a workflow without findings never replays), or none (no
+/// replays at all).
+#[derive(Clone, Copy)]
+pub enum DirectoryRef<'a> {
+    None,
+    Given(&'a MemoryDirectory, &'a [String]),
+    OnFirstUse(&'a ir::Program, &'a std::cell::OnceCell<Option<(MemoryDirectory, Vec<String>)>>),
+}
+
+impl<'a> DirectoryRef<'a> {
+    pub fn get(self) -> Option<(&'a MemoryDirectory, &'a [String])> {
+        match self {
+            DirectoryRef::None => None,
+            DirectoryRef::Given(directory, creators) => Some((directory, creators)),
+            DirectoryRef::OnFirstUse(program, cell) => cell
+                .get_or_init(|| {
+                    let directory = universal_directory(program)?;
+                    let creators = everyone(&directory);
+                    Some((directory, creators))
+                })
+                .as_ref()
+                .map(|(directory, creators)| (directory, creators.as_slice())),
+        }
+    }
+}
+
 /// Runs `each` on every workflow of the program, with its fixpoint computed.
 pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<'_, '_>)) {
     let Ok(program) = ir::lower(analysis).map(Arc::new) else { return };
     let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
     let compiled = std::cell::OnceCell::new();
-    let directory = universal_directory(&program);
-    let creators = directory.as_ref().map(|directory| everyone(directory)).unwrap_or_default();
+    let directory = std::cell::OnceCell::new();
     for (workflow_index, workflow) in program.workflows.iter().enumerate() {
         let Some(mut model) = Model::new(&program, workflow, &texts) else { continue };
         let prepared = Prepared::new(&mut model);
@@ -97,8 +124,7 @@ pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<
             prepared,
             reach,
             compiled: CompiledRef::OnFirstUse(analysis, &program, &compiled),
-            directory: directory.as_ref(),
-            creators: creators.clone(),
+            directory: DirectoryRef::OnFirstUse(&program, &directory),
             taken_cache: Default::default(),
         };
         each(&mut context);
@@ -252,19 +278,20 @@ impl<'p> Context<'_, 'p> {
 
     /// A replayed request for which `query` holds at `node` and that ends as `expect` says.
     fn witness(&mut self, node: usize, query: &Formula, expect: &Expect, shown: &[VarId]) -> Option<Example> {
-        let (directory, creators) = (self.directory?, self.creators.clone());
-        self.witness_in(node, query, expect, shown, directory, &creators)
+        if matches!(self.directory, DirectoryRef::None) {
+            return None;
+        }
+        self.witness_in(node, query, expect, shown, self.directory)
     }
 
-    /// As `witness`, run against `directory` with one of `creators` creating the request.
+    /// As `witness`, run against `directory` with one of its creators creating the request.
     fn witness_in(
         &mut self,
         node: usize,
         query: &Formula,
         expect: &Expect,
         shown: &[VarId],
-        directory: &MemoryDirectory,
-        creators: &[String],
+        directory: DirectoryRef<'_>,
     ) -> Option<Example> {
         let limits = Limits {
             at_arrival: *expect == Expect::Refused,
@@ -285,7 +312,6 @@ impl<'p> Context<'_, 'p> {
         };
         let analysis = self.analysis;
         let workflow_index = self.workflow_index;
-        let creators = creators.to_vec();
         let today = self.prepared.today;
         let check = |replayed: &Replayed, again: Option<&Replayed>, trace: &super::Trace| -> bool {
             let replayed_set =
@@ -327,7 +353,8 @@ impl<'p> Context<'_, 'p> {
         let mut accept = |model: &Model<'_>, sym: &super::exec::Sym, solution: &Solution| {
             let trace = build_trace(model, sym, solution, today)?;
             let compiled = compiled_ref.get()?;
-            let replayed = replay(compiled, directory, workflow_index, &trace, &creators)?;
+            let (directory, creators) = directory.get()?;
+            let replayed = replay(compiled, directory, workflow_index, &trace, creators)?;
             let into_node = matches!(expect, Expect::NoOperators { .. } | Expect::Empty { on_entry: true, .. });
             if replayed.last_node != node_name && !into_node {
                 return None;
@@ -341,7 +368,7 @@ impl<'p> Context<'_, 'p> {
                     if reordered.is_none() {
                         reordered = reorder_program(analysis, workflow_index, node, taken, also);
                     }
-                    Some(replay(reordered.as_ref()?, directory, workflow_index, &trace, &creators)?)
+                    Some(replay(reordered.as_ref()?, directory, workflow_index, &trace, creators)?)
                 }
                 None => None,
             };
@@ -857,7 +884,13 @@ impl<'p> Context<'_, 'p> {
                 let expect = Expect::NoOperators { node: ir_node.name.clone() };
                 for &creator in creators.iter().take(3) {
                     let Some(id) = admitted.get(creator) else { continue };
-                    example = self.witness_in(node, &formula, &expect, &shown, org, std::slice::from_ref(id));
+                    example = self.witness_in(
+                        node,
+                        &formula,
+                        &expect,
+                        &shown,
+                        DirectoryRef::Given(org, std::slice::from_ref(id)),
+                    );
                     if let Some(found) = &mut example {
                         found.values.insert(0, ("creator".into(), person(org, id)));
                         found.trace.creator = Some(id.clone());

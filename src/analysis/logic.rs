@@ -1034,7 +1034,7 @@ fn expand(formula: &Formula, negated: bool, cubes: Vec<Cube>, sorts: &dyn Sorts)
             let complement = dom.complement(&sorts.sort(*var).universe());
             Ok(add_to_all(cubes, &Lit::Dom(*var, complement), sorts))
         }
-        (Formula::Lit(Lit::Lin(linear)), true) => expand(&linear_negation(linear)?, false, cubes, sorts),
+        (Formula::Lit(Lit::Lin(linear)), true) => expand_linear_negation(linear, cubes, sorts),
         (Formula::And(parts), false) | (Formula::Or(parts), true) => {
             let mut current = cubes;
             for part in parts {
@@ -1157,6 +1157,38 @@ fn linear_negation(linear: &Linear) -> Result<Formula, TooLarge> {
     parts.extend(linear.vars().map(|var| Formula::dom(var, Dom::only_null())));
     parts.push(Formula::Lit(Lit::Lin(linear.negated().ok_or(TooLarge)?)));
     Ok(Formula::Or(parts))
+}
+
+/// `expand` of `linear_negation(linear)` — each variable empty, or the
+/// opposite inequality — without building that formula: the cubes of each
+/// alternative in turn, as the expansion of an `or` of literals gives them.
+/// A cube whose variable cannot be empty is not copied to be found so.
+fn expand_linear_negation(linear: &Linear, cubes: Vec<Cube>, sorts: &dyn Sorts) -> Result<Vec<Cube>, TooLarge> {
+    let opposite = Lit::Lin(linear.negated().ok_or(TooLarge)?);
+    let only_null = Dom::only_null();
+    let mut out = Vec::new();
+    for var in linear.vars() {
+        for cube in &cubes {
+            let admits_null = match cube.dom(var) {
+                Some(dom) => !dom.intersect(&only_null).is_empty(),
+                None => !sorts.sort(var).universe().intersect(&only_null).is_empty(),
+            };
+            if admits_null {
+                let mut copy = cube.clone();
+                if copy.restrict(var, &only_null, sorts) {
+                    out.push(copy);
+                }
+            }
+        }
+        if out.len() > CUBE_LIMIT {
+            return Err(TooLarge);
+        }
+    }
+    out.extend(add_to_all(cubes, &opposite, sorts));
+    if out.len() > CUBE_LIMIT {
+        return Err(TooLarge);
+    }
+    Ok(dedup(out))
 }
 
 fn add_to_all(cubes: Vec<Cube>, lit: &Lit, sorts: &dyn Sorts) -> Vec<Cube> {
