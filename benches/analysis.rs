@@ -36,7 +36,7 @@ use generate::Size;
 
 /// The allocator of the `flowc` binary, so both sides time what `flowc check` does.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: flowc_alloc::Mimalloc = flowc_alloc::Mimalloc;
 
 fn main() {
     write_inputs();

@@ -31,7 +31,7 @@ use flowc::runtime::values::value::{FormData, Value};
 
 /// The allocator of the `flowc` binary, so `load_json` times what `flowc run` does.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: flowc_alloc::Mimalloc = flowc_alloc::Mimalloc;
 
 fn main() {
     write_whole_process_input();

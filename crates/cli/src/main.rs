@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 }
 
 /// The CLI allocates and frees millions of small objects on big inputs (trees, JSON, form
-/// rows); mimalloc does that faster than the system allocator. The library leaves the choice
-/// to its host.
+/// rows); mimalloc does that faster than the system allocator (crates/alloc says how it is
+/// called). The library leaves the choice to its host.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: flowc_alloc::Mimalloc = flowc_alloc::Mimalloc;
