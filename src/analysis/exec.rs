@@ -329,11 +329,7 @@ impl Prepared {
                     list.push(var);
                 }
             }
-            let index = var as usize;
-            if prepared.var_deps.len() <= index {
-                prepared.var_deps.resize(index + 1, None);
-            }
-            if let Some(slot) = prepared.var_deps.get_mut(index) {
+            if let Some(slot) = prepared.var_deps.get_mut(var as usize) {
                 *slot = Some(deps);
             }
             if model.is_volatile(&key) {
@@ -343,11 +339,7 @@ impl Prepared {
                 prepared.today = Some(var);
             }
             if let Some(dom) = model.blank(var) {
-                let index = var as usize;
-                if prepared.blank.len() <= index {
-                    prepared.blank.resize(index + 1, None);
-                }
-                if let Some(slot) = prepared.blank.get_mut(index) {
+                if let Some(slot) = prepared.blank.get_mut(var as usize) {
                     *slot = Some(model.sort(var).universe().intersect(&dom));
                 }
             }
@@ -373,7 +365,6 @@ impl Prepared {
         prepared.live = prepared.liveness(model);
         prepared.live_after = prepared.live_after_decision(model);
         prepared.written = prepared.written_before(model);
-        let var_count = model.vars.len();
         prepared.validates_by_var = vec![Vec::new(); var_count];
         for (index, (_, vars)) in prepared.validates.iter().enumerate() {
             for &var in vars {

@@ -834,6 +834,15 @@ impl Cube {
         }
     }
 
+    /// Whether `restrict(var, dom)` would leave the cube possible (as far
+    /// as domains tell), without changing it.
+    pub fn admits(&self, var: VarId, dom: &Dom, sorts: &dyn Sorts) -> bool {
+        match self.dom(var) {
+            Some(current) => !current.intersect(dom).is_empty(),
+            None => !sorts.sort(var).universe().intersect(dom).is_empty(),
+        }
+    }
+
     /// Adds a literal; false when the cube becomes empty (as far as domains tell).
     pub fn add(&mut self, lit: &Lit, sorts: &dyn Sorts) -> bool {
         match lit {
@@ -1153,31 +1162,36 @@ fn each_cube<'f>(
 
 /// Not (all its variables non-empty and Σ <= 0): some variable empty, or Σ >= 1.
 fn linear_negation(linear: &Linear) -> Result<Formula, TooLarge> {
-    let mut parts: Vec<Formula> = Vec::with_capacity(linear.terms.len() + 1);
-    parts.extend(linear.vars().map(|var| Formula::dom(var, Dom::only_null())));
-    parts.push(Formula::Lit(Lit::Lin(linear.negated().ok_or(TooLarge)?)));
-    Ok(Formula::Or(parts))
+    Ok(Formula::Or(linear_negation_literals(linear)?.into_iter().map(Formula::Lit).collect()))
 }
 
-/// `expand` of `linear_negation(linear)` — each variable empty, or the
-/// opposite inequality — without building that formula: the cubes of each
-/// alternative in turn, as the expansion of an `or` of literals gives them.
-/// A cube whose variable cannot be empty is not copied to be found so.
+/// The ways an inequality fails, in order: each of its variables empty,
+/// or the opposite inequality.
+fn linear_negation_literals(linear: &Linear) -> Result<Vec<Lit>, TooLarge> {
+    let mut literals: Vec<Lit> = Vec::with_capacity(linear.terms.len() + 1);
+    literals.extend(linear.vars().map(|var| Lit::Dom(var, Dom::only_null())));
+    literals.push(Lit::Lin(linear.negated().ok_or(TooLarge)?));
+    Ok(literals)
+}
+
+/// `expand` of `linear_negation(linear)` without building that formula:
+/// the cubes of each of its literals in turn, as the expansion of an `or`
+/// gives them. A cube that a variable's domain would empty is not copied
+/// to be found so (`Cube::admits`).
 fn expand_linear_negation(linear: &Linear, cubes: Vec<Cube>, sorts: &dyn Sorts) -> Result<Vec<Cube>, TooLarge> {
-    let opposite = Lit::Lin(linear.negated().ok_or(TooLarge)?);
-    let only_null = Dom::only_null();
+    let mut literals = linear_negation_literals(linear)?;
+    let Some(opposite) = literals.pop() else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    for var in linear.vars() {
+    for literal in &literals {
         for cube in &cubes {
-            let admits_null = match cube.dom(var) {
-                Some(dom) => !dom.intersect(&only_null).is_empty(),
-                None => !sorts.sort(var).universe().intersect(&only_null).is_empty(),
-            };
-            if admits_null {
-                let mut copy = cube.clone();
-                if copy.restrict(var, &only_null, sorts) {
-                    out.push(copy);
+            if let Lit::Dom(var, dom) = literal {
+                if !cube.admits(*var, dom, sorts) {
+                    continue;
                 }
+            }
+            let mut copy = cube.clone();
+            if copy.add(literal, sorts) {
+                out.push(copy);
             }
         }
         if out.len() > CUBE_LIMIT {
