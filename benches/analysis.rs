@@ -90,7 +90,7 @@ fn check_org_100k(bencher: Bencher) {
     let directory = directory();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/expense/expense.flow");
     bencher.bench(|| {
-        let options = flowc::analysis::Options { org: Some(directory) };
+        let options = flowc::analysis::Options { org: Some(directory), ..Default::default() };
         let analysis = flowc::analysis::check_paths_with(std::slice::from_ref(&path), &FsLoader, &options);
         assert_eq!(analysis.error_count(), 0);
         analysis.diagnostics.len()

@@ -189,6 +189,10 @@ pub struct Prepared {
     /// findings get examples until it is spent, so the analysis's time stays
     /// bounded whatever the workflow's size.
     search_work_left: std::cell::Cell<usize>,
+    /// Where the budget ran out (the node a search was looking at), and
+    /// the nodes whose questions went unanswered for lack of it (W0708).
+    spent_at: std::cell::Cell<Option<usize>>,
+    cut_short: std::cell::RefCell<Vec<usize>>,
     /// Per node: the canonical variables whose value on entering the node
     /// can still matter — read by it or a node after it before anyone
     /// writes them again. The fixpoint forgets the rest.
@@ -228,6 +232,8 @@ impl Prepared {
             live_after: Vec::new(),
             exit_reads: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
+            spent_at: std::cell::Cell::new(None),
+            cut_short: std::cell::RefCell::new(Vec::new()),
             written: Written::default(),
             validates_by_var: Vec::new(),
             aggregates_by_var: Vec::new(),
@@ -520,12 +526,22 @@ impl Prepared {
         self.blank.get(var as usize).and_then(Option::as_ref)
     }
 
-    /// Takes `cost` from the examples' budget; `false` (and the budget spent
-    /// for good) when what is left does not cover it.
-    pub fn spend_search_work(&self, cost: usize) -> bool {
+    /// Sets the examples' budget (`SEARCH_WORK` unless the caller says otherwise).
+    pub fn set_search_work(&self, work: usize) {
+        self.search_work_left.set(work);
+    }
+
+    /// Takes `cost` from the examples' budget for a search at `node`;
+    /// `false` (and the budget spent for good, the node's question cut
+    /// short) when what is left does not cover it.
+    pub fn spend_search_work(&self, node: usize, cost: usize) -> bool {
         let left = self.search_work_left.get();
         if left < cost {
             self.search_work_left.set(0);
+            if self.spent_at.get().is_none() {
+                self.spent_at.set(Some(node));
+            }
+            self.note_cut_short(node);
             return false;
         }
         self.search_work_left.set(left - cost);
@@ -535,6 +551,25 @@ impl Prepared {
     /// Whether the examples' budget is spent: no more examples are searched for.
     pub fn examples_spent(&self) -> bool {
         self.search_work_left.get() == 0
+    }
+
+    /// Records that a question at `node` went unanswered because the budget is spent.
+    pub fn note_cut_short(&self, node: usize) {
+        let mut nodes = self.cut_short.borrow_mut();
+        if nodes.last() != Some(&node) {
+            nodes.push(node);
+        }
+    }
+
+    /// Where the budget ran out, and the nodes whose questions it left
+    /// unanswered (sorted): `None` while it lasts.
+    pub fn budget_report(&self) -> Option<(usize, Vec<usize>)> {
+        let mut nodes = self.cut_short.borrow().clone();
+        nodes.sort_unstable();
+        nodes.dedup();
+        // A budget of nothing (`Options::examples_budget`) runs out before any search.
+        let at = self.spent_at.get().or_else(|| nodes.first().copied())?;
+        Some((at, nodes))
     }
 
     /// The blank values still held at `node` by the variables among `vars`.

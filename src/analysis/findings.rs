@@ -104,8 +104,9 @@ impl<'a> DirectoryRef<'a> {
     }
 }
 
-/// Runs `each` on every workflow of the program, with its fixpoint computed.
-pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<'_, '_>)) {
+/// Runs `each` on every workflow of the program, with its fixpoint
+/// computed; `search_work` is each workflow's budget for examples.
+pub fn for_each_workflow(analysis: &Analysis, search_work: usize, each: &mut dyn FnMut(&mut Context<'_, '_>)) {
     let Ok(program) = ir::lower(analysis).map(Arc::new) else { return };
     let texts: Vec<Arc<str>> = analysis.sources.files().map(|(_, file)| file.text.clone()).collect();
     let compiled = std::cell::OnceCell::new();
@@ -113,6 +114,7 @@ pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<
     for (workflow_index, workflow) in program.workflows.iter().enumerate() {
         let Some(mut model) = Model::new(&program, workflow, &texts) else { continue };
         let prepared = Prepared::new(&mut model);
+        prepared.set_search_work(search_work);
         let reach = {
             let mut exec = Exec { model: &mut model, prepared: &prepared, mode: Mode::Project, cube_cap: 8 };
             fixpoint(&mut exec)
@@ -133,7 +135,8 @@ pub fn for_each_workflow(analysis: &Analysis, each: &mut dyn FnMut(&mut Context<
 
 pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
     let mut report = Report::default();
-    for_each_workflow(analysis, &mut |context| {
+    let search_work = options.examples_budget.unwrap_or(super::exec::SEARCH_WORK);
+    for_each_workflow(analysis, search_work, &mut |context| {
         let workflow = context.model.workflow;
         // A workflow whose first submit can never pass: nothing else matters.
         if let Some(finding) = context.first_submit_trap() {
@@ -163,6 +166,12 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
             }
             found.retain(|finding| !ir_node.allows.iter().any(|code| code == finding.code.as_str()));
             report.findings.extend(found);
+        }
+        if let Some(finding) = context.budget_spent() {
+            let allowed = workflow.nodes.iter().find(|node| node.name == finding.node);
+            if !allowed.is_some_and(|node| node.allows.iter().any(|code| code == finding.code.as_str())) {
+                report.findings.push(finding);
+            }
         }
     });
     report
@@ -940,9 +949,6 @@ impl<'p> Context<'_, 'p> {
     /// makes the comparison false, which is rarely what was meant.
     fn field_flow(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
-        if self.prepared.examples_spent() {
-            return out; // reported only with a replayed example
-        }
         let workflow: &crate::ir::Workflow = self.model.workflow;
         let Some(ir_node) = workflow.nodes.get(node) else { return out };
         // (field, conditions reading it, at exits (true) or at entry (false),
@@ -970,6 +976,11 @@ impl<'p> Context<'_, 'p> {
                     }
                 }
             }
+        }
+        if !read.is_empty() && self.prepared.examples_spent() {
+            // Reported only with a replayed example, and none can be searched for.
+            self.prepared.note_cut_short(node);
+            return out;
         }
         for (field, places, at_exits, earlier) in read {
             let Some(target) = self.model.form.fields.get(field) else { continue };
@@ -1036,6 +1047,45 @@ impl<'p> Context<'_, 'p> {
             });
         }
         out
+    }
+
+    /// W0708: the examples' budget ran out, and questions at some nodes
+    /// went unanswered: the findings that are reported only with a replayed
+    /// request may be missing there, and the analyst is told so rather
+    /// than shown a clean check.
+    fn budget_spent(&self) -> Option<Finding> {
+        let (at, nodes) = self.prepared.budget_report()?;
+        let workflow: &crate::ir::Workflow = self.model.workflow;
+        let spent_at = workflow.nodes.get(at)?;
+        let names: Vec<&str> =
+            nodes.iter().filter_map(|&node| workflow.nodes.get(node)).map(|node| node.name.as_str()).collect();
+        const LISTED: usize = 5;
+        let mut listed = names.iter().take(LISTED).map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+        if names.len() > LISTED {
+            listed.push_str(&format!(" and {} more", names.len() - LISTED));
+        }
+        Some(Finding {
+            code: Code::W0708,
+            workflow: workflow.name.clone(),
+            node: spent_at.name.clone(),
+            message: format!(
+                "the search for example requests ran out of its budget at `{}`: findings may be missing at {} {} ({listed})",
+                spent_at.name,
+                names.len(),
+                if names.len() == 1 { "node" } else { "nodes" },
+            ),
+            // The other nodes are named in the message, not labelled: labels
+            // far apart would print the whole workflow between them.
+            primary: (spent_at.at, "the budget ran out looking for a request here".into()),
+            labels: Vec::new(),
+            help: Some(
+                "W0701, W0703, W0705, W0706 and E0704 are reported only with a request the interpreter has run; \
+                 `flowc check --thorough` searches up to 1,000 times longer (minutes for thousands of nodes), \
+                 and a smaller workflow (part of it moved into a sub-workflow) gets a budget of its own"
+                    .into(),
+            ),
+            example: None,
+        })
     }
 
     /// W0701: the requests that reach `node` and match none of its exits.
@@ -1216,16 +1266,20 @@ impl<'p> Context<'_, 'p> {
     /// written first (which is how a more specific exit is meant to win).
     fn overlapping_exits(&mut self, node: usize) -> Vec<Finding> {
         let mut out = Vec::new();
-        if self.prepared.examples_spent() {
-            return out; // reported only with a replayed example
-        }
         let workflow: &crate::ir::Workflow = self.model.workflow;
         let Some(ir_node) = workflow.nodes.get(node) else { return out };
         if ir_node.fork.is_some() {
             return out; // a fork's exits overlap by design: every one that holds starts a branch
         }
-        let conditions = self.conditions(node);
         let conditional = ir_node.exits.iter().take_while(|exit| exit.condition.is_some()).count();
+        if self.prepared.examples_spent() {
+            if conditional >= 2 {
+                // Reported only with a replayed example, and none can be searched for.
+                self.prepared.note_cut_short(node);
+            }
+            return out;
+        }
+        let conditions = self.conditions(node);
         for first in 0..conditional {
             for second in first + 1..conditional {
                 let (Some(a), Some(b)) = (ir_node.exits.get(first), ir_node.exits.get(second)) else { continue };

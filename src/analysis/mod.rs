@@ -114,7 +114,14 @@ pub struct Report {
 pub struct Options<'a> {
     /// `--org`: decide the operators the directory gives each creator.
     pub org: Option<&'a MemoryDirectory>,
+    /// Each workflow's budget for the searches of example requests, in the
+    /// searches' own units (`None`: the usual one; `--thorough`: [`THOROUGH`]).
+    /// Spent, the findings that need an example are not looked for (W0708).
+    pub examples_budget: Option<usize>,
 }
+
+/// `flowc check --thorough`: a thousand times the usual budget for examples.
+pub const THOROUGH: usize = exec::SEARCH_WORK * 1000;
 
 /// Analyses every workflow of a checked program. A program with errors is
 /// not analysed (its IR does not exist).
@@ -134,7 +141,7 @@ pub fn analyze_with(analysis: &Analysis, options: &Options<'_>) -> Report {
 pub fn routes(analysis: &Analysis) -> regions::Routes {
     let mut workflows = Vec::new();
     if analysis.error_count() == 0 {
-        findings::for_each_workflow(analysis, &mut |context| workflows.push(context.routes()));
+        findings::for_each_workflow(analysis, exec::SEARCH_WORK, &mut |context| workflows.push(context.routes()));
     }
     regions::Routes { workflows }
 }

@@ -51,6 +51,7 @@ pub fn search<T>(
 ) -> Option<T> {
     // The workflow's budget spent: no example, and nothing built to find none.
     if prepared.examples_spent() {
+        prepared.note_cut_short(goal);
         return None;
     }
     let mut exec = Exec { model, prepared, mode: Mode::Version, cube_cap: limits.width };
@@ -94,7 +95,7 @@ pub fn search<T>(
         let rules = prepared.validates.len() + prepared.aggregate_parts.len() + 1;
         let entries: usize = state.iter().map(|sym| sym.cube.doms.len() + sym.cube.lins.len() + 1).sum();
         let cost = entries.saturating_mul(rules);
-        if !prepared.spend_search_work(cost) {
+        if !prepared.spend_search_work(goal, cost) {
             return None;
         }
         let mut check = |base: State, exec: &mut Exec<'_, '_>| -> Option<Option<T>> {
@@ -109,7 +110,7 @@ pub fn search<T>(
                     // copies the whole form at every action: charged as such.
                     let fields = exec.model.form.fields.len() + 1;
                     let replay_cost = fields.saturating_mul(sym.steps().len() + 1).saturating_mul(REPLAY_WORK);
-                    if !prepared.spend_search_work(replay_cost) {
+                    if !prepared.spend_search_work(goal, replay_cost) {
                         return Some(None);
                     }
                     if let Some(found) = accept(exec.model, sym, &solution) {

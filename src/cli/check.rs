@@ -1,4 +1,4 @@
-//! `flowc check FILE… [--org FILE]`: exit 0 without errors (warnings
+//! `flowc check FILE… [--org FILE] [--thorough]`: exit 0 without errors (warnings
 //! allowed), 1 with errors (or warnings under `--deny warnings`), 2 for
 //! unreadable files or an unloadable directory (under `--format json`, the
 //! error document).
@@ -28,6 +28,10 @@ pub struct CheckArgs {
     /// which node.
     #[arg(long)]
     org: Option<PathBuf>,
+    /// Search for example requests up to 1,000 times longer before giving up (W0708): for
+    /// workflows of hundreds of nodes; it can take minutes.
+    #[arg(long)]
+    thorough: bool,
 }
 
 pub fn run(mut arguments: CheckArgs) -> u8 {
@@ -43,7 +47,10 @@ pub fn run(mut arguments: CheckArgs) -> u8 {
         },
         None => None,
     };
-    let options = flowc::analysis::Options { org: directory.as_ref() };
+    let options = flowc::analysis::Options {
+        org: directory.as_ref(),
+        examples_budget: arguments.thorough.then_some(flowc::analysis::THOROUGH),
+    };
     let analysis = flowc::analysis::check_paths_with(&arguments.files, &FsLoader, &options);
     if let Some((first, _)) = analysis.unreadable.first() {
         let lines: Vec<String> = analysis

@@ -96,6 +96,7 @@ codes! {
     W0705 = "W0705", Warning, "for some requests or creators every batch of a node's operators is empty";
     W0706 = "W0706", Warning, "a condition compares a field that may be empty there";
     E0707 = "E0707", Error, "`allow` names no warning of the route analysis, or gives no reason";
+    W0708 = "W0708", Warning, "the route analysis stopped looking for example requests: findings may be missing";
     E0901 = "E0901", Error, "a test names no workflow, or one that does not exist";
     E0902 = "E0902", Error, "a test expects a node or exit its workflow does not have";
     E0903 = "E0903", Error, "a test names a field its workflow's form does not have";

@@ -60,7 +60,8 @@ fn findings_of(path: &Path) -> (flowc::check::Analysis, Vec<Finding>) {
     assert_eq!(analysis.error_count(), 0, "{} has check errors", path.display());
     let own = path.parent().map(|dir| dir.join("org.toml")).filter(|org| org.is_file());
     let directory = own.map(|org| MemoryDirectory::load(&org).expect("the case's directory"));
-    let report = analysis::analyze_with(&analysis, &analysis::Options { org: directory.as_ref() });
+    let report =
+        analysis::analyze_with(&analysis, &analysis::Options { org: directory.as_ref(), ..Default::default() });
     (analysis, report.findings)
 }
 
@@ -109,7 +110,7 @@ fn examples_raise_nothing() {
         // And with the example's own directory: nobody who may create gets nobody anywhere.
         let org = path.parent().expect("folder").join("org.toml");
         let directory = MemoryDirectory::load(&org).expect("the example's directory");
-        let options = analysis::Options { org: Some(&directory) };
+        let options = analysis::Options { org: Some(&directory), ..Default::default() };
         let analysis = analysis::check_paths_with(&[path.clone()], &FsLoader, &options);
         let listing: Vec<String> = analysis.diagnostics.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
         assert!(listing.is_empty(), "{} with {}:\n{}", path.display(), org.display(), listing.join("\n"));
@@ -382,4 +383,36 @@ fn flowc_check_shows_the_findings_and_takes_a_directory() {
     let (status, _, stderr) = super::flowc(&["check", flow, "--org", "tests/data/analysis/missing.toml"]);
     assert_eq!(status, 2);
     assert!(stderr.contains("cannot load the directory"), "{stderr}");
+}
+
+/// A workflow whose examples' budget runs out is told so (W0708), naming
+/// where, instead of passing the check as if nothing could be missing; with
+/// the usual budget the same case shows its finding and no W0708.
+#[test]
+fn a_spent_examples_budget_is_reported_not_hidden() {
+    let path = Path::new("tests/data/analysis/W0706/exit_compares_empty.flow");
+    let analysis = check_paths(&[path.to_path_buf()], &FsLoader);
+    let codes = |budget: Option<usize>| -> Vec<(String, String, String)> {
+        let options = analysis::Options { examples_budget: budget, ..Default::default() };
+        let report = analysis::analyze_with(&analysis, &options);
+        report.findings.iter().map(|f| (f.code.to_string(), f.node.clone(), f.message.clone())).collect()
+    };
+    let usual = codes(None);
+    assert_eq!(
+        usual.iter().map(|(code, node, _)| (code.as_str(), node.as_str())).collect::<Vec<_>>(),
+        [("W0706", "审批")]
+    );
+    let starved = codes(Some(0));
+    assert_eq!(starved.len(), 1, "{starved:?}");
+    let (code, node, message) = &starved[0];
+    assert_eq!((code.as_str(), node.as_str()), ("W0708", "审批"));
+    assert!(
+        message.contains("ran out of its budget at `审批`: findings may be missing at 1 node (`审批`)"),
+        "{message}"
+    );
+    // The CLI's `--thorough` only raises the budget: this case is unchanged by it.
+    let case = path.to_string_lossy();
+    let (status, _, stderr) = super::flowc(&["check", "--thorough", &case]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("flow::W0706") && !stderr.contains("W0708"), "{stderr}");
 }

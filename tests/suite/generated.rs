@@ -29,3 +29,17 @@ fn generated_toml_parses() {
     assert!(toml.len() >= flow.len());
     assert!(toml::from_str::<toml::Table>(&toml).is_ok());
 }
+
+/// The benchmark's workflow at a twentieth of the size (20 nodes,
+/// 100 fields) already spends the examples' budget: the check says so, at
+/// the node where it ran out, beside the findings it did confirm.
+#[test]
+fn a_generated_workflow_that_spends_the_examples_budget_says_so() {
+    let text = generate::flow(Size::scale(0.01));
+    let analysis = check_source("generated.flow", &text);
+    let report = flowc::analysis::analyze(&analysis);
+    let spent: Vec<_> = report.findings.iter().filter(|finding| finding.code.as_str() == "W0708").collect();
+    assert_eq!(spent.len(), 1, "{:?}", report.findings.iter().map(|f| &f.message).collect::<Vec<_>>());
+    assert!(spent[0].message.contains("ran out of its budget at `节点"), "{}", spent[0].message);
+    assert!(report.findings.iter().any(|finding| finding.code.as_str() == "W0706"));
+}
