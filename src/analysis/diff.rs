@@ -493,6 +493,8 @@ impl Pair<'_, '_, '_, '_> {
             format!("it depends on {}, which the analysis does not decide", unknowns.join(", "))
         } else if !region.exact {
             "the conditions are too large to decide exactly".into()
+        } else if self.new.prepared.examples_spent() {
+            "the search for example requests ran out of its budget for this workflow before it found one".into()
         } else {
             "no request was found that reaches the node in both versions and routes so".into()
         }

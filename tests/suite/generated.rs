@@ -43,3 +43,24 @@ fn a_generated_workflow_that_spends_the_examples_budget_says_so() {
     assert!(spent[0].message.contains("ran out of its budget at `节点"), "{}", spent[0].message);
     assert!(report.findings.iter().any(|finding| finding.code.as_str() == "W0706"));
 }
+
+/// `flowc diff` on the same workflow with a constant raised: every node
+/// comparing with it routes differently, and once the examples' budget is
+/// spent a difference says so instead of "no request was found".
+#[test]
+fn a_diff_that_spends_the_examples_budget_says_so() {
+    let old = generate::flow(Size::scale(0.01));
+    let new = old.replace("const 大额标准 = 50000", "const 大额标准 = 60000");
+    assert_ne!(old, new, "the generator's constant");
+    let (old, new) = (check_source("old.flow", &old), check_source("new.flow", &new));
+    let diff = flowc::analysis::diff::diff(&old, &new, None).expect("both versions check");
+    let reasons: Vec<&str> = diff
+        .workflows
+        .iter()
+        .flat_map(|workflow| &workflow.nodes)
+        .flat_map(|node| &node.differences)
+        .filter_map(|difference| difference.reason.as_deref())
+        .collect();
+    assert!(reasons.len() > 10, "{reasons:?}");
+    assert!(reasons.iter().all(|reason| reason.contains("ran out of its budget")), "{reasons:?}");
+}
