@@ -1247,10 +1247,11 @@ impl<'p> Context<'_, 'p> {
                 workflow: self.model.workflow.name.clone(),
                 node: ir_node.name.clone(),
                 message: format!(
-                    "exit `{}` can never be taken: {} {} every request it would",
+                    "exit `{}` can never be taken: {} {} {} every request it would",
                     exit.name,
                     if names.len() == 1 { "the earlier exit" } else { "the earlier exits" },
-                    format!("{} {}", names.join(", "), if names.len() == 1 { "catches" } else { "catch" })
+                    names.join(", "),
+                    if names.len() == 1 { "catches" } else { "catch" }
                 ),
                 primary: (exit.at, "never taken".into()),
                 labels,

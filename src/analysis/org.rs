@@ -98,11 +98,17 @@ pub fn creator_only(expr: &Expr, creator_fields: &[usize]) -> bool {
     only
 }
 
+/// What the directory gives one creator at a node: which creator lines are
+/// empty (by line order), and the class of each creator field.
+type Signature = (Vec<bool>, Vec<(VarId, u8)>);
+
+/// A group of creators: its signature's two parts, and the creators
+/// (indexes into `admitted`).
+pub type Group = (Vec<bool>, Vec<(VarId, u8)>, Vec<usize>);
+
 /// Creators grouped by what the directory gives them at one node.
 pub struct Groups {
-    /// Per group: which creator lines are empty (by line order), the class
-    /// of each creator field, and the creators (indexes into `admitted`).
-    pub groups: Vec<(Vec<bool>, Vec<(VarId, u8)>, Vec<usize>)>,
+    pub groups: Vec<Group>,
     /// The lines (batch, line) whose people depend on the creator alone.
     pub creator_lines: Vec<(usize, usize)>,
 }
@@ -134,8 +140,8 @@ pub fn group(
         .collect();
     let now = now();
     let mut memo: HashMap<(usize, String), bool> = HashMap::default();
-    let mut by_signature: HashMap<(Vec<bool>, Vec<(VarId, u8)>), Vec<usize>> = HashMap::default();
-    let mut order: Vec<(Vec<bool>, Vec<(VarId, u8)>)> = Vec::new();
+    let mut by_signature: HashMap<Signature, Vec<usize>> = HashMap::default();
+    let mut order: Vec<Signature> = Vec::new();
     let blank_form = blank(model.form);
     for (index, creator) in admitted.iter().enumerate() {
         let mut data = blank_form.clone();

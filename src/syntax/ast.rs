@@ -554,7 +554,8 @@ pub enum TestMember {
     Now(StrLit),
     Creator(StrLit),
     Form(TestValue),
-    Action(TestAction),
+    /// Boxed: an action is several times the size of the other members.
+    Action(Box<TestAction>),
     /// `until "2026-12-01T09:00:00+08:00"`: the clock moves on, firing the deadline timers due.
     Until(StrLit),
     Expect(Vec<Expectation>),

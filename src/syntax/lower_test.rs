@@ -39,7 +39,7 @@ impl Lowerer<'_> {
                         members.push(TestMember::Form(self.test_value(object)));
                     }
                 }
-                Rule::test_action => members.push(TestMember::Action(self.test_action(inner))),
+                Rule::test_action => members.push(TestMember::Action(Box::new(self.test_action(inner)))),
                 Rule::test_until => {
                     if let Some(text) = inner.into_inner().find(|pair| pair.as_rule() == Rule::string) {
                         members.push(TestMember::Until(self.string(text)));

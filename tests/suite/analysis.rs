@@ -104,14 +104,14 @@ fn every_case_raises_exactly_what_it_expects() {
 #[test]
 fn examples_raise_nothing() {
     for path in super::example_files() {
-        let analysis = analysis::check_paths(&[path.clone()], &FsLoader);
+        let analysis = analysis::check_paths(std::slice::from_ref(&path), &FsLoader);
         let listing: Vec<String> = analysis.diagnostics.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
         assert!(listing.is_empty(), "{}:\n{}", path.display(), listing.join("\n"));
         // And with the example's own directory: nobody who may create gets nobody anywhere.
         let org = path.parent().expect("folder").join("org.toml");
         let directory = MemoryDirectory::load(&org).expect("the example's directory");
         let options = analysis::Options { org: Some(&directory), ..Default::default() };
-        let analysis = analysis::check_paths_with(&[path.clone()], &FsLoader, &options);
+        let analysis = analysis::check_paths_with(std::slice::from_ref(&path), &FsLoader, &options);
         let listing: Vec<String> = analysis.diagnostics.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
         assert!(listing.is_empty(), "{} with {}:\n{}", path.display(), org.display(), listing.join("\n"));
     }

@@ -1,8 +1,7 @@
 //! The benchmark's generated input (benches/generate.rs) must be a clean
 //! file: a benchmark of a file full of errors would measure error paths.
 
-#[path = "../../benches/generate.rs"]
-mod generate;
+use super::generate;
 
 use flowc::check::check_source;
 use generate::Size;

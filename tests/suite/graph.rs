@@ -7,8 +7,7 @@
 //! After a change to the drawing, `FLOWC_UPDATE_PICTURES=1 cargo test --test
 //! main graph` rewrites the committed pictures; look at them before committing.
 
-#[path = "../../benches/generate.rs"]
-mod generate;
+use super::generate;
 
 use std::path::{Path, PathBuf};
 
@@ -72,7 +71,7 @@ fn route_of_text(text: &str) -> Route {
 fn every_example_route() -> Vec<Route> {
     let mut routes = Vec::new();
     for flow in super::example_files() {
-        let analysis = check_paths(&[flow.clone()], &FsLoader);
+        let analysis = check_paths(std::slice::from_ref(&flow), &FsLoader);
         let program = flowc::ir::lower(&analysis).unwrap();
         for workflow in &program.workflows {
             routes.push(route_of(&analysis, &program, Some(&workflow.name)).unwrap());

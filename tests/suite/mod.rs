@@ -11,6 +11,9 @@ mod directory;
 mod docs;
 mod expected_sets;
 mod format;
+/// The benchmarks' generators (benches/generate.rs), shared by the suites that use them.
+#[path = "../../benches/generate.rs"]
+mod generate;
 mod generated;
 mod graph;
 mod ir;

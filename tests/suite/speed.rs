@@ -5,8 +5,7 @@
 //! a linear cost keeps the ratio near the ratio of the sizes, a quadratic
 //! one squares it. The absolute figures are in benches/README.md.
 
-#[path = "../../benches/generate.rs"]
-mod generate;
+use super::generate;
 
 use std::time::{Duration, Instant};
 
