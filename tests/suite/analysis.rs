@@ -410,6 +410,16 @@ fn a_spent_examples_budget_is_reported_not_hidden() {
         message.contains("ran out of its budget at `审批`: findings may be missing at 1 node (`审批`)"),
         "{message}"
     );
+    // `allow W0708` on that node accepts it, as any warning of the analysis.
+    let text = std::fs::read_to_string(path).expect("read case").replace(
+        "    exit 大额 -> 复核 when 金额 > 5000",
+        "    allow W0708 \"本流程的例子在评审时另行补充\"\n    exit 大额 -> 复核 when 金额 > 5000",
+    );
+    let allowed = flowc::check::check_source("allowed.flow", &text);
+    assert_eq!(allowed.error_count(), 0);
+    let options = analysis::Options { examples_budget: Some(0), ..Default::default() };
+    let report = analysis::analyze_with(&allowed, &options);
+    assert!(report.findings.is_empty(), "{:?}", report.findings.iter().map(|f| &f.message).collect::<Vec<_>>());
     // The CLI's `--thorough` only raises the budget: this case is unchanged by it.
     let case = path.to_string_lossy();
     let (status, _, stderr) = super::flowc(&["check", "--thorough", &case]);
