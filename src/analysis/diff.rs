@@ -140,6 +140,14 @@ impl<'a> Version<'a> {
 /// without errors; `None` otherwise). With `org`, examples are run against
 /// that directory and operators are compared for its people.
 pub fn diff(old: &Analysis, new: &Analysis, org: Option<&MemoryDirectory>) -> Option<Diff> {
+    diff_with(old, new, &super::Options { org, ..Default::default() })
+}
+
+/// As `diff`, with the analysis's options: the directory, and the budget
+/// of the searches for example requests (`--thorough`).
+pub fn diff_with(old: &Analysis, new: &Analysis, options: &super::Options<'_>) -> Option<Diff> {
+    let org = options.org;
+    let search_work = options.examples_budget.unwrap_or(super::exec::SEARCH_WORK);
     let old = Version::new(old)?;
     let new = Version::new(new)?;
     // Without a directory, one in which every line finds someone and lines
@@ -163,7 +171,7 @@ pub fn diff(old: &Analysis, new: &Analysis, org: Option<&MemoryDirectory>) -> Op
             workflows.push(WorkflowDiff { name: new_workflow.name.clone(), status: Status::Added, nodes: Vec::new() });
             continue;
         };
-        let nodes = workflow_diff(&old, old_index, &new, new_index, directory, org.is_some())?;
+        let nodes = workflow_diff(&old, old_index, &new, new_index, directory, org.is_some(), search_work)?;
         let status = if nodes.is_empty() { Status::Same } else { Status::Changed };
         workflows.push(WorkflowDiff { name: new_workflow.name.clone(), status, nodes });
     }
@@ -216,6 +224,7 @@ fn workflow_diff(
     new_index: usize,
     directory: &MemoryDirectory,
     with_org: bool,
+    search_work: usize,
 ) -> Option<Vec<NodeDiff>> {
     let (old_program, new_program) = (&old.compiled.program, &new.compiled.program);
     // Each version learns the other's literals, so a class means the same values in both.
@@ -247,6 +256,8 @@ fn workflow_diff(
             }
         }
     })?;
+    // The searches for examples run in the new version's terms, on its budget.
+    new_context.prepared.set_search_work(search_work);
     let old_workflow = old_program.workflows.get(old_index)?;
     let new_workflow = new_program.workflows.get(new_index)?;
     let creators = everyone(directory);

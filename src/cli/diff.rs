@@ -1,4 +1,4 @@
-//! `flowc diff OLD.flow NEW.flow [--org FILE] [--format text|json]`: the
+//! `flowc diff OLD.flow NEW.flow [--org FILE] [--thorough] [--format text|json]`: the
 //! requests that route differently between two versions of a program, node
 //! by node, each shown by a request run through both. Exit statuses as
 //! `diff(1)`'s: 0 no behavioural change, 1 changes found, 2 bad usage or
@@ -29,6 +29,10 @@ pub struct DiffArgs {
     /// `text` (node by node) or `json` (one document on stdout).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Search for example requests up to 1,000 times longer before a difference is left without
+    /// one; it can take minutes on a large workflow.
+    #[arg(long)]
+    thorough: bool,
 }
 
 pub fn run(arguments: DiffArgs) -> u8 {
@@ -49,7 +53,11 @@ pub fn run(arguments: DiffArgs) -> u8 {
         },
         None => None,
     };
-    let Some(diff) = flowc::analysis::diff::diff(&old, &new, directory.as_ref()) else {
+    let options = flowc::analysis::Options {
+        org: directory.as_ref(),
+        examples_budget: arguments.thorough.then_some(flowc::analysis::THOROUGH),
+    };
+    let Some(diff) = flowc::analysis::diff::diff_with(&old, &new, &options) else {
         Failure::from("the two versions could not be compiled for comparison").report(arguments.format);
         return EXIT_BAD_USAGE;
     };

@@ -301,3 +301,32 @@ fn flowc_diff_takes_a_directory() {
     assert_eq!(status, 2);
     assert!(stderr.contains("cannot load the directory"), "{stderr}");
 }
+
+/// A diff whose examples' budget is spent (here: none at all) leaves each
+/// difference without an example and says why; with the usual budget the
+/// same differences have their examples. `flowc diff --thorough` only
+/// raises the budget.
+#[test]
+fn a_spent_budget_leaves_differences_without_examples_and_says_why() {
+    let case = Path::new("tests/data/diff/exit_added");
+    let (old, new) = (checked(&case.join("old.flow")), checked(&case.join("new.flow")));
+    let differences = |budget: Option<usize>| -> Vec<Difference> {
+        let options = flowc::analysis::Options { examples_budget: budget, ..Default::default() };
+        let report = flowc::analysis::diff::diff_with(&old, &new, &options).expect("both versions compile");
+        report.workflows.into_iter().flat_map(|workflow| workflow.nodes).flat_map(|node| node.differences).collect()
+    };
+    let usual = differences(None);
+    assert!(!usual.is_empty() && usual.iter().all(|difference| difference.example.is_some()), "{usual:?}");
+    let starved = differences(Some(0));
+    assert_eq!(starved.len(), usual.len());
+    for difference in &starved {
+        assert!(difference.example.is_none());
+        let reason = difference.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("ran out of its budget"), "{reason}");
+    }
+    let (old_path, new_path) = (case.join("old.flow"), case.join("new.flow"));
+    let (status, stdout, stderr) =
+        super::flowc(&["diff", "--thorough", &old_path.to_string_lossy(), &new_path.to_string_lossy()]);
+    assert_eq!(status, 1, "changes found: {stderr}");
+    assert!(stdout.contains("for example:"), "{stdout}");
+}
