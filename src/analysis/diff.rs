@@ -147,7 +147,7 @@ pub fn diff(old: &Analysis, new: &Analysis, org: Option<&MemoryDirectory>) -> Op
 /// of the searches for example requests (`--thorough`).
 pub fn diff_with(old: &Analysis, new: &Analysis, options: &super::Options<'_>) -> Option<Diff> {
     let org = options.org;
-    let search_work = options.examples_budget.unwrap_or(super::exec::SEARCH_WORK);
+    let search_work = options.search_work();
     let old = Version::new(old)?;
     let new = Version::new(new)?;
     // Without a directory, one in which every line finds someone and lines

@@ -189,9 +189,8 @@ pub struct Prepared {
     /// findings get examples until it is spent, so the analysis's time stays
     /// bounded whatever the workflow's size.
     search_work_left: std::cell::Cell<usize>,
-    /// Where the budget ran out (the node a search was looking at), and
-    /// the nodes whose questions went unanswered for lack of it (W0708).
-    spent_at: std::cell::Cell<Option<usize>>,
+    /// The nodes whose questions went unanswered for lack of budget
+    /// (W0708), in the order met: the first is where it ran out.
     cut_short: std::cell::RefCell<Vec<usize>>,
     /// Per node: the canonical variables whose value on entering the node
     /// can still matter — read by it or a node after it before anyone
@@ -232,7 +231,6 @@ impl Prepared {
             live_after: Vec::new(),
             exit_reads: Vec::new(),
             search_work_left: std::cell::Cell::new(SEARCH_WORK),
-            spent_at: std::cell::Cell::new(None),
             cut_short: std::cell::RefCell::new(Vec::new()),
             written: Written::default(),
             validates_by_var: Vec::new(),
@@ -538,9 +536,6 @@ impl Prepared {
         let left = self.search_work_left.get();
         if left < cost {
             self.search_work_left.set(0);
-            if self.spent_at.get().is_none() {
-                self.spent_at.set(Some(node));
-            }
             self.note_cut_short(node);
             return false;
         }
@@ -565,10 +560,10 @@ impl Prepared {
     /// unanswered (sorted): `None` while it lasts.
     pub fn budget_report(&self) -> Option<(usize, Vec<usize>)> {
         let mut nodes = self.cut_short.borrow().clone();
+        // Nothing is cut short before the budget runs out, so the first is where it did.
+        let at = nodes.first().copied()?;
         nodes.sort_unstable();
         nodes.dedup();
-        // A budget of nothing (`Options::examples_budget`) runs out before any search.
-        let at = self.spent_at.get().or_else(|| nodes.first().copied())?;
         Some((at, nodes))
     }
 

@@ -135,8 +135,7 @@ pub fn for_each_workflow(analysis: &Analysis, search_work: usize, each: &mut dyn
 
 pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
     let mut report = Report::default();
-    let search_work = options.examples_budget.unwrap_or(super::exec::SEARCH_WORK);
-    for_each_workflow(analysis, search_work, &mut |context| {
+    for_each_workflow(analysis, options.search_work(), &mut |context| {
         let workflow = context.model.workflow;
         // A workflow whose first submit can never pass: nothing else matters.
         if let Some(finding) = context.first_submit_trap() {
@@ -164,17 +163,21 @@ pub fn analyze(analysis: &Analysis, options: &super::Options<'_>) -> Report {
             if let Some(org) = options.org {
                 found.extend(context.org_operators(node, org, &admitted, &creator_fields));
             }
-            found.retain(|finding| !ir_node.allows.iter().any(|code| code == finding.code.as_str()));
+            found.retain(|finding| !allows(ir_node, finding.code));
             report.findings.extend(found);
         }
-        if let Some(finding) = context.budget_spent() {
-            let allowed = workflow.nodes.iter().find(|node| node.name == finding.node);
-            if !allowed.is_some_and(|node| node.allows.iter().any(|code| code == finding.code.as_str())) {
+        if let Some((node, finding)) = context.budget_spent() {
+            if workflow.nodes.get(node).is_none_or(|ir_node| !allows(ir_node, finding.code)) {
                 report.findings.push(finding);
             }
         }
     });
     report
+}
+
+/// Whether `node` accepts the finding `code` (`allow CODE "reason"`).
+fn allows(node: &ir::Node, code: Code) -> bool {
+    node.allows.iter().any(|allowed| allowed == code.as_str())
 }
 
 impl<'p> Context<'_, 'p> {
@@ -1052,8 +1055,8 @@ impl<'p> Context<'_, 'p> {
     /// W0708: the examples' budget ran out, and questions at some nodes
     /// went unanswered: the findings that are reported only with a replayed
     /// request may be missing there, and the analyst is told so rather
-    /// than shown a clean check.
-    fn budget_spent(&self) -> Option<Finding> {
+    /// than shown a clean check. With the node it is reported at.
+    fn budget_spent(&self) -> Option<(usize, Finding)> {
         let (at, nodes) = self.prepared.budget_report()?;
         let workflow: &crate::ir::Workflow = self.model.workflow;
         let spent_at = workflow.nodes.get(at)?;
@@ -1064,7 +1067,7 @@ impl<'p> Context<'_, 'p> {
         if names.len() > LISTED {
             listed.push_str(&format!(" and {} more", names.len() - LISTED));
         }
-        Some(Finding {
+        let finding = Finding {
             code: Code::W0708,
             workflow: workflow.name.clone(),
             node: spent_at.name.clone(),
@@ -1085,7 +1088,8 @@ impl<'p> Context<'_, 'p> {
                     .into(),
             ),
             example: None,
-        })
+        };
+        Some((at, finding))
     }
 
     /// W0701: the requests that reach `node` and match none of its exits.

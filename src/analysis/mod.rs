@@ -120,6 +120,13 @@ pub struct Options<'a> {
     pub examples_budget: Option<usize>,
 }
 
+impl Options<'_> {
+    /// Each workflow's budget for examples, the usual one unless set.
+    pub fn search_work(&self) -> usize {
+        self.examples_budget.unwrap_or(exec::SEARCH_WORK)
+    }
+}
+
 /// `flowc check --thorough`: a thousand times the usual budget for examples.
 pub const THOROUGH: usize = exec::SEARCH_WORK * 1000;
 
