@@ -18,7 +18,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rust_decimal::Decimal;
 
-use super::logic::{Dom, Formula, Intervals, Linear, Lit, Sort, Sorts, VarId};
+use super::logic::{bound_literal, Dom, Formula, Intervals, Linear, Lit, Sort, Sorts, VarId};
 use super::solve::Prefer;
 use crate::check::types::FieldKind;
 use crate::ir::{Expr, ExprKind, Form, Program, Stmt, Workflow};
@@ -176,6 +176,14 @@ impl LinExpr {
 /// A numeric value by cases: guards that cover every value and exclude one another.
 type Cases = Vec<(Formula, NumVal)>;
 
+/// What `linear_formula` found of a computed field.
+enum LinearFormula {
+    /// Not linear (or rounded when stored): the field is a variable of its own.
+    No,
+    /// Linear: its cases, as found from the top of a condition.
+    Cases(Cases),
+}
+
 /// The most cases one numeric expression may split into.
 const CASE_LIMIT: usize = 64;
 /// How deep constants, functions and computed fields are inlined.
@@ -200,8 +208,8 @@ pub struct Model<'p> {
     literals: HashMap<usize, Vec<String>>,
     /// Per field: what can change it (for computed fields, their inputs).
     deps: HashMap<usize, Vec<Base>>,
-    /// Computed main fields whose formula is linear, and so inlined.
-    linear: HashMap<usize, bool>,
+    /// Computed main fields, whether their formula is linear (and so inlined).
+    linear: HashMap<usize, LinearFormula>,
     empty_directory: MemoryDirectory,
     /// A blank form to evaluate one field's test on: one slot is set for a
     /// test and put back after, so a test costs no copy of the whole form
@@ -285,10 +293,21 @@ impl<'p> Model<'p> {
         self.canonical.get(key).copied()
     }
 
-    /// Every canonical variable met so far, with its key.
+    /// Every canonical variable met so far, with its key, in the order of
+    /// the keys (`flowc diff` makes the old version's variables in the new
+    /// model in this order, so it must not depend on the order they were met).
     pub fn canonical_vars(&self) -> Vec<(Key, VarId)> {
         let mut all: Vec<(Key, VarId)> = self.canonical.iter().map(|(key, var)| (key.clone(), *var)).collect();
         all.sort();
+        all
+    }
+
+    /// Every canonical variable met so far, with its key, in the order they
+    /// were made: for tables indexed by variable, where the order does not
+    /// matter but sorting 10,000 keys would (comparing keys is slow).
+    pub fn canonical_vars_by_id(&self) -> Vec<(Key, VarId)> {
+        let mut all: Vec<(Key, VarId)> = self.canonical.iter().map(|(key, var)| (key.clone(), *var)).collect();
+        all.sort_unstable_by_key(|(_, var)| *var);
         all
     }
 
@@ -432,7 +451,7 @@ impl<'p> Model<'p> {
                 None => Value::Text(text.clone()),
             },
             Class::Other => {
-                let literals = self.literals.get(&field).cloned().unwrap_or_default();
+                let literals: &[String] = self.literals.get(&field).map_or(&[], Vec::as_slice);
                 match &target.kind {
                     FieldKind::Employees => {
                         Value::List(vec![Value::Ref(RefKind::Employee, self.first_id(RefKind::Employee, "E1"))])
@@ -449,9 +468,9 @@ impl<'p> Model<'p> {
                     }
                     _ if ref_kind.is_some_and(|kind| self.other_ids.contains_key(&kind)) => {
                         let kind = ref_kind.unwrap_or(RefKind::Employee);
-                        let ids = self.other_ids.get(&kind).cloned().unwrap_or_default();
-                        match ids.into_iter().find(|id| !literals.contains(id)) {
-                            Some(id) => Value::Ref(kind, id),
+                        let ids: &[String] = self.other_ids.get(&kind).map_or(&[], Vec::as_slice);
+                        match ids.iter().find(|id| !literals.contains(id)) {
+                            Some(id) => Value::Ref(kind, id.clone()),
                             None => Value::Null,
                         }
                     }
@@ -489,6 +508,13 @@ impl<'p> Model<'p> {
 
     /// What changes a field: itself, or for a computed field its inputs.
     pub fn deps_of_field(&mut self, field: usize) -> Vec<Base> {
+        // A stored field of the main form (most of them) changes by itself
+        // alone: no walk, and nothing to remember.
+        if let Some(target) = self.form.fields.get(field) {
+            if target.formula.is_none() && target.detail.is_none() {
+                return vec![Base::Main(field)];
+            }
+        }
         if let Some(deps) = self.deps.get(&field) {
             return deps.clone();
         }
@@ -898,8 +924,17 @@ impl<'p> Model<'p> {
         } else {
             constant.add(&value, Decimal::NEGATIVE_ONE)?
         };
-        let holds = self.linear_comparison(op, &difference)?;
-        Some(Formula::and(vec![Formula::dom(var, Dom::not_null()), holds]).simplified(self))
+        // `difference op 0` as `coefficient × var + constant <= 0`, as `linear_comparison` states it.
+        let (terms, constant) = self.scaled(&difference)?;
+        let [(_, coefficient)] = terms.as_slice() else { return None };
+        let (coefficient, constant) = match op {
+            BinaryOp::Le => (*coefficient, constant),
+            BinaryOp::Lt => (*coefficient, constant.checked_add(1)?),
+            BinaryOp::Ge => (coefficient.checked_neg()?, constant.checked_neg()?),
+            BinaryOp::Gt => (coefficient.checked_neg()?, constant.checked_neg()?.checked_add(1)?),
+            _ => return None,
+        };
+        Some(bound_literal(var, coefficient, constant, self))
     }
 
     /// `difference op 0` as integer inequalities over the scaled variables.
@@ -1111,8 +1146,11 @@ impl<'p> Model<'p> {
 
     /// A computed field's formula as a number, when storing it never rounds.
     fn linear_formula(&mut self, field: usize, depth: usize) -> Option<Cases> {
-        if self.linear.get(&field) == Some(&false) {
-            return None;
+        match self.linear.get(&field) {
+            Some(LinearFormula::No) => return None,
+            // Found from the top, where most mentions are: the same cases again.
+            Some(LinearFormula::Cases(cases)) if depth == 0 => return Some(cases.clone()),
+            _ => {}
         }
         let target = self.form.fields.get(field)?;
         let formula = target.formula.as_ref()?;
@@ -1129,11 +1167,17 @@ impl<'p> Model<'p> {
                 }
             })
         });
-        self.linear.insert(field, exact);
-        if exact {
-            cases
-        } else {
-            None
+        match (exact, cases) {
+            (true, Some(cases)) => {
+                if depth == 0 {
+                    self.linear.insert(field, LinearFormula::Cases(cases.clone()));
+                }
+                Some(cases)
+            }
+            _ => {
+                self.linear.insert(field, LinearFormula::No);
+                None
+            }
         }
     }
 
@@ -1302,13 +1346,13 @@ impl<'p> Model<'p> {
             }
             return Some(Formula::Cases(out));
         }
-        let classes = self.vars.get(new as usize)?.classes.clone();
         if *kind == FieldKind::Check {
             // A check takes the truth of a condition (`null` stores `false`).
             let condition = match &value.kind {
                 ExprKind::Null => Formula::False,
                 _ => self.condition(value),
             };
+            let classes = &self.vars.get(new as usize)?.classes;
             let true_class = classes.iter().position(|class| *class == Class::Bool(true))?;
             let mask = 1u128 << true_class;
             let is_true = Formula::dom(new, Dom::fin(mask));
@@ -1334,6 +1378,7 @@ impl<'p> Model<'p> {
             }
             _ => return None,
         };
+        let classes = &self.vars.get(new as usize)?.classes;
         let position = classes.iter().position(|class| match (class, &stored) {
             (Class::Null, Value::Null) => true,
             (Class::EmptyText, Value::Text(text)) => text.is_empty(),
@@ -1408,11 +1453,19 @@ impl<'p> Model<'p> {
     /// ordered.
     pub fn aggregate_facts(&mut self) -> Formula {
         let mut by_table: HashMap<usize, Vec<(Agg, VarId)>> = HashMap::default();
-        for (key, var) in self.canonical_vars() {
-            if let Key::Agg(agg, column) = key {
-                if let Some(table) = self.table_of(column) {
-                    by_table.entry(table).or_default().push((agg, var));
-                }
+        // The aggregates in the order of their keys (only they are sorted).
+        let mut aggregates: Vec<(Agg, usize, VarId)> = self
+            .canonical
+            .iter()
+            .filter_map(|(key, var)| match key {
+                Key::Agg(agg, column) => Some((*agg, *column, *var)),
+                _ => None,
+            })
+            .collect();
+        aggregates.sort_unstable();
+        for (agg, column, var) in aggregates {
+            if let Some(table) = self.table_of(column) {
+                by_table.entry(table).or_default().push((agg, var));
             }
         }
         let mut facts = Vec::new();
