@@ -210,6 +210,9 @@ pub struct Model<'p> {
     deps: HashMap<usize, Vec<Base>>,
     /// Computed main fields, whether their formula is linear (and so inlined).
     linear: HashMap<usize, LinearFormula>,
+    /// `finite` of `field == "text"` and `!=` (field, operator, field on
+    /// the left, text): the same test at many nodes is decided once.
+    text_tests: HashMap<(usize, BinaryOp, bool, String), Option<Formula>>,
     empty_directory: MemoryDirectory,
     /// A blank form to evaluate one field's test on: one slot is set for a
     /// test and put back after, so a test costs no copy of the whole form
@@ -254,6 +257,7 @@ impl<'p> Model<'p> {
             literals: HashMap::default(),
             deps: HashMap::with_capacity_and_hasher(form.fields.len(), Default::default()),
             linear: HashMap::default(),
+            text_tests: HashMap::default(),
             empty_directory: MemoryDirectory::from_records(DirectoryFile::default()).ok()?,
             scratch: std::cell::RefCell::new(FormData {
                 main: vec![Value::Null; form.fields.len()],
@@ -654,6 +658,8 @@ impl<'p> Model<'p> {
     /// Adds literals by field name (before any variable is made: a
     /// variable's classes are fixed when it is made).
     pub fn add_literals(&mut self, extra: &HashMap<String, Vec<String>>) {
+        // New literals make new classes: a test decided before may divide them.
+        self.text_tests.clear();
         for (index, field) in self.form.fields.iter().enumerate() {
             let Some(more) = extra.get(&field.name) else { continue };
             let list = self.literals.entry(index).or_default();
@@ -1189,6 +1195,26 @@ impl<'p> Model<'p> {
         if matches!(&expr.kind, ExprKind::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, ..)) {
             return None;
         }
+        // `field == "text"` (or `!=`), the commonest test, is decided once per field and text.
+        let key = match &expr.kind {
+            ExprKind::Binary(op @ (BinaryOp::Eq | BinaryOp::Ne), left, right) => match (&left.kind, &right.kind) {
+                (ExprKind::Field(field), ExprKind::Text(text)) => Some((*field, *op, true, text.clone())),
+                (ExprKind::Text(text), ExprKind::Field(field)) => Some((*field, *op, false, text.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(found) = key.as_ref().and_then(|key| self.text_tests.get(key)) {
+            return found.clone();
+        }
+        let decided = self.finite_uncached(expr, scope);
+        if let Some(key) = key {
+            self.text_tests.insert(key, decided.clone());
+        }
+        decided
+    }
+
+    fn finite_uncached(&mut self, expr: &Expr, scope: Scope<'_>) -> Option<Formula> {
         let resolved = self.resolve_literals(expr, scope, 0)?;
         let field = class_respecting_field(&resolved)?;
         let kind = self.kind(field)?;
