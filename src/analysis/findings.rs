@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::exec::{Exec, Mode, Prepared};
+use super::exec::{fixpoint_cube_cap, Exec, Mode, Prepared};
 use super::logic::{any_cube, dnf, Formula, VarId};
 use super::model::{Key, Model};
 use super::reach::{fixpoint, Reach};
@@ -116,7 +116,8 @@ pub fn for_each_workflow(analysis: &Analysis, search_work: usize, each: &mut dyn
         let prepared = Prepared::new(&mut model);
         prepared.set_search_work(search_work);
         let reach = {
-            let mut exec = Exec { model: &mut model, prepared: &prepared, mode: Mode::Project, cube_cap: 8 };
+            let cube_cap = fixpoint_cube_cap(workflow.nodes.len());
+            let mut exec = Exec { model: &mut model, prepared: &prepared, mode: Mode::Project, cube_cap };
             fixpoint(&mut exec)
         };
         let mut context = Context {
