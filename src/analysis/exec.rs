@@ -2002,6 +2002,82 @@ mod tests {
         text
     }
 
+    /// A chain of `nodes` approve nodes whose exits split the requests by a
+    /// select and an amount, each node's `after` block writing the amount:
+    /// many cubes per node. The exits cover every request only where the
+    /// select is not empty, which the exits of the node before give.
+    fn chain_of_splitting_exits(nodes: usize) -> String {
+        let mut text = String::from(
+            "form 单 {\n  金额: money \"金额\"\n  单价: money \"单价\"\n  类别: select \"类别\" { 甲 \"甲\"\n 乙 \"乙\"\n 丙 \"丙\" }\n}\n",
+        );
+        text.push_str("workflow 流程 {\n  form 单\n");
+        text.push_str("  node 开始: create {\n    operators { everyone }\n    editable 金额, 单价, 类别\n    exit 提交 -> 节点1\n  }\n");
+        for index in 1..=nodes {
+            let next = if index == nodes { "结束".to_owned() } else { format!("节点{}", index + 1) };
+            text.push_str(&format!(
+                "  node 节点{index}: approve {{\n    operators {{ role(\"审批人\") }}\n    after {{\n      if 类别 == \"乙\" and 金额 > {index} {{ 金额 = 单价 }} else {{ 单价 = 金额 }}\n    }}\n"
+            ));
+            text.push_str(&format!("    exit 大额 -> {next} when 类别 == \"甲\" and 金额 > {}\n", 100 * index));
+            for option in ["甲", "乙", "丙"] {
+                text.push_str(&format!("    exit {option} -> {next} when 类别 == \"{option}\"\n"));
+            }
+            text.push_str("    return 退回 -> 开始\n  }\n");
+        }
+        text.push_str("  node 结束: archive\n}\n");
+        text
+    }
+
+    /// A large workflow's fixpoint keeps four cubes per list, not eight
+    /// (`fixpoint_cube_cap`), and still proves what eight prove: here, that
+    /// every request at every node matches one of its exits, which needs
+    /// the fact from the create node that the select is not empty (without
+    /// it, neither proves it).
+    #[test]
+    #[allow(clippy::expect_used)]
+    fn four_cubes_in_a_large_workflow_prove_what_eight_prove() {
+        use crate::analysis::logic::{dnf, Cube};
+        use crate::analysis::solve::feasible;
+        let nodes = super::SMALL_WORKFLOW + 6;
+        assert_eq!(super::fixpoint_cube_cap(super::SMALL_WORKFLOW), 8);
+        assert_eq!(super::fixpoint_cube_cap(nodes + 2), 4, "the chain with its create and archive nodes");
+        with_prepared(&chain_of_splitting_exits(nodes), &mut |model, prepared| {
+            // "Matches no exit" at a node, with the facts the findings add (`Context::with_facts`).
+            let none_at = |node: usize| -> Formula {
+                let exits = prepared.exits.get(node).expect("the node's exits");
+                let none = Formula::and(exits.iter().flatten().map(|c| Formula::not(c.clone())).collect());
+                let mut read = Vec::new();
+                none.vars(&mut read);
+                Formula::and(vec![none, prepared.facts_for(node, &read)])
+            };
+            let possible = |model: &Model<'_>, formula: &Formula, cubes: &[Cube]| {
+                cubes.iter().any(|cube| {
+                    dnf(formula, cube, model).expect("small").iter().any(|cube| !feasible(cube, model).is_unsat())
+                })
+            };
+            for node in 2..=nodes {
+                assert!(possible(model, &none_at(node), &[Cube::top()]), "节点{node}'s exits alone leave requests out");
+            }
+            let mut longest = Vec::new();
+            for cube_cap in [8, 4] {
+                let mut exec = Exec { model: &mut *model, prepared, mode: Mode::Project, cube_cap };
+                let reach = crate::analysis::reach::fixpoint(&mut exec);
+                longest.push(reach.decided.iter().map(Vec::len).max().unwrap_or(0));
+                // From 节点2 on, the node before has sent only requests with a 类别.
+                for node in 2..=nodes {
+                    let cubes: Vec<Cube> =
+                        reach.decided.get(node).into_iter().flatten().map(|sym| sym.cube.clone()).collect();
+                    assert!(!cubes.is_empty(), "节点{node} is reached with {cube_cap} cubes");
+                    assert!(
+                        !possible(exec.model, &none_at(node), &cubes),
+                        "with {cube_cap} cubes, every request at 节点{node} takes an exit"
+                    );
+                }
+            }
+            assert!(longest.first().is_some_and(|&most| most > 4), "eight cubes are used: {longest:?}");
+            assert!(longest.get(1).is_some_and(|&most| most <= 4), "four at most: {longest:?}");
+        });
+    }
+
     /// What a node reads is live at every node that can return a request to
     /// it within the horizon, except across a return to the create node of a
     /// large workflow (the request starts over).
