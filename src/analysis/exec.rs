@@ -2005,13 +2005,15 @@ mod tests {
     /// A chain of `nodes` approve nodes whose exits split the requests by a
     /// select and an amount, each node's `after` block writing the amount:
     /// many cubes per node. The exits cover every request only where the
-    /// select is not empty, which the exits of the node before give.
+    /// select is not empty, which the create node requires.
     fn chain_of_splitting_exits(nodes: usize) -> String {
         let mut text = String::from(
             "form 单 {\n  金额: money \"金额\"\n  单价: money \"单价\"\n  类别: select \"类别\" { 甲 \"甲\"\n 乙 \"乙\"\n 丙 \"丙\" }\n}\n",
         );
         text.push_str("workflow 流程 {\n  form 单\n");
-        text.push_str("  node 开始: create {\n    operators { everyone }\n    editable 金额, 单价, 类别\n    exit 提交 -> 节点1\n  }\n");
+        text.push_str(
+            "  node 开始: create {\n    operators { everyone }\n    editable 金额, 单价, 类别\n    required 类别\n    exit 提交 -> 节点1\n  }\n",
+        );
         for index in 1..=nodes {
             let next = if index == nodes { "结束".to_owned() } else { format!("节点{}", index + 1) };
             text.push_str(&format!(
@@ -2030,8 +2032,7 @@ mod tests {
     /// A large workflow's fixpoint keeps four cubes per list, not eight
     /// (`fixpoint_cube_cap`), and still proves what eight prove: here, that
     /// every request at every node matches one of its exits, which needs
-    /// the fact from the create node that the select is not empty (without
-    /// it, neither proves it).
+    /// what reaches the node (the select is not empty).
     #[test]
     #[allow(clippy::expect_used)]
     fn four_cubes_in_a_large_workflow_prove_what_eight_prove() {
@@ -2054,7 +2055,7 @@ mod tests {
                     dnf(formula, cube, model).expect("small").iter().any(|cube| !feasible(cube, model).is_unsat())
                 })
             };
-            for node in 2..=nodes {
+            for node in 1..=nodes {
                 assert!(possible(model, &none_at(node), &[Cube::top()]), "节点{node}'s exits alone leave requests out");
             }
             let mut longest = Vec::new();
@@ -2062,8 +2063,7 @@ mod tests {
                 let mut exec = Exec { model: &mut *model, prepared, mode: Mode::Project, cube_cap };
                 let reach = crate::analysis::reach::fixpoint(&mut exec);
                 longest.push(reach.decided.iter().map(Vec::len).max().unwrap_or(0));
-                // From 节点2 on, the node before has sent only requests with a 类别.
-                for node in 2..=nodes {
+                for node in 1..=nodes {
                     let cubes: Vec<Cube> =
                         reach.decided.get(node).into_iter().flatten().map(|sym| sym.cube.clone()).collect();
                     assert!(!cubes.is_empty(), "节点{node} is reached with {cube_cap} cubes");
