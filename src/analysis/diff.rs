@@ -248,7 +248,11 @@ fn workflow_diff(
     // are prepared, so the path search writes them like any other.
     let old_model = &old_context.model;
     let mut new_context = context(new, new_program, new_index, &literals, &new.texts, &|model| {
-        for (key, var) in old_model.canonical_vars() {
+        // In the order of their keys: the new model's variables are made in
+        // this order, which must not depend on the order the old one met them.
+        let mut carried = old_model.canonical_vars();
+        carried.sort();
+        for (key, var) in carried {
             // Unknowns are matched by text once both are made (an unknown of
             // the new version's own is made while its steps are prepared).
             if !matches!(key, Key::Unknown(_)) {

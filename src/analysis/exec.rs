@@ -325,7 +325,7 @@ impl Prepared {
         prepared.var_deps = vec![None; var_count];
         prepared.blank = vec![None; var_count];
         prepared.dependents = vec![Vec::new(); 2 * form.fields.len() + form.details.len()];
-        for (key, var) in model.canonical_vars_by_id() {
+        for (key, var) in model.canonical_vars() {
             let deps = model.deps_of_key(&key);
             for base in &deps {
                 let slot = prepared.base_slot(base);

@@ -467,13 +467,13 @@ pub fn ceil_div(a: i128, b: i128) -> i128 {
     }
 }
 
-/// The values of x for which `coefficient·x + constant <= 0`.
 /// `coefficient × var + constant <= 0` with `var` not empty, as its domain
 /// (what `simplified` makes of that inequality beside `var`'s "not empty").
 pub fn bound_literal(var: VarId, coefficient: i128, constant: i128, sorts: &dyn Sorts) -> Formula {
     domain_literal(var, Dom::Num { null: false, set: one_variable_set(coefficient, constant) }, sorts)
 }
 
+/// The values of x for which `coefficient·x + constant <= 0`.
 fn one_variable_set(coefficient: i128, constant: i128) -> Intervals {
     if coefficient > 0 {
         Intervals::at_most(floor_div(-constant, coefficient))

@@ -297,19 +297,9 @@ impl<'p> Model<'p> {
         self.canonical.get(key).copied()
     }
 
-    /// Every canonical variable met so far, with its key, in the order of
-    /// the keys (`flowc diff` makes the old version's variables in the new
-    /// model in this order, so it must not depend on the order they were met).
-    pub fn canonical_vars(&self) -> Vec<(Key, VarId)> {
-        let mut all: Vec<(Key, VarId)> = self.canonical.iter().map(|(key, var)| (key.clone(), *var)).collect();
-        all.sort();
-        all
-    }
-
     /// Every canonical variable met so far, with its key, in the order they
-    /// were made: for tables indexed by variable, where the order does not
-    /// matter but sorting 10,000 keys would (comparing keys is slow).
-    pub fn canonical_vars_by_id(&self) -> Vec<(Key, VarId)> {
+    /// were made (sorting by variable is cheap; by key, for 10,000 fields, is not).
+    pub fn canonical_vars(&self) -> Vec<(Key, VarId)> {
         let mut all: Vec<(Key, VarId)> = self.canonical.iter().map(|(key, var)| (key.clone(), *var)).collect();
         all.sort_unstable_by_key(|(_, var)| *var);
         all
@@ -930,45 +920,23 @@ impl<'p> Model<'p> {
         } else {
             constant.add(&value, Decimal::NEGATIVE_ONE)?
         };
-        // `difference op 0` as `coefficient × var + constant <= 0`, as `linear_comparison` states it.
         let (terms, constant) = self.scaled(&difference)?;
+        let (terms, constant) = as_at_most_zero(op, &terms, constant)?;
         let [(_, coefficient)] = terms.as_slice() else { return None };
-        let (coefficient, constant) = match op {
-            BinaryOp::Le => (*coefficient, constant),
-            BinaryOp::Lt => (*coefficient, constant.checked_add(1)?),
-            BinaryOp::Ge => (coefficient.checked_neg()?, constant.checked_neg()?),
-            BinaryOp::Gt => (coefficient.checked_neg()?, constant.checked_neg()?.checked_add(1)?),
-            _ => return None,
-        };
-        Some(bound_literal(var, coefficient, constant, self))
+        Some(bound_literal(var, *coefficient, constant, self))
     }
 
     /// `difference op 0` as integer inequalities over the scaled variables.
     fn linear_comparison(&self, op: BinaryOp, difference: &LinExpr) -> Option<Formula> {
         let (terms, constant) = self.scaled(difference)?;
-        let lit = |terms: Vec<(VarId, i128)>, constant: i128| -> Option<Formula> {
+        let lit = |op: BinaryOp| -> Option<Formula> {
+            let (terms, constant) = as_at_most_zero(op, &terms, constant)?;
             Some(Formula::Lit(Lit::Lin(Linear::new(terms, constant)?)))
         };
-        let negate = |terms: &[(VarId, i128)]| -> Option<Vec<(VarId, i128)>> {
-            terms.iter().map(|&(var, coefficient)| Some((var, coefficient.checked_neg()?))).collect()
-        };
         Some(match op {
-            // d <= 0
-            BinaryOp::Le => lit(terms, constant)?,
-            // d < 0: d + 1 <= 0
-            BinaryOp::Lt => lit(terms, constant.checked_add(1)?)?,
-            // d >= 0: -d <= 0
-            BinaryOp::Ge => lit(negate(&terms)?, constant.checked_neg()?)?,
-            // d > 0: -d + 1 <= 0
-            BinaryOp::Gt => lit(negate(&terms)?, constant.checked_neg()?.checked_add(1)?)?,
-            BinaryOp::Eq => {
-                Formula::and(vec![lit(terms.clone(), constant)?, lit(negate(&terms)?, constant.checked_neg()?)?])
-            }
-            BinaryOp::Ne => Formula::or(vec![
-                lit(terms.clone(), constant.checked_add(1)?)?,
-                lit(negate(&terms)?, constant.checked_neg()?.checked_add(1)?)?,
-            ]),
-            _ => return None,
+            BinaryOp::Eq => Formula::and(vec![lit(BinaryOp::Le)?, lit(BinaryOp::Ge)?]),
+            BinaryOp::Ne => Formula::or(vec![lit(BinaryOp::Lt)?, lit(BinaryOp::Gt)?]),
+            _ => lit(op)?,
         })
     }
 
@@ -1743,6 +1711,21 @@ impl Prefer for Model<'_> {
 }
 
 /// The value of cases that are one constant, never empty.
+/// `Σ terms + constant op 0`, for an ordering `op`, as `Σ terms' + constant' <= 0`
+/// (integers: `< 0` is `+ 1 <= 0`, `>= 0` is the negation `<= 0`).
+fn as_at_most_zero(op: BinaryOp, terms: &[(VarId, i128)], constant: i128) -> Option<(Vec<(VarId, i128)>, i128)> {
+    let negated = || -> Option<Vec<(VarId, i128)>> {
+        terms.iter().map(|&(var, coefficient)| Some((var, coefficient.checked_neg()?))).collect()
+    };
+    match op {
+        BinaryOp::Le => Some((terms.to_vec(), constant)),
+        BinaryOp::Lt => Some((terms.to_vec(), constant.checked_add(1)?)),
+        BinaryOp::Ge => Some((negated()?, constant.checked_neg()?)),
+        BinaryOp::Gt => Some((negated()?, constant.checked_neg()?.checked_add(1)?)),
+        _ => None,
+    }
+}
+
 fn single_constant(cases: &Cases) -> Option<Decimal> {
     match cases.as_slice() {
         [(Formula::True, NumVal::Lin(value))] => value.as_constant(),
